@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+
+from bidsglm.errors import InvalidParameterError, ShapeMismatchError
+from bidsglm.stats.regression import (
+    design_rank,
+    fit_glm,
+    scale_signal,
+    whiten_ar1,
+    yule_walker_ar1,
+)
+
+from .conftest import make_planted_glm
+
+
+def test_fit_glm_ols_recovers_planted_betas(planted_glm):
+    fit = fit_glm(planted_glm.data, planted_glm.design, noise_model='ols')
+    # standard error of a block beta with 200 scans and unit noise is about 0.14
+    np.testing.assert_allclose(fit.beta, planted_glm.beta, atol=0.5)
+    assert fit.dof == 197.0
+    assert np.mean(fit.dispersion) == pytest.approx(1.0, abs=0.1)
+
+
+def test_fit_glm_ols_residuals_are_orthogonal_to_the_design(planted_glm):
+    fit = fit_glm(planted_glm.data, planted_glm.design, noise_model='ols')
+    np.testing.assert_allclose(planted_glm.design.T @ fit.residuals, 0, atol=1e-2)
+    rss = np.sum(fit.residuals.astype(np.float64) ** 2, axis=0)
+    np.testing.assert_allclose(fit.dispersion, rss / (200 - 3), rtol=1e-5)
+
+
+def test_fit_glm_ar1_estimates_the_planted_autocorrelation(rng):
+    planted = make_planted_glm(rng, n_scans=400, n_voxels=200, rho=0.4)
+    fit = fit_glm(planted.data, planted.design, noise_model='ar1')
+    voxel_rho = fit.rho[fit.labels]
+    assert np.mean(voxel_rho) == pytest.approx(0.4, abs=0.05)
+    np.testing.assert_allclose(fit.beta, planted.beta, atol=0.6)
+    # whitened residuals are close to the planted unit-variance innovations
+    assert np.mean(fit.dispersion) == pytest.approx(1.0, abs=0.1)
+
+
+def test_fit_glm_ar1_whitened_residuals_give_the_dispersion(rng):
+    planted = make_planted_glm(rng, n_scans=120, n_voxels=30, rho=0.3)
+    fit = fit_glm(planted.data, planted.design, noise_model='ar1')
+    rss = np.sum(fit.residuals.astype(np.float64) ** 2, axis=0)
+    np.testing.assert_allclose(fit.dispersion, rss / (120 - 3), rtol=1e-5)
+
+
+def test_fit_glm_ar1_groups_share_one_truncated_coefficient(rng):
+    planted = make_planted_glm(rng, n_scans=100, n_voxels=80, rho=0.2)
+    fit = fit_glm(planted.data, planted.design, noise_model='ar1', bins=10)
+    np.testing.assert_allclose(fit.rho * 10, np.round(fit.rho * 10), atol=1e-12)
+    assert fit.cov.shape == (fit.rho.size, 3, 3)
+    assert set(np.unique(fit.labels)) == set(range(fit.rho.size))
+
+
+def test_fit_glm_rejects_an_unknown_noise_model(planted_glm):
+    with pytest.raises(InvalidParameterError, match=r"'noise_model'.*\['ar1', 'ols'\].*'ar7'"):
+        fit_glm(planted_glm.data, planted_glm.design, noise_model='ar7')
+
+
+def test_fit_glm_rejects_a_design_of_another_length(planted_glm):
+    with pytest.raises(ShapeMismatchError, match='199 rows but the data have 200 scans'):
+        fit_glm(planted_glm.data, planted_glm.design[:-1], noise_model='ols')
+
+
+def test_design_rank_counts_collinear_columns_once():
+    design = np.column_stack([np.arange(10.0), 2 * np.arange(10.0), np.ones(10)])
+    assert design_rank(design) == 2
+
+
+def test_whiten_ar1_keeps_the_first_row():
+    values = np.array([[1.0, 2.0], [3.0, 5.0]])
+    np.testing.assert_allclose(whiten_ar1(values, 0.5), [[1.0, 2.0], [2.5, 4.0]])
+
+
+def test_yule_walker_ar1_of_white_noise_is_near_zero(rng):
+    rho = yule_walker_ar1(rng.standard_normal((2000, 5)))
+    np.testing.assert_allclose(rho, 0, atol=0.08)
+
+
+def test_scale_signal_gives_percent_change_around_zero():
+    data = np.array([[90.0, 0.2], [110.0, 0.6]], dtype=np.float32)
+    scaled = scale_signal(data, 0)
+    assert scaled.dtype == np.float32
+    # the second voxel's mean 0.4 is clipped to 1
+    np.testing.assert_allclose(scaled, [[-10.0, -80.0], [10.0, -40.0]], rtol=1e-6)
+
+
+def test_scale_signal_false_leaves_data_alone():
+    data = np.ones((3, 2))
+    assert scale_signal(data, False) is data
