@@ -1,0 +1,109 @@
+"""What the two estimators share: parameters, the fitted check, contrast outputs."""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+import nibabel as nib
+import numpy as np
+
+from bidsglm.errors import InvalidParameterError, NotFittedError
+from bidsglm.models._images import load_image, load_mask
+from bidsglm.models.results import OUTPUT_TYPES, StatType
+
+if TYPE_CHECKING:
+    from bidsglm.models.results import ContrastResult
+
+__all__ = ['BaseGLM']
+
+
+class BaseGLM:
+    """Parameters as in scikit-learn: stored by ``__init__``, read by ``fit``.
+
+    Subclasses store their constructor arguments unchanged under the same names;
+    ``get_params``, ``set_params`` and ``repr`` come from the signature.
+    """
+
+    @classmethod
+    def _parameter_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return [name for name in signature.parameters if name != 'self']
+
+    def get_params(self) -> dict[str, Any]:
+        """Return the parameters, by name, as given to the constructor."""
+        return {name: getattr(self, name) for name in self._parameter_names()}
+
+    def set_params(self, **params: Any) -> BaseGLM:  # noqa: ANN401
+        """Set parameters by name; returns the model. Unknown names are an error."""
+        known = self._parameter_names()
+        for name, value in params.items():
+            if name not in known:
+                msg = f'{type(self).__name__} has no parameter {name!r}; it has {known}.'
+                raise InvalidParameterError(msg)
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = inspect.signature(type(self).__init__).parameters
+        changed = [
+            f'{name}={value!r}'
+            for name, value in self.get_params().items()
+            if not _same(value, defaults[name].default)
+        ]
+        return f'{type(self).__name__}({", ".join(changed)})'
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, 'mask_img_')
+
+    def _check_fitted(self) -> None:
+        if not self.__sklearn_is_fitted__():
+            msg = (
+                f'This {type(self).__name__} is not fitted yet. Call fit(...) with '
+                'your data before using it.'
+            )
+            raise NotFittedError(msg)
+
+    def _invalid(self, name: str, allowed: str, value: object) -> InvalidParameterError:
+        msg = (
+            f'The {name!r} parameter of {type(self).__name__} must be {allowed}. '
+            f'Got {value!r} instead.'
+        )
+        return InvalidParameterError(msg)
+
+    @staticmethod
+    def _load_mask_img(mask_img: Any) -> nib.Nifti1Image:  # noqa: ANN401
+        """Read a user's mask as a uint8 image of 0 and 1."""
+        image = load_image(mask_img, name='mask_img')
+        inside = load_mask(image, name='mask_img')
+        return nib.Nifti1Image(inside.astype(np.uint8), image.affine)
+
+    def _check_output_type(self, output_type: str) -> None:
+        if output_type not in (*OUTPUT_TYPES, 'all'):
+            raise self._invalid(
+                name='output_type', allowed=f'one of {[*OUTPUT_TYPES, "all"]}', value=output_type
+            )
+
+    def _resolve_stat_type(self, stat_type: str | None, weights: np.ndarray) -> StatType:
+        """Default: t for one row, F for several (as nilearn)."""
+        if stat_type is None:
+            return 't' if weights.ndim == 1 or weights.shape[0] == 1 else 'F'
+        if stat_type not in ('t', 'F'):
+            raise self._invalid(name='stat_type', allowed="'t', 'F' or None", value=stat_type)
+        return 't' if stat_type == 't' else 'F'
+
+    @staticmethod
+    def _select_output(
+        result: ContrastResult, output_type: str
+    ) -> nib.Nifti1Image | dict[str, nib.Nifti1Image]:
+        """Return one map of a result, or all of them for ``output_type='all'``."""
+        images = result.to_images()
+        return images if output_type == 'all' else images[output_type]
+
+
+def _same(value: object, default: object) -> bool:
+    """Whether a parameter still has its default (arrays compare as not equal)."""
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,201 @@
+"""The four forms of second-level input, turned into one shape: maps on demand.
+
+A second-level model takes a list of 3D maps (images or paths), one 4D image whose
+volumes are the maps, a list of fitted :class:`FirstLevelModel`, or a table with
+``subject_label``, ``map_name`` and ``effects_map_path``. :func:`read_group_input`
+turns each into a :class:`GroupInput`: the subject labels, the number of maps, a
+function giving the maps of a first-level contrast, and the map the default mask
+is computed from (chosen as nilearn chooses it, so masks agree).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+from bidsglm.errors import InvalidParameterError, NotFittedError
+from bidsglm.models._images import check_3d, load_image
+from bidsglm.models.first_level import FirstLevelModel
+
+__all__ = ['GroupInput', 'GroupMaps', 'read_group_input']
+
+_TABLE_COLUMNS = ('subject_label', 'map_name', 'effects_map_path')
+
+
+@dataclass(frozen=True)
+class GroupMaps:
+    """The input maps of one second-level fit, and the files they came from."""
+
+    images: list[nib.Nifti1Image]
+    sources: list[str | None]
+
+
+@dataclass(frozen=True)
+class GroupInput:
+    """A second-level input of any form, read the same way.
+
+    Parameters
+    ----------
+    labels : list of str or None
+        The subject of each map, when the input names them.
+    n_maps : int
+        The number of maps (rows of the design).
+    maps_for : callable
+        ``maps_for(first_level_contrast)`` returns the :class:`GroupMaps`.
+    needs_contrast : bool
+        Whether ``maps_for`` needs a first-level contrast (or map name).
+    sample_map : callable
+        Returns the image the default mask is computed from.
+    """
+
+    labels: list[str] | None
+    n_maps: int
+    maps_for: Callable[[Any], GroupMaps]
+    needs_contrast: bool
+    sample_map: Callable[[], nib.Nifti1Image]
+
+
+def read_group_input(second_level_input: Any) -> GroupInput:  # noqa: ANN401
+    """Read any accepted form of second-level input.
+
+    Raises
+    ------
+    InvalidParameterError
+        For an unaccepted form, an empty list, or a table without its columns.
+
+    Examples
+    --------
+    >>> maps = [nib.Nifti1Image(np.full((2, 2, 2), v), np.eye(4)) for v in (1.0, 3.0)]
+    >>> group = read_group_input(maps)
+    >>> group.n_maps, group.needs_contrast, float(group.sample_map().get_fdata().max())
+    (2, False, 2.0)
+    """
+    if isinstance(second_level_input, pd.DataFrame):
+        return _from_table(second_level_input)
+    if isinstance(second_level_input, (str, os.PathLike, nib.spatialimages.SpatialImage)):
+        return _from_4d(load_image(second_level_input, name='second_level_input'))
+    if isinstance(second_level_input, (list, tuple)) and second_level_input:
+        if all(isinstance(item, FirstLevelModel) for item in second_level_input):
+            return _from_models(list(second_level_input))
+        return _from_maps(list(second_level_input))
+    msg = (
+        'second_level_input must be a non-empty list of 3D images or paths, a 4D image, '
+        'a list of fitted FirstLevelModel, or a DataFrame with columns '
+        f'{list(_TABLE_COLUMNS)}. Got {type(second_level_input).__name__}.'
+    )
+    raise InvalidParameterError(msg)
+
+
+def _fixed(maps: GroupMaps, labels: list[str] | None = None) -> GroupInput:
+    return GroupInput(
+        labels=labels,
+        n_maps=len(maps.images),
+        maps_for=lambda _: maps,
+        needs_contrast=False,
+        sample_map=lambda: _mean_image(maps.images),
+    )
+
+
+def _from_maps(items: list[Any]) -> GroupInput:
+    names = [f'input map {i + 1}' for i in range(len(items))]
+    images = [
+        check_3d(load_image(item, name=name), name=name)
+        for item, name in zip(items, names, strict=True)
+    ]
+    sources = [os.fspath(item) if isinstance(item, (str, os.PathLike)) else None for item in items]
+    return _fixed(GroupMaps(images, sources))
+
+
+def _from_4d(image: nib.Nifti1Image) -> GroupInput:
+    if image.ndim != 4:
+        msg = (
+            f'A single second-level input image must be 4D (one volume per map); got '
+            f'shape {image.shape}. Pass a list of 3D maps instead.'
+        )
+        raise InvalidParameterError(msg)
+    data = np.asanyarray(image.dataobj)
+    volumes = [nib.Nifti1Image(data[..., i], image.affine) for i in range(image.shape[3])]
+    return _fixed(GroupMaps(volumes, [None] * len(volumes)))
+
+
+def _from_models(models: list[Any]) -> GroupInput:
+    for index, model in enumerate(models):
+        if not hasattr(model, 'mask_img_'):
+            msg = f'First-level model {index + 1} is not fitted; fit every model first.'
+            raise NotFittedError(msg)
+
+    def maps_for(first_level_contrast: Any) -> GroupMaps:  # noqa: ANN401
+        if first_level_contrast is None:
+            msg = (
+                'The inputs are first-level models: say which of their contrasts to take, '
+                "e.g. compute_contrast(first_level_contrast='audio - visual')."
+            )
+            raise InvalidParameterError(msg)
+        images = [
+            model.compute_contrast(first_level_contrast, output_type='effect_size')
+            for model in models
+        ]
+        return GroupMaps(images, [None] * len(images))
+
+    def sample_map() -> nib.Nifti1Image:
+        first_column = str(models[0].design_matrices_[0].columns[0])
+        return models[0].compute_contrast(first_column, output_type='effect_size')
+
+    labels = [model.subject_label for model in models]
+    return GroupInput(
+        labels=labels if all(label is not None for label in labels) else None,
+        n_maps=len(models),
+        maps_for=maps_for,
+        needs_contrast=True,
+        sample_map=sample_map,
+    )
+
+
+def _from_table(table: pd.DataFrame) -> GroupInput:
+    missing = [column for column in _TABLE_COLUMNS if column not in table.columns]
+    if missing:
+        msg = (
+            f'The second-level table lacks the columns {missing}; it needs '
+            f'{list(_TABLE_COLUMNS)} and has {list(table.columns)}.'
+        )
+        raise InvalidParameterError(msg)
+    table = table.sort_values('subject_label', kind='stable').reset_index(drop=True)
+    map_names = list(dict.fromkeys(table['map_name']))
+
+    def maps_for(map_name: Any) -> GroupMaps:  # noqa: ANN401
+        if map_name is None and len(map_names) == 1:
+            map_name = map_names[0]
+        if map_name not in map_names:
+            msg = f'Say which map to take: first_level_contrast must be one of {map_names}.'
+            raise InvalidParameterError(msg)
+        paths = table.loc[table['map_name'] == map_name, 'effects_map_path'].tolist()
+        return _from_maps(paths).maps_for(None)
+
+    first_rows = table[table['map_name'] == map_names[0]]
+    return GroupInput(
+        labels=[str(label) for label in first_rows['subject_label']],
+        n_maps=len(first_rows),
+        maps_for=maps_for,
+        needs_contrast=len(map_names) > 1,
+        sample_map=lambda: load_image(table['effects_map_path'].iloc[0], name='first map'),
+    )
+
+
+def _mean_image(images: list[nib.Nifti1Image]) -> nib.Nifti1Image:
+    """Return the voxel-wise mean of 3D maps, summed one by one as ``mean_img`` does.
+
+    The sum runs in the first map's floating dtype (float64 for integer maps), so
+    the default mask, computed from this mean, is nilearn's to the voxel.
+    """
+    first = np.asanyarray(images[0].dataobj)
+    dtype = first.dtype if np.issubdtype(first.dtype, np.floating) else np.float64
+    total = np.zeros(images[0].shape[:3], dtype=dtype)
+    for image in images:
+        total += np.asanyarray(image.dataobj).reshape(total.shape)
+    return nib.Nifti1Image(total / len(images), images[0].affine)

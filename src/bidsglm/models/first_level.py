@@ -1,0 +1,488 @@
+"""The first-level model: one subject's runs, each fitted, combined by fixed effects."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+from bidsglm.design import check_events, make_first_level_design_matrix
+from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
+from bidsglm.errors import InvalidParameterError, ShapeMismatchError
+from bidsglm.models._base import BaseGLM
+from bidsglm.models._images import apply_mask, check_4d, check_same_grid, load_image, unmask
+from bidsglm.models.masking import compute_multi_epi_mask
+from bidsglm.models.results import ContrastResult
+from bidsglm.stats import (
+    NOISE_MODELS,
+    compute_contrast_stats,
+    fit_glm,
+    fixed_effects,
+    scale_signal,
+)
+from bidsglm.stats.regression import whiten_ar1
+
+if TYPE_CHECKING:
+    from bidsglm.stats import GLMFit
+
+__all__ = ['FirstLevelModel']
+
+ImageLike = str | os.PathLike[str] | nib.spatialimages.SpatialImage
+TableLike = pd.DataFrame | str | os.PathLike[str]
+
+_SIGNAL_SCALINGS = (False, 0, 1, (0, 1))
+
+
+class FirstLevelModel(BaseGLM):
+    """A GLM of one subject's task fMRI runs, with nilearn's parameters and numbers.
+
+    Each run is masked, scaled to percent signal change, fitted with OLS or AR(1)
+    prewhitening, and contrasts are combined over runs by fixed effects. Unlike
+    nilearn's, the residuals and r-squared that :func:`bidsglm.save_glm_to_bids`
+    writes are always kept, so the default parameters are enough to save a model.
+
+    Parameters
+    ----------
+    t_r : float, optional
+        Repetition time in seconds; needed to build designs from events.
+    slice_time_ref : float, default=0.0
+        Where in the repetition (0 to 1) the slices were referenced to; frame times
+        are ``(arange(n) + slice_time_ref) * t_r``.
+    hrf_model : str or None, default='glover'
+        A name of :data:`bidsglm.design.HRF_MODELS`.
+    drift_model : {'cosine', 'polynomial', None}, default='cosine'
+        The slow drift regressors.
+    high_pass : float, default=0.01
+        Cut-off frequency (Hz) of the cosine drifts.
+    drift_order : int, default=1
+        Order of the polynomial drifts.
+    fir_delays : sequence of int, default=(0,)
+        Delays, in scans, of the FIR model.
+    min_onset : float, default=-24
+        Earliest event onset, in seconds, that the design accounts for.
+    mask_img : image, path, False or None, default=None
+        The brain mask. None computes one from the runs as nilearn does (EPI
+        strategy); False uses every voxel.
+    target_affine, target_shape : None
+        Accepted for compatibility; resampling is not done here (resample the runs
+        first), so anything but None is an error.
+    smoothing_fwhm : float, optional
+        Full width at half maximum, in mm, of a Gaussian smoothing of the runs.
+    memory, memory_level : optional
+        Accepted for compatibility; bidsglm caches nothing on disk.
+    standardize : False
+        Accepted for compatibility; only ``False`` is supported.
+    signal_scaling : {0, 1, (0, 1), False}, default=0
+        0 scales each voxel to percent signal change around its temporal mean.
+    noise_model : {'ar1', 'ols'}, default='ar1'
+        The temporal noise model.
+    verbose : int, default=0
+        Accepted for compatibility; nothing is printed.
+    n_jobs : int, default=1
+        Accepted for compatibility; runs are fitted one after the other.
+    minimize_memory : bool, default=True
+        Accepted for compatibility. The residuals (float32) and r-squared are always
+        kept, as saving needs them; predictions are computed on demand.
+    subject_label : str, optional
+        The subject, used by second-level models and for file names.
+    random_state : optional
+        Accepted for compatibility (only AR(p > 1) would use it).
+
+    Attributes
+    ----------
+    design_matrices_ : list of pandas.DataFrame
+        The design of each run.
+    mask_img_ : nibabel.Nifti1Image
+        The mask used (uint8, 0 and 1).
+    fits_ : list of bidsglm.stats.GLMFit
+        The voxel-wise fit of each run.
+    run_sources_ : list of str or None
+        The file each run was read from, or None for an image in memory.
+    residuals_, predicted_, r_square_ : list of nibabel.Nifti1Image
+        Per run: the residuals (4D, whitened under AR(1)), the fitted values (4D)
+        and r-squared (3D).
+
+    Examples
+    --------
+    >>> import nibabel as nib
+    >>> rng = np.random.default_rng(0)
+    >>> run = nib.Nifti1Image(100 + rng.standard_normal((2, 2, 2, 30)), np.eye(4))
+    >>> events = pd.DataFrame({'onset': [10.0, 40.0], 'duration': [5.0, 5.0],
+    ...                        'trial_type': ['go', 'go']})
+    >>> model = FirstLevelModel(t_r=2.0, mask_img=False).fit(run, events=events)
+    >>> list(model.design_matrices_[0].columns)
+    ['go', 'drift_1', 'constant']
+    >>> model.compute_contrast('go', output_type='stat').shape
+    (2, 2, 2)
+    """
+
+    def __init__(  # noqa: PLR0913, PLR0917
+        self,
+        t_r: float | None = None,
+        slice_time_ref: float = 0.0,
+        hrf_model: str | None = 'glover',
+        drift_model: str | None = 'cosine',
+        high_pass: float = 0.01,
+        drift_order: int = 1,
+        fir_delays: Sequence[int] = (0,),
+        min_onset: float = -24,
+        mask_img: ImageLike | bool | None = None,
+        target_affine: np.ndarray | None = None,
+        target_shape: tuple[int, int, int] | None = None,
+        smoothing_fwhm: float | None = None,
+        memory: Any = None,  # noqa: ANN401
+        memory_level: int = 1,
+        standardize: bool = False,
+        signal_scaling: int | tuple[int, int] | bool = 0,
+        noise_model: str = 'ar1',
+        verbose: int = 0,
+        n_jobs: int = 1,
+        minimize_memory: bool = True,
+        subject_label: str | None = None,
+        random_state: Any = None,  # noqa: ANN401
+    ) -> None:
+        self.t_r = t_r
+        self.slice_time_ref = slice_time_ref
+        self.hrf_model = hrf_model
+        self.drift_model = drift_model
+        self.high_pass = high_pass
+        self.drift_order = drift_order
+        self.fir_delays = fir_delays
+        self.min_onset = min_onset
+        self.mask_img = mask_img
+        self.target_affine = target_affine
+        self.target_shape = target_shape
+        self.smoothing_fwhm = smoothing_fwhm
+        self.memory = memory
+        self.memory_level = memory_level
+        self.standardize = standardize
+        self.signal_scaling = signal_scaling
+        self.noise_model = noise_model
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.minimize_memory = minimize_memory
+        self.subject_label = subject_label
+        self.random_state = random_state
+
+    # ----------------------------------------------------------------- fitting
+    def fit(
+        self,
+        run_imgs: ImageLike | Sequence[ImageLike],
+        events: TableLike | Sequence[TableLike] | None = None,
+        confounds: TableLike | Sequence[TableLike] | None = None,
+        design_matrices: pd.DataFrame | Sequence[pd.DataFrame] | None = None,
+        bins: int = 100,
+    ) -> FirstLevelModel:
+        """Fit the model to one or several runs.
+
+        Parameters
+        ----------
+        run_imgs : image or path, or a list of them
+            The 4D runs, all on the same grid.
+        events : DataFrame or TSV path, or a list with one per run, optional
+            Events with ``onset``, ``duration`` and optionally ``trial_type`` and
+            ``modulation``. Needs ``t_r``.
+        confounds : DataFrame or TSV path, or a list with one per run, optional
+            Extra regressors, one row per scan.
+        design_matrices : DataFrame or list of DataFrames, optional
+            Ready-made designs, one row per scan; then events and confounds must be
+            None.
+        bins : int, default=100
+            AR(1) coefficients are truncated to multiples of ``1 / bins``.
+
+        Returns
+        -------
+        FirstLevelModel
+            The fitted model (``self``).
+        """
+        self._check_parameters()
+        runs, sources = _load_runs(run_imgs)
+        designs = self._make_designs(runs, events, confounds, design_matrices)
+        mask_img = self._make_mask(runs)
+        fits = [
+            self._fit_run(run, design, mask_img, bins)
+            for run, design in zip(runs, designs, strict=True)
+        ]
+        self.design_matrices_ = designs
+        self.run_sources_ = sources
+        self.fits_ = fits
+        self.mask_img_ = mask_img
+        return self
+
+    def _check_parameters(self) -> None:
+        if self.t_r is not None and not self.t_r > 0:
+            raise self._invalid(name='t_r', allowed='a float in (0, inf) or None', value=self.t_r)
+        if not 0 <= self.slice_time_ref <= 1:
+            raise self._invalid(
+                name='slice_time_ref', allowed='a float in [0, 1]', value=self.slice_time_ref
+            )
+        if self.noise_model not in NOISE_MODELS:
+            raise self._invalid(
+                name='noise_model',
+                allowed=f'one of {sorted(NOISE_MODELS)}',
+                value=self.noise_model,
+            )
+        if not any(_same_scaling(self.signal_scaling, s) for s in _SIGNAL_SCALINGS):
+            raise self._invalid(
+                name='signal_scaling',
+                allowed='one of 0, 1, (0, 1) or False',
+                value=self.signal_scaling,
+            )
+        if self.standardize is not False:
+            raise self._invalid(
+                name='standardize',
+                allowed='False (scale the signal instead)',
+                value=self.standardize,
+            )
+        if self.target_affine is not None or self.target_shape is not None:
+            raise self._invalid(
+                name='target_affine and target_shape',
+                allowed='None (resample the runs first)',
+                value='a target',
+            )
+        if self.smoothing_fwhm is not None and not self.smoothing_fwhm >= 0:
+            raise self._invalid(
+                name='smoothing_fwhm',
+                allowed='a float in [0, inf) or None',
+                value=self.smoothing_fwhm,
+            )
+
+    def _make_designs(
+        self,
+        runs: list[nib.Nifti1Image],
+        events: TableLike | Sequence[TableLike] | None,
+        confounds: TableLike | Sequence[TableLike] | None,
+        design_matrices: pd.DataFrame | Sequence[pd.DataFrame] | None,
+    ) -> list[pd.DataFrame]:
+        n_scans = [run.shape[3] for run in runs]
+        if design_matrices is not None:
+            if events is not None or confounds is not None:
+                msg = 'Give either design_matrices or events and confounds, not both.'
+                raise ShapeMismatchError(msg)
+            designs = _per_run(design_matrices, len(runs), 'design_matrices')
+            return [
+                _check_rows(d, n, i, 'design matrix')
+                for i, (d, n) in enumerate(zip(designs, n_scans, strict=True))
+            ]
+        if self.t_r is None:
+            msg = (
+                "The 't_r' parameter of FirstLevelModel is needed to build designs from "
+                'events. Give the repetition time in seconds, e.g. FirstLevelModel(t_r=2.0), '
+                'or pass design_matrices.'
+            )
+            raise InvalidParameterError(msg)
+        events_per_run = _per_run(events, len(runs), 'events')
+        confounds_per_run = _per_run(confounds, len(runs), 'confounds')
+        return [
+            self._design_of_run(n, run_events, run_confounds, index)
+            for index, (n, run_events, run_confounds) in enumerate(
+                zip(n_scans, events_per_run, confounds_per_run, strict=True)
+            )
+        ]
+
+    def _design_of_run(
+        self, n_scans: int, events: TableLike | None, confounds: TableLike | None, index: int
+    ) -> pd.DataFrame:
+        assert self.t_r is not None
+        frame_times = (np.arange(n_scans) + self.slice_time_ref) * self.t_r
+        table = (
+            None
+            if confounds is None
+            else _check_rows(_read_table(confounds), n_scans, index, 'confounds table')
+        )
+        return make_first_level_design_matrix(
+            frame_times,
+            events=None if events is None else check_events(events),
+            hrf_model=self.hrf_model,
+            drift_model=self.drift_model,
+            high_pass=self.high_pass,
+            drift_order=self.drift_order,
+            fir_delays=self.fir_delays,
+            add_regs=None if table is None else table.to_numpy(dtype=np.float64),
+            add_reg_names=None if table is None else [str(c) for c in table.columns],
+            min_onset=self.min_onset,
+        )
+
+    def _make_mask(self, runs: list[nib.Nifti1Image]) -> nib.Nifti1Image:
+        if self.mask_img is None:
+            return compute_multi_epi_mask(runs)
+        if self.mask_img is False:
+            shape = runs[0].shape[:3]
+            return nib.Nifti1Image(np.ones(shape, dtype=np.uint8), runs[0].affine)
+        mask = self._load_mask_img(self.mask_img)
+        check_same_grid([runs[0], mask], ['run 1', 'mask_img'])
+        return mask
+
+    def _fit_run(
+        self, run: nib.Nifti1Image, design: pd.DataFrame, mask_img: nib.Nifti1Image, bins: int
+    ) -> GLMFit:
+        masked = apply_mask(run, mask_img, smoothing_fwhm=self.smoothing_fwhm)
+        signal = scale_signal(masked, self.signal_scaling)
+        return fit_glm(signal, design.to_numpy(dtype=np.float64), self.noise_model, bins)
+
+    # ---------------------------------------------------------------- outputs
+    @property
+    def residuals_(self) -> list[nib.Nifti1Image]:
+        """The residuals of each run, 4D, in percent signal change."""
+        self._check_fitted()
+        return [unmask(fit.residuals, self.mask_img_) for fit in self.fits_]
+
+    @property
+    def r_square_(self) -> list[nib.Nifti1Image]:
+        """The r-squared of each run, 3D."""
+        self._check_fitted()
+        return [unmask(fit.r_square, self.mask_img_) for fit in self.fits_]
+
+    @property
+    def predicted_(self) -> list[nib.Nifti1Image]:
+        """The fitted values of each run (whitened design times beta), 4D."""
+        self._check_fitted()
+        return [
+            unmask(_predicted(fit, design.to_numpy(dtype=np.float64)), self.mask_img_)
+            for fit, design in zip(self.fits_, self.design_matrices_, strict=True)
+        ]
+
+    # --------------------------------------------------------------- contrasts
+    def compute_contrast(
+        self,
+        contrast_def: str | np.ndarray | Sequence[Any],
+        stat_type: str | None = None,
+        output_type: str = 'z_score',
+    ) -> nib.Nifti1Image | dict[str, nib.Nifti1Image]:
+        """Estimate and test a contrast, combined over runs by fixed effects.
+
+        Parameters
+        ----------
+        contrast_def : str, array, or a list with one per run
+            An expression over the design columns (``'2*audio - visual'``), a 1D
+            array (t-test) or a 2D array (F-test) of weights over the columns.
+        stat_type : {'t', 'F'}, optional
+            The test; by default t for one row and F for several. 'F' on one row
+            gives F = t squared.
+        output_type : str, default='z_score'
+            One of 'z_score', 'stat', 'p_value', 'effect_size', 'effect_variance',
+            or 'all' for a dict of the five.
+
+        Returns
+        -------
+        nibabel.Nifti1Image or dict of them
+        """
+        self._check_fitted()
+        self._check_output_type(output_type)
+        return self._select_output(
+            self.compute_contrast_result(contrast_def, stat_type), output_type
+        )
+
+    def compute_contrast_result(
+        self, contrast_def: str | np.ndarray | Sequence[Any], stat_type: str | None = None
+    ) -> ContrastResult:
+        """Like :meth:`compute_contrast`, but return the full :class:`ContrastResult`.
+
+        The result also holds the weights over each run's columns and the degrees of
+        freedom, which the writer records next to the maps.
+        """
+        self._check_fitted()
+        weights = self._weights_per_run(contrast_def)
+        stat_type = self._resolve_stat_type(stat_type, weights[0])
+        per_run = [
+            compute_contrast_stats(fit, run_weights, stat_type)
+            for fit, run_weights in zip(self.fits_, weights, strict=True)
+        ]
+        columns = [list(design.columns) for design in self.design_matrices_]
+        return ContrastResult.from_stats(fixed_effects(per_run), weights, columns, self.mask_img_)
+
+    def _weights_per_run(self, contrast_def: Any) -> list[np.ndarray]:  # noqa: ANN401
+        definitions = _per_run_contrast(contrast_def, len(self.design_matrices_))
+        weights = []
+        for definition, design in zip(definitions, self.design_matrices_, strict=True):
+            columns = [str(column) for column in design.columns]
+            name = definition if isinstance(definition, str) else None
+            run_weights = contrast_to_matrix(definition, columns, name=name)
+            check_estimable(run_weights, design.to_numpy(dtype=np.float64), columns, name)
+            weights.append(run_weights)
+        return weights
+
+
+# --------------------------------------------------------------------- helpers
+def _same_scaling(value: object, allowed: object) -> bool:
+    if isinstance(value, bool) or isinstance(allowed, bool):
+        return value is allowed
+    if isinstance(value, (tuple, list)) and isinstance(allowed, tuple):
+        return tuple(value) == allowed
+    return isinstance(value, int) and value == allowed
+
+
+def _load_runs(
+    run_imgs: ImageLike | Sequence[ImageLike],
+) -> tuple[list[nib.Nifti1Image], list[str | None]]:
+    """Load the runs, check they are 4D and on one grid; remember their files."""
+    items: list[ImageLike] = (
+        list(run_imgs) if isinstance(run_imgs, (list, tuple)) else [run_imgs]  # type: ignore[list-item]
+    )
+    if not items:
+        msg = 'No run was given: pass a 4D image or a list of them as run_imgs.'
+        raise ShapeMismatchError(msg)
+    names = [f'run {i + 1}' for i in range(len(items))]
+    runs = [
+        check_4d(load_image(item, name=name), name=name)
+        for item, name in zip(items, names, strict=True)
+    ]
+    check_same_grid(runs, names)
+    sources = [os.fspath(item) if isinstance(item, (str, os.PathLike)) else None for item in items]
+    return runs, sources
+
+
+def _per_run(values: Any, n_runs: int, name: str) -> list[Any]:  # noqa: ANN401
+    """Spread one value per run; a single value is allowed for a single run."""
+    if values is None:
+        return [None] * n_runs
+    items = list(values) if isinstance(values, (list, tuple)) else [values]
+    if len(items) != n_runs:
+        msg = f'{len(items)} {name} were given for {n_runs} runs; give one per run.'
+        raise ShapeMismatchError(msg)
+    return items
+
+
+def _per_run_contrast(contrast_def: Any, n_runs: int) -> list[Any]:  # noqa: ANN401
+    """Return one definition per run: a list of strings or arrays is per run."""
+    is_per_run = isinstance(contrast_def, (list, tuple)) and all(
+        isinstance(item, (str, np.ndarray)) for item in contrast_def
+    )
+    if not is_per_run or not contrast_def:
+        return [contrast_def] * n_runs
+    if len(contrast_def) != n_runs:
+        msg = (
+            f'{len(contrast_def)} contrast definitions were given for {n_runs} runs; give '
+            'one definition for all runs, or exactly one per run.'
+        )
+        raise ShapeMismatchError(msg)
+    return list(contrast_def)
+
+
+def _read_table(table: TableLike) -> pd.DataFrame:
+    if isinstance(table, pd.DataFrame):
+        return table
+    return pd.read_csv(table, sep='\t')
+
+
+def _check_rows(table: pd.DataFrame, n_scans: int, index: int, what: str) -> pd.DataFrame:
+    if len(table) != n_scans:
+        msg = (
+            f'The {what} of run {index + 1} has {len(table)} rows but the run has '
+            f'{n_scans} volumes; give one row per volume.'
+        )
+        raise ShapeMismatchError(msg)
+    return table
+
+
+def _predicted(fit: GLMFit, design: np.ndarray) -> np.ndarray:
+    """Whitened design times beta, group by group."""
+    predicted = np.empty(fit.residuals.shape)
+    for group, rho in enumerate(fit.rho):
+        voxels = fit.labels == group
+        predicted[:, voxels] = whiten_ar1(design, rho) @ fit.beta[:, voxels]
+    return predicted

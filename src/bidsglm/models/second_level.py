@@ -1,0 +1,313 @@
+"""The second-level model: one map per subject (or study), one GLM across them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+from bidsglm.design import make_second_level_design_matrix
+from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
+from bidsglm.errors import ContrastError, InvalidParameterError, ShapeMismatchError
+from bidsglm.models._base import BaseGLM
+from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
+from bidsglm.models._images import apply_mask, check_same_grid, unmask
+from bidsglm.models.masking import compute_background_mask
+from bidsglm.models.results import ContrastResult
+from bidsglm.stats import GLMFit, compute_contrast_stats, fit_glm
+
+__all__ = ['SecondLevelModel']
+
+ImageLike = str | os.PathLike[str] | nib.spatialimages.SpatialImage
+
+
+class SecondLevelModel(BaseGLM):
+    """A GLM across subjects: one-sample by default, covariates on request.
+
+    Unlike nilearn's, ``fit`` fits the regression when the maps are known at fit
+    time (images, a 4D image, or a table with one map name). When the maps depend
+    on a first-level contrast (fitted :class:`FirstLevelModel` inputs, or a table
+    with several map names), the fit of each first-level contrast is made, once, by
+    :meth:`compute_contrast`.
+
+    Parameters
+    ----------
+    mask_img : image, path or None, default=None
+        The mask. None computes it from the input maps as nilearn does (background
+        strategy on their mean).
+    target_affine, target_shape : None
+        Accepted for compatibility; resampling is not done here.
+    smoothing_fwhm : float, optional
+        Full width at half maximum, in mm, of a Gaussian smoothing of the maps.
+    memory, memory_level, verbose, n_jobs, minimize_memory
+        Accepted for compatibility; they change nothing.
+
+    Attributes
+    ----------
+    design_matrix_ : pandas.DataFrame
+        The design, one row per input map.
+    mask_img_ : nibabel.Nifti1Image
+        The mask used (uint8, 0 and 1).
+    fit_ : bidsglm.stats.GLMFit or None
+        The fit, when the maps were known at fit time.
+    input_sources_ : list of str or None
+        The file of each input map (None for images in memory).
+    residuals_ : nibabel.Nifti1Image
+        4D, one volume per input map.
+    r_square_ : nibabel.Nifti1Image
+        3D.
+
+    Examples
+    --------
+    >>> import nibabel as nib
+    >>> rng = np.random.default_rng(0)
+    >>> maps = [nib.Nifti1Image(1 + rng.standard_normal((3, 3, 3)), np.eye(4))
+    ...         for _ in range(10)]
+    >>> model = SecondLevelModel(mask_img=nib.Nifti1Image(
+    ...     np.ones((3, 3, 3), np.uint8), np.eye(4))).fit(maps)
+    >>> list(model.design_matrix_.columns)
+    ['intercept']
+    >>> model.compute_contrast(output_type='stat').shape
+    (3, 3, 3)
+    """
+
+    def __init__(  # noqa: PLR0913, PLR0917
+        self,
+        mask_img: ImageLike | None = None,
+        target_affine: np.ndarray | None = None,
+        target_shape: tuple[int, int, int] | None = None,
+        smoothing_fwhm: float | None = None,
+        memory: Any = None,  # noqa: ANN401
+        memory_level: int = 1,
+        verbose: int = 0,
+        n_jobs: int = 1,
+        minimize_memory: bool = True,
+    ) -> None:
+        self.mask_img = mask_img
+        self.target_affine = target_affine
+        self.target_shape = target_shape
+        self.smoothing_fwhm = smoothing_fwhm
+        self.memory = memory
+        self.memory_level = memory_level
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.minimize_memory = minimize_memory
+
+    # ----------------------------------------------------------------- fitting
+    def fit(
+        self,
+        second_level_input: Any,  # noqa: ANN401
+        confounds: pd.DataFrame | None = None,
+        design_matrix: pd.DataFrame | None = None,
+    ) -> SecondLevelModel:
+        """Fit the group model.
+
+        Parameters
+        ----------
+        second_level_input : list of 3D maps, a 4D image, list of FirstLevelModel, or DataFrame
+            The maps, one per subject: images or paths; the volumes of a 4D image;
+            fitted first-level models (their contrast is chosen at contrast time);
+            or a table with ``subject_label``, ``map_name`` and ``effects_map_path``.
+        confounds : DataFrame, optional
+            Covariates with a ``subject_label`` column (the input must name subjects).
+        design_matrix : DataFrame, optional
+            A ready-made design, one row per map; then confounds must be None.
+
+        Returns
+        -------
+        SecondLevelModel
+            The fitted model (``self``).
+        """
+        self._check_parameters()
+        group = read_group_input(second_level_input)
+        design = self._make_design(group, confounds, design_matrix)
+        mask_img = self._make_mask(group)
+        self._group = group
+        self._fits: dict[Any, tuple[GLMFit, GroupMaps]] = {}
+        self.design_matrix_ = design
+        self.mask_img_ = mask_img
+        self.fit_: GLMFit | None = None
+        self.input_sources_: list[str | None] = []
+        if not group.needs_contrast:
+            self.fit_, maps = self._fit_maps(None, group.maps_for(None))
+            self.input_sources_ = maps.sources
+        return self
+
+    def _check_parameters(self) -> None:
+        if self.target_affine is not None or self.target_shape is not None:
+            raise self._invalid(
+                name='target_affine and target_shape',
+                allowed='None (resample the maps first)',
+                value='a target',
+            )
+        if self.smoothing_fwhm is not None and not self.smoothing_fwhm >= 0:
+            raise self._invalid(
+                name='smoothing_fwhm',
+                allowed='a float in [0, inf) or None',
+                value=self.smoothing_fwhm,
+            )
+
+    def _make_design(
+        self,
+        group: GroupInput,
+        confounds: pd.DataFrame | None,
+        design_matrix: pd.DataFrame | None,
+    ) -> pd.DataFrame:
+        if design_matrix is not None:
+            if confounds is not None:
+                msg = 'Give either design_matrix or confounds, not both.'
+                raise InvalidParameterError(msg)
+            design = design_matrix
+        elif confounds is not None:
+            if group.labels is None:
+                msg = (
+                    'Confounds are matched to maps by subject label, which this input '
+                    'does not give. Pass a DataFrame with subject_label, map_name and '
+                    'effects_map_path (or first-level models with subject_label set), or '
+                    'build the design yourself and pass design_matrix.'
+                )
+                raise InvalidParameterError(msg)
+            design = make_second_level_design_matrix(group.labels, confounds)
+        else:
+            design = pd.DataFrame({'intercept': np.ones(group.n_maps)})
+        if len(design) != group.n_maps:
+            msg = (
+                f'The design has {len(design)} rows but there are {group.n_maps} input '
+                'maps; give one design row per map.'
+            )
+            raise ShapeMismatchError(msg)
+        return design
+
+    def _make_mask(self, group: GroupInput) -> nib.Nifti1Image:
+        if self.mask_img is not None:
+            return self._load_mask_img(self.mask_img)
+        return compute_background_mask(group.sample_map())
+
+    def _fit_maps(self, key: Any, maps: GroupMaps) -> tuple[GLMFit, GroupMaps]:  # noqa: ANN401
+        if len(maps.images) != len(self.design_matrix_):
+            msg = (
+                f'The design has {len(self.design_matrix_)} rows but there are '
+                f'{len(maps.images)} input maps; give one design row per map.'
+            )
+            raise ShapeMismatchError(msg)
+        check_same_grid([*maps.images, self.mask_img_], [*_map_names(maps), 'mask'])
+        data = np.stack([self._masked(image) for image in maps.images])
+        fit = fit_glm(data, self.design_matrix_.to_numpy(dtype=np.float64), 'ols')
+        self._fits[key] = (fit, maps)
+        return fit, maps
+
+    def _masked(self, image: nib.Nifti1Image) -> np.ndarray:
+        return apply_mask(image, self.mask_img_, smoothing_fwhm=self.smoothing_fwhm)[0]
+
+    def _fit_for(self, first_level_contrast: Any) -> GLMFit:  # noqa: ANN401
+        key = _cache_key(first_level_contrast)
+        if key not in self._fits:
+            self._fit_maps(key, self._group.maps_for(first_level_contrast))
+        return self._fits[key][0]
+
+    # ---------------------------------------------------------------- outputs
+    @property
+    def residuals_(self) -> nib.Nifti1Image:
+        """The residuals, 4D, one volume per input map."""
+        return unmask(self._known_fit().residuals, self.mask_img_)
+
+    @property
+    def r_square_(self) -> nib.Nifti1Image:
+        """The r-squared of the model, 3D."""
+        return unmask(self._known_fit().r_square, self.mask_img_)
+
+    def _known_fit(self) -> GLMFit:
+        self._check_fitted()
+        if self.fit_ is None:
+            msg = (
+                'This SecondLevelModel was fitted on inputs whose maps depend on a '
+                'first-level contrast, so it has no residuals of its own. Fit it on the '
+                'effect maps of one contrast (model.compute_contrast(..., '
+                "output_type='effect_size') of each first-level model) to get them."
+            )
+            raise ContrastError(msg)
+        return self.fit_
+
+    # --------------------------------------------------------------- contrasts
+    def compute_contrast(
+        self,
+        second_level_contrast: str | np.ndarray | Sequence[float] | None = None,
+        first_level_contrast: str | np.ndarray | None = None,
+        second_level_stat_type: str | None = None,
+        output_type: str = 'z_score',
+    ) -> nib.Nifti1Image | dict[str, nib.Nifti1Image]:
+        """Estimate and test a contrast of the group design.
+
+        Parameters
+        ----------
+        second_level_contrast : str, array or None
+            Over the design columns; None tests the only column of a one-column
+            design.
+        first_level_contrast : str or array, optional
+            Which first-level contrast (for FirstLevelModel inputs) or map name (for
+            a DataFrame input) to take the maps of.
+        second_level_stat_type : {'t', 'F'}, optional
+            The test; by default t for one row, F for several.
+        output_type : str, default='z_score'
+            One of 'z_score', 'stat', 'p_value', 'effect_size', 'effect_variance',
+            or 'all'.
+
+        Returns
+        -------
+        nibabel.Nifti1Image or dict of them
+        """
+        self._check_fitted()
+        self._check_output_type(output_type)
+        result = self.compute_contrast_result(
+            second_level_contrast, first_level_contrast, second_level_stat_type
+        )
+        return self._select_output(result, output_type)
+
+    def compute_contrast_result(
+        self,
+        second_level_contrast: str | np.ndarray | Sequence[float] | None = None,
+        first_level_contrast: str | np.ndarray | None = None,
+        second_level_stat_type: str | None = None,
+    ) -> ContrastResult:
+        """Like :meth:`compute_contrast`, but return the full :class:`ContrastResult`."""
+        self._check_fitted()
+        columns = [str(column) for column in self.design_matrix_.columns]
+        weights = self._second_level_weights(second_level_contrast, columns)
+        stat_type = self._resolve_stat_type(second_level_stat_type, weights)
+        fit = (
+            self.fit_
+            if first_level_contrast is None and self.fit_ is not None
+            else (self._fit_for(first_level_contrast))
+        )
+        stats = compute_contrast_stats(fit, weights, stat_type)
+        return ContrastResult.from_stats(stats, [weights], [columns], self.mask_img_)
+
+    def _second_level_weights(self, contrast: Any, columns: list[str]) -> np.ndarray:  # noqa: ANN401
+        if contrast is None:
+            if len(columns) != 1:
+                msg = (
+                    f'The design has {len(columns)} columns {columns}; say which to test, '
+                    "e.g. second_level_contrast='intercept'."
+                )
+                raise ContrastError(msg)
+            contrast = np.ones(1)
+        weights = contrast_to_matrix(contrast, columns)
+        check_estimable(weights, self.design_matrix_.to_numpy(dtype=np.float64), columns)
+        return weights
+
+
+# --------------------------------------------------------------------- helpers
+def _cache_key(first_level_contrast: Any) -> Any:  # noqa: ANN401
+    if isinstance(first_level_contrast, np.ndarray):
+        return (first_level_contrast.shape, first_level_contrast.tobytes())
+    if isinstance(first_level_contrast, list):
+        return repr(first_level_contrast)
+    return first_level_contrast
+
+
+def _map_names(maps: GroupMaps) -> list[str]:
+    return [source or f'input map {i + 1}' for i, source in enumerate(maps.sources)]

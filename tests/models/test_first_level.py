@@ -1,0 +1,244 @@
+import warnings
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+
+from bidsglm import FirstLevelModel
+from bidsglm.errors import (
+    ContrastError,
+    EventsError,
+    ImageDimensionError,
+    InvalidParameterError,
+    NotFittedError,
+    ShapeMismatchError,
+)
+
+from .conftest import AFFINE, N_SCANS, SHAPE, T_R, brain_mask, make_events, make_run
+
+OUTPUTS = ('z_score', 'stat', 'p_value', 'effect_size', 'effect_variance')
+
+
+# ----------------------------------------------------------------- planted truth
+def test_fit_recovers_the_planted_effect(one_run):
+    run, events = one_run
+    model = FirstLevelModel(t_r=T_R, mask_img=False, noise_model='ols').fit(run, events)
+    z = model.compute_contrast('audio').get_fdata()
+    effect = model.compute_contrast('audio', output_type='effect_size').get_fdata()
+    inside = brain_mask()
+    planted = inside.copy()
+    planted[:, 4:] = False
+    # 3 % signal change planted; the design's 'audio' column peaks near 1
+    assert np.median(effect[planted]) == pytest.approx(3.0, abs=0.6)
+    assert np.median(z[planted]) > 3
+    assert abs(np.median(z[inside & ~planted])) < 1
+
+
+def test_fit_returns_self_and_sets_fitted_attributes(one_run):
+    run, events = one_run
+    model = FirstLevelModel(t_r=T_R)
+    assert model.fit(run, events) is model
+    assert [list(d.columns)[:3] for d in model.design_matrices_] == [['audio', 'motor', 'visual']]
+    assert model.mask_img_.get_fdata().sum() > 0
+    assert model.residuals_[0].shape == (*SHAPE, N_SCANS)
+    assert model.r_square_[0].shape == SHAPE
+    assert model.run_sources_ == [None]
+
+
+def test_fit_twice_gives_the_same_maps(one_run):
+    run, events = one_run
+    model = FirstLevelModel(t_r=T_R).fit(run, events)
+    first = model.compute_contrast('audio - visual').get_fdata()
+    second = model.fit(run, events).compute_contrast('audio - visual').get_fdata()
+    np.testing.assert_array_equal(first, second)
+
+
+def test_fit_leaves_parameters_unchanged(one_run):
+    run, events = one_run
+    model = FirstLevelModel(t_r=T_R, fir_delays=[0, 1])
+    before = model.get_params()
+    model.fit(run, events)
+    assert model.get_params() == before
+
+
+def test_repr_shows_changed_parameters():
+    assert repr(FirstLevelModel(t_r=2.0, noise_model='ols')) == (
+        "FirstLevelModel(t_r=2.0, noise_model='ols')"
+    )
+
+
+def test_compute_contrast_f_of_one_row_is_t_squared(one_run):
+    run, events = one_run
+    model = FirstLevelModel(t_r=T_R).fit(run, events)
+    t = model.compute_contrast('audio', output_type='stat').get_fdata()
+    f = model.compute_contrast('audio', stat_type='F', output_type='stat').get_fdata()
+    np.testing.assert_allclose(f, t**2, rtol=1e-10, atol=1e-12)
+
+
+def test_compute_contrast_all_gives_five_maps_and_4d_effect_for_f(one_run):
+    run, events = one_run
+    model = FirstLevelModel(t_r=T_R).fit(run, events)
+    maps = model.compute_contrast('audio, visual', output_type='all')
+    assert sorted(maps) == sorted(OUTPUTS)
+    assert maps['effect_size'].shape == (*SHAPE, 2)
+    assert maps['stat'].shape == SHAPE
+
+
+def test_compute_contrast_result_keeps_weights_and_dof(two_runs):
+    runs, events = two_runs
+    model = FirstLevelModel(t_r=T_R).fit(runs, events)
+    result = model.compute_contrast_result('2*audio - visual')
+    n_columns = model.design_matrices_[0].shape[1]
+    assert result.stat_type == 't'
+    assert result.dof == 2 * (N_SCANS - n_columns)
+    np.testing.assert_array_equal(result.weights[0][0, :3], [2.0, 0.0, -1.0])
+
+
+def test_residuals_are_whitened_and_give_the_error_variance(one_run):
+    run, events = one_run
+    model = FirstLevelModel(t_r=T_R).fit(run, events)
+    fit = model.fits_[0]
+    rss = np.sum(fit.residuals.astype(np.float64) ** 2, axis=0)
+    n_columns = model.design_matrices_[0].shape[1]
+    np.testing.assert_allclose(fit.dispersion, rss / (N_SCANS - n_columns), rtol=1e-5)
+
+
+# ------------------------------------------------------------------- bad input
+def test_fit_rejects_a_3d_run(one_run):
+    run, events = one_run
+    volume = nib.Nifti1Image(run.get_fdata()[..., 0], AFFINE)
+    with pytest.raises(ImageDimensionError, match='4D'):
+        FirstLevelModel(t_r=T_R).fit(volume, events)
+
+
+def test_fit_rejects_runs_on_different_grids(rng):
+    events = make_events()
+    run = make_run(rng, events)
+    shifted = nib.Nifti1Image(run.get_fdata(), AFFINE @ np.diag([2.0, 1, 1, 1]))
+    with pytest.raises(ShapeMismatchError, match='run 2'):
+        FirstLevelModel(t_r=T_R).fit([run, shifted], [events, events])
+
+
+def test_fit_rejects_events_without_onset(one_run):
+    run, events = one_run
+    with pytest.raises(EventsError, match='onset'):
+        FirstLevelModel(t_r=T_R).fit(run, events.drop(columns='onset'))
+
+
+def test_fit_rejects_negative_durations(one_run):
+    run, events = one_run
+    events = events.assign(duration=-1.0)
+    with pytest.raises(EventsError, match='duration'):
+        FirstLevelModel(t_r=T_R).fit(run, events)
+
+
+def test_fit_rejects_a_different_number_of_runs_and_events(two_runs):
+    runs, events = two_runs
+    with pytest.raises(ShapeMismatchError, match='1 events were given for 2 runs'):
+        FirstLevelModel(t_r=T_R).fit(runs, events[:1])
+
+
+def test_fit_rejects_confounds_of_another_length(one_run):
+    run, events = one_run
+    confounds = pd.DataFrame({'motion': np.zeros(N_SCANS - 2)})
+    with pytest.raises(ShapeMismatchError, match=f'{N_SCANS - 2} rows but the run has {N_SCANS}'):
+        FirstLevelModel(t_r=T_R).fit(run, events, confounds=confounds)
+
+
+def test_fit_rejects_a_design_of_another_length(one_run):
+    run, _ = one_run
+    design = pd.DataFrame({'constant': np.ones(N_SCANS + 1)})
+    with pytest.raises(ShapeMismatchError, match=f'{N_SCANS + 1} rows'):
+        FirstLevelModel().fit(run, design_matrices=design)
+
+
+@pytest.mark.parametrize('t_r', [0.0, -2.0])
+def test_fit_rejects_a_non_positive_t_r(one_run, t_r):
+    run, events = one_run
+    with pytest.raises(
+        InvalidParameterError, match=r"'t_r' parameter of FirstLevelModel .*\(0, inf\)"
+    ):
+        FirstLevelModel(t_r=t_r).fit(run, events)
+
+
+def test_fit_needs_t_r_for_events(one_run):
+    run, events = one_run
+    with pytest.raises(InvalidParameterError, match=r't_r=2\.0'):
+        FirstLevelModel().fit(run, events)
+
+
+def test_fit_rejects_an_unknown_hrf_model(one_run):
+    run, events = one_run
+    with pytest.raises(InvalidParameterError, match='glover'):
+        FirstLevelModel(t_r=T_R, hrf_model='canonical').fit(run, events)
+
+
+def test_fit_rejects_an_unknown_drift_model(one_run):
+    run, events = one_run
+    with pytest.raises(InvalidParameterError, match='cosine'):
+        FirstLevelModel(t_r=T_R, drift_model='spline').fit(run, events)
+
+
+def test_fit_rejects_an_unknown_noise_model(one_run):
+    run, events = one_run
+    with pytest.raises(InvalidParameterError, match=r"'noise_model'.*'ar3'"):
+        FirstLevelModel(t_r=T_R, noise_model='ar3').fit(run, events)
+
+
+def test_compute_contrast_before_fit_is_an_error():
+    with pytest.raises(NotFittedError, match='not fitted yet'):
+        FirstLevelModel(t_r=T_R).compute_contrast('audio')
+
+
+def test_compute_contrast_rejects_unknown_columns(one_run):
+    run, events = one_run
+    model = FirstLevelModel(t_r=T_R).fit(run, events)
+    with pytest.raises(ContrastError, match=r"'audoi'.*audio"):
+        model.compute_contrast('audoi - visual')
+
+
+def test_compute_contrast_rejects_a_vector_of_the_wrong_length(one_run):
+    run, events = one_run
+    model = FirstLevelModel(t_r=T_R).fit(run, events)
+    with pytest.raises(ContrastError, match='3 weights'):
+        model.compute_contrast(np.array([1.0, 0.0, 0.0]))
+
+
+def test_compute_contrast_rejects_an_all_zero_contrast(one_run):
+    run, events = one_run
+    model = FirstLevelModel(t_r=T_R).fit(run, events)
+    n_columns = model.design_matrices_[0].shape[1]
+    with pytest.raises(ContrastError, match='zero'):
+        model.compute_contrast(np.zeros(n_columns))
+
+
+def test_compute_contrast_rejects_a_non_estimable_contrast(one_run):
+    run, events = one_run
+    base = FirstLevelModel(t_r=T_R).fit(run, events).design_matrices_[0]
+    design = base.assign(audio_copy=base['audio'])
+    model = FirstLevelModel(mask_img=False).fit(run, design_matrices=design)
+    with pytest.raises(ContrastError, match='estimable'):
+        model.compute_contrast('audio - audio_copy')
+
+
+def test_compute_contrast_rejects_an_unknown_output_type(one_run):
+    run, events = one_run
+    model = FirstLevelModel(t_r=T_R).fit(run, events)
+    with pytest.raises(InvalidParameterError, match=r"'output_type'.*'beta'"):
+        model.compute_contrast('audio', output_type='beta')
+
+
+def test_compute_contrast_rejects_t_on_several_rows(one_run):
+    run, events = one_run
+    model = FirstLevelModel(t_r=T_R).fit(run, events)
+    with pytest.raises(ContrastError, match='2 rows'):
+        model.compute_contrast('audio, visual', stat_type='t')
+
+
+def test_fit_prints_nothing(one_run, capsys):
+    run, events = one_run
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        FirstLevelModel(t_r=T_R).fit(run, events).compute_contrast('audio')
+    assert capsys.readouterr() == ('', '')
