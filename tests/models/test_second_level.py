@@ -1,0 +1,149 @@
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from bidsglm import FirstLevelModel, SecondLevelModel
+from bidsglm.errors import (
+    ContrastError,
+    InvalidParameterError,
+    NotFittedError,
+    ShapeMismatchError,
+)
+
+from .conftest import T_R, make_events, make_run
+
+SHAPE = (4, 5, 3)
+AFFINE = np.diag([2.0, 2.0, 2.0, 1.0])
+
+
+def group_maps(rng, n_maps=10, mean=1.0):
+    return [
+        nib.Nifti1Image(mean + rng.standard_normal(SHAPE), AFFINE) for _ in range(n_maps)
+    ]
+
+
+def full_mask():
+    return nib.Nifti1Image(np.ones(SHAPE, dtype=np.uint8), AFFINE)
+
+
+def test_one_sample_is_a_voxelwise_t_test(rng):
+    maps = group_maps(rng)
+    model = SecondLevelModel(mask_img=full_mask()).fit(maps)
+    stack = np.stack([m.get_fdata() for m in maps])
+    expected = sps.ttest_1samp(stack, 0.0, alternative='greater')
+    maps_out = model.compute_contrast(output_type='all')
+    np.testing.assert_allclose(maps_out['stat'].get_fdata(), expected.statistic, rtol=1e-10)
+    np.testing.assert_allclose(maps_out['p_value'].get_fdata(), expected.pvalue, rtol=1e-8)
+    np.testing.assert_allclose(maps_out['effect_size'].get_fdata(), stack.mean(0), rtol=1e-12)
+
+
+def test_a_covariate_recovers_the_planted_slope(rng):
+    age = np.linspace(-1, 1, 30)
+    maps = [
+        nib.Nifti1Image(2.0 * a + 0.1 * rng.standard_normal(SHAPE), AFFINE) for a in age
+    ]
+    design = pd.DataFrame({'intercept': np.ones(30), 'age': age})
+    model = SecondLevelModel(mask_img=full_mask()).fit(maps, design_matrix=design)
+    slope = model.compute_contrast('age', output_type='effect_size').get_fdata()
+    np.testing.assert_allclose(slope, 2.0, atol=0.15)
+    assert model.compute_contrast('age', output_type='stat').get_fdata().min() > 10
+
+
+def test_fit_fits_and_keeps_residuals_one_volume_per_map(rng):
+    maps = group_maps(rng, n_maps=7)
+    model = SecondLevelModel(mask_img=full_mask()).fit(maps)
+    assert model.fit_ is not None
+    assert model.residuals_.shape == (*SHAPE, 7)
+    assert model.r_square_.shape == SHAPE
+    assert model.input_sources_ == [None] * 7
+
+
+def test_a_4d_image_gives_the_same_maps_as_its_volumes(rng):
+    maps = group_maps(rng)
+    stacked = nib.Nifti1Image(np.stack([m.get_fdata() for m in maps], axis=-1), AFFINE)
+    from_list = SecondLevelModel(mask_img=full_mask()).fit(maps).compute_contrast()
+    from_4d = SecondLevelModel(mask_img=full_mask()).fit(stacked).compute_contrast()
+    np.testing.assert_array_equal(from_list.get_fdata(), from_4d.get_fdata())
+
+
+def test_a_table_input_with_covariates_from_confounds(rng, tmp_path):
+    maps = group_maps(rng, n_maps=6)
+    paths = []
+    for index, image in enumerate(maps):
+        path = tmp_path / f'sub-{index:02d}_map.nii.gz'
+        image.to_filename(path)
+        paths.append(str(path))
+    labels = [f'{index:02d}' for index in range(6)]
+    table = pd.DataFrame(
+        {'subject_label': labels, 'map_name': 'audio', 'effects_map_path': paths}
+    )
+    confounds = pd.DataFrame({'subject_label': labels, 'age': np.arange(6.0)})
+    model = SecondLevelModel(mask_img=full_mask()).fit(table, confounds=confounds)
+    assert list(model.design_matrix_.columns) == ['age', 'intercept']
+    assert model.input_sources_ == paths
+    assert model.compute_contrast('intercept').shape == SHAPE
+
+
+def test_first_level_models_as_input_take_their_contrast_at_contrast_time(rng):
+    models = [
+        FirstLevelModel(t_r=T_R, subject_label=f'{i}').fit(make_run(rng, make_events()), make_events())
+        for i in range(3)
+    ]
+    group = SecondLevelModel().fit(models)
+    assert group.fit_ is None
+    z = group.compute_contrast(first_level_contrast='audio')
+    assert z.shape == models[0].mask_img_.shape
+    with pytest.raises(InvalidParameterError, match='first_level_contrast'):
+        group.compute_contrast()
+    with pytest.raises(ContrastError, match='no residuals of its own'):
+        _ = group.residuals_
+
+
+def test_no_contrast_on_a_two_column_design_is_an_error(rng):
+    maps = group_maps(rng, n_maps=4)
+    design = pd.DataFrame({'intercept': np.ones(4), 'age': np.arange(4.0)})
+    model = SecondLevelModel(mask_img=full_mask()).fit(maps, design_matrix=design)
+    with pytest.raises(ContrastError, match=r"second_level_contrast='intercept'"):
+        model.compute_contrast()
+
+
+def test_a_design_of_another_length_is_an_error(rng):
+    design = pd.DataFrame({'intercept': np.ones(3)})
+    with pytest.raises(ShapeMismatchError, match='3 rows but there are 5 input maps'):
+        SecondLevelModel(mask_img=full_mask()).fit(group_maps(rng, 5), design_matrix=design)
+
+
+def test_confounds_with_plain_images_are_an_error(rng):
+    confounds = pd.DataFrame({'subject_label': ['a'], 'age': [1.0]})
+    with pytest.raises(InvalidParameterError, match='subject label'):
+        SecondLevelModel().fit(group_maps(rng, 1), confounds=confounds)
+
+
+def test_maps_on_different_grids_are_an_error(rng):
+    maps = group_maps(rng, 3)
+    maps[2] = nib.Nifti1Image(maps[2].get_fdata(), AFFINE * 2)
+    with pytest.raises(ShapeMismatchError, match='input map 3'):
+        SecondLevelModel(mask_img=full_mask()).fit(maps)
+
+
+def test_an_unaccepted_input_is_an_error():
+    with pytest.raises(InvalidParameterError, match='non-empty list of 3D images'):
+        SecondLevelModel().fit([])
+
+
+def test_a_table_without_its_columns_is_an_error():
+    with pytest.raises(InvalidParameterError, match='effects_map_path'):
+        SecondLevelModel().fit(pd.DataFrame({'subject_label': ['01'], 'map_name': ['a']}))
+
+
+def test_compute_contrast_before_fit_is_an_error():
+    with pytest.raises(NotFittedError, match='SecondLevelModel is not fitted'):
+        SecondLevelModel().compute_contrast()
+
+
+def test_an_all_zero_contrast_is_an_error(rng):
+    model = SecondLevelModel(mask_img=full_mask()).fit(group_maps(rng, 4))
+    with pytest.raises(ContrastError, match='zero'):
+        model.compute_contrast([0.0])
