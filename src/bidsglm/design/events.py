@@ -85,8 +85,7 @@ def check_events(events: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
     UserWarning
         When ``trial_type`` is missing (every event becomes ``'dummy'``), when
         some events have a missing ``trial_type`` (they are dropped), when some
-        events last 0 s (they are modelled as impulses), when columns other than
-        the four above are present (they are ignored), and when events with the
+        events last 0 s (they are modelled as impulses), and when events with the
         same ``trial_type``, ``onset`` and ``duration`` occur more than once
         (they are merged into one event whose modulation is the sum).
 
