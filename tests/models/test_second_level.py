@@ -19,9 +19,7 @@ AFFINE = np.diag([2.0, 2.0, 2.0, 1.0])
 
 
 def group_maps(rng, n_maps=10, mean=1.0):
-    return [
-        nib.Nifti1Image(mean + rng.standard_normal(SHAPE), AFFINE) for _ in range(n_maps)
-    ]
+    return [nib.Nifti1Image(mean + rng.standard_normal(SHAPE), AFFINE) for _ in range(n_maps)]
 
 
 def full_mask():
@@ -41,9 +39,7 @@ def test_one_sample_is_a_voxelwise_t_test(rng):
 
 def test_a_covariate_recovers_the_planted_slope(rng):
     age = np.linspace(-1, 1, 30)
-    maps = [
-        nib.Nifti1Image(2.0 * a + 0.1 * rng.standard_normal(SHAPE), AFFINE) for a in age
-    ]
+    maps = [nib.Nifti1Image(2.0 * a + 0.1 * rng.standard_normal(SHAPE), AFFINE) for a in age]
     design = pd.DataFrame({'intercept': np.ones(30), 'age': age})
     model = SecondLevelModel(mask_img=full_mask()).fit(maps, design_matrix=design)
     slope = model.compute_contrast('age', output_type='effect_size').get_fdata()
@@ -76,9 +72,7 @@ def test_a_table_input_with_covariates_from_confounds(rng, tmp_path):
         image.to_filename(path)
         paths.append(str(path))
     labels = [f'{index:02d}' for index in range(6)]
-    table = pd.DataFrame(
-        {'subject_label': labels, 'map_name': 'audio', 'effects_map_path': paths}
-    )
+    table = pd.DataFrame({'subject_label': labels, 'map_name': 'audio', 'effects_map_path': paths})
     confounds = pd.DataFrame({'subject_label': labels, 'age': np.arange(6.0)})
     model = SecondLevelModel(mask_img=full_mask()).fit(table, confounds=confounds)
     assert list(model.design_matrix_.columns) == ['age', 'intercept']
@@ -88,7 +82,9 @@ def test_a_table_input_with_covariates_from_confounds(rng, tmp_path):
 
 def test_first_level_models_as_input_take_their_contrast_at_contrast_time(rng):
     models = [
-        FirstLevelModel(t_r=T_R, subject_label=f'{i}').fit(make_run(rng, make_events()), make_events())
+        FirstLevelModel(t_r=T_R, subject_label=f'{i}').fit(
+            make_run(rng, make_events()), make_events()
+        )
         for i in range(3)
     ]
     group = SecondLevelModel().fit(models)
