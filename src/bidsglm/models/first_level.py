@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import nibabel as nib
 import numpy as np
@@ -16,7 +16,7 @@ from bidsglm.errors import InvalidParameterError, ShapeMismatchError
 from bidsglm.models._base import BaseGLM
 from bidsglm.models._images import apply_mask, check_4d, check_same_grid, load_image, unmask
 from bidsglm.models.masking import compute_multi_epi_mask
-from bidsglm.models.results import ContrastResult
+from bidsglm.models.results import ContrastResult, MapName
 from bidsglm.stats import (
     NOISE_MODELS,
     compute_contrast_stats,
@@ -347,6 +347,23 @@ class FirstLevelModel(BaseGLM):
         ]
 
     # --------------------------------------------------------------- contrasts
+    @overload
+    def compute_contrast(
+        self,
+        contrast_def: str | np.ndarray | Sequence[Any],
+        stat_type: str | None = ...,
+        *,
+        output_type: Literal['all'],
+    ) -> dict[str, nib.Nifti1Image]: ...
+
+    @overload
+    def compute_contrast(
+        self,
+        contrast_def: str | np.ndarray | Sequence[Any],
+        stat_type: str | None = ...,
+        output_type: MapName = ...,
+    ) -> nib.Nifti1Image: ...
+
     def compute_contrast(
         self,
         contrast_def: str | np.ndarray | Sequence[Any],

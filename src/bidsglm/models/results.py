@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
     from bidsglm.stats import ContrastStats
 
-__all__ = ['OUTPUT_TYPES', 'ContrastResult', 'StatType']
+__all__ = ['OUTPUT_TYPES', 'ContrastResult', 'MapName', 'StatType']
 
 StatType = Literal['t', 'F']
+MapName = Literal['z_score', 'stat', 'p_value', 'effect_size', 'effect_variance']
 
 #: The maps of a contrast, by the names ``compute_contrast(output_type=...)`` uses.
 OUTPUT_TYPES = ('z_score', 'stat', 'p_value', 'effect_size', 'effect_variance')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import nibabel as nib
 import numpy as np
@@ -17,7 +17,7 @@ from bidsglm.models._base import BaseGLM
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
 from bidsglm.models._images import apply_mask, check_same_grid, unmask
 from bidsglm.models.masking import compute_background_mask
-from bidsglm.models.results import ContrastResult
+from bidsglm.models.results import ContrastResult, MapName
 from bidsglm.stats import GLMFit, compute_contrast_stats, fit_glm
 
 __all__ = ['SecondLevelModel']
@@ -233,6 +233,25 @@ class SecondLevelModel(BaseGLM):
         return self.fit_
 
     # --------------------------------------------------------------- contrasts
+    @overload
+    def compute_contrast(
+        self,
+        second_level_contrast: str | np.ndarray | Sequence[float] | None = ...,
+        first_level_contrast: str | np.ndarray | None = ...,
+        second_level_stat_type: str | None = ...,
+        *,
+        output_type: Literal['all'],
+    ) -> dict[str, nib.Nifti1Image]: ...
+
+    @overload
+    def compute_contrast(
+        self,
+        second_level_contrast: str | np.ndarray | Sequence[float] | None = ...,
+        first_level_contrast: str | np.ndarray | None = ...,
+        second_level_stat_type: str | None = ...,
+        output_type: MapName = ...,
+    ) -> nib.Nifti1Image: ...
+
     def compute_contrast(
         self,
         second_level_contrast: str | np.ndarray | Sequence[float] | None = None,
