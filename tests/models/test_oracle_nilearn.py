@@ -194,3 +194,23 @@ def test_second_level_on_first_level_models_equals_nilearn(rng):
         theirs.compute_contrast(first_level_contrast='audio - visual', output_type='all'),
         rtol=1e-6,
     )
+
+
+def test_ar1_residuals_differ_from_nilearn_only_by_its_unwhitened_data_term(rng):
+    """nilearn keeps Y - WX beta; we keep WY - WX beta. The gap is Y - WY = rho Y[t-1]."""
+    from bidsglm.models._images import apply_mask
+    from bidsglm.stats import scale_signal
+
+    events = make_events()
+    run = make_run(rng, events)
+    ours, theirs = both_first_level(run, events)
+    fit = ours.fits_[0]
+    signal = scale_signal(apply_mask(run, ours.mask_img_), 0)
+    mask = ours.mask_img_.get_fdata().astype(bool)
+    their_residuals = theirs.residuals_[0].get_fdata()[mask].T
+    our_residuals = fit.residuals.astype(np.float64)
+    expected_gap = np.zeros_like(signal)
+    expected_gap[1:] = fit.rho[fit.labels] * signal[:-1]
+    scale = np.abs(their_residuals).max()
+    np.testing.assert_allclose(their_residuals - our_residuals, expected_gap, atol=1e-5 * scale)
+    assert np.abs(expected_gap).max() > 0.1 * scale  # the difference is real, not rounding
