@@ -14,6 +14,8 @@ PUBLIC = {
     '__version__',
     'make_first_level_design_matrix',
     'make_second_level_design_matrix',
+    'load_glm_from_bids',
+    'save_glm_to_bids',
 }
 
 
@@ -21,6 +23,17 @@ def test_all_is_the_public_api():
     assert set(bidsglm.__all__) == PUBLIC
     for name in bidsglm.__all__:
         assert hasattr(bidsglm, name), name
+
+
+def test_save_glm_to_bids_has_exactly_the_promised_signature():
+    parameters = inspect.signature(bidsglm.save_glm_to_bids).parameters
+    assert [(name, p.default) for name, p in parameters.items()] == [
+        ('model', inspect.Parameter.empty),
+        ('contrasts', inspect.Parameter.empty),
+        ('contrast_types', None),
+        ('out_dir', '.'),
+        ('prefix', None),
+    ]
 
 
 def test_first_level_parameters_carry_nilearn_names_and_defaults():

@@ -9,6 +9,7 @@ The public API is exactly ``__all__``::
 """
 
 from bidsglm._version import __version__
+from bidsglm.bids import load_glm_from_bids, save_glm_to_bids
 from bidsglm.design import make_first_level_design_matrix, make_second_level_design_matrix
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 
@@ -16,6 +17,8 @@ __all__ = [
     'FirstLevelModel',
     'SecondLevelModel',
     '__version__',
+    'load_glm_from_bids',
     'make_first_level_design_matrix',
     'make_second_level_design_matrix',
+    'save_glm_to_bids',
 ]

@@ -1,0 +1,370 @@
+"""A read-only view of a fitted model: everything the writer needs, nothing more.
+
+:func:`view_model` turns a fitted first- or second-level model, bidsglm's or
+nilearn's, into a :class:`ModelView` built from public attributes only. The
+writer then never touches the model itself. Dispatch is by ``isinstance`` against
+a small registry: bidsglm's classes, nilearn's classes when nilearn is already
+imported (the model came from it, so it is; bidsglm never imports nilearn), and
+last any object following bidsglm's model contract (``compute_contrast_result``,
+``mask_img_`` and the fitted attributes), by duck typing.
+
+For nilearn models, which do not report them, the contrast weights come from
+bidsglm's contrast parser and the degrees of freedom are the sum over runs of
+``n_scans - rank(design)``, as nilearn computes them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from bidsglm.bids.contrast_specs import contrast_weights
+from bidsglm.errors import ContrastError, InvalidParameterError, NotFittedError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import nibabel as nib
+    import pandas as pd
+
+    from bidsglm.bids.contrast_specs import ContrastSpec
+
+__all__ = ['MODEL_PARAMETERS', 'ContrastMaps', 'ModelView', 'view_model']
+
+Level = Literal['first', 'second']
+
+#: The public parameters recorded in ``statmap.json`` when the model has them.
+MODEL_PARAMETERS: tuple[str, ...] = (
+    't_r',
+    'slice_time_ref',
+    'hrf_model',
+    'drift_model',
+    'high_pass',
+    'drift_order',
+    'fir_delays',
+    'min_onset',
+    'noise_model',
+    'signal_scaling',
+    'standardize',
+    'smoothing_fwhm',
+    'subject_label',
+)
+
+
+@dataclass(frozen=True)
+class ContrastMaps:
+    """The maps of one computed contrast, with what its sidecars record.
+
+    Parameters
+    ----------
+    images : dict of str to nibabel.Nifti1Image
+        Keyed ``'effect_size'``, ``'effect_variance'``, ``'stat'``, ``'p_value'``,
+        ``'z_score'``, exactly as the model's ``compute_contrast`` returns them.
+    weights : tuple of (q, p) ndarray
+        The weights over each design's columns.
+    columns : tuple of tuple of str
+        The columns of each design.
+    dof : float
+        The error degrees of freedom of the test.
+    stat_type : {'t', 'F'}
+        The test that was computed.
+    """
+
+    images: dict[str, nib.Nifti1Image] = field(repr=False)
+    weights: tuple[np.ndarray, ...] = field(compare=False)
+    columns: tuple[tuple[str, ...], ...]
+    dof: float
+    stat_type: Literal['t', 'F']
+
+    @property
+    def effect_dof(self) -> int:
+        """The number of rows of the contrast."""
+        return int(self.weights[0].shape[0])
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """What the writer reads from a fitted model.
+
+    Parameters
+    ----------
+    level : {'first', 'second'}
+        First level (runs of one subject) or second level (a group).
+    estimator : str
+        The model's class, as ``module.Class``.
+    designs : tuple of pandas.DataFrame
+        One design per run (first level) or the group design.
+    mask_img : nibabel.Nifti1Image
+        The mask the model used.
+    sources : tuple of str or None
+        The file of each run (first level) or input map (second level), or None.
+    parameters : dict
+        The model's public parameters among :data:`MODEL_PARAMETERS`.
+    compute : callable
+        ``compute(spec) -> ContrastMaps``.
+    residuals : callable
+        ``residuals() -> tuple`` of 4D images, one per design.
+    r_square : callable
+        ``r_square() -> tuple`` of images, one per design.
+    """
+
+    level: Level
+    estimator: str
+    designs: tuple[pd.DataFrame, ...] = field(repr=False, compare=False)
+    mask_img: nib.Nifti1Image = field(repr=False)
+    sources: tuple[str | None, ...]
+    parameters: dict[str, Any]
+    compute: Callable[[ContrastSpec], ContrastMaps] = field(repr=False)
+    residuals: Callable[[], tuple[nib.Nifti1Image, ...]] = field(repr=False)
+    r_square: Callable[[], tuple[nib.Nifti1Image, ...]] = field(repr=False)
+
+    @property
+    def columns(self) -> tuple[tuple[str, ...], ...]:
+        """The column names of each design."""
+        return tuple(tuple(str(c) for c in design.columns) for design in self.designs)
+
+
+# ---------------------------------------------------------------- shared helpers
+def _estimator_name(model: object) -> str:
+    """Return ``module.Class`` of the model (recorded, never dispatched on)."""
+    kind = type(model)
+    return f'{kind.__module__}.{kind.__qualname__}'
+
+
+def _parameters(model: object) -> dict[str, Any]:
+    """Read the public parameters the model has, among MODEL_PARAMETERS."""
+    getter = getattr(model, 'get_params', None)
+    params = getter() if callable(getter) else vars(model)
+    return {name: params[name] for name in MODEL_PARAMETERS if name in params}
+
+
+def _fitted(model: object, attribute: str) -> Any:  # noqa: ANN401
+    """Read a fitted attribute, turning its absence into a NotFittedError."""
+    try:
+        return getattr(model, attribute)
+    except (AttributeError, NotFittedError):
+        msg = (
+            f'This {type(model).__name__} is not fitted yet (it has no {attribute!r}). '
+            'Call fit(...) before save_glm_to_bids.'
+        )
+        raise NotFittedError(msg) from None
+
+
+def _from_result(result: Any) -> ContrastMaps:  # noqa: ANN401
+    """Turn a bidsglm ContrastResult into ContrastMaps."""
+    return ContrastMaps(
+        images=result.to_images(),
+        weights=tuple(np.atleast_2d(w) for w in result.weights),
+        columns=tuple(tuple(c) for c in result.columns),
+        dof=float(result.dof),
+        stat_type=result.stat_type,
+    )
+
+
+# ---------------------------------------------------------------- bidsglm models
+def _ours_first(model: Any) -> ModelView:  # noqa: ANN401
+    """View a fitted bidsglm (or contract-following) first-level model."""
+    designs = tuple(_fitted(model, 'design_matrices_'))
+
+    def compute(spec: ContrastSpec) -> ContrastMaps:
+        return _from_result(
+            model.compute_contrast_result(spec.definition, stat_type=spec.stat_type)
+        )
+
+    return ModelView(
+        level='first',
+        estimator=_estimator_name(model),
+        designs=designs,
+        mask_img=_fitted(model, 'mask_img_'),
+        sources=tuple(getattr(model, 'run_sources_', None) or [None] * len(designs)),
+        parameters=_parameters(model),
+        compute=compute,
+        residuals=lambda: tuple(model.residuals_),
+        r_square=lambda: tuple(model.r_square_),
+    )
+
+
+def _ours_second(model: Any) -> ModelView:  # noqa: ANN401
+    """View a fitted bidsglm (or contract-following) second-level model."""
+    design = _fitted(model, 'design_matrix_')
+
+    def compute(spec: ContrastSpec) -> ContrastMaps:
+        result = model.compute_contrast_result(
+            second_level_contrast=spec.definition, second_level_stat_type=spec.stat_type
+        )
+        return _from_result(result)
+
+    return ModelView(
+        level='second',
+        estimator=_estimator_name(model),
+        designs=(design,),
+        mask_img=_fitted(model, 'mask_img_'),
+        sources=tuple(getattr(model, 'input_sources_', None) or [None] * len(design)),
+        parameters=_parameters(model),
+        compute=compute,
+        residuals=lambda: (model.residuals_,),
+        r_square=lambda: (model.r_square_,),
+    )
+
+
+# ---------------------------------------------------------------- nilearn models
+def _dof(designs: tuple[pd.DataFrame, ...]) -> float:
+    """Sum over designs of n_rows - rank, nilearn's error degrees of freedom."""
+    return float(sum(len(d) - np.linalg.matrix_rank(d.to_numpy(dtype=float)) for d in designs))
+
+
+def _nilearn_maps(images: dict[str, Any], spec: ContrastSpec, designs: Any) -> ContrastMaps:  # noqa: ANN401
+    """Assemble ContrastMaps from nilearn's images and our reading of the weights."""
+    columns = tuple(tuple(str(c) for c in design.columns) for design in designs)
+    return ContrastMaps(
+        images=dict(images),
+        weights=tuple(contrast_weights(spec.definition, cols) for cols in columns),
+        columns=columns,
+        dof=_dof(tuple(designs)),
+        stat_type=spec.stat_type,
+    )
+
+
+def _nilearn_attribute(model: Any, attribute: str) -> Any:  # noqa: ANN401
+    """Read residuals or r-square, explaining nilearn's minimize_memory trap."""
+    if getattr(model, 'minimize_memory', False):
+        msg = (
+            f'This nilearn {type(model).__name__} was fitted with minimize_memory=True and '
+            f'kept no {attribute}. Refit it with minimize_memory=False, or use '
+            f'bidsglm.{type(model).__name__}, which keeps them with default parameters.'
+        )
+        raise InvalidParameterError(msg)
+    try:
+        value = getattr(model, attribute)
+    except ValueError as error:
+        msg = f'nilearn could not give the {attribute} of this model: {error}'
+        raise ContrastError(msg) from error
+    return tuple(value) if isinstance(value, list) else (value,)
+
+
+def _nilearn_first(model: Any) -> ModelView:  # noqa: ANN401
+    """View a fitted nilearn FirstLevelModel."""
+    designs = tuple(_fitted(model, 'design_matrices_'))
+
+    def compute(spec: ContrastSpec) -> ContrastMaps:
+        per_run = [spec.definition] * len(designs)  # one per run: no "same contrast" warning
+        images = model.compute_contrast(per_run, stat_type=spec.stat_type, output_type='all')
+        return _nilearn_maps(images, spec, designs)
+
+    return _nilearn_view('first', model, designs, compute)
+
+
+def _nilearn_second(model: Any) -> ModelView:  # noqa: ANN401
+    """View a fitted nilearn SecondLevelModel."""
+    designs = (_fitted(model, 'design_matrix_'),)
+
+    def compute(spec: ContrastSpec) -> ContrastMaps:
+        images = model.compute_contrast(
+            second_level_contrast=spec.definition,
+            second_level_stat_type=spec.stat_type,
+            output_type='all',
+        )
+        return _nilearn_maps(images, spec, designs)
+
+    return _nilearn_view('second', model, designs, compute)
+
+
+def _nilearn_view(
+    level: Level,
+    model: Any,  # noqa: ANN401
+    designs: tuple[pd.DataFrame, ...],
+    compute: Callable[[ContrastSpec], ContrastMaps],
+) -> ModelView:
+    """Build the parts of a nilearn view that both levels share."""
+    return ModelView(
+        level=level,
+        estimator=_estimator_name(model),
+        designs=designs,
+        mask_img=_fitted(model, 'masker_').mask_img_,
+        sources=(None,) * (len(designs) if level == 'first' else len(designs[0])),
+        parameters=_parameters(model),
+        compute=compute,
+        residuals=lambda: _nilearn_attribute(model, 'residuals_'),
+        r_square=lambda: _nilearn_attribute(model, 'r_square_'),
+    )
+
+
+# ---------------------------------------------------------------- dispatch
+def _ours() -> list[tuple[type, Callable[[Any], ModelView]]]:
+    """List bidsglm's model classes (imported here, lazily)."""
+    try:
+        from bidsglm.models import FirstLevelModel, SecondLevelModel  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - only while the models are being written
+        return []
+    return [(FirstLevelModel, _ours_first), (SecondLevelModel, _ours_second)]
+
+
+def _nilearns() -> list[tuple[type, Callable[[Any], ModelView]]]:
+    """List nilearn's model classes if nilearn is already imported (never import it)."""
+    found: list[tuple[type, Callable[[Any], ModelView]]] = []
+    for module, name, build in (
+        ('nilearn.glm.first_level', 'FirstLevelModel', _nilearn_first),
+        ('nilearn.glm.second_level', 'SecondLevelModel', _nilearn_second),
+    ):
+        kind = getattr(sys.modules.get(module), name, None)
+        if isinstance(kind, type):
+            found.append((kind, build))
+    return found
+
+
+def _duck(model: object) -> Callable[[Any], ModelView] | None:
+    """Recognise an object that follows bidsglm's model contract."""
+    method = getattr(model, 'compute_contrast_result', None)
+    if not callable(method):
+        return None
+    second = 'second_level_contrast' in inspect.signature(method).parameters
+    return _ours_second if second else _ours_first
+
+
+def view_model(model: object) -> ModelView:
+    """Build the writer's view of a fitted model.
+
+    Parameters
+    ----------
+    model : FirstLevelModel or SecondLevelModel
+        Fitted; from bidsglm, from nilearn (fitted with ``minimize_memory=False``),
+        or any object following bidsglm's model contract.
+
+    Returns
+    -------
+    ModelView
+        Designs, mask, sources and parameters read now; contrasts, residuals and
+        r-square computed on demand.
+
+    Raises
+    ------
+    NotFittedError
+        If the model is not fitted.
+    InvalidParameterError
+        If the object is not a model the writer knows.
+
+    Examples
+    --------
+    >>> import nibabel as nib, numpy as np, pandas as pd
+    >>> from bidsglm.models import SecondLevelModel
+    >>> maps = [nib.Nifti1Image(np.full((2, 2, 2), v), np.eye(4)) for v in (1., 2., 4.)]
+    >>> mask = nib.Nifti1Image(np.ones((2, 2, 2), np.uint8), np.eye(4))
+    >>> view = view_model(SecondLevelModel(mask_img=mask).fit(maps))
+    >>> view.level, view.columns
+    ('second', (('intercept',),))
+    """
+    for kind, build in [*_ours(), *_nilearns()]:
+        if isinstance(model, kind):
+            return build(model)
+    build_duck = _duck(model)
+    if build_duck is None:
+        msg = (
+            "The 'model' parameter of save_glm_to_bids must be a fitted FirstLevelModel or "
+            f'SecondLevelModel (from bidsglm or nilearn). Got {type(model).__name__} instead.'
+        )
+        raise InvalidParameterError(msg)
+    return build_duck(model)

@@ -1,0 +1,299 @@
+"""``load_glm_from_bids``: read back a model saved by ``save_glm_to_bids``.
+
+A saved model is found through its model-level ``statmap.json``. Its files are the
+files in that folder and below whose names carry all of the ``statmap.json``'s
+entities (and free-form prefix parts), the BIDS inheritance principle; when
+several models share a folder, each file goes to the most specific one. Maps are
+returned as paths (nibabel loads them lazily), designs as DataFrames, sidecars as
+dicts, so a second level can start from saved first-level results::
+
+    subjects = [load_glm_from_bids(out_dir / f'sub-{s}') for s in ('01', '02', '03')]
+    effects = [glm.contrast('aMinusB').maps['effect'] for glm in subjects]
+    group = SecondLevelModel().fit(effects)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from bidsglm.bids.entities import BidsName, parse_bids_name
+from bidsglm.errors import InputNotFoundError, InvalidParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ['LoadedContrast', 'LoadedGlm', 'load_glm_from_bids']
+
+_MAP_EXTENSIONS = ('.nii.gz', '.nii')
+
+
+@dataclass(frozen=True)
+class LoadedContrast:
+    """The saved maps of one contrast.
+
+    Parameters
+    ----------
+    name : str
+        The contrast's name (from its sidecar; the label if none was recorded).
+    label : str
+        Its ``contrast-`` label.
+    stat_type : {'t', 'F'}
+        Its test.
+    maps : dict of str to pathlib.Path
+        The map files, keyed by ``stat-`` label: ``effect``, ``variance``, ``t`` or
+        ``F``, ``p``, ``z``.
+    metadata : dict
+        The sidecar of the test-statistic map (weights, degrees of freedom...).
+    """
+
+    name: str
+    label: str
+    stat_type: Literal['t', 'F']
+    maps: dict[str, Path]
+    metadata: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class LoadedGlm:
+    """A saved model, read back.
+
+    Parameters
+    ----------
+    statmap : pathlib.Path
+        The model-level ``statmap.json``.
+    metadata : dict
+        Its content (level, estimator, parameters...).
+    designs : tuple of pandas.DataFrame
+        One design per run (one for a second level), in run order.
+    design_metadata : tuple of dict
+        The ``design.json`` of each design (``{}`` when absent).
+    mask : pathlib.Path or None
+        The mask file.
+    residuals, r_square : tuple of pathlib.Path
+        The ``stat-errorts`` and ``stat-rSquare`` maps, one per design.
+    contrasts : tuple of LoadedContrast
+        The contrasts, sorted by label.
+    files : tuple of pathlib.Path
+        Every file of the model, sorted.
+    """
+
+    statmap: Path
+    metadata: dict[str, Any] = field(repr=False)
+    designs: tuple[pd.DataFrame, ...] = field(repr=False, compare=False)
+    design_metadata: tuple[dict[str, Any], ...] = field(repr=False)
+    mask: Path | None
+    residuals: tuple[Path, ...]
+    r_square: tuple[Path, ...]
+    contrasts: tuple[LoadedContrast, ...]
+    files: tuple[Path, ...] = field(repr=False)
+
+    @property
+    def level(self) -> str:
+        """``'first'`` or ``'second'``, as recorded in ``statmap.json``."""
+        return str(self.metadata.get('Level', ''))
+
+    def contrast(self, key: str) -> LoadedContrast:
+        """Return the contrast of this name or label.
+
+        Parameters
+        ----------
+        key : str
+            A contrast name or label.
+
+        Returns
+        -------
+        LoadedContrast
+            The contrast.
+
+        Raises
+        ------
+        InvalidParameterError
+            If no contrast has this name or label.
+        """
+        for contrast in self.contrasts:
+            if key in (contrast.name, contrast.label):
+                return contrast
+        known = [contrast.label for contrast in self.contrasts]
+        msg = f'No saved contrast is named {key!r}. Saved contrast labels: {known}.'
+        raise InvalidParameterError(msg)
+
+
+# ------------------------------------------------------------------ finding files
+def _is_model_statmap(name: BidsName) -> bool:
+    """Tell whether a parsed name is a model-level statmap.json."""
+    return (
+        name.suffix == 'statmap'
+        and name.extension == '.json'
+        and 'stat' not in name.entities
+        and 'contrast' not in name.entities
+    )
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """Every visible file under ``folder`` (hidden folders, like staging, skipped)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith('.'))
+        found += [Path(dirpath) / f for f in sorted(filenames) if not f.startswith('.')]
+    return found
+
+
+def _find_statmap(path: Path) -> Path:
+    """Return the model-level statmap.json at ``path``, or the only one below it."""
+    if not path.exists():
+        msg = f'{str(path)!r} does not exist. Give the folder save_glm_to_bids wrote to.'
+        raise InputNotFoundError(msg)
+    if path.is_file():
+        if not _is_model_statmap(parse_bids_name(path)):
+            msg = f"{str(path)!r} is not a model's statmap.json. Give it, or its folder."
+            raise InvalidParameterError(msg)
+        return path
+    found = [f for f in _files_under(path) if _is_model_statmap(parse_bids_name(f))]
+    if not found:
+        msg = f'No statmap.json was found under {str(path)!r}; is it a bidsglm output?'
+        raise InputNotFoundError(msg)
+    if len(found) > 1:
+        shown = ', '.join(str(f) for f in found)
+        msg = f'{str(path)!r} holds several saved models ({shown}). Give one of those files.'
+        raise InvalidParameterError(msg)
+    return found[0]
+
+
+def _covers(model: BidsName, name: BidsName) -> bool:
+    """Tell whether a file name carries every entity and prefix part of a model."""
+    entities_match = all(name.entities.get(k) == v for k, v in model.entities.items())
+    return entities_match and set(model.others) <= set(name.others)
+
+
+def _specificity(model: BidsName) -> int:
+    return len(model.entities) + len(model.others)
+
+
+def _model_files(statmap: Path) -> list[tuple[Path, BidsName]]:
+    """Return the files of the model of ``statmap`` (most specific model wins)."""
+    parsed = [(f, parse_bids_name(f)) for f in _files_under(statmap.parent)]
+    models = {f: name for f, name in parsed if _is_model_statmap(name)}
+    mine = models[statmap]
+    owned = []
+    for file, name in parsed:
+        if file in models or file.name == 'dataset_description.json':
+            continue
+        owners = [m for m in models.values() if _covers(m, name)]
+        if owners and max(owners, key=_specificity) is mine:
+            owned.append((file, name))
+    return owned
+
+
+# ------------------------------------------------------------------ reading them
+def _read_json(path: Path) -> dict[str, Any]:
+    """Read a JSON object; ``{}`` if the file is missing."""
+    if not path.is_file():
+        return {}
+    content = json.loads(path.read_text(encoding='utf-8'))
+    return content if isinstance(content, dict) else {}
+
+
+def _natural_key(path: Path) -> list[Any]:
+    """Sort ``run-2`` before ``run-10``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r'(\d+)', path.name)]
+
+
+def _sidecar(path: Path) -> Path:
+    """Return the JSON sidecar path beside a data file."""
+    stem = path.name.split('.', 1)[0]
+    return path.with_name(stem + '.json')
+
+
+def _per_design(
+    designs: list[tuple[Path, BidsName]], maps: Iterable[tuple[Path, BidsName]], stat: str
+) -> tuple[Path, ...]:
+    """Return the map of each design, matched by the design's entities plus ``stat``."""
+    by_entities = {
+        tuple(sorted(name.entities.items())): file
+        for file, name in maps
+        if name.entities.get('stat') == stat
+    }
+    found = []
+    for _file, name in designs:
+        key = tuple(sorted({**name.entities, 'stat': stat}.items()))
+        if key in by_entities:
+            found.append(by_entities[key])
+    return tuple(found)
+
+
+def _contrasts(maps: list[tuple[Path, BidsName]]) -> tuple[LoadedContrast, ...]:
+    """Group the contrast maps by label."""
+    grouped: dict[str, dict[str, Path]] = {}
+    for file, name in maps:
+        grouped.setdefault(name.entities['contrast'], {})[name.entities['stat']] = file
+    contrasts = []
+    for label in sorted(grouped):
+        files = grouped[label]
+        stat_type: Literal['t', 'F'] = 'F' if 'F' in files else 't'
+        metadata = _read_json(_sidecar(files[stat_type])) if stat_type in files else {}
+        name = metadata.get('Contrast', {}).get('Name', label)
+        contrasts.append(LoadedContrast(str(name), label, stat_type, files, metadata))
+    return tuple(contrasts)
+
+
+def load_glm_from_bids(path: str | os.PathLike[str]) -> LoadedGlm:
+    """Read back a model written by :func:`bidsglm.save_glm_to_bids`.
+
+    Parameters
+    ----------
+    path : path-like
+        A model's ``statmap.json``, or a folder holding exactly one (the output
+        folder of a single save, or a subject's folder ``sub-<label>``).
+
+    Returns
+    -------
+    LoadedGlm
+        Its metadata, designs, mask, model-level maps and contrasts.
+
+    Raises
+    ------
+    InputNotFoundError
+        If ``path`` does not exist or holds no saved model.
+    InvalidParameterError
+        If ``path`` holds several models, or is a file but not a ``statmap.json``.
+
+    Examples
+    --------
+    >>> import tempfile, nibabel as nib, numpy as np
+    >>> from bidsglm.bids.writer import save_glm_to_bids
+    >>> from bidsglm.models import SecondLevelModel
+    >>> maps = [nib.Nifti1Image(np.full((2, 2, 2), v), np.eye(4)) for v in (1., 2., 4.)]
+    >>> mask = nib.Nifti1Image(np.ones((2, 2, 2), np.uint8), np.eye(4))
+    >>> model = SecondLevelModel(mask_img=mask).fit(maps)
+    >>> out = tempfile.mkdtemp()
+    >>> _ = save_glm_to_bids(model, 'intercept', out_dir=out)
+    >>> glm = load_glm_from_bids(out)
+    >>> glm.level, glm.contrast('intercept').stat_type, list(glm.designs[0].columns)
+    ('second', 't', ['intercept'])
+    """
+    statmap = _find_statmap(Path(path))
+    files = _model_files(statmap)
+    designs = sorted(
+        ((f, n) for f, n in files if n.suffix == 'design' and n.extension == '.tsv'),
+        key=lambda item: _natural_key(item[0]),
+    )
+    maps = [(f, n) for f, n in files if n.suffix == 'statmap' and n.extension in _MAP_EXTENSIONS]
+    masks = [f for f, n in files if n.suffix == 'mask' and n.extension in _MAP_EXTENSIONS]
+    return LoadedGlm(
+        statmap=statmap,
+        metadata=_read_json(statmap),
+        designs=tuple(pd.read_csv(f, sep='\t') for f, _name in designs),
+        design_metadata=tuple(_read_json(_sidecar(f)) for f, _name in designs),
+        mask=masks[0] if masks else None,
+        residuals=_per_design(designs, maps, 'errorts'),
+        r_square=_per_design(designs, maps, 'rSquare'),
+        contrasts=_contrasts([(f, n) for f, n in maps if {'contrast', 'stat'} <= set(n.entities)]),
+        files=tuple(sorted(f for f, _name in files)),
+    )

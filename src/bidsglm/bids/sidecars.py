@@ -1,0 +1,286 @@
+"""The content of every JSON file the writer produces (except dataset_description).
+
+- ``statmap.json``, one per model: the model-level facts every map inherits
+  (``SkullStripped``, level, estimator, noise model, HRF, drift, scaling, smoothing,
+  timing, counts, units, the input files and the raw parameters). It is the only
+  sidecar of the residual and r-squared maps: were they given their own, the
+  validator would find ``statmap.json`` beside the maps of the flat layout
+  describing no file (``SIDECAR_WITHOUT_DATAFILE``).
+- one sidecar per contrast map: ``Description``, ``SkullStripped`` (false: bidsglm
+  does not know it), ``Sources`` (BIDS URIs of the design(s) and mask inside this
+  dataset), ``StatisticType``, the contrast as a BIDS Stats Models object
+  (``Name``, ``ConditionList``, ``Weights``, ``Test``), its weights over every
+  design's actual columns (``ContrastWeights``), ``DegreesOfFreedom`` (t:
+  ``[dof]``, F: ``[rows, dof]``) and, for p and z maps, the ``Tail`` of the test;
+- ``design.json`` beside each design: ``RepetitionTime`` and ``StartTime`` (first
+  level, when the repetition time is known);
+- ``mask.json``: ``Description`` and ``Type``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bidsglm.bids._files import json_safe
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from bidsglm.bids.contrast_specs import ContrastSpec
+    from bidsglm.bids.model_view import ContrastMaps, ModelView
+
+__all__ = [
+    'STAT_OF_OUTPUT',
+    'contrast_sidecar',
+    'design_sidecar',
+    'mask_sidecar',
+    'stat_label',
+    'statmap_sidecar',
+]
+
+#: The ``stat-`` label of each map ``compute_contrast(output_type='all')`` returns;
+#: ``None`` stands for the test statistic (``t`` or ``F``).
+STAT_OF_OUTPUT: dict[str, str | None] = {
+    'effect_size': 'effect',
+    'effect_variance': 'variance',
+    'stat': None,
+    'p_value': 'p',
+    'z_score': 'z',
+}
+
+_TAIL = 'one-sided greater'
+_UNITS = {  # keyed by the repr of signal_scaling
+    '0': 'percent signal change',
+    '1': 'signal divided by the mean of its volume',
+    '(0, 1)': 'percent signal change of the signal divided by the mean of its volume',
+    'False': 'units of the input images',
+}
+_DRIFT_DETAILS = {
+    'cosine': ('HighPassFilterCutoffHz', 'high_pass'),
+    'polynomial': ('Order', 'drift_order'),
+}
+
+
+def stat_label(output: str, stat_type: str) -> str:
+    """Return the ``stat-`` label of a contrast output (``'stat'`` -> ``t`` or ``F``).
+
+    Parameters
+    ----------
+    output : str
+        A key of :data:`STAT_OF_OUTPUT`.
+    stat_type : {'t', 'F'}
+        The test of the contrast.
+
+    Returns
+    -------
+    str
+        The label.
+
+    Examples
+    --------
+    >>> stat_label('stat', 'F'), stat_label('z_score', 'F')
+    ('F', 'z')
+    """
+    return STAT_OF_OUTPUT[output] or stat_type
+
+
+def _describe(stat: str, spec: ContrastSpec) -> str:
+    """Say in a sentence what a contrast map holds."""
+    name = repr(spec.name)
+    test = f'{spec.stat_type} statistic'
+    texts = {
+        'effect': (
+            f'Estimate of the contrast {name}'
+            if spec.stat_type == 't'
+            else f'Estimates of the rows of the F contrast {name}, whitened by their '
+            'covariance (one volume per row)'
+        ),
+        'variance': (
+            f'Variance of the estimate of the contrast {name}'
+            if spec.stat_type == 't'
+            else f'Residual variance of the model, the denominator of the F-test {name}'
+        ),
+        spec.stat_type: f'{test} of the contrast {name}',
+        'p': f'One-sided (upper tail) p-value of the {test} of the contrast {name}',
+        'z': f'z-score (standard normal quantile) of the p-value of the contrast {name}',
+    }
+    return texts[stat]
+
+
+def _weights_object(spec: ContrastSpec, maps: ContrastMaps) -> dict[str, Any]:
+    """Write the contrast as a BIDS Stats Models object, over the first design."""
+    weights = maps.weights[0]
+    return {
+        'Name': spec.name,
+        'ConditionList': list(maps.columns[0]),
+        'Weights': weights[0].tolist() if spec.stat_type == 't' else weights.tolist(),
+        'Test': spec.stat_type,
+    }
+
+
+def contrast_sidecar(
+    spec: ContrastSpec, maps: ContrastMaps, stat: str, sources: Sequence[str]
+) -> dict[str, Any]:
+    """Return the sidecar of one contrast map.
+
+    Parameters
+    ----------
+    spec : ContrastSpec
+        The contrast.
+    maps : ContrastMaps
+        Its computed maps, weights and degrees of freedom.
+    stat : str
+        The ``stat-`` label of the map (``effect``, ``variance``, ``t``, ``F``,
+        ``p``, ``z``).
+    sources : sequence of str
+        BIDS URIs of the files the map was computed from.
+
+    Returns
+    -------
+    dict
+        The JSON content.
+    """
+    dof = [maps.dof] if maps.stat_type == 't' else [maps.effect_dof, maps.dof]
+    content: dict[str, Any] = {
+        'Description': _describe(stat, spec),
+        'SkullStripped': False,
+        'Sources': list(sources),
+        'StatisticType': stat,
+        'Contrast': _weights_object(spec, maps),
+        'ContrastWeights': [
+            {'Columns': list(columns), 'Weights': weights.tolist()}
+            for columns, weights in zip(maps.columns, maps.weights, strict=True)
+        ],
+        'DegreesOfFreedom': dof,
+    }
+    if stat in ('p', 'z'):
+        content['Tail'] = _TAIL
+    return content
+
+
+def _drift(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Describe the drift model and its one parameter."""
+    kind = parameters.get('drift_model')
+    drift: dict[str, Any] = {'Type': kind}
+    if kind in _DRIFT_DETAILS:
+        key, parameter = _DRIFT_DETAILS[kind]
+        drift[key] = parameters.get(parameter)
+    return drift
+
+
+def _hrf(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Describe the HRF model, with the FIR delays when it is 'fir'."""
+    hrf: dict[str, Any] = {'Model': json_safe(parameters.get('hrf_model'))}
+    if parameters.get('hrf_model') == 'fir':
+        hrf['FIRDelays'] = parameters.get('fir_delays')
+    return hrf
+
+
+def _units(parameters: Mapping[str, Any]) -> str:
+    """Name the unit of the effect maps, from the signal scaling."""
+    scaling = json_safe(parameters.get('signal_scaling', 0))
+    key = repr(tuple(scaling)) if isinstance(scaling, list) else repr(scaling)
+    return _UNITS.get(key, 'see SignalScaling')
+
+
+def _first_level(view: ModelView) -> dict[str, Any]:
+    """Collect the model-level fields of a first-level model."""
+    parameters = view.parameters
+    return {
+        'NoiseModel': parameters.get('noise_model'),
+        'HRF': _hrf(parameters),
+        'DriftModel': _drift(parameters),
+        'SignalScaling': parameters.get('signal_scaling'),
+        'SmoothingFWHM': parameters.get('smoothing_fwhm'),
+        'RepetitionTime': parameters.get('t_r'),
+        'SliceTimeRef': parameters.get('slice_time_ref'),
+        'NumberOfRuns': len(view.designs),
+        'NumberOfVolumes': [len(design) for design in view.designs],
+        'Units': _units(parameters),
+    }
+
+
+def _second_level(view: ModelView) -> dict[str, Any]:
+    """Collect the model-level fields of a second-level model."""
+    return {
+        'NoiseModel': 'ols',
+        'SmoothingFWHM': view.parameters.get('smoothing_fwhm'),
+        'NumberOfSubjects': len(view.designs[0]),
+        'Units': 'units of the input maps',
+    }
+
+
+_LEVEL_FIELDS = {'first': _first_level, 'second': _second_level}
+
+
+def statmap_sidecar(view: ModelView) -> dict[str, Any]:
+    """Return the model-level ``statmap.json`` content.
+
+    Parameters
+    ----------
+    view : ModelView
+        The model.
+
+    Returns
+    -------
+    dict
+        The JSON content (see the module docstring).
+    """
+    return {
+        'SkullStripped': False,
+        'Level': view.level,
+        'Estimator': view.estimator,
+        **_LEVEL_FIELDS[view.level](view),
+        'InputFiles': list(view.sources),
+        'ModelParameters': json_safe(view.parameters),
+    }
+
+
+def design_sidecar(view: ModelView, index: int) -> dict[str, Any]:
+    """Return the ``design.json`` content of design ``index``.
+
+    Parameters
+    ----------
+    view : ModelView
+        The model.
+    index : int
+        The design (run), from 0.
+
+    Returns
+    -------
+    dict
+        ``Description``, and at the first level ``RepetitionTime`` and ``StartTime``
+        (the time of the first row, ``slice_time_ref * t_r``) when ``t_r`` is known.
+    """
+    rows = 'scan' if view.level == 'first' else 'input map'
+    what = f'run {index + 1}' if view.level == 'first' else 'the group model'
+    content: dict[str, Any] = {
+        'Description': f'Design matrix of {what}: one row per {rows}, one column per regressor.'
+    }
+    t_r = view.parameters.get('t_r')
+    if view.level == 'first' and t_r is not None:
+        content['RepetitionTime'] = t_r
+        content['StartTime'] = float(view.parameters.get('slice_time_ref') or 0.0) * t_r
+    return content
+
+
+def mask_sidecar() -> dict[str, Any]:
+    """Return the ``mask.json`` content.
+
+    The input files it was made from are listed in ``statmap.json`` (``InputFiles``);
+    they are not BIDS URIs of this dataset, so they are not ``Sources`` here.
+
+    Returns
+    -------
+    dict
+        ``Description`` and ``Type``.
+
+    Examples
+    --------
+    >>> mask_sidecar()['Type']
+    'Brain'
+    """
+    return {
+        'Description': 'The mask the model was fitted in: 1 inside, 0 outside.',
+        'Type': 'Brain',
+    }

@@ -1,0 +1,348 @@
+"""``save_glm_to_bids``: a fitted model in, BIDS statistical derivatives out.
+
+The writer checks everything first (model fitted, names, contrasts), computes every
+contrast through the model, plans every file name from one template
+(:mod:`bidsglm.bids.layout`), and only then writes, all or nothing
+(:mod:`bidsglm.bids.transaction`). It computes no statistic itself.
+
+Files of a first-level model of two runs fitted on in-memory images, with one
+contrast ``'a - b'`` (label ``aMinusB``), in ``out_dir``::
+
+    dataset_description.json
+    statmap.json                                model-level metadata, inherited
+    mask.nii.gz, mask.json                      the mask the model used
+    run-<i>_design.tsv, .json, .svg             each run's design
+    run-<i>_stat-errorts_statmap.nii.gz         residuals, 4D, one volume per scan
+    run-<i>_stat-rSquare_statmap.nii.gz         r-squared
+    run-<i>_contrast-aMinusB_design.svg         the weights over that run's design
+    contrast-aMinusB_stat-<s>_statmap.nii.gz    s in effect, variance, t (or F), p, z,
+    contrast-aMinusB_stat-<s>_statmap.json      each with its sidecar
+
+With a subject (``prefix='sub-01_task-x'``, or inferred from BIDS-named inputs)
+every name starts with the entities (``sub-01_task-x_[run-1_]...``), the maps go to
+``sub-01/func/`` and ``statmap.json`` to ``sub-01/``. A second-level model has one
+design and so no ``run-`` entity; its names carry the entities shared by its input
+maps (and ``desc-<first-level contrast>``, see :mod:`bidsglm.bids.layout`).
+
+Data types: contrast maps and r-squared keep the model's dtype (float64 for
+bidsglm and nilearn, so they equal ``compute_contrast`` exactly); the residuals are
+stored as float32 (half the size and time of the largest file; the relative
+rounding is below 1e-7); the mask as uint8. Every header has units (mm, s), the
+model's sform and, for t, F, p, z and effect maps, the NIfTI intent (with the
+degrees of freedom for t and F); the residuals' time step is the repetition time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+import nibabel as nib
+import numpy as np
+
+from bidsglm.bids._files import nifti_image, write_json, write_nifti, write_tsv
+from bidsglm.bids.contrast_specs import normalize_contrasts
+from bidsglm.bids.description import merge_dataset_description, read_dataset_description
+from bidsglm.bids.figures import contrast_svg, design_svg
+from bidsglm.bids.layout import Layout, plan_layout
+from bidsglm.bids.model_view import ContrastMaps, ModelView, view_model
+from bidsglm.bids.sidecars import (
+    STAT_OF_OUTPUT,
+    contrast_sidecar,
+    design_sidecar,
+    mask_sidecar,
+    stat_label,
+    statmap_sidecar,
+)
+from bidsglm.bids.transaction import OutputTransaction
+from bidsglm.errors import BidsNameError, InvalidParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from bidsglm.bids.contrast_specs import ContrastSpec
+
+__all__ = ['SavedGlm', 'save_glm_to_bids']
+
+_DESCRIPTION = PurePosixPath('dataset_description.json')
+_NIFTI_INTENTS: dict[str, Callable[[ContrastMaps], tuple[str, list[float]]]] = {
+    'effect': lambda maps: ('estimate', []),
+    't': lambda maps: ('t test', [maps.dof]),
+    'F': lambda maps: ('f test', [maps.effect_dof, maps.dof]),
+    'p': lambda maps: ('p value', []),
+    'z': lambda maps: ('z score', []),
+}
+
+Computed = list[tuple['ContrastSpec', ContrastMaps]]
+
+
+@dataclass(frozen=True)
+class SavedGlm:
+    """What :func:`save_glm_to_bids` wrote.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The output folder.
+    statmap : pathlib.Path
+        The model-level ``statmap.json``; give it to :func:`load_glm_from_bids`.
+    files : tuple of pathlib.Path
+        Every file written, in the order written.
+    """
+
+    out_dir: Path
+    statmap: Path
+    files: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class _Output:
+    """One file to write: its relative path and the function writing it."""
+
+    path: PurePosixPath
+    write: Callable[[Path], None]
+
+
+def _json_output(path: PurePosixPath, content: dict[str, Any]) -> _Output:
+    return _Output(path, functools.partial(write_json, content=content))
+
+
+def _bytes_output(path: PurePosixPath, make: Callable[[], bytes]) -> _Output:
+    def write(target: Path) -> None:
+        target.write_bytes(make())
+
+    return _Output(path, write)
+
+
+def _nifti_output(path: PurePosixPath, make: Callable[[], nib.Nifti1Image]) -> _Output:
+    return _Output(path, lambda target: write_nifti(target, make()))
+
+
+def _uri(path: PurePosixPath) -> str:
+    """Return the BIDS URI of a file of this dataset."""
+    return f'bids::{path}'
+
+
+# ------------------------------------------------------------------ the model level
+def _mask_image(view: ModelView) -> nib.Nifti1Image:
+    """Return the mask as uint8 0/1, with units."""
+    inside = np.asanyarray(view.mask_img.dataobj) != 0
+    return nifti_image(nib.Nifti1Image(inside.astype(np.uint8), view.mask_img.affine))
+
+
+def _model_outputs(view: ModelView, layout: Layout) -> list[_Output]:
+    """statmap.json and the mask."""
+    mask = layout.model_path({}, 'mask', '.nii.gz')
+    return [
+        _json_output(layout.statmap_path(), statmap_sidecar(view)),
+        _nifti_output(mask, functools.partial(_mask_image, view)),
+        _json_output(layout.model_path({}, 'mask', '.json'), mask_sidecar()),
+    ]
+
+
+# ------------------------------------------------------------------ per design
+def _residual_image(view: ModelView, index: int) -> nib.Nifti1Image:
+    """Return the residuals of design ``index`` as float32, the time step being the TR."""
+    t_r = view.parameters.get('t_r') if view.level == 'first' else None
+    return nifti_image(view.residuals()[index], dtype=np.float32, t_step=float(t_r or 1.0))
+
+
+def _model_maps(view: ModelView, layout: Layout, index: int) -> list[_Output]:
+    """Plan the residuals and r-squared of design ``index`` (statmap.json describes them)."""
+    return [
+        _nifti_output(
+            layout.run_path(index, {'stat': 'errorts'}, 'statmap', '.nii.gz'),
+            functools.partial(_residual_image, view, index),
+        ),
+        _nifti_output(
+            layout.run_path(index, {'stat': 'rSquare'}, 'statmap', '.nii.gz'),
+            lambda: nifti_image(view.r_square()[index]),
+        ),
+    ]
+
+
+def _design_outputs(view: ModelView, layout: Layout, index: int) -> list[_Output]:
+    """Plan the design of run ``index`` as TSV, JSON and SVG."""
+    design = view.designs[index]
+    title = f'run {index + 1}' if view.level == 'first' else 'group design'
+    return [
+        _Output(
+            layout.run_path(index, {}, 'design', '.tsv'),
+            functools.partial(write_tsv, table=design),
+        ),
+        _json_output(layout.run_path(index, {}, 'design', '.json'), design_sidecar(view, index)),
+        _bytes_output(
+            layout.run_path(index, {}, 'design', '.svg'),
+            functools.partial(design_svg, design, title),
+        ),
+    ]
+
+
+def _run_outputs(view: ModelView, layout: Layout, computed: Computed) -> list[_Output]:
+    """Per design: the design files, model maps and contrast figures."""
+    cached = dataclasses.replace(  # each is computed once, for all designs
+        view, residuals=functools.cache(view.residuals), r_square=functools.cache(view.r_square)
+    )
+    outputs: list[_Output] = []
+    for index in range(len(view.designs)):
+        outputs += _design_outputs(view, layout, index)
+        outputs += _model_maps(cached, layout, index)
+        for spec, maps in computed:
+            path = layout.run_path(index, {'contrast': spec.label}, 'design', '.svg')
+            make = functools.partial(
+                contrast_svg, maps.weights[index], maps.columns[index], spec.name
+            )
+            outputs.append(_bytes_output(path, make))
+    return outputs
+
+
+# ------------------------------------------------------------------ per contrast
+def _contrast_image(image: nib.Nifti1Image, stat: str, maps: ContrastMaps) -> nib.Nifti1Image:
+    """Return a contrast map with its NIfTI intent."""
+    intent = _NIFTI_INTENTS[stat](maps) if stat in _NIFTI_INTENTS else None
+    return nifti_image(image, intent=intent)
+
+
+def _contrast_outputs(layout: Layout, computed: Computed, sources: list[str]) -> list[_Output]:
+    """Plan the five maps of every contrast, each with its sidecar."""
+    outputs = []
+    for spec, maps in computed:
+        for output in STAT_OF_OUTPUT:
+            stat = stat_label(output, maps.stat_type)
+            entities = {'contrast': spec.label, 'stat': stat}
+            make = functools.partial(_contrast_image, maps.images[output], stat, maps)
+            outputs.append(_nifti_output(layout.model_path(entities, 'statmap', '.nii.gz'), make))
+            sidecar = contrast_sidecar(spec, maps, stat, sources)
+            outputs.append(_json_output(layout.model_path(entities, 'statmap', '.json'), sidecar))
+    return outputs
+
+
+# ------------------------------------------------------------------ the entry point
+def _output_folder(out_dir: object) -> Path:
+    """Check ``out_dir``: a path to a folder (it may not exist yet)."""
+    if not isinstance(out_dir, (str, os.PathLike)):
+        msg = (
+            "The 'out_dir' parameter of save_glm_to_bids must be a path. "
+            f'Got {type(out_dir).__name__} instead.'
+        )
+        raise InvalidParameterError(msg)
+    root = Path(out_dir)
+    if root.exists() and not root.is_dir():
+        msg = f"The 'out_dir' {str(root)!r} is a file; give a folder (it may not exist yet)."
+        raise InvalidParameterError(msg)
+    return root
+
+
+def _check_unique(outputs: Sequence[_Output]) -> None:
+    """Refuse two outputs with one name (case-insensitively), before writing."""
+    seen: dict[str, PurePosixPath] = {}
+    for output in outputs:
+        key = str(output.path).casefold()
+        if key in seen:
+            msg = f'Two outputs would be named {str(seen[key])!r} and {str(output.path)!r}.'
+            raise BidsNameError(msg)
+        seen[key] = output.path
+
+
+def _plan(
+    view: ModelView, layout: Layout, computed: Computed, description: Mapping[str, Any]
+) -> list[_Output]:
+    """Plan every file to write, in order."""
+    sources = [_uri(layout.run_path(i, {}, 'design', '.tsv')) for i in range(len(view.designs))]
+    sources.append(_uri(layout.model_path({}, 'mask', '.nii.gz')))
+    outputs = [
+        _json_output(_DESCRIPTION, dict(description)),
+        *_model_outputs(view, layout),
+        *_run_outputs(view, layout, computed),
+        *_contrast_outputs(layout, computed, sources),
+    ]
+    _check_unique(outputs)
+    return outputs
+
+
+def save_glm_to_bids(
+    model: object,
+    contrasts: object,
+    contrast_types: Mapping[str, str] | None = None,
+    out_dir: str | os.PathLike[str] = '.',
+    prefix: str | None = None,
+) -> SavedGlm:
+    """Save a fitted GLM and its contrasts as BIDS statistical derivatives.
+
+    Parameters
+    ----------
+    model : FirstLevelModel or SecondLevelModel
+        A fitted model, from bidsglm or from nilearn (nilearn's must be fitted with
+        ``minimize_memory=False`` to keep its residuals).
+    contrasts : str, list, dict or array
+        The contrasts: an expression, a list of expressions and arrays, a dict of
+        name to expression / list / 1D or 2D array, or a bare array (see
+        :mod:`bidsglm.bids.contrast_specs`). Names become labels by the rule of
+        :mod:`bidsglm.bids.labels`.
+    contrast_types : dict of str to {'t', 'F'}, optional
+        The test of some contrasts, keyed by name or label; it decides what is
+        computed (``'F'`` on one row gives F = t squared).
+    out_dir : path-like, default='.'
+        The derivative dataset's folder; created if needed.
+    prefix : str, optional
+        ``None`` infers BIDS entities from the input file names; a string of BIDS
+        entities (``'sub-01_task-x'``) sets them; other text is put in front of every
+        name; ``''`` means none (see :mod:`bidsglm.bids.layout`).
+
+    Returns
+    -------
+    SavedGlm
+        The output folder, the ``statmap.json`` and every file written.
+
+    Raises
+    ------
+    NotFittedError
+        If the model is not fitted.
+    ContrastError
+        For a contrast that cannot be read or tested on the model's design.
+    BidsNameError
+        For a name or prefix that cannot make safe, distinct BIDS file names.
+    InvalidParameterError
+        For a wrong ``out_dir``, ``prefix`` or model type.
+
+    Notes
+    -----
+    Nothing is written until every check has passed and every contrast is
+    computed; the files are then staged inside ``out_dir`` and moved into place
+    together. On any error, including ``KeyboardInterrupt``, ``out_dir`` is left as
+    it was.
+
+    Examples
+    --------
+    >>> import tempfile, nibabel as nib, numpy as np
+    >>> from bidsglm.models import SecondLevelModel
+    >>> maps = [nib.Nifti1Image(np.full((2, 2, 2), v), np.eye(4)) for v in (1., 2., 4.)]
+    >>> mask = nib.Nifti1Image(np.ones((2, 2, 2), np.uint8), np.eye(4))
+    >>> model = SecondLevelModel(mask_img=mask).fit(maps)
+    >>> saved = save_glm_to_bids(model, 'intercept', out_dir=tempfile.mkdtemp(),
+    ...                          prefix='task-x')
+    >>> sorted(p.name for p in saved.files if 'stat-t_' in p.name)
+    ['task-x_contrast-intercept_stat-t_statmap.json',
+     'task-x_contrast-intercept_stat-t_statmap.nii.gz']
+    """
+    root = _output_folder(out_dir)
+    view = view_model(model)
+    layout = plan_layout(
+        view.level,
+        view.sources,
+        prefix,
+        n_designs=len(view.designs),
+        subject_label=view.parameters.get('subject_label'),
+    )
+    specs = normalize_contrasts(contrasts, view.columns, contrast_types)
+    description = merge_dataset_description(read_dataset_description(root / _DESCRIPTION))
+    computed = [(spec, view.compute(spec)) for spec in specs]
+    outputs = _plan(view, layout, computed, description)
+    with OutputTransaction(root) as transaction:
+        for output in outputs:
+            output.write(transaction.stage(output.path))
+    return SavedGlm(root, root / layout.statmap_path(), tuple(root / o.path for o in outputs))

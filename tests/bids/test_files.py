@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import gzip
+import json
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+from bidsglm.bids._files import (
+    json_safe,
+    nifti_image,
+    write_json,
+    write_nifti,
+    write_tsv,
+)
+
+
+def test_write_nifti_gives_the_same_bytes_whatever_the_file_name(tmp_path):
+    image = nifti_image(nib.Nifti1Image(np.arange(24.0).reshape(2, 3, 4), np.eye(4)))
+    write_nifti(tmp_path / 'a.nii.gz', image)
+    write_nifti(tmp_path / 'b.nii.gz', image)
+    packed = (tmp_path / 'a.nii.gz').read_bytes()
+    assert packed == (tmp_path / 'b.nii.gz').read_bytes()
+    assert packed[3] == 0  # no file name in the gzip header
+    assert packed[4:8] == bytes(4)  # no time stamp
+    assert gzip.decompress(packed) == image.to_bytes()
+
+
+def test_nifti_image_sets_units_codes_time_step_and_intent():
+    source = nib.Nifti1Image(np.zeros((2, 2, 2, 5)), np.diag([2.0, 2.0, 2.0, 1.0]))
+    image = nifti_image(source, dtype=np.float32, intent=('t test', [12.0]), t_step=2.5)
+    header = image.header
+    assert header.get_xyzt_units() == ('mm', 'sec')
+    assert header.get_zooms() == (2.0, 2.0, 2.0, 2.5)
+    assert (int(header['sform_code']), int(header['qform_code'])) == (2, 0)
+    assert header.get_intent() == ('t test', (12.0,), '')
+    assert image.get_data_dtype() == np.float32
+
+
+def test_write_nifti_round_trips_values_exactly(tmp_path):
+    values = np.random.default_rng(0).standard_normal((2, 3, 4))
+    path = tmp_path / 'x.nii.gz'
+    write_nifti(path, nifti_image(nib.Nifti1Image(values, np.eye(4))))
+    np.testing.assert_array_equal(nib.load(path).get_fdata(), values)
+
+
+def test_json_safe_turns_numpy_and_odd_values_into_json():
+    value = {'a': np.int64(2), 'b': (1.0, np.inf), 'c': np.arange(2), 'd': len, 'e': object}
+    assert json_safe(value) == {'a': 2, 'b': [1.0, None], 'c': [0, 1], 'd': 'len', 'e': 'object'}
+
+
+def test_write_json_and_write_tsv_follow_bids(tmp_path):
+    write_json(tmp_path / 'a.json', {'x': np.float32(0.5)})
+    assert json.loads((tmp_path / 'a.json').read_text()) == {'x': 0.5}
+    write_tsv(tmp_path / 'a.tsv', pd.DataFrame({'a': [1.0, np.nan], 'b': [0.1, 2.0]}))
+    assert (tmp_path / 'a.tsv').read_text() == 'a\tb\n1.0\t0.1\nn/a\t2.0\n'

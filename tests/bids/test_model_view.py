@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bidsglm.bids.contrast_specs import normalize_contrasts
+from bidsglm.bids.model_view import view_model
+from bidsglm.errors import InvalidParameterError, NotFittedError
+from bidsglm.models import FirstLevelModel, SecondLevelModel
+
+from .conftest import N_SCANS, N_SUBJECTS, ContractSecondLevel
+
+
+def test_view_model_reads_a_first_level_model(first_level, run_files):
+    view = view_model(first_level)
+    assert view.level == 'first'
+    assert view.estimator == 'bidsglm.models.first_level.FirstLevelModel'
+    assert view.columns[0][:3] == ('audio', 'motor', 'visual')
+    assert view.sources == tuple(str(p) for p in run_files)
+    assert view.parameters['t_r'] == 2.0
+    assert view.parameters['noise_model'] == 'ar1'
+    assert [img.shape[3] for img in view.residuals()] == [N_SCANS, N_SCANS]
+
+
+def test_view_model_computes_what_compute_contrast_returns(first_level):
+    view = view_model(first_level)
+    spec = normalize_contrasts('audio - visual', view.columns, {'audio - visual': 'F'})[0]
+    maps = view.compute(spec)
+    expected = first_level.compute_contrast('audio - visual', stat_type='F', output_type='all')
+    for key, image in expected.items():
+        np.testing.assert_array_equal(maps.images[key].get_fdata(), image.get_fdata())
+    assert maps.stat_type == 'F'
+    assert maps.effect_dof == 1
+    assert maps.weights[1][0, :3].tolist() == [1.0, 0.0, -1.0]
+    rank = np.linalg.matrix_rank(first_level.design_matrices_[0].to_numpy())
+    assert maps.dof == 2 * (N_SCANS - rank)
+
+
+def test_view_model_reads_a_second_level_model(second_level, effect_files):
+    view = view_model(second_level)
+    assert (view.level, view.columns) == ('second', (('intercept',),))
+    assert view.sources == tuple(str(p) for p in effect_files)
+    assert view.residuals()[0].shape[3] == N_SUBJECTS
+    maps = view.compute(normalize_contrasts('intercept', view.columns)[0])
+    assert maps.dof == N_SUBJECTS - 1
+
+
+def test_view_model_accepts_any_object_following_the_model_contract(second_level):
+    view = view_model(ContractSecondLevel(second_level))
+    assert view.level == 'second'
+    assert view.estimator.endswith('ContractSecondLevel')
+    maps = view.compute(normalize_contrasts('intercept', view.columns)[0])
+    expected = second_level.compute_contrast('intercept', output_type='stat')
+    np.testing.assert_array_equal(maps.images['stat'].get_fdata(), expected.get_fdata())
+
+
+@pytest.mark.parametrize('model', [FirstLevelModel(t_r=2.0), SecondLevelModel()])
+def test_view_model_refuses_an_unfitted_model(model):
+    with pytest.raises(NotFittedError, match='not fitted yet'):
+        view_model(model)
+
+
+@pytest.mark.parametrize('thing', [None, 'model', object()])
+def test_view_model_refuses_what_is_not_a_model(thing):
+    with pytest.raises(InvalidParameterError, match="'model' parameter of save_glm_to_bids"):
+        view_model(thing)

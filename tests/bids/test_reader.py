@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from bidsglm.bids import load_glm_from_bids, save_glm_to_bids
+from bidsglm.errors import InputNotFoundError, InvalidParameterError
+from bidsglm.models import FirstLevelModel, SecondLevelModel
+
+from ._validator import run_validator
+from .conftest import SPACE, T_R, make_run
+
+
+def test_load_glm_from_bids_reads_a_folder_or_its_statmap(first_level, out_dir):
+    saved = save_glm_to_bids(first_level, {'a': 'audio', 'av': 'audio, visual'}, out_dir=out_dir)
+    by_folder = load_glm_from_bids(out_dir)
+    by_file = load_glm_from_bids(saved.statmap)
+    assert by_folder.files == by_file.files
+    assert set(by_folder.files) | {saved.statmap, out_dir / 'dataset_description.json'} == set(
+        saved.files
+    )
+    assert by_folder.metadata['Level'] == 'first'
+    assert [(c.name, c.label, c.stat_type) for c in by_folder.contrasts] == [
+        ('a', 'a', 't'),
+        ('av', 'av', 'F'),
+    ]
+    assert set(by_folder.contrast('av').maps) == {'effect', 'variance', 'F', 'p', 'z'}
+    assert by_folder.contrast('av').metadata['DegreesOfFreedom'][0] == 2
+    assert by_folder.mask.name == f'sub-01_task-x_space-{SPACE}_mask.nii.gz'
+
+
+def test_load_glm_from_bids_starts_a_second_level_from_saved_first_levels(
+    rng, events_pair, out_dir, extended_schema
+):
+    for subject in ('01', '02', '03'):
+        model = FirstLevelModel(t_r=T_R, subject_label=subject, noise_model='ols')
+        model.fit([make_run(rng), make_run(rng)], events=events_pair)
+        save_glm_to_bids(model, 'audio - visual', out_dir=out_dir, prefix=f'sub-{subject}_task-x')
+    subjects = [load_glm_from_bids(out_dir / f'sub-{s}') for s in ('01', '02', '03')]
+    effects = [str(glm.contrast('audio - visual').maps['effect']) for glm in subjects]
+    group = SecondLevelModel().fit(effects)
+    saved = save_glm_to_bids(group, 'intercept', out_dir=out_dir)
+    assert saved.statmap.name == 'task-x_desc-audioMinusVisual_statmap.json'
+    glm = load_glm_from_bids(saved.statmap)
+    assert glm.level == 'second'
+    assert nib.load(glm.residuals[0]).shape[3] == 3
+    validation = run_validator(out_dir, extended_schema)
+    assert (validation.exit_code, validation.errors) == (0, [])
+
+
+def test_load_glm_from_bids_tells_models_sharing_a_folder_apart(first_level_in_memory, out_dir):
+    save_glm_to_bids(first_level_in_memory, 'audio', out_dir=out_dir, prefix='a')
+    save_glm_to_bids(first_level_in_memory, 'visual', out_dir=out_dir, prefix='b')
+    save_glm_to_bids(first_level_in_memory, 'motor', out_dir=out_dir, prefix='')
+    for prefix, label in (('a_', 'audio'), ('b_', 'visual'), ('', 'motor')):
+        glm = load_glm_from_bids(out_dir / f'{prefix}statmap.json')
+        assert [c.label for c in glm.contrasts] == [label]
+        assert len(glm.designs) == len(glm.residuals) == 2
+        assert all(path.name.startswith(prefix) for path in glm.files)
+    with pytest.raises(InvalidParameterError, match='several saved models'):
+        load_glm_from_bids(out_dir)
+
+
+def test_load_glm_from_bids_orders_runs_numerically(rng, events_pair, out_dir):
+    runs = [make_run(rng) for _ in range(11)]
+    model = FirstLevelModel(t_r=T_R, mask_img=False).fit(runs, events=[events_pair[0]] * 11)
+    save_glm_to_bids(model, 'audio', out_dir=out_dir)
+    glm = load_glm_from_bids(out_dir)
+    assert [p.name.split('_')[0] for p in glm.residuals] == [f'run-{i}' for i in range(1, 12)]
+    np.testing.assert_array_equal(
+        glm.designs[10].to_numpy(), model.design_matrices_[10].to_numpy()
+    )
+
+
+def test_load_glm_from_bids_refuses_what_is_not_a_saved_model(tmp_path):
+    with pytest.raises(InputNotFoundError, match='does not exist'):
+        load_glm_from_bids(tmp_path / 'nothing')
+    with pytest.raises(InputNotFoundError, match='No statmap\\.json'):
+        load_glm_from_bids(tmp_path)
+    (tmp_path / 'contrast-a_stat-t_statmap.json').write_text('{}')
+    with pytest.raises(InvalidParameterError, match="not a model's statmap\\.json"):
+        load_glm_from_bids(tmp_path / 'contrast-a_stat-t_statmap.json')
+
+
+def test_loaded_glm_contrast_names_the_saved_labels(first_level_in_memory, out_dir):
+    save_glm_to_bids(first_level_in_memory, 'audio', out_dir=out_dir)
+    with pytest.raises(InvalidParameterError, match=r"labels: \['audio'\]"):
+        load_glm_from_bids(out_dir).contrast('visual')

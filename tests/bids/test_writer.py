@@ -1,0 +1,328 @@
+from __future__ import annotations
+
+import json
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from bidsglm.bids import load_glm_from_bids, save_glm_to_bids
+from bidsglm.bids import writer as writer_module
+from bidsglm.errors import (
+    BidsNameError,
+    ContrastError,
+    InvalidParameterError,
+    NotFittedError,
+)
+from bidsglm.models import FirstLevelModel, SecondLevelModel
+
+from ._validator import run_validator
+from .conftest import N_SCANS, N_SUBJECTS, SPACE, snapshot
+
+N_COLUMNS = 5  # audio, motor, visual, drift_1, constant
+CONTRASTS = {'audio - visual': 'audio - visual', 'effects of interest': np.eye(3, N_COLUMNS)}
+LABELS = {'audio - visual': 'audioMinusVisual', 'effects of interest': 'effectsOfInterest'}
+STATS = {'audio - visual': 't', 'effects of interest': 'F'}
+OUTPUTS = {'effect_size': 'effect', 'effect_variance': 'variance', 'p_value': 'p', 'z_score': 'z'}
+
+
+def first_level_files(common: str, runs: list[str], folder: str, model_folder: str) -> set[str]:
+    """The files of CONTRASTS saved from a first-level model, as the issue lists them."""
+    join = (lambda p: f'{common}_{p}') if common else (lambda p: p)
+    files = {'dataset_description.json', f'{model_folder}{join("statmap.json")}'}
+    files |= {f'{folder}{join("mask.nii.gz")}', f'{folder}{join("mask.json")}'}
+    for run in runs:
+        per_run = ['design.tsv', 'design.json', 'design.svg']
+        per_run += ['stat-errorts_statmap.nii.gz', 'stat-rSquare_statmap.nii.gz']
+        per_run += [f'contrast-{label}_design.svg' for label in LABELS.values()]
+        files |= {f'{folder}{run}_{name}' for name in per_run}
+    for name, label in LABELS.items():
+        for stat in ('effect', 'variance', STATS[name], 'p', 'z'):
+            for extension in ('.nii.gz', '.json'):
+                files.add(f'{folder}{join(f"contrast-{label}_stat-{stat}_statmap{extension}")}')
+    return files
+
+
+def relative(saved, out_dir) -> set[str]:
+    return {str(path.relative_to(out_dir)) for path in saved.files}
+
+
+def test_save_glm_to_bids_writes_every_file_of_a_two_run_default_first_level(first_level, out_dir):
+    saved = save_glm_to_bids(first_level, CONTRASTS, out_dir=out_dir)
+    common = f'sub-01_task-x_space-{SPACE}'
+    runs = [f'sub-01_task-x_run-{i}_space-{SPACE}' for i in (1, 2)]
+    expected = first_level_files(common, runs, 'sub-01/func/', 'sub-01/')
+    assert relative(saved, out_dir) == expected
+    assert {k for k, v in snapshot(out_dir).items() if v is not None} == expected
+    assert saved.statmap == out_dir / 'sub-01' / f'{common}_statmap.json'
+
+
+def test_save_glm_to_bids_maps_equal_what_compute_contrast_returns(first_level, out_dir):
+    save_glm_to_bids(first_level, CONTRASTS, out_dir=out_dir)
+    folder = out_dir / 'sub-01' / 'func'
+    for name, label in LABELS.items():
+        maps = first_level.compute_contrast(
+            CONTRASTS[name], stat_type=STATS[name], output_type='all'
+        )
+        for output, stat in {**OUTPUTS, 'stat': STATS[name]}.items():
+            path = (
+                folder / f'sub-01_task-x_space-{SPACE}_contrast-{label}_stat-{stat}_statmap.nii.gz'
+            )
+            saved = nib.load(path)
+            assert saved.get_data_dtype() == np.float64
+            np.testing.assert_array_equal(saved.get_fdata(), maps[output].get_fdata())
+            assert saved.header.get_xyzt_units() == ('mm', 'sec')
+    effect = nib.load(next(folder.glob('*effectsOfInterest_stat-effect_statmap.nii.gz')))
+    assert effect.shape == (7, 8, 9, 3)
+
+
+def test_save_glm_to_bids_writes_the_model_level_maps_of_each_run(first_level, out_dir):
+    save_glm_to_bids(first_level, 'audio', out_dir=out_dir)
+    folder = out_dir / 'sub-01' / 'func'
+    for index, (residuals, r_square) in enumerate(
+        zip(first_level.residuals_, first_level.r_square_, strict=True)
+    ):
+        run = f'sub-01_task-x_run-{index + 1}_space-{SPACE}'
+        errorts = nib.load(folder / f'{run}_stat-errorts_statmap.nii.gz')
+        assert errorts.shape == (7, 8, 9, N_SCANS)
+        assert errorts.get_data_dtype() == np.float32
+        assert errorts.header.get_zooms()[3] == 2.0
+        np.testing.assert_allclose(
+            errorts.get_fdata(), residuals.get_fdata(), rtol=1e-6, atol=1e-12
+        )
+        saved_r2 = nib.load(folder / f'{run}_stat-rSquare_statmap.nii.gz').get_fdata()
+        np.testing.assert_array_equal(saved_r2, r_square.get_fdata())
+        design = pd.read_csv(folder / f'{run}_design.tsv', sep='\t')
+        expected = first_level.design_matrices_[index].reset_index(drop=True)
+        pd.testing.assert_frame_equal(design, expected, check_exact=True)
+        timing = json.loads((folder / f'{run}_design.json').read_text())
+        assert (timing['RepetitionTime'], timing['StartTime']) == (2.0, 0.0)
+    mask = nib.load(folder / f'sub-01_task-x_space-{SPACE}_mask.nii.gz')
+    assert mask.get_data_dtype() == np.uint8
+    np.testing.assert_array_equal(mask.get_fdata(), first_level.mask_img_.get_fdata())
+
+
+def test_save_glm_to_bids_writes_sidecars_with_weights_dof_and_tail(first_level, out_dir):
+    save_glm_to_bids(first_level, CONTRASTS, out_dir=out_dir)
+    folder = out_dir / 'sub-01' / 'func'
+    prefix = f'sub-01_task-x_space-{SPACE}'
+    t_map = json.loads(
+        (folder / f'{prefix}_contrast-audioMinusVisual_stat-t_statmap.json').read_text()
+    )
+    dof = 2 * (N_SCANS - N_COLUMNS)
+    assert t_map['DegreesOfFreedom'] == [dof]
+    assert t_map['Contrast']['Weights'] == [1.0, 0.0, -1.0, 0.0, 0.0]
+    assert t_map['Contrast']['ConditionList'] == list(first_level.design_matrices_[0].columns)
+    assert t_map['Sources'][-1] == f'bids::sub-01/func/{prefix}_mask.nii.gz'
+    f_p = json.loads(
+        (folder / f'{prefix}_contrast-effectsOfInterest_stat-p_statmap.json').read_text()
+    )
+    assert (f_p['DegreesOfFreedom'], f_p['Tail']) == ([3, dof], 'one-sided greater')
+    model = json.loads((out_dir / 'sub-01' / f'{prefix}_statmap.json').read_text())
+    assert (model['Level'], model['SkullStripped'], model['NumberOfRuns']) == ('first', False, 2)
+    t_image = nib.load(folder / f'{prefix}_contrast-audioMinusVisual_stat-t_statmap.nii.gz')
+    assert t_image.header.get_intent() == ('t test', (float(dof),), '')
+
+
+def test_save_glm_to_bids_first_level_passes_the_bids_validator(
+    first_level, out_dir, extended_schema
+):
+    save_glm_to_bids(first_level, CONTRASTS, out_dir=out_dir)
+    validation = run_validator(out_dir, extended_schema)
+    assert validation.errors == []
+    assert validation.exit_code == 0
+
+
+def test_save_glm_to_bids_flat_layout_for_images_in_memory(
+    first_level_in_memory, out_dir, extended_schema
+):
+    saved = save_glm_to_bids(first_level_in_memory, CONTRASTS, out_dir=out_dir)
+    assert relative(saved, out_dir) == first_level_files('', ['run-1', 'run-2'], '', '')
+    validation = run_validator(out_dir, extended_schema)
+    assert (validation.exit_code, validation.errors) == (0, [])
+
+
+def test_save_glm_to_bids_uses_a_prefix_of_entities(first_level_in_memory, out_dir):
+    saved = save_glm_to_bids(
+        first_level_in_memory, 'audio', out_dir=out_dir, prefix='sub-02_task-y'
+    )
+    names = relative(saved, out_dir)
+    assert 'sub-02/sub-02_task-y_statmap.json' in names
+    assert 'sub-02/func/sub-02_task-y_run-2_design.tsv' in names
+    assert 'sub-02/func/sub-02_task-y_contrast-audio_stat-z_statmap.nii.gz' in names
+
+
+def test_save_glm_to_bids_second_level(second_level, out_dir, extended_schema):
+    saved = save_glm_to_bids(second_level, ['intercept'], out_dir=out_dir)
+    common = f'task-x_space-{SPACE}'
+    expected = {'dataset_description.json', f'{common}_desc-audio_statmap.json'}
+    expected |= {f'{common}_desc-audio_{n}' for n in ('mask.nii.gz', 'mask.json', 'design.tsv')}
+    expected |= {f'{common}_desc-audio_{n}' for n in ('design.json', 'design.svg')}
+    expected |= {f'{common}_stat-{s}_desc-audio_statmap.nii.gz' for s in ('errorts', 'rSquare')}
+    expected.add(f'{common}_contrast-intercept_desc-audio_design.svg')
+    for stat in ('effect', 'variance', 't', 'p', 'z'):
+        for extension in ('.nii.gz', '.json'):
+            expected.add(f'{common}_contrast-intercept_stat-{stat}_desc-audio_statmap{extension}')
+    assert relative(saved, out_dir) == expected
+    maps = second_level.compute_contrast('intercept', output_type='all')
+    for output, stat in {**OUTPUTS, 'stat': 't'}.items():
+        path = out_dir / f'{common}_contrast-intercept_stat-{stat}_desc-audio_statmap.nii.gz'
+        np.testing.assert_array_equal(nib.load(path).get_fdata(), maps[output].get_fdata())
+    errorts = nib.load(out_dir / f'{common}_stat-errorts_desc-audio_statmap.nii.gz')
+    assert errorts.shape == (7, 8, 9, N_SUBJECTS)
+    validation = run_validator(out_dir, extended_schema)
+    assert (validation.exit_code, validation.errors) == (0, [])
+
+
+def test_save_glm_to_bids_accepts_every_form_of_contrasts(first_level, out_dir):
+    contrasts = {
+        'expression': 'audio - visual',
+        'weights': [1, 0, 0, 0, 0],
+        'rows': [[1, 0, 0, 0, 0], [0, 1, 0, 0, 0]],
+        'vector': np.eye(N_COLUMNS)[2],
+        'matrix': np.eye(N_COLUMNS)[:2],
+    }
+    forms = [
+        ('audio', {'audio'}),
+        (['audio', 'visual - motor'], {'audio', 'visualMinusMotor'}),
+        (contrasts, {'expression', 'weights', 'rows', 'vector', 'matrix'}),
+        (np.array([1, -1, 0, 0, 0]), {'audioMinusMotor'}),
+        ([np.eye(N_COLUMNS)[:2], np.eye(N_COLUMNS)[2]], {'audioAndMotor', 'visual'}),
+    ]
+    for contrast, labels in forms:
+        saved = save_glm_to_bids(first_level, contrast, out_dir=out_dir / str(len(labels)))
+        found = {
+            p.name.split('contrast-')[1].split('_')[0] for p in saved.files if 'stat-z' in p.name
+        }
+        assert found == labels
+
+
+@pytest.mark.parametrize('level', ['first', 'second'])
+def test_save_glm_to_bids_contrast_types_decides_the_test(
+    level, run_files, events_pair, second_level, out_dir
+):
+    if level == 'first':  # one run: fixed effects over runs would approximate F
+        model = FirstLevelModel(t_r=2.0).fit(str(run_files[0]), events=events_pair[0])
+        contrast, label, dof = 'audio - visual', 'audioMinusVisual', N_SCANS - N_COLUMNS
+    else:
+        model, contrast, label, dof = second_level, 'intercept', 'intercept', N_SUBJECTS - 1
+    save_glm_to_bids(model, contrast, out_dir=out_dir / 't', prefix='')
+    save_glm_to_bids(model, contrast, {contrast: 'F'}, out_dir=out_dir / 'F', prefix='')
+
+    def load(kind: str, stat: str) -> np.ndarray:
+        path = out_dir / kind / f'contrast-{label}_stat-{stat}_statmap.nii.gz'
+        return nib.load(path).get_fdata()
+
+    t, f = load('t', 't'), load('F', 'F')
+    np.testing.assert_allclose(f, t**2, rtol=1e-10, atol=1e-12)
+    inside = model.mask_img_.get_fdata() > 0
+    np.testing.assert_allclose(load('F', 'p')[inside], 2 * stats.t.sf(np.abs(t[inside]), dof))
+    assert not list((out_dir / 'F').glob('*_stat-t_*'))
+    assert json.loads((out_dir / 'F' / f'contrast-{label}_stat-F_statmap.json').read_text())[
+        'DegreesOfFreedom'
+    ] == [1, dof]
+
+
+def test_save_glm_to_bids_twice_gives_the_same_bytes(first_level, out_dir):
+    save_glm_to_bids(first_level, CONTRASTS, out_dir=out_dir)
+    first = snapshot(out_dir)
+    save_glm_to_bids(first_level, CONTRASTS, out_dir=out_dir)
+    assert snapshot(out_dir) == first
+
+
+def test_save_glm_to_bids_merges_an_older_dataset_description(first_level_in_memory, out_dir):
+    out_dir.mkdir(parents=True)
+    old = {'Name': 'old', 'GeneratedBy': {'Name': 'nilearn', 'Version': '0.9.2'}}
+    (out_dir / 'dataset_description.json').write_text(json.dumps(old))
+    save_glm_to_bids(first_level_in_memory, 'audio', out_dir=out_dir)
+    merged = json.loads((out_dir / 'dataset_description.json').read_text())
+    assert merged['Name'] == 'old'
+    assert [entry['Name'] for entry in merged['GeneratedBy']] == ['nilearn', 'bidsglm']
+
+
+@pytest.fixture
+def existing(first_level_in_memory, out_dir):
+    """An output folder holding an earlier save and an older dataset_description."""
+    save_glm_to_bids(first_level_in_memory, 'audio', out_dir=out_dir)
+    old = {'Name': 'old', 'BIDSVersion': '1.4.0', 'GeneratedBy': {'Name': 'nilearn'}}
+    (out_dir / 'dataset_description.json').write_text(json.dumps(old))
+    return snapshot(out_dir)
+
+
+@pytest.mark.parametrize(
+    ('contrasts', 'kwargs', 'error', 'match'),
+    [
+        ({'a - b': 'audio', 'a-b': 'visual'}, {}, BidsNameError, 'collide'),
+        ({'Audio': 'audio', 'audio': 'visual'}, {}, BidsNameError, 'collide'),
+        ({'___': 'audio'}, {}, BidsNameError, 'empty'),
+        ({'café': 'audio'}, {}, BidsNameError, "'é'"),
+        ({'../../evil': 'audio'}, {}, BidsNameError, "'.'"),
+        ('audio - nothing', {}, ContrastError, 'nothing'),
+        ({'short': [1, -1]}, {}, ContrastError, '2 weights'),
+        ('audio', {'contrast_types': {'visual': 'F'}}, ContrastError, 'names no contrast'),
+        ('audio', {'contrast_types': {'audio': 'chi2'}}, ContrastError, 'one of'),
+        (
+            {'two rows': np.eye(N_COLUMNS)[:2]},
+            {'contrast_types': {'two rows': 't'}},
+            ContrastError,
+            'one row',
+        ),
+        ('audio', {'prefix': '../up'}, BidsNameError, 'output folder'),
+        ('audio', {'prefix': 'sub-01/func'}, BidsNameError, 'output folder'),
+        ('audio', {'prefix': 'a\\b'}, BidsNameError, 'output folder'),
+        ('audio', {'prefix': '/tmp/abs'}, BidsNameError, 'output folder'),
+        ('audio', {'prefix': 'sub-01_run-1'}, BidsNameError, 'run'),
+    ],
+)
+def test_save_glm_to_bids_refuses_bad_input_and_leaves_out_dir_untouched(
+    first_level_in_memory, out_dir, existing, contrasts, kwargs, error, match
+):
+    with pytest.raises(error, match=match):
+        save_glm_to_bids(first_level_in_memory, contrasts, out_dir=out_dir, **kwargs)
+    assert snapshot(out_dir) == existing
+
+
+@pytest.mark.parametrize('model', [FirstLevelModel(t_r=2.0), SecondLevelModel()])
+def test_save_glm_to_bids_refuses_an_unfitted_model(model, out_dir):
+    with pytest.raises(NotFittedError):
+        save_glm_to_bids(model, 'audio', out_dir=out_dir)
+    assert not out_dir.exists()
+
+
+def test_save_glm_to_bids_refuses_a_file_as_out_dir(first_level_in_memory, tmp_path):
+    (tmp_path / 'file').write_text('x')
+    with pytest.raises(InvalidParameterError, match='is a file'):
+        save_glm_to_bids(first_level_in_memory, 'audio', out_dir=tmp_path / 'file')
+
+
+@pytest.mark.parametrize('failure', [KeyboardInterrupt(), OSError(28, 'No space left on device')])
+def test_save_glm_to_bids_interrupted_midway_leaves_out_dir_unchanged(
+    first_level_in_memory, out_dir, existing, monkeypatch, failure
+):
+    calls = []
+
+    def failing_write(path, image):
+        calls.append(path)
+        if len(calls) == 4:
+            raise failure
+        path.write_bytes(b'partial')
+
+    monkeypatch.setattr(writer_module, 'write_nifti', failing_write)
+    with pytest.raises(type(failure)):
+        save_glm_to_bids(first_level_in_memory, CONTRASTS, out_dir=out_dir)
+    assert len(calls) == 4
+    assert snapshot(out_dir) == existing
+
+
+def test_save_glm_to_bids_output_is_read_back(first_level, out_dir):
+    save_glm_to_bids(first_level, CONTRASTS, out_dir=out_dir)
+    glm = load_glm_from_bids(out_dir / 'sub-01')
+    assert glm.level == 'first'
+    assert [c.label for c in glm.contrasts] == ['audioMinusVisual', 'effectsOfInterest']
+    assert glm.contrast('effects of interest').stat_type == 'F'
+    for design, loaded in zip(first_level.design_matrices_, glm.designs, strict=True):
+        pd.testing.assert_frame_equal(loaded, design.reset_index(drop=True), check_exact=True)
+    assert len(glm.residuals) == len(glm.r_square) == 2
+    assert glm.design_metadata[1]['RepetitionTime'] == 2.0
