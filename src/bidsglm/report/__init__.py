@@ -1,0 +1,247 @@
+"""The HTML report of a saved model, built from the saved files alone.
+
+:func:`write_report` reads a folder written by :func:`bidsglm.save_glm_to_bids` and
+writes one self-contained page beside the model's ``statmap.json``
+(``<entities>_report.html``): the model, its designs, each contrast's weights,
+thresholded z map and table of clusters and peaks, and r-squared and residual
+maps. :func:`write_index` writes ``index.html`` at the top of an output folder,
+linking every report below it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from html import unescape
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from bidsglm._version import __version__
+from bidsglm.bids.entities import parse_bids_name
+from bidsglm.bids.writer import register_companion
+from bidsglm.errors import InputNotFoundError
+from bidsglm.report import html
+from bidsglm.report._sections import (
+    ReportContext,
+    contrast_section,
+    design_section,
+    model_section,
+    quality_section,
+)
+from bidsglm.report.clusters import Clusters, Thresholding, fdr_threshold, find_clusters
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from nibabel.spatialimages import SpatialImage
+
+    from bidsglm.bids import LoadedGlm
+
+__all__ = [
+    'Clusters',
+    'Thresholding',
+    'fdr_threshold',
+    'find_clusters',
+    'find_reports',
+    'write_index',
+    'write_report',
+]
+
+REPORT_SUFFIX = 'report.html'
+INDEX_NAME = 'index.html'
+_DESCRIPTION = re.compile(r'<meta name="description" content="([^"]*)">')
+
+
+def _report_path(statmap: Path) -> Path:
+    """Name the report after the model's statmap.json: ``<entities>_report.html``."""
+    return statmap.with_name(statmap.name.removesuffix('statmap.json') + REPORT_SUFFIX)
+
+
+def _title(glm: LoadedGlm) -> str:
+    """Title a report by the model's entities, or its folder."""
+    name = parse_bids_name(glm.statmap)
+    parts = [f'{k}-{v}' for k, v in name.entities.items()] + list(name.others)
+    return 'GLM report: ' + (' '.join(parts) if parts else glm.statmap.parent.name)
+
+
+def _subtitle(glm: LoadedGlm) -> str:
+    """Summarise the model in one line."""
+    level = 'Group (second-level) model' if glm.level == 'second' else 'First-level model'
+    designs = len(glm.designs)
+    unit = 'design' if glm.level == 'second' else 'run'
+    contrasts = len(glm.contrasts)
+    return (
+        f'{level}, {designs} {unit}{"s" if designs != 1 else ""}, '
+        f'{contrasts} contrast{"s" if contrasts != 1 else ""}'
+    )
+
+
+def write_report(
+    path: str | os.PathLike[str],
+    *,
+    thresholding: Thresholding | None = None,
+    background: str | os.PathLike[str] | SpatialImage | None = None,
+) -> Path:
+    """Write the HTML report of a saved model, beside its ``statmap.json``.
+
+    Parameters
+    ----------
+    path : path-like
+        A model's ``statmap.json``, or a folder holding exactly one saved model.
+    thresholding : Thresholding, optional
+        How the z maps are thresholded; by default uncorrected p < 0.001.
+    background : path-like or nibabel image, optional
+        An image drawn under the z maps (a mean EPI, a template), resampled to the
+        maps' grid; a 4D image is averaged over time. By default the mask is drawn.
+
+    Returns
+    -------
+    pathlib.Path
+        The report, ``<entities>_report.html`` (``report.html`` without entities).
+
+    Raises
+    ------
+    InputNotFoundError
+        If ``path`` holds no saved model, or the model has no mask.
+    InvalidParameterError
+        If ``path`` holds several models.
+
+    Examples
+    --------
+    >>> import tempfile, nibabel as nib, numpy as np
+    >>> from bidsglm.bids import save_glm_to_bids
+    >>> from bidsglm.models import SecondLevelModel
+    >>> rng = np.random.default_rng(0)
+    >>> maps = [nib.Nifti1Image(rng.normal(2, 1, (4, 4, 4)), np.eye(4)) for _ in range(5)]
+    >>> mask = nib.Nifti1Image(np.ones((4, 4, 4), np.uint8), np.eye(4))
+    >>> out = tempfile.mkdtemp()
+    >>> _ = save_glm_to_bids(SecondLevelModel(mask_img=mask).fit(maps), 'intercept',
+    ...                      out_dir=out, prefix='task-x')
+    >>> write_report(out).name
+    'task-x_report.html'
+    """
+    context = ReportContext.load(path, thresholding=thresholding, background=background)
+    glm = context.glm
+    sections = [
+        model_section(context),
+        design_section(context),
+        *(contrast_section(contrast, context) for contrast in glm.contrasts),
+        quality_section(context),
+    ]
+    subtitle = _subtitle(glm)
+    document = html.page(
+        _title(glm),
+        sections,
+        subtitle=subtitle,
+        description=subtitle,
+        footer=f'Made by bidsglm {__version__} from the files beside this page. '
+        'The page is self-contained: it loads nothing from the network.',
+    )
+    target = _report_path(glm.statmap)
+    target.write_text(document, encoding='utf-8')
+    return target
+
+
+def _visible_files(root: Path) -> list[Path]:
+    """Every file under ``root``, hidden folders (staging) skipped, in sorted order."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith('.'))
+        found += [Path(dirpath) / name for name in sorted(filenames)]
+    return found
+
+
+def _is_model_statmap(path: Path) -> bool:
+    """Tell a model's statmap.json from a map's sidecar (which has a ``stat-``)."""
+    name = parse_bids_name(path)
+    return (
+        name.suffix == 'statmap'
+        and name.extension == '.json'
+        and not {'stat', 'contrast'} & set(name.entities)
+    )
+
+
+def find_reports(output_dir: str | os.PathLike[str]) -> list[Path]:
+    """Return every report below a folder, in sorted order.
+
+    Parameters
+    ----------
+    output_dir : path-like
+        The folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The ``*report.html`` files.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> find_reports(tempfile.mkdtemp())
+    []
+    """
+    return [p for p in _visible_files(Path(output_dir)) if p.name.endswith(REPORT_SUFFIX)]
+
+
+def _summary(report: Path) -> str:
+    """Read the one-line summary a report stores in its description."""
+    with report.open(encoding='utf-8') as stream:
+        found = _DESCRIPTION.search(stream.read(4096))
+    return unescape(found.group(1)) if found else ''
+
+
+def write_index(output_dir: str | os.PathLike[str], *, rebuild: bool = False) -> Path:
+    """Write ``index.html`` at the top of an output folder, linking every report below it.
+
+    Parameters
+    ----------
+    output_dir : path-like
+        The folder (the ``OUTPUT_DIR`` of the command line, an ``out_dir``).
+    rebuild : bool, default=False
+        First (re)write the report of every saved model found below the folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The index page.
+
+    Raises
+    ------
+    InputNotFoundError
+        If ``output_dir`` is not a folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> write_index(tempfile.mkdtemp()).name
+    'index.html'
+    """
+    root = Path(output_dir)
+    if not root.is_dir():
+        msg = f'{str(root)!r} is not a folder. Give the output folder of bidsglm.'
+        raise InputNotFoundError(msg)
+    if rebuild:
+        for statmap in filter(_is_model_statmap, _visible_files(root)):
+            write_report(statmap)
+    reports = find_reports(root)
+    links = [(p.relative_to(root).as_posix(), p.relative_to(root).as_posix(), _summary(p))
+             for p in reports]  # fmt: skip
+    body = html.link_list(links) if links else html.paragraph('No report was found.', 'muted')
+    document = html.page(
+        f'GLM reports: {root.resolve().name}',
+        [html.Section('reports', f'{len(links)} report{"s" if len(links) != 1 else ""}', body)],
+        description=f'Index of {len(links)} bidsglm reports',
+        footer=f'Made by bidsglm {__version__}.',
+    )
+    target = root / INDEX_NAME
+    target.write_text(document, encoding='utf-8')
+    return target
+
+
+@register_companion('*report.html', 'index.html')
+def _report_companion(
+    staged_statmap: Path, statmap: PurePosixPath, stage: Callable[[PurePosixPath], Path]
+) -> None:
+    """Write the report of every saved model, inside the save's staging folder."""
+    staged_report = write_report(staged_statmap)
+    stage(statmap.parent / staged_report.name)

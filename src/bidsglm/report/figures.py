@@ -1,0 +1,512 @@
+"""Figures of the report: slice views of maps, and the design's column correlations.
+
+Every figure is a :class:`matplotlib.figure.Figure` on the Agg canvas, made without
+pyplot (no global state, nothing to close), and turned into a ``data:`` URI that the
+HTML page embeds. matplotlib is imported when the first figure is drawn.
+
+Slice views are composed as one RGB picture with numpy (volumes turned to the
+closest RAS orientation, so the left hemisphere is on the left, anterior and
+superior up; slices resampled to square display pixels by nearest neighbour;
+colours looked up once), then drawn as a single image in the figure: a view costs
+one ``imshow`` whatever the number of slices.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from nibabel.affines import apply_affine
+from nibabel.orientations import apply_orientation, inv_ornt_aff, io_orientation
+from scipy import ndimage
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+__all__ = [
+    'background_volume',
+    'correlation_figure',
+    'figure_data_uri',
+    'stat_map_figure',
+    'svg_data_uri',
+    'volume_figure',
+]
+
+_DPI = 100
+_WIDTH_PX = 640  # width of the slice pictures, colour bar excluded
+_GAP_PX = 4
+_POSITIVE = ((0.55, 0.0, 0.0), (1.0, 0.35, 0.0), (1.0, 0.95, 0.3))  # dark red to yellow
+_NEGATIVE = ((0.0, 0.1, 0.55), (0.0, 0.45, 1.0), (0.45, 0.95, 1.0))  # dark blue to cyan
+
+
+@dataclass(frozen=True)
+class _Panel:
+    """One slice picture and its caption."""
+
+    rgb: np.ndarray
+    caption: str
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Volumes in the closest RAS orientation, with their affine and voxel sizes."""
+
+    affine: np.ndarray
+    zooms: np.ndarray
+
+    @classmethod
+    def of(cls, affine: np.ndarray, shape: Sequence[int]) -> tuple[_Grid, np.ndarray]:
+        """Return the RAS grid and the orientation turning ``shape`` into it."""
+        orientation = io_orientation(affine)
+        ras = np.asarray(affine) @ inv_ornt_aff(orientation, tuple(shape))
+        return cls(ras, np.sqrt((ras[:3, :3] ** 2).sum(axis=0))), orientation
+
+    def voxel(self, xyz: Sequence[float], shape: Sequence[int]) -> np.ndarray:
+        """Return the voxel of this grid nearest to a point in mm, inside the volume."""
+        ijk = np.rint(apply_affine(np.linalg.inv(self.affine), np.asarray(xyz, dtype=float)))
+        return np.clip(ijk.astype(int), 0, np.asarray(shape[:3]) - 1)
+
+
+# ------------------------------------------------------------------ figures and URIs
+def _new_figure(width_px: int, height_px: int) -> Figure:
+    """Make a figure attached to the Agg canvas, outside pyplot."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    figure = Figure(figsize=(width_px / _DPI, height_px / _DPI), dpi=_DPI)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def figure_data_uri(figure: Figure, image_format: str = 'png', *, tight: bool = False) -> str:
+    """Render a figure as a ``data:`` URI (PNG or SVG).
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure.
+    image_format : {'png', 'svg'}, default='png'
+        The picture format.
+    tight : bool, default=False
+        Crop the empty margins (slice views keep their exact pixel size without).
+
+    Returns
+    -------
+    str
+        ``data:image/png;base64,...`` or ``data:image/svg+xml;base64,...``.
+
+    Examples
+    --------
+    >>> figure_data_uri(_new_figure(10, 10))[:22]
+    'data:image/png;base64,'
+    """
+    import matplotlib as mpl  # noqa: PLC0415
+
+    buffer = io.BytesIO()
+    metadata = {'Software': None} if image_format == 'png' else {'Date': None}
+    with mpl.rc_context({'svg.hashsalt': 'bidsglm', 'svg.fonttype': 'none'}):
+        figure.savefig(
+            buffer, format=image_format, dpi=_DPI, metadata=metadata,
+            bbox_inches='tight' if tight else None, pad_inches=0.05,
+        )  # fmt: skip
+    mime = 'image/svg+xml' if image_format == 'svg' else f'image/{image_format}'
+    return f'data:{mime};base64,{base64.b64encode(buffer.getvalue()).decode("ascii")}'
+
+
+def svg_data_uri(svg: bytes) -> str:
+    """Wrap SVG bytes (a saved figure) in a ``data:`` URI.
+
+    Parameters
+    ----------
+    svg : bytes
+        An SVG document.
+
+    Returns
+    -------
+    str
+        The URI.
+
+    Examples
+    --------
+    >>> svg_data_uri(b'<svg/>')
+    'data:image/svg+xml;base64,PHN2Zy8+'
+    """
+    return 'data:image/svg+xml;base64,' + base64.b64encode(svg).decode('ascii')
+
+
+# ------------------------------------------------------------------ volumes and slices
+def background_volume(
+    image: np.ndarray, image_affine: np.ndarray, affine: np.ndarray, shape: Sequence[int]
+) -> np.ndarray:
+    """Resample a background image (a mean EPI, a template) onto a map's grid.
+
+    Parameters
+    ----------
+    image : (nx, ny, nz) ndarray
+        The background.
+    image_affine : (4, 4) ndarray
+        Its affine.
+    affine : (4, 4) ndarray
+        The affine of the map grid.
+    shape : sequence of 3 int
+        The shape of the map grid.
+
+    Returns
+    -------
+    (shape) ndarray
+        The background on the map grid (linear interpolation, 0 outside).
+
+    Examples
+    --------
+    >>> volume = np.arange(8.0).reshape(2, 2, 2)
+    >>> shifted = np.eye(4); shifted[0, 3] = 1.0  # the image starts 1 mm further right
+    >>> float(background_volume(volume, shifted, np.eye(4), (2, 2, 2))[1, 1, 1])
+    3.0
+    """
+    values = np.asarray(image, dtype=float)
+    if values.shape == tuple(shape) and np.allclose(image_affine, affine):
+        return values
+    mapping = np.linalg.inv(np.asarray(image_affine, dtype=float)) @ np.asarray(affine)
+    return ndimage.affine_transform(values, mapping, output_shape=tuple(shape), order=1)
+
+
+def _square_pixels(picture: np.ndarray, sizes: tuple[float, float], pixel: float) -> np.ndarray:
+    """Resample a 2D (rows, columns, ...) picture to square pixels of ``pixel`` mm."""
+    indices = []
+    for count, size in zip(picture.shape[:2], sizes, strict=True):
+        n_out = max(1, round(count * size / pixel))
+        indices.append(
+            np.minimum(((np.arange(n_out) + 0.5) * pixel / size).astype(int), count - 1)
+        )
+    return picture[indices[0][:, None], indices[1][None, :]]
+
+
+#: Slice planes, by the coordinate that is fixed: (fixed axis, axis shown as columns,
+#: axis shown as rows, upwards) in the RAS-oriented volume.
+_PLANES = {'x': (0, 1, 2), 'y': (1, 0, 2), 'z': (2, 0, 1)}
+
+
+def _slice(volume: np.ndarray, grid: _Grid, plane: str, index: int, pixel: float) -> np.ndarray:
+    """Cut one slice, oriented for display, in square pixels of ``pixel`` mm."""
+    fixed, column_axis, row_axis = _PLANES[plane]
+    picture = np.take(volume, index, axis=fixed)
+    picture = np.flip(np.swapaxes(picture, 0, 1), axis=0)  # rows = row_axis, upwards
+    sizes = (float(grid.zooms[row_axis]), float(grid.zooms[column_axis]))
+    return _square_pixels(picture, sizes, pixel)
+
+
+def _ramp(colours: Sequence[tuple[float, float, float]], fraction: np.ndarray) -> np.ndarray:
+    """Interpolate colours along a ramp, for fractions in [0, 1]."""
+    stops = np.linspace(0.0, 1.0, len(colours))
+    table = np.asarray(colours)
+    return np.stack([np.interp(fraction, stops, table[:, c]) for c in range(3)], axis=-1)
+
+
+def _gray(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Scale a background to [0, 1] gray, by robust limits inside the mask."""
+    if not inside.any():
+        return np.zeros(values.shape)
+    low, high = np.percentile(values[inside], [2.0, 99.5])
+    scaled = np.clip((values - low) / ((high - low) or 1.0), 0.0, 1.0)
+    return np.where(inside, 0.15 + 0.7 * scaled, 0.0)
+
+
+def _overlay(
+    rgb: np.ndarray, stat: np.ndarray, threshold: float, vmax: float, two_sided: bool
+) -> np.ndarray:
+    """Paint suprathreshold values over an RGB picture."""
+    span = max(vmax - threshold, 1e-12)
+    out = rgb.copy()
+    positive = stat >= threshold
+    out[positive] = _ramp(_POSITIVE, np.clip((stat[positive] - threshold) / span, 0, 1))
+    if two_sided:
+        negative = stat <= -threshold
+        out[negative] = _ramp(_NEGATIVE, np.clip((-stat[negative] - threshold) / span, 0, 1))
+    return out
+
+
+def _tile(rows: Sequence[Sequence[_Panel]]) -> tuple[np.ndarray, list[tuple[int, int, str]]]:
+    """Join panels row by row on black; return the picture and caption positions."""
+    widths = [sum(p.rgb.shape[1] for p in row) + _GAP_PX * (len(row) - 1) for row in rows]
+    heights = [max(p.rgb.shape[0] for p in row) for row in rows]
+    canvas = np.zeros((sum(heights) + _GAP_PX * (len(rows) - 1), max(widths), 3))
+    captions = []
+    top = 0
+    for row, height in zip(rows, heights, strict=True):
+        left = 0
+        for panel in row:
+            h, w = panel.rgb.shape[:2]
+            offset = top + (height - h) // 2
+            canvas[offset : offset + h, left : left + w] = panel.rgb
+            captions.append((left + 3, top + 3, panel.caption))
+            left += w + _GAP_PX
+        top += height + _GAP_PX
+    return canvas, captions
+
+
+def _draw(
+    canvas: np.ndarray, captions: Sequence[tuple[int, int, str]], colourbar: _ColourBar | None
+) -> Figure:
+    """Draw a composed picture at one figure pixel per picture pixel, with a colour bar."""
+    height, width = canvas.shape[:2]
+    bar_px = 70 if colourbar is not None else 0
+    figure = _new_figure(width + bar_px, height)
+    figure.patch.set_facecolor('black')
+    axes = figure.add_axes((0.0, 0.0, width / (width + bar_px), 1.0))
+    axes.imshow(canvas, interpolation='nearest', aspect='equal')
+    axes.set_axis_off()
+    for x, y, text in captions:
+        axes.text(x, y, text, color='white', fontsize=8, ha='left', va='top')
+    if colourbar is not None:
+        colourbar.draw(figure, (width + 6) / (width + bar_px), 14 / (width + bar_px))
+    return figure
+
+
+@dataclass(frozen=True)
+class _ColourBar:
+    """A vertical colour bar: a picture of the colour scale and its tick labels."""
+
+    picture: np.ndarray
+    low: float
+    high: float
+    ticks: tuple[float, ...]
+    label: str
+
+    def draw(self, figure: Figure, left: float, width: float) -> None:
+        axes = figure.add_axes((left, 0.12, width, 0.76))
+        axes.imshow(self.picture, aspect='auto', extent=(0, 1, self.low, self.high))
+        axes.set_xticks([])
+        axes.yaxis.tick_right()
+        axes.set_yticks(self.ticks, [f'{t:.3g}' for t in self.ticks])
+        axes.tick_params(colors='white', labelsize=7, length=2)
+        axes.set_title(self.label, color='white', fontsize=8)
+
+
+def _stat_colourbar(threshold: float, vmax: float, two_sided: bool) -> _ColourBar:
+    """Colour bar of a thresholded map: gray below threshold, the ramps above."""
+    low = -vmax if two_sided else 0.0
+    values = np.linspace(vmax, low, 256)[:, None]
+    picture = _overlay(np.full((256, 1, 3), 0.35), values, threshold, vmax, two_sided)
+    ticks = (threshold, vmax) if not two_sided else (-vmax, -threshold, threshold, vmax)
+    return _ColourBar(picture, low, vmax, ticks, 'z')
+
+
+def _cuts(inside: np.ndarray, count: int) -> np.ndarray:
+    """Return ``count`` axial slice indices spread over the slices the mask covers."""
+    filled = np.flatnonzero(inside.any(axis=(0, 1)))
+    if not filled.size:
+        filled = np.arange(inside.shape[2])
+    edges = np.linspace(filled[0], filled[-1], count + 2)[1:-1]
+    return np.unique(np.rint(edges).astype(int))
+
+
+def _oriented(volumes: Sequence[np.ndarray], affine: np.ndarray) -> tuple[list[np.ndarray], _Grid]:
+    """Turn volumes of one grid to the closest RAS orientation."""
+    grid, orientation = _Grid.of(affine, volumes[0].shape)
+    return [apply_orientation(np.asarray(v), orientation) for v in volumes], grid
+
+
+def _fov(grid: _Grid, shape: Sequence[int]) -> np.ndarray:
+    """Return the extent of the volume along each axis, in mm."""
+    return np.asarray(shape[:3]) * grid.zooms
+
+
+def _ortho_row(rgb: np.ndarray, grid: _Grid, voxel: np.ndarray) -> list[_Panel]:
+    """Sagittal, coronal and axial slices through one voxel, filling the width."""
+    fov = _fov(grid, rgb.shape)
+    pixel = (fov[1] + 2 * fov[0]) / (_WIDTH_PX - 2 * _GAP_PX)
+    xyz = apply_affine(grid.affine, voxel)
+    return [
+        _Panel(_slice(rgb, grid, plane, int(voxel[axis]), pixel), f'{plane} = {xyz[axis]:.0f}')
+        for axis, plane in enumerate('xyz')
+    ]
+
+
+def _axial_rows(
+    rgb: np.ndarray, grid: _Grid, cuts: np.ndarray, per_row: int
+) -> list[list[_Panel]]:
+    """Axial slices at ``cuts``, ``per_row`` to a row filling the width."""
+    fov = _fov(grid, rgb.shape)
+    pixel = per_row * fov[0] / (_WIDTH_PX - (per_row - 1) * _GAP_PX)
+    panels = [
+        _Panel(
+            _slice(rgb, grid, 'z', int(k), pixel),
+            f'z = {apply_affine(grid.affine, (0, 0, k))[2]:.0f}',
+        )
+        for k in cuts
+    ]
+    return [panels[start : start + per_row] for start in range(0, len(panels), per_row)]
+
+
+def stat_map_figure(
+    stat: np.ndarray,
+    affine: np.ndarray,
+    *,
+    threshold: float,
+    mask: np.ndarray | None = None,
+    background: np.ndarray | None = None,
+    two_sided: bool = False,
+    cut: Sequence[float] | None = None,
+    n_slices: int = 6,
+) -> Figure:
+    """Draw a thresholded map over a background: three planes at a point, and axial slices.
+
+    Parameters
+    ----------
+    stat : (nx, ny, nz) ndarray
+        The map; values below ``threshold`` (in absolute value if ``two_sided``) are
+        not painted.
+    affine : (4, 4) ndarray
+        Its affine.
+    threshold : float
+        The lowest value painted; the colour scale runs from it to the largest value.
+    mask : (nx, ny, nz) ndarray of bool, optional
+        The brain; drawn in gray when there is no background.
+    background : (nx, ny, nz) ndarray, optional
+        An image on the same grid (a mean EPI, a resampled template).
+    two_sided : bool, default=False
+        Also paint values ``<= -threshold``, in blue.
+    cut : sequence of 3 float, optional
+        The point (mm) of the three planes; by default the centre of the mask.
+    n_slices : int, default=6
+        The number of axial slices below, spread over the mask.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, about 700 pixels wide.
+
+    Examples
+    --------
+    >>> z = np.zeros((8, 9, 10)); z[2:4, 3:5, 4:6] = 5.0
+    >>> figure = stat_map_figure(z, np.diag([3.0, 3.0, 3.0, 1.0]), threshold=3.0)
+    >>> [round(v) for v in figure.get_size_inches() * figure.dpi]
+    [710, 373]
+    """
+    stat = np.nan_to_num(np.asarray(stat, dtype=float))
+    inside = np.ones(stat.shape, bool) if mask is None else np.asarray(mask, bool)
+    shown = background if background is not None else inside.astype(float)
+    (stat, inside, shown), grid = _oriented([stat, inside, np.asarray(shown, float)], affine)
+    gray = _gray(shown, inside) if background is not None else np.where(inside, 0.3, 0.0)
+    peak = float(np.abs(stat).max(initial=0.0))
+    vmax = max(peak, threshold + 1.0)
+    rgb = _overlay(np.repeat(gray[..., None], 3, axis=-1), stat, threshold, vmax, two_sided)
+    if cut is None:
+        centre = ndimage.center_of_mass(inside) if inside.any() else np.array(stat.shape) / 2
+        voxel = np.clip(np.rint(centre).astype(int), 0, np.array(stat.shape) - 1)
+    else:
+        voxel = grid.voxel(cut, stat.shape)
+    rows = [_ortho_row(rgb, grid, voxel), *_axial_rows(rgb, grid, _cuts(inside, n_slices), 6)]
+    canvas, captions = _tile(rows)
+    return _draw(canvas, captions, _stat_colourbar(threshold, vmax, two_sided))
+
+
+def volume_figure(
+    values: np.ndarray,
+    affine: np.ndarray,
+    *,
+    mask: np.ndarray | None = None,
+    cmap: str = 'viridis',
+    vmin: float | None = None,
+    vmax: float | None = None,
+    label: str = '',
+    n_slices: int = 10,
+) -> Figure:
+    """Draw a map (r-squared, residual standard deviation) as axial slices in colour.
+
+    Parameters
+    ----------
+    values : (nx, ny, nz) ndarray
+        The map.
+    affine : (4, 4) ndarray
+        Its affine.
+    mask : (nx, ny, nz) ndarray of bool, optional
+        Voxels outside are black.
+    cmap : str, default='viridis'
+        A matplotlib colour map name.
+    vmin, vmax : float, optional
+        The colour scale; by default the 0th and 99th percentiles inside the mask.
+    label : str, optional
+        The colour bar's title.
+    n_slices : int, default=10
+        The number of axial slices, five to a row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Examples
+    --------
+    >>> figure = volume_figure(np.ones((6, 6, 6)), np.eye(4), label='r²')
+    >>> len(figure.axes)
+    2
+    """
+    import matplotlib as mpl  # noqa: PLC0415
+
+    values = np.nan_to_num(np.asarray(values, dtype=float))
+    inside = np.ones(values.shape, bool) if mask is None else np.asarray(mask, bool)
+    (values, inside), grid = _oriented([values, inside], affine)
+    data = values[inside] if inside.any() else np.zeros(1)
+    low = float(np.min(data)) if vmin is None else vmin
+    high = float(np.percentile(data, 99.0)) if vmax is None else vmax
+    high = high if high > low else low + 1.0
+    colours = mpl.colormaps[cmap]
+    rgb = colours(np.clip((values - low) / (high - low), 0, 1))[..., :3]
+    rgb[~inside] = 0.0
+    canvas, captions = _tile(_axial_rows(rgb, grid, _cuts(inside, n_slices), 5))
+    ramp = colours(np.linspace(1.0, 0.0, 256))[:, None, :3]
+    bar = _ColourBar(ramp, low, high, (low, (low + high) / 2, high), label)
+    return _draw(canvas, captions, bar)
+
+
+def correlation_figure(design: pd.DataFrame) -> Figure:
+    """Draw the correlations between the columns of a design matrix.
+
+    Constant columns (the intercept) have no correlation and are left blank.
+
+    Parameters
+    ----------
+    design : pandas.DataFrame
+        The design matrix.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure: a square of correlations in [-1, 1], with the column names.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> design = pd.DataFrame({'a': [0.0, 1, 0, 1], 'b': [1.0, 0, 1, 1], 'constant': 1.0})
+    >>> figure = correlation_figure(design)
+    >>> figure.axes[0].get_xticklabels()[2].get_text()
+    'constant'
+    """
+    values = design.to_numpy(dtype=float)
+    centred = values - values.mean(axis=0)
+    norms = np.sqrt((centred**2).sum(axis=0))
+    with np.errstate(invalid='ignore', divide='ignore'):
+        unit = centred / norms
+    unit[:, norms <= 1e-12 * max(1.0, float(np.abs(values).max(initial=0.0)))] = np.nan
+    correlation = unit.T @ unit
+    names = [str(column) for column in design.columns]
+    n_columns = len(names)
+    cell = min(32, max(10, 320 // n_columns))  # pixels per column
+    label = 6 * max(len(name) for name in names) + 12  # room for the tick labels
+    side = cell * n_columns
+    width, height = label + side + 110, label + side + 16
+    figure = _new_figure(width, height)
+    axes = figure.add_axes((label / width, label / height, side / width, side / height))
+    image = axes.imshow(correlation, cmap='RdBu_r', vmin=-1.0, vmax=1.0, interpolation='nearest')
+    axes.set_xticks(range(n_columns), names, rotation=60, ha='right', fontsize=8)
+    axes.set_yticks(range(n_columns), names, fontsize=8)
+    bar = figure.add_axes(((label + side + 14) / width, label / height, 12 / width, side / height))
+    figure.colorbar(image, cax=bar, label='correlation')
+    return figure

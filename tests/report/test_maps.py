@@ -1,0 +1,44 @@
+import nibabel as nib
+import numpy as np
+import pytest
+
+from bidsglm.errors import ImageDimensionError
+from bidsglm.report import _maps
+from bidsglm.report._maps import read_volume, residual_sd
+
+AFFINE = np.diag([3.0, 3.0, 3.5, 1.0])
+
+
+@pytest.mark.parametrize('name', ['errorts.nii.gz', 'errorts.nii'])
+def test_residual_sd_equals_numpy_std_over_time(tmp_path, rng, monkeypatch, name):
+    data = rng.standard_normal((7, 8, 9, 30)).astype(np.float32)
+    data *= np.arange(1.0, 10.0)[None, None, :, None]  # a different spread per slice
+    nib.save(nib.Nifti1Image(data, AFFINE), tmp_path / name)
+    monkeypatch.setattr(_maps, '_CHUNK_BYTES', 7 * 8 * 9 * 4 * 4)  # 4 volumes per read
+    sd, affine = residual_sd(tmp_path / name)
+    np.testing.assert_allclose(sd, data.astype(float).std(axis=3), rtol=1e-6)
+    np.testing.assert_array_equal(affine, AFFINE)
+
+
+def test_residual_sd_applies_the_scale_factor(tmp_path, rng):
+    data = rng.integers(-100, 100, (3, 4, 5, 20)).astype(np.int16)
+    image = nib.Nifti1Image(data, AFFINE)
+    image.header.set_slope_inter(0.5, 10.0)
+    nib.save(image, tmp_path / 'scaled.nii.gz')
+    sd, _ = residual_sd(tmp_path / 'scaled.nii.gz')
+    np.testing.assert_allclose(sd, 0.5 * data.std(axis=3), rtol=1e-10)
+
+
+def test_residual_sd_rejects_a_3d_map(tmp_path):
+    nib.save(nib.Nifti1Image(np.zeros((2, 2, 2), np.float32), AFFINE), tmp_path / 'a.nii.gz')
+    with pytest.raises(ImageDimensionError, match='should be 4D'):
+        residual_sd(tmp_path / 'a.nii.gz')
+
+
+def test_read_volume_returns_the_first_volume_as_float(tmp_path):
+    data = np.arange(16, dtype=np.int16).reshape(2, 2, 2, 2)
+    nib.save(nib.Nifti1Image(data, AFFINE), tmp_path / 'r2.nii.gz')
+    volume, affine = read_volume(tmp_path / 'r2.nii.gz')
+    assert volume.dtype == np.float64
+    np.testing.assert_array_equal(volume, data[..., 0])
+    np.testing.assert_array_equal(affine, AFFINE)

@@ -1,0 +1,215 @@
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import nibabel as nib
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from bidsglm.bids import save_glm_to_bids
+from bidsglm.errors import InputNotFoundError, InvalidParameterError
+from bidsglm.models import SecondLevelModel
+from bidsglm.report import Thresholding, find_reports, write_index, write_report
+
+from .conftest import AFFINE, SHAPE
+
+FIRST_LEVEL_HEADINGS = [
+    'Model',
+    'Design',
+    'Contrast: audio',
+    'Contrast: audio - visual',
+    'Contrast: effects',
+    'Model quality',
+]
+#: 2 runs x (design, correlations) + 3 contrasts x (weights, z map) + 2 runs x (r², SD)
+FIRST_LEVEL_IMAGES = 14
+
+
+def h2_texts(document):
+    return re.findall(r'<h2>([^<]*)</h2>', document)
+
+
+def decoded_images(document):
+    sources = re.findall(r'<img src="([^"]+)"', document)
+    out = []
+    for source in sources:
+        kind, _, payload = source.partition(';base64,')
+        out.append((kind, base64.b64decode(payload, validate=True)))
+    return out
+
+
+def test_write_report_writes_one_self_contained_page_beside_statmap(first_level_dir):
+    report = write_report(first_level_dir)
+    assert report == first_level_dir / 'sub-01' / 'sub-01_task-x_report.html'
+    document = report.read_text(encoding='utf-8')
+    assert '<title>GLM report: sub-01 task-x</title>' in document
+    assert 'First-level model, 2 runs, 3 contrasts' in document
+    assert h2_texts(document) == FIRST_LEVEL_HEADINGS
+    images = decoded_images(document)
+    assert len(images) == FIRST_LEVEL_IMAGES
+    for kind, data in images:
+        if kind == 'data:image/png':
+            assert data.startswith(b'\x89PNG\r\n\x1a\n')
+        else:
+            assert kind == 'data:image/svg+xml'
+            assert b'<svg' in data
+    # nothing outside the page: every link is an anchor, every picture inline
+    assert re.findall(r'(?:src|href)="(?!data:|#)[^"]*"', document) == []
+    assert '<script' not in document
+
+
+def test_write_report_of_a_group_model(second_level_dir):
+    report = write_report(second_level_dir)
+    assert report.name == 'task-x_report.html'
+    document = report.read_text(encoding='utf-8')
+    assert h2_texts(document) == ['Model', 'Design', 'Contrast: intercept', 'Model quality']
+    assert 'Group (second-level) model, 1 design, 1 contrast' in document
+    # design (no correlations: one column), weights, z map, r-squared, residual SD
+    assert len(decoded_images(document)) == 5
+
+
+def test_write_report_uses_the_thresholding_and_a_background(first_level_dir, rng):
+    background = nib.Nifti1Image(rng.random((14, 16, 18, 3)), AFFINE @ np.diag([0.5, 0.5, 0.5, 1]))
+    rule = Thresholding('fdr', alpha=0.01, cluster_extent=3)
+    document = write_report(first_level_dir, thresholding=rule, background=background).read_text(
+        encoding='utf-8'
+    )
+    assert 'FDR (Benjamini-Hochberg) q &lt; 0.01' in document
+    assert 'clusters of at least 3 voxels' in document
+
+
+def test_write_report_needs_one_saved_model(tmp_path, first_level_dir):
+    with pytest.raises(InputNotFoundError, match=r'No statmap\.json'):
+        write_report(tmp_path / 'first' / 'sub-01' / 'func')
+    maps = [nib.Nifti1Image(np.ones(SHAPE) + i, AFFINE) for i in range(3)]
+    mask = nib.Nifti1Image(np.ones(SHAPE, np.uint8), AFFINE)
+    model = SecondLevelModel(mask_img=mask).fit(maps)
+    save_glm_to_bids(model, 'intercept', out_dir=first_level_dir, prefix='task-y')
+    with pytest.raises(InvalidParameterError, match='several saved models'):
+        write_report(first_level_dir)
+
+
+def test_write_index_links_every_report_below_the_folder(first_level_dir, second_level_dir):
+    root = first_level_dir.parent
+    expected = ['first/sub-01/sub-01_task-x_report.html', 'group/task-x_report.html']
+    # every save writes its report; rebuild=True writes them again
+    assert [p.relative_to(root).as_posix() for p in find_reports(root)] == expected
+    index = write_index(root, rebuild=True)
+    assert index == root / 'index.html'
+    assert [p.relative_to(root).as_posix() for p in find_reports(root)] == expected
+    document = index.read_text(encoding='utf-8')
+    assert re.findall(r'<a href="([^"#]+)">', document) == expected
+    assert 'First-level model, 2 runs, 3 contrasts' in document
+    assert 'Group (second-level) model, 1 design, 1 contrast' in document
+    assert '<h2>2 reports</h2>' in document
+
+
+def test_write_index_of_a_missing_folder_fails(tmp_path):
+    with pytest.raises(InputNotFoundError, match='is not a folder'):
+        write_index(tmp_path / 'nowhere')
+
+
+# ------------------------------------------------------------------ in a real browser
+CHROMIUM = next(
+    filter(None, map(shutil.which, ('chromium', 'chromium-browser', 'google-chrome'))), None
+)
+#: CI sets BIDSGLM_REQUIRE_CHROMIUM=1, so a missing browser fails instead of skipping.
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get('BIDSGLM_REQUIRE_CHROMIUM'),
+    reason='headless Chromium is not installed (Debian: apt-get install chromium)',
+)
+PROBE = """<script>
+window.addEventListener('load', function () {
+  var out = document.createElement('pre');
+  out.id = 'probe';
+  out.textContent = JSON.stringify({
+    images: Array.from(document.images).map(function (i) {
+      return [i.complete, i.naturalWidth, i.naturalHeight];
+    }),
+    headings: Array.from(document.querySelectorAll('h2')).map(function (h) {
+      return h.textContent;
+    }),
+    shownWidths: Array.from(document.images).map(function (i) {
+      return i.getBoundingClientRect().right;
+    }),
+    pageWidth: document.documentElement.scrollWidth,
+    windowWidth: window.innerWidth
+  });
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def chromium(tmp_path, *arguments):
+    if CHROMIUM is None:
+        pytest.fail('BIDSGLM_REQUIRE_CHROMIUM is set but no chromium executable was found.')
+    command = [
+        CHROMIUM,
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--hide-scrollbars',
+        f'--user-data-dir={tmp_path / "chromium-profile"}',
+        *arguments,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+
+
+def probe_report(report, tmp_path, *arguments):
+    """Open a copy of the report that lists what the browser drew (CSP lifted for it)."""
+    document = report.read_text(encoding='utf-8')
+    document = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', '', document)
+    page = tmp_path / 'probe.html'
+    page.write_text(document.replace('</body>', PROBE + '</body>'), encoding='utf-8')
+    dom = chromium(
+        tmp_path, *arguments, '--virtual-time-budget=10000', '--dump-dom', page.as_uri()
+    )
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom.stdout, re.DOTALL)
+    assert found is not None, dom.stderr[-2000:]
+    return json.loads(found.group(1).replace('&quot;', '"').replace('&amp;', '&'))
+
+
+@needs_chromium
+def test_report_renders_in_headless_chromium(first_level_dir, tmp_path):
+    report = write_report(first_level_dir)
+    screenshot = tmp_path / 'report.png'
+    chromium(tmp_path, '--window-size=1000,6000', f'--screenshot={screenshot}', report.as_uri())
+    pixels = imread(screenshot)[..., :3]
+    assert pixels.shape == (6000, 1000, 3)
+    ink = (pixels < 0.9).any(axis=2)
+    assert ink.mean() > 0.05  # not blank
+    assert ink[:200].any()  # the title at the top
+    hot = (pixels[..., 0] > 0.8) & (pixels[..., 0] - pixels[..., 2] > 0.5)
+    assert hot.sum() > 500  # the z maps' red-yellow voxels: PNG images were drawn
+    # Images and headings as the browser sees them.
+    probe = probe_report(report, tmp_path, '--window-size=1000,2000')
+    assert probe['headings'] == FIRST_LEVEL_HEADINGS
+    assert len(probe['images']) == FIRST_LEVEL_IMAGES
+    assert all(
+        complete and width > 0 and height > 0 for complete, width, height in probe['images']
+    )
+
+
+@needs_chromium
+def test_report_fits_a_phone_screen(first_level_dir, tmp_path):
+    report = write_report(first_level_dir)
+    screenshot = tmp_path / 'phone.png'
+    chromium(tmp_path, '--window-size=390,3000', f'--screenshot={screenshot}', report.as_uri())
+    pixels = imread(screenshot)[..., :3]
+    assert pixels.shape == (3000, 390, 3)
+    ink = (pixels < 0.9).any(axis=2)
+    assert ink.mean() > 0.05
+    # Headless windows are at least 500 pixels wide: narrower than the 710-pixel maps.
+    probe = probe_report(report, tmp_path, '--window-size=500,3000')
+    assert probe['windowWidth'] == 500
+    assert probe['pageWidth'] <= 500  # nothing wider than the screen: no sideways scrolling
+    assert max(probe['shownWidths']) <= 500  # every figure shrinks to the width

@@ -1,0 +1,144 @@
+import re
+
+import numpy as np
+import pytest
+
+from bidsglm.report._sections import (
+    SHOWN_ROWS,
+    ReportContext,
+    _cluster_table,
+    contrast_section,
+    design_section,
+    model_section,
+    quality_section,
+)
+from bidsglm.report.clusters import Thresholding, find_clusters
+from bidsglm.report.figures import svg_data_uri
+
+from .conftest import AFFINE
+
+BLOCK_MM = AFFINE @ np.array([[1, 3], [2, 4], [3, 5], [1, 1]], dtype=float)  # block corners
+
+
+def images(section):
+    return re.findall(r'<img src="(data:[^"]+)" alt="([^"]*)"', section.body)
+
+
+def test_model_section_lists_the_model_and_its_mask(first_level_dir):
+    body = model_section(ReportContext.load(first_level_dir)).body
+    assert '<dt>Noise model</dt><dd>AR(1)</dd>' in body
+    assert '<dt>HRF model</dt><dd>glover</dd>' in body
+    assert '<dt>Repetition time (TR)</dt><dd>2 s</dd>' in body
+    assert '<dt>Volumes per run</dt><dd>40, 40</dd>' in body
+    assert '<dd>504 voxels (15.9 cm³), in a 7 x 8 x 9 grid of 3 x 3 x 3.5 mm</dd>' in body
+
+
+def test_design_section_embeds_the_saved_figures(first_level_dir):
+    context = ReportContext.load(first_level_dir)
+    shown = images(design_section(context))
+    assert [alt for _, alt in shown] == [
+        'Design matrix, Run 1',
+        'Correlations between design columns, Run 1',
+        'Design matrix, Run 2',
+        'Correlations between design columns, Run 2',
+    ]
+    saved = context.saved_svgs(None)
+    assert [p.name for p in saved] == [
+        'sub-01_task-x_run-1_design.svg',
+        'sub-01_task-x_run-2_design.svg',
+    ]
+    assert shown[0][0] == svg_data_uri(saved[0].read_bytes())
+
+
+def test_design_section_draws_missing_figures(first_level_dir):
+    for svg in first_level_dir.rglob('*design.svg'):
+        svg.unlink()
+    shown = images(design_section(ReportContext.load(first_level_dir)))
+    assert len(shown) == 4
+    assert all(uri.startswith('data:image/svg+xml;base64,') for uri, _ in shown)
+
+
+def test_contrast_section_finds_the_planted_block(first_level_dir):
+    context = ReportContext.load(first_level_dir, thresholding=Thresholding(None, z=6.0))
+    audio = context.glm.contrast('audio')
+    section = contrast_section(audio, context)
+    assert section.anchor == 'contrast-audio'
+    assert section.title == 'Contrast: audio'
+    assert 't test, 72 degrees of freedom' in section.body
+    assert 'Threshold: z ≥ 6. 27 voxels in 1 cluster survive.' in section.body
+    rows = re.findall(r'<tr><td>(\w+)</td>((?:<td class="num">[^<]*</td>)+)</tr>', section.body)
+    assert rows[0][0] == '1'
+    cells = re.findall(r'>([^<]*)<', rows[0][1])
+    x, y, z = (float(v) for v in cells[0:6:2])
+    assert BLOCK_MM[0].min() <= x <= BLOCK_MM[0].max()
+    assert BLOCK_MM[1].min() <= y <= BLOCK_MM[1].max()
+    assert BLOCK_MM[2].min() <= z <= BLOCK_MM[2].max()
+    assert cells[8] == '27'
+    assert float(cells[10]) == pytest.approx(27 * 31.5, abs=0.5)
+    assert [alt for _, alt in images(section)] == [
+        'Weights of audio',
+        'Thresholded z map of audio',
+    ]
+
+
+def test_contrast_section_groups_runs_with_equal_weights(first_level_dir):
+    context = ReportContext.load(first_level_dir)
+    body = contrast_section(context.glm.contrast('effects'), context).body
+    assert 'F test, 2 and 72 degrees of freedom' in body
+    assert 'Weights over the columns of runs 1, 2.' in body
+
+
+def test_contrast_section_states_the_fdr_threshold_and_folds_long_tables(first_level_dir):
+    rule = Thresholding(None, z=-10.0, cluster_extent=0)
+    context = ReportContext.load(first_level_dir, thresholding=rule)
+    body = contrast_section(context.glm.contrast('audio'), context).body
+    assert 'For comparison, FDR q &lt; 0.05: z ≥' in body
+    fdr = ReportContext.load(first_level_dir, thresholding=Thresholding('fdr', alpha=0.05))
+    body_fdr = contrast_section(fdr.glm.contrast('audio'), fdr).body
+    assert 'FDR (Benjamini-Hochberg) q &lt; 0.05 (z ≥' in body_fdr
+    assert 'For comparison' not in body_fdr
+
+
+def test_contrast_section_says_when_nothing_survives(first_level_dir):
+    context = ReportContext.load(first_level_dir, thresholding=Thresholding(None, z=50.0))
+    body = contrast_section(context.glm.contrast('audio'), context).body
+    assert 'No voxel survives this threshold.' in body
+    assert 'three planes through the centre of the mask' in body
+
+
+def test_quality_section_shows_r_square_and_residual_maps_per_run(first_level_dir):
+    section = quality_section(ReportContext.load(first_level_dir))
+    assert [alt for _, alt in images(section)] == [
+        'r-squared, run 1',
+        'Residual SD, run 1',
+        'r-squared, run 2',
+        'Residual SD, run 2',
+    ]
+    assert re.search(r'r-squared, run 1; median in the mask 0\.\d{3}\.', section.body)
+    assert 'Standard deviation of the residuals, run 1 (percent signal change).' in section.body
+
+
+def test_second_level_sections_name_the_group_design(second_level_dir):
+    context = ReportContext.load(second_level_dir)
+    assert '<dd>second level (group)</dd>' in model_section(context).body
+    assert '<h3>Group design</h3>' in design_section(context).body
+    body = contrast_section(context.glm.contrast('intercept'), context).body
+    assert 't test, 11 degrees of freedom' in body
+    assert 'Weights over the columns' not in body
+
+
+def test_long_cluster_tables_are_folded():
+    z = np.zeros((20, 20, 20))
+    z[::2, ::2, ::2] = 5.0
+    table = _cluster_table(find_clusters(z, np.eye(4), 3.0))
+    assert table.count('<tr><td>') == 1000
+    assert f'The other {1000 - SHOWN_ROWS} of 1000 peaks' in table
+    assert table.count('<details>') == 1
+
+
+def test_contrast_section_without_a_z_map_says_so(first_level_dir):
+    for path in first_level_dir.rglob('*contrast-audio_stat-z_statmap.*'):
+        path.unlink()
+    context = ReportContext.load(first_level_dir)
+    section = contrast_section(context.glm.contrast('audio'), context)
+    assert section.body == '<p>No z map was saved.</p>'
