@@ -12,6 +12,7 @@ from bidsglm._version import __version__
 from bidsglm.bids import load_glm_from_bids, save_glm_to_bids
 from bidsglm.design import make_first_level_design_matrix, make_second_level_design_matrix
 from bidsglm.models import FirstLevelModel, SecondLevelModel
+from bidsglm.report import write_report  # noqa: F401  (registers the report with every save)
 
 __all__ = [
     'FirstLevelModel',

@@ -45,7 +45,7 @@ def test_save_glm_to_bids_writes_a_nilearn_first_level(
     assert 'statmap.json' in names
     assert 'run-2_stat-errorts_statmap.nii.gz' in names
     assert 'contrast-effectsOfInterest_stat-F_statmap.nii.gz' in names
-    assert len(names) == 1 + 1 + 2 + 2 * (3 + 2 + 2) + 2 * 5 * 2
+    assert len(names) == 1 + 1 + 2 + 2 * (3 + 2 + 2) + 2 * 5 * 2 + 2  # + report, .bidsignore
     for name, stat_type in (('audio - visual', 't'), ('effects of interest', 'F')):
         label = 'audioMinusVisual' if stat_type == 't' else 'effectsOfInterest'
         per_run = [CONTRASTS[name]] * 2

@@ -32,6 +32,7 @@ def first_level_files(common: str, runs: list[str], folder: str, model_folder: s
     """The files of CONTRASTS saved from a first-level model, as the issue lists them."""
     join = (lambda p: f'{common}_{p}') if common else (lambda p: p)
     files = {'dataset_description.json', f'{model_folder}{join("statmap.json")}'}
+    files |= {'.bidsignore', f'{model_folder}{join("report.html")}'}  # the report companion
     files |= {f'{folder}{join("mask.nii.gz")}', f'{folder}{join("mask.json")}'}
     for run in runs:
         per_run = ['design.tsv', 'design.json', 'design.svg']
@@ -158,6 +159,7 @@ def test_save_glm_to_bids_second_level(second_level, out_dir, extended_schema):
     saved = save_glm_to_bids(second_level, ['intercept'], out_dir=out_dir)
     common = f'task-x_space-{SPACE}'
     expected = {'dataset_description.json', f'{common}_desc-audio_statmap.json'}
+    expected |= {'.bidsignore', f'{common}_desc-audio_report.html'}
     expected |= {f'{common}_desc-audio_{n}' for n in ('mask.nii.gz', 'mask.json', 'design.tsv')}
     expected |= {f'{common}_desc-audio_{n}' for n in ('design.json', 'design.svg')}
     expected |= {f'{common}_stat-{s}_desc-audio_statmap.nii.gz' for s in ('errorts', 'rSquare')}

@@ -17,9 +17,16 @@ from bidsglm._version import __version__
 from bidsglm.errors import InvalidParameterError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
-__all__ = ['BIDS_VERSION', 'GENERATED_BY', 'merge_dataset_description', 'read_dataset_description']
+__all__ = [
+    'BIDS_VERSION',
+    'GENERATED_BY',
+    'merge_bidsignore',
+    'merge_dataset_description',
+    'read_dataset_description',
+]
 
 #: The BIDS version new descriptions declare.
 BIDS_VERSION = '1.10.0'
@@ -120,3 +127,33 @@ def merge_dataset_description(existing: dict[str, Any] | None) -> dict[str, Any]
     content['GeneratedBy'] = _generated_by(content.get('GeneratedBy'))
     ordered = {key: content.pop(key) for key in ('Name', 'BIDSVersion', 'DatasetType')}
     return {**ordered, **content}
+
+
+def merge_bidsignore(existing: str | None, patterns: Sequence[str]) -> str:
+    r"""Return a ``.bidsignore`` text holding ``existing`` lines and ``patterns``.
+
+    Lines already there are kept in their order; missing patterns are appended, so
+    saving again never duplicates a line.
+
+    Parameters
+    ----------
+    existing : str or None
+        The current file's text, or None when there is none.
+    patterns : sequence of str
+        Glob patterns of files the BIDS validator should not check.
+
+    Returns
+    -------
+    str
+        The new text, ending with a newline.
+
+    Examples
+    --------
+    >>> merge_bidsignore('extra/\n', ['*report.html'])
+    'extra/\n*report.html\n'
+    >>> merge_bidsignore('*report.html\n', ['*report.html'])
+    '*report.html\n'
+    """
+    lines = (existing or '').splitlines()
+    lines += [pattern for pattern in patterns if pattern not in lines]
+    return '\n'.join(lines) + '\n'

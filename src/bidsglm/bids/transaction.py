@@ -160,6 +160,14 @@ class OutputTransaction:
         self._staged.append(path)
         return target
 
+    def staged_path(self, relative: str | PurePosixPath) -> Path:
+        """Return where an already staged file is, to read it back before the moves."""
+        path = safe_relative_path(relative)
+        if path not in self._staged:
+            msg = f'The output file {str(path)!r} was not staged.'
+            raise InvalidParameterError(msg)
+        return self._stage / 'new' / path
+
     @property
     def staged(self) -> tuple[PurePosixPath, ...]:
         """The relative paths staged so far, in order."""

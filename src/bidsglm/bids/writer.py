@@ -37,16 +37,21 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import nibabel as nib
 import numpy as np
 
 from bidsglm.bids._files import nifti_image, write_json, write_nifti, write_tsv
 from bidsglm.bids.contrast_specs import normalize_contrasts
-from bidsglm.bids.description import merge_dataset_description, read_dataset_description
+from bidsglm.bids.description import (
+    merge_bidsignore,
+    merge_dataset_description,
+    read_dataset_description,
+)
 from bidsglm.bids.figures import contrast_svg, design_svg
 from bidsglm.bids.layout import Layout, plan_layout
 from bidsglm.bids.model_view import ContrastMaps, ModelView, view_model
@@ -62,13 +67,14 @@ from bidsglm.bids.transaction import OutputTransaction
 from bidsglm.errors import BidsNameError, InvalidParameterError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
     from bidsglm.bids.contrast_specs import ContrastSpec
 
-__all__ = ['SavedGlm', 'save_glm_to_bids']
+__all__ = ['COMPANIONS', 'Companion', 'SavedGlm', 'register_companion', 'save_glm_to_bids']
 
 _DESCRIPTION = PurePosixPath('dataset_description.json')
+_BIDSIGNORE = PurePosixPath('.bidsignore')
 _NIFTI_INTENTS: dict[str, Callable[[ContrastMaps], tuple[str, list[float]]]] = {
     'effect': lambda maps: ('estimate', []),
     't': lambda maps: ('t test', [maps.dof]),
@@ -78,6 +84,43 @@ _NIFTI_INTENTS: dict[str, Callable[[ContrastMaps], tuple[str, list[float]]]] = {
 }
 
 Computed = list[tuple['ContrastSpec', ContrastMaps]]
+
+
+class Companion(Protocol):
+    """Adds files derived from the saved ones, before anything is moved into place.
+
+    It reads the staged model through ``staged_statmap`` (its ``statmap.json`` in
+    the staging folder; ``statmap`` is the same file relative to ``out_dir``) and
+    writes each new file at the path ``stage(relative_path)`` returns, so that the
+    file is part of the all-or-nothing move.
+    """
+
+    def __call__(
+        self, staged_statmap: Path, statmap: PurePosixPath, stage: Callable[[PurePosixPath], Path]
+    ) -> None:
+        """Write the derived files of the staged model."""
+
+
+#: The companions every save runs, in order, with the ``.bidsignore`` patterns of
+#: the files they write (the validator knows no such files). :mod:`bidsglm.report`
+#: registers the HTML report here, so that ``bids`` never imports ``report``.
+COMPANIONS: dict[Companion, tuple[str, ...]] = {}
+
+
+def register_companion(*ignore: str) -> Callable[[Companion], Companion]:
+    """Return a decorator that runs a companion in every later save.
+
+    Parameters
+    ----------
+    *ignore : str
+        ``.bidsignore`` patterns matching the files the companion writes.
+    """
+
+    def register(companion: Companion) -> Companion:
+        COMPANIONS[companion] = ignore
+        return companion
+
+    return register
 
 
 @dataclass(frozen=True)
@@ -248,14 +291,30 @@ def _check_unique(outputs: Sequence[_Output]) -> None:
         seen[key] = output.path
 
 
+def _bidsignore_outputs(root: Path) -> list[_Output]:
+    """Plan ``.bidsignore``, merged, when companions write files unknown to BIDS."""
+    patterns = [pattern for ignore in COMPANIONS.values() for pattern in ignore]
+    if not patterns:
+        return []
+    existing = root / _BIDSIGNORE
+    text = existing.read_text(encoding='utf-8') if existing.is_file() else None
+    merged = merge_bidsignore(text, patterns)
+    return [_bytes_output(_BIDSIGNORE, lambda: merged.encode('utf-8'))]
+
+
 def _plan(
-    view: ModelView, layout: Layout, computed: Computed, description: Mapping[str, Any]
+    root: Path,
+    view: ModelView,
+    layout: Layout,
+    computed: Computed,
+    description: Mapping[str, Any],
 ) -> list[_Output]:
     """Plan every file to write, in order."""
     sources = [_uri(layout.run_path(i, {}, 'design', '.tsv')) for i in range(len(view.designs))]
     sources.append(_uri(layout.model_path({}, 'mask', '.nii.gz')))
     outputs = [
         _json_output(_DESCRIPTION, dict(description)),
+        *_bidsignore_outputs(root),
         *_model_outputs(view, layout),
         *_run_outputs(view, layout, computed),
         *_contrast_outputs(layout, computed, sources),
@@ -341,8 +400,12 @@ def save_glm_to_bids(
     specs = normalize_contrasts(contrasts, view.columns, contrast_types)
     description = merge_dataset_description(read_dataset_description(root / _DESCRIPTION))
     computed = [(spec, view.compute(spec)) for spec in specs]
-    outputs = _plan(view, layout, computed, description)
+    outputs = _plan(root, view, layout, computed, description)
+    statmap = layout.statmap_path()
     with OutputTransaction(root) as transaction:
         for output in outputs:
             output.write(transaction.stage(output.path))
-    return SavedGlm(root, root / layout.statmap_path(), tuple(root / o.path for o in outputs))
+        for companion in COMPANIONS:
+            companion(transaction.staged_path(statmap), statmap, transaction.stage)
+        written = transaction.staged
+    return SavedGlm(root, root / statmap, tuple(root / path for path in written))
