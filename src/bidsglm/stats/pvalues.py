@@ -5,7 +5,9 @@ is the upper-tail survival function; the z-score is ``norm.isf(p)``, except wher
 that is negative, where ``norm.ppf(cdf)`` computed from the lower tail keeps the
 precision that ``1 - p`` would lose. Both are clipped to ``[1e-300, 1 - 1e-16]``,
 so ``|z| <= 37.05``. Everything here runs in float64: float32 special functions
-underflow near 1e-38.
+underflow near 1e-38. The distribution functions come from :mod:`scipy.special`
+(the ones :mod:`scipy.stats` itself calls, so the values are bit for bit the same),
+which imports in a fraction of the time of :mod:`scipy.stats`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from scipy import stats as sps
+from scipy import special
 
 __all__ = ['MAX_DOF', 'p_and_z', 'z_from_tails']
 
@@ -44,8 +46,8 @@ def z_from_tails(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
     >>> z_from_tails(np.array([0.025, 0.975]), np.array([0.975, 0.025])).round(3)
     array([ 1.96, -1.96])
     """
-    z_upper = sps.norm.isf(np.clip(upper, _P_MIN, _P_MAX))
-    z_lower = sps.norm.ppf(np.clip(lower, _P_MIN, _P_MAX))
+    z_upper = -special.ndtri(np.clip(upper, _P_MIN, _P_MAX))
+    z_lower = special.ndtri(np.clip(lower, _P_MIN, _P_MAX))
     return np.where(z_upper < 0, z_lower, z_upper)
 
 
@@ -83,7 +85,8 @@ def p_and_z(
     """
     stat = np.asarray(stat, dtype=np.float64)
     dof = min(float(dof), MAX_DOF)
-    distribution = sps.t(dof) if stat_type == 't' else sps.f(effect_dof, dof)
-    upper = distribution.sf(stat)
-    lower = distribution.cdf(stat)
+    if stat_type == 't':
+        upper, lower = special.stdtr(dof, -stat), special.stdtr(dof, stat)
+    else:
+        upper, lower = special.fdtrc(effect_dof, dof, stat), special.fdtr(effect_dof, dof, stat)
     return upper, z_from_tails(upper, lower)
