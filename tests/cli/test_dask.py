@@ -1,0 +1,64 @@
+"""The same bytes whichever way subjects run: in this process, a process pool, or Dask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from distributed import LocalCluster
+
+from bidsglm.cli import main, run
+
+from ._fake_bids import FakeDataset
+
+CONTRASTS = ('--contrast', 'incMinusCon=incongruent - congruent', '--contrast', 'con=congruent')
+
+
+def _participant(ds: FakeDataset, out: Path, *extra: str) -> int:
+    argv = [str(ds.bids_dir), str(out), 'participant', '--confounds', 'trans_*', *CONTRASTS]
+    return main([*argv, '-q', *extra])
+
+
+def _contents(out: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(out).as_posix(): path.read_bytes()
+        for path in sorted(out.rglob('*'))
+        if path.is_file()
+    }
+
+
+@pytest.fixture
+def serial(fake_dataset: FakeDataset, tmp_path: Path) -> dict[str, bytes]:
+    out = tmp_path / 'serial'
+    assert _participant(fake_dataset, out) == 0
+    return _contents(out)
+
+
+def test_dask_cluster_gives_byte_identical_maps(fake_dataset, tmp_path, serial):
+    out = tmp_path / 'dask'
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        assert _participant(fake_dataset, out, '--dask-scheduler', cluster.scheduler_address) == 0
+    contents = _contents(out)
+    assert sorted(contents) == sorted(serial)
+    maps = [name for name in serial if name.endswith('_statmap.nii.gz')]
+    assert len(maps) == 3 * (2 * 2 + 2 * 5)
+    assert all(contents[name] == serial[name] for name in serial)
+
+
+def test_process_pool_gives_byte_identical_files(fake_dataset, tmp_path, serial):
+    out = tmp_path / 'pool'
+    assert _participant(fake_dataset, out, '--n-jobs', '2') == 0
+    assert _contents(out) == serial
+
+
+def test_unreachable_scheduler_exits_2_before_any_work(
+    fake_dataset, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr(run, 'DASK_TIMEOUT', '1s')
+    out = tmp_path / 'out'
+    argv = [str(fake_dataset.bids_dir), str(out), 'participant']
+    assert main([*argv, '--dask-scheduler', 'tcp://127.0.0.1:9']) == 2
+    assert 'Cannot reach the Dask scheduler' in capsys.readouterr().err
+    assert not out.exists()

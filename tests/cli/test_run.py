@@ -1,0 +1,402 @@
+"""End to end through main([...]): participant then group on a small fMRIPrep-style dataset."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+
+from bidsglm.cli import main
+from bidsglm.models import FirstLevelModel, SecondLevelModel
+
+from ._fake_bids import CONDITIONS, SPACE, FakeDataset
+
+CONTRAST = 'incMinusCon=incongruent - congruent'
+MOTION = ['trans_x', 'trans_y', 'trans_z', 'rot_x', 'rot_y', 'rot_z']
+ENTITIES = f'task-stroop_space-{SPACE}'
+ROOT_FILES = {'dataset_description.json', '.bidsignore'}
+
+
+def _main(ds: FakeDataset, out: Path, level: str, *extra: str) -> int:
+    return main([str(ds.bids_dir), str(out), level, *extra])
+
+
+def _participant(ds: FakeDataset, out: Path, *extra: str) -> int:
+    return _main(ds, out, 'participant', '--confounds', 'trans_*', 'rot_*', *extra)
+
+
+def _validator() -> ModuleType:
+    """tests/bids/_validator.py, loaded by path (tests/ is not a package)."""
+    path = Path(__file__).parents[1] / 'bids' / '_validator.py'
+    spec = importlib.util.spec_from_file_location('_bidsglm_test_validator', path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _subject_files(subject: str, contrasts: list[str]) -> set[str]:
+    """The files of one subject's model of 2 runs (relative to OUTPUT_DIR)."""
+    stem = f'sub-{subject}/func/sub-{subject}_{ENTITIES}'
+    files = {
+        f'sub-{subject}/sub-{subject}_{ENTITIES}_{kind}'
+        for kind in ('statmap.json', 'report.html')
+    }
+    files |= {f'{stem}_mask.nii.gz', f'{stem}_mask.json'}
+    for run in (1, 2):
+        run_stem = f'sub-{subject}/func/sub-{subject}_task-stroop_run-{run}_space-{SPACE}'
+        files |= {f'{run_stem}_design.{ext}' for ext in ('tsv', 'json', 'svg')}
+        files |= {f'{run_stem}_stat-{s}_statmap.nii.gz' for s in ('errorts', 'rSquare')}
+        files |= {f'{run_stem}_contrast-{c}_design.svg' for c in contrasts}
+    for contrast in contrasts:
+        for stat in ('effect', 'variance', 't', 'p', 'z'):
+            files |= {
+                f'{stem}_contrast-{contrast}_stat-{stat}_statmap.{e}' for e in ('nii.gz', 'json')
+            }
+    return files
+
+
+def _tree(out: Path) -> set[str]:
+    return {p.relative_to(out).as_posix() for p in out.rglob('*') if p.is_file()}
+
+
+def _by_hand_first_level(ds: FakeDataset, subject: str) -> FirstLevelModel:
+    func = ds.fmriprep / f'sub-{subject}' / 'func'
+    stems = [f'sub-{subject}_task-stroop_run-{run}' for run in (1, 2)]
+    masks = [nib.load(func / f'{s}_space-{SPACE}_desc-brain_mask.nii.gz') for s in stems]
+    inside = np.logical_and(*(np.asanyarray(m.dataobj) != 0 for m in masks))
+    confounds = [
+        pd.read_csv(func / f'{s}_desc-confounds_timeseries.tsv', sep='\t')[MOTION] for s in stems
+    ]
+    model = FirstLevelModel(
+        t_r=2.0,
+        slice_time_ref=0.25,
+        mask_img=nib.Nifti1Image(inside.astype(np.uint8), masks[0].affine),
+    )
+    return model.fit(
+        [str(func / f'{s}_space-{SPACE}_desc-preproc_bold.nii.gz') for s in stems],
+        events=[str(ds.bids_dir / f'sub-{subject}' / 'func' / f'{s}_events.tsv') for s in stems],
+        confounds=confounds,
+    )
+
+
+def _data(path: Path) -> np.ndarray:
+    return np.asanyarray(nib.load(path).dataobj)
+
+
+def test_participant_then_group_writes_the_tree_and_the_numbers(fake_dataset, tmp_path, caplog):
+    out = tmp_path / 'out'
+    caplog.set_level(logging.INFO, logger='bidsglm')
+    assert _participant(fake_dataset, out, '--contrast', CONTRAST) == 0
+    subjects = {f for s in fake_dataset.subjects for f in _subject_files(s, ['incMinusCon'])}
+    assert _tree(out) == subjects | ROOT_FILES
+    assert 'slice_time_ref = 0.25' in caplog.text
+    assert f'Confound columns: {MOTION}' in caplog.text
+    by_hand = _by_hand_first_level(fake_dataset, '02')
+    stem = out / 'sub-02' / 'func' / f'sub-02_{ENTITIES}_contrast-incMinusCon_stat-'
+    for stat, output in (
+        ('effect', 'effect_size'),
+        ('variance', 'effect_variance'),
+        ('z', 'z_score'),
+    ):
+        expected = by_hand.compute_contrast('incongruent - congruent', output_type=output)
+        np.testing.assert_allclose(
+            _data(Path(f'{stem}{stat}_statmap.nii.gz')), expected.get_fdata(), rtol=1e-12
+        )
+
+    assert _main(fake_dataset, out, 'group') == 0
+    group = f'{ENTITIES}_contrast-incMinusCon_stat-t_desc-incMinusCon_statmap.nii.gz'
+    assert group in _tree(out)
+    effects = sorted(out.glob('sub-*/func/*_contrast-incMinusCon_stat-effect_statmap.nii.gz'))
+    masks = [_data(p) != 0 for p in sorted(out.glob('sub-*/func/*_mask.nii.gz'))]
+    mask = nib.Nifti1Image(
+        np.logical_and.reduce(masks).astype(np.uint8), nib.load(effects[0]).affine
+    )
+    expected = SecondLevelModel(mask_img=mask).fit([str(p) for p in effects])
+    np.testing.assert_allclose(
+        _data(out / group), expected.compute_contrast(output_type='stat').get_fdata(), rtol=1e-12
+    )
+    t_map = _data(out / group)
+    inside = _data(out / f'{ENTITIES}_desc-incMinusCon_mask.nii.gz') != 0
+    # planted: incongruent = congruent for x < 3, incongruent = congruent - 2 % beyond
+    assert abs(t_map[:3][inside[:3]].mean()) < 1
+    assert t_map[3:][inside[3:]].mean() < -5
+
+
+def test_outputs_pass_the_bids_validator(fake_dataset, tmp_path, tmp_path_factory):
+    out = tmp_path / 'out'
+    both = 'both=incongruent, congruent'
+    assert _participant(fake_dataset, out, '--contrast', CONTRAST, '--contrast', both) == 0
+    assert (
+        out / 'sub-01' / 'func' / f'sub-01_{ENTITIES}_contrast-both_stat-F_statmap.nii.gz'
+    ).is_file()
+    assert _main(fake_dataset, out, 'group') == 0
+    validator = _validator()
+    schema = validator.build_extended_schema(tmp_path_factory.mktemp('schema'))
+    result = validator.run_validator(out, schema)
+    assert result.errors == []
+    assert result.exit_code == 0
+
+
+def test_default_contrasts_are_one_per_trial_type(fake_dataset, tmp_path):
+    out = tmp_path / 'out'
+    assert _main(fake_dataset, out, 'participant', '--participant-label', '01') == 0
+    assert _tree(out) == _subject_files('01', list(CONDITIONS)) | ROOT_FILES
+    assert _main(fake_dataset, out, 'group') == 0
+    for condition in CONDITIONS:
+        assert (
+            out / f'{ENTITIES}_contrast-{condition}_stat-z_desc-{condition}_statmap.nii.gz'
+        ).is_file()
+
+
+def _drop_events(ds: FakeDataset) -> None:
+    (ds.bids_dir / 'sub-02' / 'func' / 'sub-02_task-stroop_run-2_events.tsv').unlink()
+
+
+def _change_tr(ds: FakeDataset) -> None:
+    sidecar = (
+        ds.fmriprep
+        / 'sub-03'
+        / 'func'
+        / f'sub-03_task-stroop_run-2_space-{SPACE}_desc-preproc_bold.json'
+    )
+    sidecar.write_text(json.dumps({'RepetitionTime': 2.5, 'StartTime': 0.5}))
+
+
+def _bad_model(text: str):
+    def write(ds: FakeDataset) -> None:
+        (ds.bids_dir.parent / 'model.json').write_text(text)
+
+    return write
+
+
+UNSUPPORTED = json.dumps(
+    {
+        'Name': 'x',
+        'BIDSModelVersion': '1.0.0',
+        'Nodes': [
+            {
+                'Level': 'Run',
+                'Name': 'run',
+                'GroupBy': ['run', 'subject'],
+                'Transformations': {'Transformer': 'pybids-transforms-v1', 'Instructions': []},
+                'Model': {'Type': 'glm', 'X': [1]},
+            }
+        ],
+    }
+)
+
+
+CONVOLVED_CONFOUND = json.dumps(
+    {
+        'Name': 'x',
+        'BIDSModelVersion': '1.0.0',
+        'Nodes': [
+            {
+                'Level': 'Run',
+                'Name': 'run',
+                'GroupBy': ['run', 'subject'],
+                'Model': {
+                    'Type': 'glm',
+                    'X': ['congruent', 'trans_x', 1],
+                    'HRF': {'Variables': ['congruent', 'trans_x'], 'Model': 'spm'},
+                },
+                'DummyContrasts': {'Contrasts': ['congruent'], 'Test': 't'},
+            }
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ('change', 'extra', 'message'),
+    [
+        (None, ['--task', 'nback'], r"task 'nback'; the tasks that exist are ['stroop']"),
+        (None, ['--space', 'T1w'], f"space 'T1w'; the spaces that exist are ['{SPACE}']"),
+        (None, ['--participant-label', '09'], "are ['01', '02', '03']"),
+        (_drop_events, [], 'No events file'),
+        (_change_tr, [], 'repetition time differs between the runs of sub-03'),
+        (None, ['--confounds', 'trans_X'], "did you mean 'trans_x'"),
+        (None, ['--contrast', 'x=incongruent - neutral'], "'neutral'"),
+        (_bad_model('{"Name": '), ['--model', 'MODEL'], 'is not valid JSON'),
+        (_bad_model(UNSUPPORTED), ['--model', 'MODEL'], 'Transformations'),
+        (_bad_model(CONVOLVED_CONFOUND), ['--model', 'MODEL'], 'HRF.Variables'),
+        (None, ['--derivatives', 'BIDS'], 'No preprocessed BOLD'),
+    ],
+)
+def test_bad_input_exits_2_before_any_work(fake_dataset, tmp_path, capsys, change, extra, message):
+    if change is not None:
+        change(fake_dataset)
+    replace = {
+        'MODEL': str(fake_dataset.bids_dir.parent / 'model.json'),
+        'BIDS': str(fake_dataset.bids_dir / 'sub-01'),
+    }
+    extra = [replace.get(e, e) for e in extra]
+    out = tmp_path / 'out'
+    assert _main(fake_dataset, out, 'participant', *extra) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_group_before_participant_says_what_to_do(fake_dataset, tmp_path, capsys):
+    assert _main(fake_dataset, tmp_path / 'out', 'group') == 2
+    assert 'Run the participant level first' in capsys.readouterr().err
+
+
+def test_saved_subjects_are_skipped_unless_overwrite(fake_dataset, tmp_path, caplog):
+    out = tmp_path / 'out'
+    caplog.set_level(logging.INFO, logger='bidsglm')
+    assert (
+        _participant(fake_dataset, out, '--contrast', CONTRAST, '--participant-label', '01') == 0
+    )
+    statmap = out / 'sub-01' / f'sub-01_{ENTITIES}_statmap.json'
+    first = statmap.stat().st_mtime_ns
+    assert (
+        _participant(fake_dataset, out, '--contrast', CONTRAST, '--participant-label', '01') == 0
+    )
+    assert 'sub-01 is already saved: skipped' in caplog.text
+    assert statmap.stat().st_mtime_ns == first
+    other = 'conMinusInc=congruent - incongruent'
+    assert (
+        _participant(
+            fake_dataset, out, '--contrast', other, '--participant-label', '01', '--overwrite'
+        )
+        == 0
+    )
+    assert _tree(out) == _subject_files('01', ['conMinusInc']) | ROOT_FILES
+
+
+def test_a_failing_subject_does_not_stop_the_others(fake_dataset, tmp_path, caplog):
+    confounds = (
+        fake_dataset.fmriprep
+        / 'sub-02'
+        / 'func'
+        / 'sub-02_task-stroop_run-1_desc-confounds_timeseries.tsv'
+    )
+    table = pd.read_csv(confounds, sep='\t')
+    table.loc[5, 'trans_x'] = np.nan
+    table.to_csv(confounds, sep='\t', index=False, na_rep='n/a')
+    out = tmp_path / 'out'
+    assert _participant(fake_dataset, out, '--contrast', CONTRAST) == 1
+    assert "sub-02 failed: ValueError: The confound columns ['trans_x']" in caplog.text
+    assert sorted(p.name for p in out.glob('sub-*')) == ['sub-01', 'sub-03']
+    assert not (out / '.bidsglm-work').exists()
+
+
+MODEL = {
+    'Name': 'stroop',
+    'BIDSModelVersion': '1.0.0',
+    'Input': {'task': ['stroop']},
+    'Nodes': [
+        {
+            'Level': 'Run',
+            'Name': 'run',
+            'GroupBy': ['run', 'subject'],
+            'Model': {
+                'Type': 'glm',
+                'X': ['congruent', 'incongruent', 'trans_*', 'rot_?', 1],
+                'HRF': {'Variables': ['congruent', 'incongruent'], 'Model': 'glover'},
+                'Options': {'HighPassFilterCutoffHz': 0.01},
+            },
+            'Contrasts': [
+                {
+                    'Name': 'incMinusCon',
+                    'ConditionList': ['incongruent', 'congruent'],
+                    'Weights': [1, -1],
+                    'Test': 't',
+                },
+                {
+                    'Name': 'both',
+                    'ConditionList': ['incongruent', 'congruent'],
+                    'Weights': [[1, 0], [0, 1]],
+                    'Test': 'F',
+                },
+            ],
+        },
+        {
+            'Level': 'Subject',
+            'Name': 'subject',
+            'GroupBy': ['subject', 'contrast'],
+            'Model': {'Type': 'meta', 'X': [1]},
+            'DummyContrasts': {'Test': 't'},
+        },
+        {
+            'Level': 'Dataset',
+            'Name': 'dataset',
+            'GroupBy': ['contrast'],
+            'Model': {'Type': 'glm', 'X': [1, 'age']},
+            'DummyContrasts': {'Contrasts': [1], 'Test': 't'},
+            'Contrasts': [
+                {'Name': 'older', 'ConditionList': ['age'], 'Weights': [1], 'Test': 't'}
+            ],
+        },
+    ],
+}
+
+
+def test_a_stats_model_runs_both_levels(fake_dataset, tmp_path, caplog):
+    model = tmp_path / 'model-stroop_smdl.json'
+    model.write_text(json.dumps(MODEL))
+    out = tmp_path / 'out'
+    assert _main(fake_dataset, out, 'participant', '--model', str(model)) == 0
+    files = _tree(out)
+    assert _subject_files('01', ['incMinusCon']) <= files
+    assert f'sub-01/func/sub-01_{ENTITIES}_contrast-both_stat-F_statmap.nii.gz' in files
+    assert not any('contrast-both_stat-t' in name for name in files)
+    design = pd.read_csv(
+        out / 'sub-01' / 'func' / f'sub-01_task-stroop_run-1_space-{SPACE}_design.tsv', sep='\t'
+    )
+    assert list(design.columns[:8]) == ['congruent', 'incongruent', *MOTION]
+
+    assert _main(fake_dataset, out, 'group', '--model', str(model)) == 0
+    assert 'contrast-incMinusCon: The second-level design is singular' in caplog.text
+    group = _tree(out) - files
+    assert f'{ENTITIES}_contrast-incMinusCon_stat-t_desc-incMinusCon_statmap.nii.gz' in group
+    assert f'{ENTITIES}_contrast-older_stat-t_desc-incMinusCon_statmap.nii.gz' in group
+    assert not any('desc-both' in name for name in group)  # F contrasts are terminal
+    effects = sorted(out.glob('sub-*/func/*_contrast-incMinusCon_stat-effect_statmap.nii.gz'))
+    masks = [_data(p) != 0 for p in sorted(out.glob('sub-*/func/*_mask.nii.gz'))]
+    mask = nib.Nifti1Image(
+        np.logical_and.reduce(masks).astype(np.uint8), nib.load(effects[0]).affine
+    )
+    ages = pd.DataFrame({'subject_label': ['01', '02', '03'], 'age': [20.0, 23.0, 26.0]})
+    inputs = pd.DataFrame(
+        {
+            'subject_label': ['01', '02', '03'],
+            'map_name': 'x',
+            'effects_map_path': [str(p) for p in effects],
+        }
+    )
+    with pytest.warns(UserWarning, match='badly conditioned'):
+        expected = SecondLevelModel(mask_img=mask).fit(inputs, confounds=ages)
+    np.testing.assert_allclose(
+        _data(out / f'{ENTITIES}_contrast-older_stat-effect_desc-incMinusCon_statmap.nii.gz'),
+        expected.compute_contrast('age', output_type='effect_size').get_fdata(),
+        rtol=1e-12,
+    )
+
+
+def test_report_command_writes_an_index(fake_dataset, tmp_path, capsys):
+    out = tmp_path / 'out'
+    assert _participant(fake_dataset, out, '--participant-label', '01', '-q') == 0
+    assert main(['report', str(out)]) == 0
+    assert capsys.readouterr().out == f'Report: {out.resolve() / "index.html"}\n'
+    assert (out / 'sub-01' / f'sub-01_{ENTITIES}_report.html').is_file()
+    assert 'sub-01_task-stroop' in (out / 'index.html').read_text()
+
+
+def test_progress_bar_stays_off_when_stderr_is_not_a_terminal(fake_dataset, tmp_path, capsys):
+    assert _participant(fake_dataset, tmp_path / 'out', '--participant-label', '01', '-q') == 0
+    err = capsys.readouterr().err
+    assert '[#' not in err
+    assert 'INFO' not in err
