@@ -6,13 +6,24 @@ The public API is exactly ``__all__``::
 
     model = FirstLevelModel(t_r=2.0).fit(run_imgs, events=events)
     save_glm_to_bids(model, 'audio - visual', out_dir='derivatives/bidsglm')
+
+The names are imported on first use (PEP 562), so that ``import bidsglm`` and the
+command line's ``--help`` do not pay for numpy, scipy, pandas and matplotlib.
+``save_glm_to_bids`` brings :mod:`bidsglm.report` with it, which adds the HTML
+report to every save.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from bidsglm._version import __version__
-from bidsglm.bids import load_glm_from_bids, save_glm_to_bids
-from bidsglm.design import make_first_level_design_matrix, make_second_level_design_matrix
-from bidsglm.models import FirstLevelModel, SecondLevelModel
-from bidsglm.report import write_report  # noqa: F401  (registers the report with every save)
+
+if TYPE_CHECKING:
+    from bidsglm.bids import load_glm_from_bids, save_glm_to_bids
+    from bidsglm.design import make_first_level_design_matrix, make_second_level_design_matrix
+    from bidsglm.models import FirstLevelModel, SecondLevelModel
 
 __all__ = [
     'FirstLevelModel',
@@ -23,3 +34,30 @@ __all__ = [
     'make_second_level_design_matrix',
     'save_glm_to_bids',
 ]
+
+#: Where each public name lives, and what else its first use imports.
+_HOMES = {
+    'FirstLevelModel': ('bidsglm.models',),
+    'SecondLevelModel': ('bidsglm.models',),
+    'load_glm_from_bids': ('bidsglm.bids',),
+    'make_first_level_design_matrix': ('bidsglm.design',),
+    'make_second_level_design_matrix': ('bidsglm.design',),
+    'save_glm_to_bids': ('bidsglm.bids', 'bidsglm.report'),
+}
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401
+    """Import a public name on first use (PEP 562)."""
+    if name not in _HOMES:
+        msg = f'module {__name__!r} has no attribute {name!r}'
+        raise AttributeError(msg)
+    home, *also = _HOMES[name]
+    for module in also:
+        importlib.import_module(module)
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
