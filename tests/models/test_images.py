@@ -230,6 +230,42 @@ def test_apply_mask_reads_uncompressed_nifti(tmp_path, run_data):
     np.testing.assert_array_equal(series, run_data.astype(np.float32)[_mask_data() == 1].T)
 
 
+def test_apply_mask_streams_a_gzipped_run_with_the_same_numbers(tmp_path, run_data):
+    path = tmp_path / 'run.nii.gz'
+    data = run_data.astype('>f4')  # big-endian on disk: the streamed copy keeps the bytes
+    data[1, 2, 3, 4] = np.nan
+    _image(data).to_filename(path)
+    image = load_image(path)
+    assert image.dataobj.streams
+    series = apply_mask(image, _image(_mask_data()))
+    expected = apply_mask(_image(np.asanyarray(nib.load(path).dataobj)), _image(_mask_data()))
+    assert series.dtype == np.float32
+    np.testing.assert_array_equal(series, expected)
+
+
+def test_load_image_gzipped_reads_whole_and_slices_like_nibabel(tmp_path, run_data):
+    path = tmp_path / 'run.nii.gz'
+    _image(run_data.astype(np.int16)).to_filename(path)
+    reference = nib.load(path)
+    image = load_image(path)
+    assert image.get_filename() == str(path)
+    np.testing.assert_array_equal(image.get_fdata(), reference.get_fdata())
+    np.testing.assert_array_equal(image.dataobj[1:3, :, 4, ::2], reference.dataobj[1:3, :, 4, ::2])
+
+
+def test_load_image_gzipped_truncated_file_is_named(tmp_path, run_data):
+    path = tmp_path / 'run.nii.gz'
+    _image(run_data.astype(np.float32)).to_filename(path)
+    raw = nib.openers.Opener(path).read()
+    short = tmp_path / 'short.nii.gz'
+    with nib.openers.Opener(short, 'wb') as stream:
+        stream.write(raw[:-100])
+    with pytest.raises(InvalidParameterError, match=r"'.*short\.nii\.gz' is truncated"):
+        load_image(short).get_fdata()
+    with pytest.raises(InvalidParameterError, match='truncated'):
+        apply_mask(short, _image(_mask_data()))
+
+
 # --------------------------------------------------------------------------- unmask
 def test_unmask_round_trip(run_data):
     mask = _mask_data().astype(bool)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from bidsglm.errors import InvalidParameterError, ShapeMismatchError
+from bidsglm.stats import regression
 from bidsglm.stats.regression import (
     design_rank,
     fit_glm,
@@ -53,6 +54,28 @@ def test_fit_glm_ar1_groups_share_one_truncated_coefficient(rng):
     assert set(np.unique(fit.labels)) == set(range(fit.rho.size))
 
 
+@pytest.mark.parametrize('noise_model', ['ols', 'ar1'])
+def test_fit_glm_blocks_and_sliced_products_give_the_same_fit(rng, monkeypatch, noise_model):
+    planted = make_planted_glm(rng, n_scans=60, n_voxels=150, rho=0.3)
+    whole = fit_glm(planted.data, planted.design, noise_model=noise_model)
+    monkeypatch.setattr(regression, 'BLOCK_BYTES', 64 * 8 * 60)  # blocks of 64 voxels
+    monkeypatch.setattr(regression, 'SINGLE_THREAD_PRODUCT', 3 * 60 * 10)  # 10 columns
+    blocks = fit_glm(planted.data, planted.design, noise_model=noise_model)
+    np.testing.assert_array_equal(blocks.labels, whole.labels)
+    np.testing.assert_array_equal(blocks.rho, whole.rho)
+    for name in ('beta', 'dispersion', 'cov', 'r_square', 'residuals'):
+        np.testing.assert_allclose(getattr(blocks, name), getattr(whole, name), rtol=1e-12)
+
+
+def test_fit_glm_ar1_removes_the_mean_of_all_residuals_as_nilearn(rng):
+    planted = make_planted_glm(rng, n_scans=80, n_voxels=40, rho=0.5)
+    design = planted.design[:, :2]  # no intercept: the residuals' global mean matters
+    fit = fit_glm(planted.data, design, noise_model='ar1')
+    residuals = planted.data - design @ (np.linalg.pinv(design) @ planted.data)
+    expected = np.trunc(yule_walker_ar1(residuals) * 100) / 100
+    np.testing.assert_array_equal(fit.rho[fit.labels], expected)
+
+
 def test_fit_glm_rejects_an_unknown_noise_model(planted_glm):
     with pytest.raises(InvalidParameterError, match=r"'noise_model'.*\['ar1', 'ols'\].*'ar7'"):
         fit_glm(planted_glm.data, planted_glm.design, noise_model='ar7')
@@ -84,6 +107,21 @@ def test_scale_signal_gives_percent_change_around_zero():
     assert scaled.dtype == np.float32
     # the second voxel's mean 0.4 is clipped to 1
     np.testing.assert_allclose(scaled, [[-10.0, -80.0], [10.0, -40.0]], rtol=1e-6)
+
+
+def test_scale_signal_in_place_gives_the_same_numbers(rng):
+    data = (100 + rng.standard_normal((30, 7))).astype(np.float32)
+    expected = scale_signal(data, 0)
+    scaled = scale_signal(data, 0, copy=False)
+    assert scaled is data
+    np.testing.assert_array_equal(scaled, expected)
+
+
+def test_scale_signal_in_place_leaves_integers_alone():
+    data = np.array([[90, 2], [110, 6]])
+    scaled = scale_signal(data, 0, copy=False)
+    assert scaled.dtype == np.float64
+    assert data[0, 0] == 90
 
 
 def test_scale_signal_false_leaves_data_alone():

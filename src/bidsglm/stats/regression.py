@@ -11,6 +11,10 @@ The recipe is nilearn 0.14.1's, so that the numbers agree:
    once by OLS on data and design whitened with ``w[0] = x[0]``,
    ``w[t] = x[t] - rho x[t-1]``.
 
+The fit runs a block of about 500 voxels at a time, in float64 whatever the data's
+type: each block's OLS residuals, AR coefficients and whitened refit are computed
+while the block is in the processor's cache, and no copy of the whole data is made.
+
 Where we differ on purpose: the residuals we keep are the *whitened* residuals
 ``W Y - W X beta``. Their sum of squares is exactly ``sigma2 * (n - p)``, and they are
 what the noise model says should be white. nilearn keeps ``Y - W X beta``, a mix of
@@ -19,6 +23,7 @@ raw data and whitened design (nilearn issue #2964); under OLS the two are the sa
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -117,30 +122,161 @@ def yule_walker_ar1(residuals: np.ndarray) -> np.ndarray:
     >>> yule_walker_ar1(np.array([[1.0], [-1.0], [1.0], [-1.0]])).round(3)
     array([-1.])
     """
-    centred = residuals - residuals.mean()
+    return _lag_one_ratio(residuals - residuals.mean())
+
+
+def _lag_one_ratio(centred: np.ndarray) -> np.ndarray:
+    """Return ``(sum y[t] y[t+1] / (n - 1)) / (sum y[t]^2 / n)`` per column."""
     n_scans = centred.shape[0]
     lag0 = np.einsum('tv,tv->v', centred, centred) / n_scans
     lag1 = np.einsum('tv,tv->v', centred[1:], centred[:-1]) / (n_scans - 1)
     return lag1 / lag0
 
 
-def _quantize(rho: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Truncate coefficients toward zero to multiples of ``1/bins``; group them."""
-    steps = np.trunc(rho * bins).astype(np.int64)
-    unique_steps, labels = np.unique(steps, return_inverse=True)
-    return unique_steps * 1.0 / bins, labels.ravel()
+#: Bytes of float64 data fitted together (about 500 voxels): a block stays in the
+#: processor's cache, so each value is read from memory once, whatever the noise
+#: model. An AR(1) fit of a 97x115x97x300 run (230k voxels) took 1.0 s with 1 MiB
+#: blocks, 1.45 s with 2 MiB and 1.5 s with 8 MiB.
+BLOCK_BYTES = 2**20
 
 
-def _least_squares(
-    data: np.ndarray, design: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fit one design to many columns: beta, residuals, dispersion, covariance."""
-    pseudo_inverse = linalg.pinv(design)
-    beta = pseudo_inverse @ data
-    residuals = data - design @ beta
+@dataclass(frozen=True)
+class _WhitenedDesign:
+    """The design whitened with one AR(1) coefficient, and its pseudo-inverse."""
+
+    design: np.ndarray
+    pseudo_inverse: np.ndarray
+
+    @classmethod
+    def of(cls, design: np.ndarray, rho: float) -> _WhitenedDesign:
+        white = whiten_ar1(design, rho)
+        return cls(white, linalg.pinv(white))
+
+    @property
+    def cov(self) -> np.ndarray:
+        """The unscaled covariance ``pinv(WX) pinv(WX)'``."""
+        return self.pseudo_inverse @ self.pseudo_inverse.T
+
+
+@dataclass(frozen=True)
+class _Outputs:
+    """The voxel-wise results, filled block by block."""
+
+    beta: np.ndarray
+    dispersion: np.ndarray
+    residuals: np.ndarray
+    r_square: np.ndarray
+    steps: np.ndarray
+
+    @classmethod
+    def empty(cls, n_scans: int, n_columns: int, n_voxels: int) -> _Outputs:
+        return cls(
+            beta=np.empty((n_columns, n_voxels)),
+            dispersion=np.empty(n_voxels),
+            residuals=np.empty((n_scans, n_voxels), dtype=np.float32),
+            r_square=np.empty(n_voxels),
+            steps=np.empty(n_voxels, dtype=np.int64),
+        )
+
+
+#: OpenBLAS computes a product on one thread below m * n * k = 4 * 65536. Above, its
+#: threads spin while they wait, and when the cores are busy (several subjects fitted
+#: at once, or anything else running) a 64x64x36x240 AR(1) fit took 0.45 to 0.9 s
+#: instead of 0.17 s, and two subjects fitted side by side 6 s instead of 2 s.
+SINGLE_THREAD_PRODUCT = 4 * 65536
+
+
+def _product(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Return ``left @ right``, computed in column slices that each take one thread."""
+    width = max(1, SINGLE_THREAD_PRODUCT // (left.shape[0] * left.shape[1]))
+    if right.shape[1] <= width:
+        return left @ right
+    out = np.empty((left.shape[0], right.shape[1]), dtype=np.result_type(left, right))
+    for start in range(0, right.shape[1], width):
+        columns = slice(start, start + width)
+        np.matmul(left, right[:, columns], out=out[:, columns])
+    return out
+
+
+#: Gives each voxel of a block (n, b) its AR(1) coefficient in steps of ``1 / bins``.
+StepEstimator = Callable[[np.ndarray], np.ndarray]
+
+
+def _fit_blocks(
+    data: np.ndarray, design: np.ndarray, bins: int, estimate_steps: StepEstimator
+) -> GLMFit:
+    """Fit every voxel, a block at a time: estimate its AR step, whiten, refit.
+
+    Each block is copied once to float64; voxels that share a step share one
+    whitened design (computed once for the whole run).
+    """
+    n_scans, n_voxels = data.shape
+    outputs = _Outputs.empty(n_scans, design.shape[1], n_voxels)
+    designs: dict[int, _WhitenedDesign] = {}
+    block_size = max(64, BLOCK_BYTES // (8 * n_scans))
+    for start in range(0, n_voxels, block_size):
+        columns = slice(start, min(start + block_size, n_voxels))
+        values = np.array(data[:, columns], dtype=np.float64)
+        steps = estimate_steps(values)
+        _fit_block(values, steps, columns, design, bins, designs, outputs)
+    unique_steps, labels = np.unique(outputs.steps, return_inverse=True)
+    return GLMFit(
+        beta=outputs.beta,
+        dispersion=outputs.dispersion,
+        labels=labels.ravel(),
+        rho=unique_steps * 1.0 / bins,
+        cov=np.stack([designs[int(step)].cov for step in unique_steps]),
+        dof=float(n_scans - design_rank(design)),
+        residuals=outputs.residuals,
+        r_square=outputs.r_square,
+    )
+
+
+def _fit_block(
+    values: np.ndarray,
+    steps: np.ndarray,
+    columns: slice,
+    design: np.ndarray,
+    bins: int,
+    designs: dict[int, _WhitenedDesign],
+    outputs: _Outputs,
+) -> None:
+    """Whiten one block, fit each run of voxels sharing a step, store the results.
+
+    The block's voxels are sorted by step so that each group is a contiguous slice.
+    """
+    order = np.argsort(steps, kind='stable')
+    sorted_steps = steps[order]
+    white = _whiten_columns(values.take(order, axis=1), sorted_steps * 1.0 / bins)
     n_scans, n_columns = design.shape
+    beta = np.empty((n_columns, order.size))
+    fitted = np.empty_like(white)
+    bounds = [0, *(np.flatnonzero(np.diff(sorted_steps)) + 1), order.size]
+    for start, stop in itertools.pairwise(bounds):
+        step = int(sorted_steps[start])
+        if step not in designs:
+            designs[step] = _WhitenedDesign.of(design, step * 1.0 / bins)
+        model = designs[step]
+        beta[:, start:stop] = _product(model.pseudo_inverse, white[:, start:stop])
+        fitted[:, start:stop] = _product(model.design, beta[:, start:stop])
+    residuals = white - fitted
+    unsort = np.empty_like(order)  # back to the block's order: contiguous stores
+    unsort[order] = np.arange(order.size)
+    outputs.beta[:, columns] = beta.take(unsort, axis=1)
+    outputs.residuals[:, columns] = residuals.take(unsort, axis=1)
     dispersion = np.einsum('tv,tv->v', residuals, residuals) / (n_scans - n_columns)
-    return beta, residuals, dispersion, pseudo_inverse @ pseudo_inverse.T
+    outputs.dispersion[columns] = dispersion[unsort]
+    outputs.r_square[columns] = _r_square(fitted, white)[unsort]
+    outputs.steps[columns] = steps
+
+
+def _whiten_columns(values: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """Whiten each column with its own AR(1) coefficient, first row unchanged."""
+    white = np.empty_like(values)
+    white[0] = values[0]
+    np.multiply(values[:-1], rho, out=white[1:])
+    np.subtract(values[1:], white[1:], out=white[1:])
+    return white
 
 
 def _r_square(fitted: np.ndarray, data: np.ndarray) -> np.ndarray:
@@ -150,52 +286,37 @@ def _r_square(fitted: np.ndarray, data: np.ndarray) -> np.ndarray:
 
 
 def _fit_ols(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
-    """Fit by ordinary least squares (``bins`` is unused)."""
-    beta, residuals, dispersion, cov = _least_squares(data, design)
-    return GLMFit(
-        beta=beta,
-        dispersion=dispersion,
-        labels=np.zeros(data.shape[1], dtype=np.intp),
-        rho=np.zeros(1),
-        cov=cov[np.newaxis],
-        dof=float(design.shape[0] - design_rank(design)),
-        residuals=residuals.astype(np.float32),
-        r_square=_r_square(data - residuals, data),
-    )
+    """Fit by ordinary least squares: every voxel in the group of coefficient 0."""
+    return _fit_blocks(data, design, bins, lambda values: np.zeros(values.shape[1], np.int64))
+
+
+def _residual_mean(data: np.ndarray, design: np.ndarray, pseudo_inverse: np.ndarray) -> float:
+    """Return the mean of all OLS residuals without computing them.
+
+    The residuals are ``(I - H) Y`` with ``H = X pinv(X)``, so their sum is
+    ``((I - H)' 1) . (Y 1)``: one pass over the data for its row sums.
+    """
+    ones = np.ones(design.shape[0])
+    weights = ones - pseudo_inverse.T @ (design.T @ ones)
+    return float(weights @ data.sum(axis=1, dtype=np.float64)) / data.size
 
 
 def _fit_ar1(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
-    """Fit OLS, estimate AR(1) per voxel, refit each coefficient group whitened."""
-    _, ols_residuals, _, _ = _least_squares(data, design)
-    rho, labels = _quantize(yule_walker_ar1(ols_residuals), bins)
-    del ols_residuals
-    n_voxels = data.shape[1]
-    beta = np.empty((design.shape[1], n_voxels))
-    dispersion = np.empty(n_voxels)
-    residuals = np.empty(data.shape, dtype=np.float32)
-    r_square = np.empty(n_voxels)
-    covs = np.empty((rho.size, design.shape[1], design.shape[1]))
-    for group, group_rho in enumerate(rho):
-        voxels = np.flatnonzero(labels == group)
-        white_data = whiten_ar1(data[:, voxels], group_rho)
-        white_design = whiten_ar1(design, group_rho)
-        group_beta, group_residuals, group_dispersion, covs[group] = _least_squares(
-            white_data, white_design
-        )
-        beta[:, voxels] = group_beta
-        dispersion[voxels] = group_dispersion
-        residuals[:, voxels] = group_residuals
-        r_square[voxels] = _r_square(white_data - group_residuals, white_data)
-    return GLMFit(
-        beta=beta,
-        dispersion=dispersion,
-        labels=labels,
-        rho=rho,
-        cov=covs,
-        dof=float(design.shape[0] - design_rank(design)),
-        residuals=residuals,
-        r_square=r_square,
-    )
+    """Fit OLS, estimate AR(1) per voxel, refit each coefficient group whitened.
+
+    All of it happens block by block: the OLS residuals of a block give its
+    Yule-Walker coefficients (after removing the mean of *all* residuals, as
+    nilearn does), which are truncated to steps of ``1 / bins`` before the refit.
+    """
+    pseudo_inverse = linalg.pinv(design)
+    mean = _residual_mean(data, design, pseudo_inverse)
+
+    def estimate_steps(values: np.ndarray) -> np.ndarray:
+        residuals = values - _product(design, _product(pseudo_inverse, values))
+        residuals -= mean
+        return np.trunc(_lag_one_ratio(residuals) * bins).astype(np.int64)
+
+    return _fit_blocks(data, design, bins, estimate_steps)
 
 
 #: The noise models, by the names ``FirstLevelModel(noise_model=...)`` accepts.
@@ -255,7 +376,9 @@ def fit_glm(
     return NOISE_MODELS[noise_model](data, np.asarray(design, dtype=np.float64), bins)
 
 
-def scale_signal(data: np.ndarray, scaling: int | tuple[int, int] | bool) -> np.ndarray:
+def scale_signal(
+    data: np.ndarray, scaling: int | tuple[int, int] | bool, *, copy: bool = True
+) -> np.ndarray:
     """Scale data to percent signal change around zero, as nilearn does.
 
     Parameters
@@ -266,6 +389,8 @@ def scale_signal(data: np.ndarray, scaling: int | tuple[int, int] | bool) -> np.
         The axis whose mean is the baseline: 0 divides each voxel by its mean over
         time, 1 each scan by its mean over voxels, (0, 1) everything by the grand
         mean; ``False`` leaves the data as they are.
+    copy : bool, default=True
+        False scales floating data in place (no second array of the data's size).
 
     Returns
     -------
@@ -282,4 +407,8 @@ def scale_signal(data: np.ndarray, scaling: int | tuple[int, int] | bool) -> np.
         return data
     axis = tuple(scaling) if isinstance(scaling, (tuple, list)) else int(scaling)
     mean = np.maximum(data.mean(axis=axis, keepdims=True), 1)
-    return 100 * (data / mean - 1)
+    in_place = not copy and data.dtype.kind == 'f'
+    scaled = np.divide(data, mean, out=data if in_place else None)
+    scaled -= 1
+    scaled *= 100
+    return scaled

@@ -1,0 +1,158 @@
+"""One measurement, run in its own process by ``run.py``; prints one JSON line.
+
+    python benchmarks/_measure.py TOOL MODE RUN_DIR OUT_DIR [REFERENCE_DIR]
+
+TOOL is ``bidsglm`` or ``nilearn`` (MODE ``fit``, ``contrasts`` or ``save``), or
+``floor`` (MODE ``io``: read the input, write the files found in REFERENCE_DIR).
+The JSON line gives the seconds of each stage (``import`` included) and the peak
+resident memory (``ru_maxrss``) after each stage. Only the modules the tool needs
+are imported, so one tool's imports never weigh on the other's numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+
+START = time.perf_counter()
+
+import numpy as np  # noqa: E402 - after START: every tool and the floor need numpy
+from isal import igzip, igzip_threaded  # noqa: E402
+
+CONTRAST_NAMES = ('audio', 'visual', 'motor', 'audio_minus_visual', 'effects_of_interest')
+PREFIX = 'sub-01_task-bench'
+
+
+class Clock:
+    """Record the duration and the peak memory after each named stage."""
+
+    def __init__(self) -> None:
+        self.last = START
+        self.seconds: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = now - self.last
+        self.peak_mb[stage] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.last = now
+
+
+def read_tables(run_dir: Path):
+    import pandas as pd  # noqa: PLC0415 - the floor never imports pandas
+
+    events = pd.read_csv(run_dir / 'events.tsv', sep='\t')
+    confounds = pd.read_csv(run_dir / 'confounds.tsv', sep='\t')
+    t_r = json.loads((run_dir / 'spec.json').read_text())['t_r']
+    return events, confounds, t_r
+
+
+def contrasts_of(columns) -> dict[str, object]:
+    """The five contrasts: three conditions, one difference, one F over the three."""
+    identity = np.eye(len(columns))
+    rows = [list(columns).index(name) for name in ('audio', 'motor', 'visual')]
+    definitions = ['audio', 'visual', 'motor', 'audio - visual', identity[rows]]
+    return dict(zip(CONTRAST_NAMES, definitions, strict=True))
+
+
+def import_bidsglm():
+    from bidsglm import FirstLevelModel  # noqa: PLC0415 - one tool per process
+    from bidsglm.bids import save_glm_to_bids  # noqa: PLC0415
+
+    return FirstLevelModel, save_glm_to_bids
+
+
+def import_nilearn():
+    from nilearn.glm import save_glm_to_bids  # noqa: PLC0415 - one tool per process
+    from nilearn.glm.first_level import FirstLevelModel  # noqa: PLC0415
+
+    return FirstLevelModel, save_glm_to_bids
+
+
+IMPORTS = {'bidsglm': import_bidsglm, 'nilearn': import_nilearn}
+
+
+def measure_glm(tool: str, mode: str, run_dir: Path, out_dir: Path, clock: Clock) -> None:
+    """Fit (and compute the contrasts, or fit and save) with one tool."""
+    model_class, save = IMPORTS[tool]()
+    events, confounds, t_r = read_tables(run_dir)
+    clock.lap('import')
+    # nilearn's default minimize_memory=True drops what save_glm_to_bids needs.
+    model = model_class(t_r=t_r, minimize_memory=False)
+    model.fit(str(run_dir / 'bold.nii.gz'), events=events, confounds=confounds)
+    clock.lap('fit')
+    contrasts = contrasts_of(model.design_matrices_[0].columns)
+    if mode == 'contrasts':
+        for definition in contrasts.values():
+            model.compute_contrast(definition, output_type='all')
+        clock.lap('contrasts')
+    elif mode == 'save':
+        save(
+            model,
+            contrasts,
+            contrast_types={'effects_of_interest': 'F'},
+            out_dir=out_dir,
+            prefix=PREFIX,
+        )
+        clock.lap('save')
+
+
+def measure_floor(run_dir: Path, out_dir: Path, reference: Path, clock: Clock) -> None:
+    """Read the input and write the reference's files, as fast as isal allows."""
+    clock.lap('import')
+    contents = {}
+    for path in sorted(p for p in reference.rglob('*') if p.is_file()):
+        data = path.read_bytes()
+        gzipped = path.name.endswith('.gz')
+        contents[path.relative_to(reference)] = (
+            igzip.decompress(data) if gzipped else data,
+            gzipped,
+        )
+    clock.lap('prepare')
+    read_gzip(run_dir / 'bold.nii.gz')
+    clock.lap('read')
+    for relative, (data, gzipped) in contents.items():
+        target = out_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not gzipped:
+            target.write_bytes(data)
+        elif len(data) > 2**23:
+            with igzip_threaded.open(target, 'wb', compresslevel=1, threads=2) as stream:
+                stream.write(data)
+        else:
+            target.write_bytes(igzip.compress(data, 1))
+    clock.lap('write')
+
+
+def read_gzip(path: Path):
+    """Inflate a gzip file into one preallocated buffer (its trailer gives the size)."""
+    with path.open('rb') as raw:
+        raw.seek(-4, 2)
+        hint = int.from_bytes(raw.read(4), 'little')
+    buffer = np.empty(hint + 1, dtype=np.uint8)
+    size = 0
+    with igzip_threaded.open(path, 'rb', threads=1) as stream:
+        while count := stream.readinto(buffer[size:]):
+            size += count
+            if size == buffer.size:  # over 4 GiB the trailer wraps: grow
+                buffer = np.concatenate([buffer, np.empty_like(buffer)])
+    return buffer[:size]
+
+
+def main(argv: list[str]) -> None:
+    tool, mode, run_dir, out_dir = argv[:4]
+    clock = Clock()
+    warnings.simplefilter('ignore')
+    if tool == 'floor':
+        measure_floor(Path(run_dir), Path(out_dir), Path(argv[4]), clock)
+    else:
+        measure_glm(tool, mode, Path(run_dir), Path(out_dir), clock)
+    print(json.dumps({'seconds': clock.seconds, 'peak_mb': clock.peak_mb}))
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

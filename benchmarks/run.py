@@ -1,0 +1,328 @@
+"""Benchmark bidsglm against nilearn 0.14.1: wall time and peak memory, and the I/O floor.
+
+    python benchmarks/run.py            # W and L, 3 repeats of W, the 20-subject dataset
+    python benchmarks/run.py --quick    # small workloads, about a minute
+
+Every number comes from a separate process (``_measure.py``), so imports and memory
+of one measurement never leak into another; peak memory is that process's maximum
+resident set size (``os.wait4``). See ``benchmarks/README.md`` for what each row
+means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _dataset import cli_arguments, ensure_dataset, nilearn_loop_command  # noqa: E402
+from _workloads import WORKLOADS, ensure_run  # noqa: E402
+
+TOOLS = ('bidsglm', 'nilearn')
+MODES = ('fit', 'contrasts', 'save')
+
+
+@dataclass
+class Measurement:
+    """One child process: its wall time, peak memory and in-process stage times."""
+
+    wall: float
+    peak_mb: float
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+#: The source tree the children import bidsglm from (``--src``; default this checkout's).
+SOURCE = [HERE.parent / 'src']
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a child: the chosen ``src`` first on the path."""
+    env = dict(os.environ)
+    source = SOURCE[0]
+    if source.is_dir():
+        env['PYTHONPATH'] = os.pathsep.join(filter(None, [str(source), env.get('PYTHONPATH')]))
+    return env
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, summed (from /proc)."""
+    parents, rss = {}, {}
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            fields = stat.read_text().rsplit(')', 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        parents[int(stat.parent.name)] = int(fields[1])
+        rss[int(stat.parent.name)] = int(fields[21]) * os.sysconf('SC_PAGE_SIZE')
+    tree, grown = {root}, True
+    while grown:
+        children = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= children
+        grown = bool(children)
+    return sum(rss.get(pid, 0) for pid in tree) / 2**20
+
+
+def sample_tree(pid: int, peak: list[float], done: threading.Event) -> None:
+    """Keep in ``peak[0]`` the largest memory of the tree of ``pid`` seen every 0.2 s."""
+    while True:
+        peak[0] = max(peak[0], tree_rss_mb(pid))
+        if done.wait(0.2):
+            return
+
+
+def run_child(command: list[str], *, whole_tree: bool = False) -> Measurement:
+    """Run ``command``, wait for it with ``os.wait4``; parse its JSON line if any.
+
+    Peak memory is the process's own maximum resident set size, or with
+    ``whole_tree`` the largest sum over the process and its workers, sampled.
+    """
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=child_env(), text=True)
+    peak, done = [0.0], threading.Event()
+    sampler = threading.Thread(target=sample_tree, args=(process.pid, peak, done))
+    if whole_tree:
+        sampler.start()
+    output = process.stdout.read() if process.stdout else ''
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    done.set()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        msg = f'{" ".join(command)} failed with exit code {process.returncode}'
+        raise RuntimeError(msg)
+    lines = [line for line in output.splitlines() if line.startswith('{')]
+    seconds = json.loads(lines[-1])['seconds'] if lines else {}
+    peak_mb = peak[0] if whole_tree else usage.ru_maxrss / 1024
+    return Measurement(wall, peak_mb, seconds)
+
+
+def measure(tool: str, mode: str, run_dir: Path, out_dir: Path, extra: list[str]) -> Measurement:
+    shutil.rmtree(out_dir, ignore_errors=True)
+    command = [sys.executable, str(HERE / '_measure.py'), tool, mode, str(run_dir), str(out_dir)]
+    return run_child(command + extra)
+
+
+def median_of(items: list[Measurement]) -> Measurement:
+    """The median wall time, peak memory and stage times over repeats."""
+    stages = {key for item in items for key in item.seconds}
+    return Measurement(
+        wall=statistics.median(item.wall for item in items),
+        peak_mb=statistics.median(item.peak_mb for item in items),
+        seconds={k: statistics.median(item.seconds.get(k, 0.0) for item in items) for k in stages},
+    )
+
+
+def bench_workload(name: str, args: argparse.Namespace) -> dict[str, Measurement]:
+    """Measure every tool and mode on one workload, then the floor; return medians."""
+    run_dir = ensure_run(name, args.cache_dir)
+    work = args.cache_dir / 'out'
+    results: dict[str, Measurement] = {}
+    for tool in args.tools:
+        repeats = 1 if name in args.once else args.repeats
+        for mode in MODES:
+            items = [
+                measure(tool, mode, run_dir, work / f'{tool}-{mode}', []) for _ in range(repeats)
+            ]
+            results[f'{tool}/{mode}'] = median_of(items)
+            print(f'  {name} {tool} {mode}: {results[f"{tool}/{mode}"].wall:.2f} s', flush=True)
+    reference = work / f'{args.tools[0]}-save'
+    floors = [
+        measure('floor', 'io', run_dir, work / 'floor', [str(reference)])
+        for _ in range(args.repeats)
+    ]
+    for floor in floors:  # loading the reference files is set-up, not the floor's work
+        floor.wall -= floor.seconds.pop('prepare', 0.0)
+    results['floor'] = median_of(floors)
+    return results
+
+
+def bench_dataset(args: argparse.Namespace) -> dict[str, Measurement | None]:
+    """Run the dataset through the command line and through a plain nilearn loop."""
+    bids_dir = ensure_dataset(args.cache_dir, args.dataset_subjects, args.dataset_run)
+    out = args.cache_dir / 'out'
+    results: dict[str, Measurement | None] = {'cli': None, 'nilearn loop': None}
+    cli = cli_command()
+    if cli is None:
+        print('  dataset bidsglm CLI: skipped: no CLI yet', flush=True)
+    else:
+        shutil.rmtree(out / 'cli', ignore_errors=True)
+        command = [*cli, str(bids_dir), str(out / 'cli'), 'participant', *cli_arguments()]
+        results['cli'] = run_child(command, whole_tree=True)
+    if 'nilearn' in args.tools:
+        shutil.rmtree(out / 'nilearn-loop', ignore_errors=True)
+        loop = nilearn_loop_command(bids_dir, out / 'nilearn-loop')
+        results['nilearn loop'] = run_child(loop, whole_tree=True)
+    return results
+
+
+def cli_command() -> list[str] | None:
+    """The ``bidsglm`` command: the installed script, else the module; None if absent."""
+    script = shutil.which('bidsglm')
+    if script:
+        return [script]
+    probe = [sys.executable, '-c', 'import bidsglm.cli']
+    found = subprocess.run(probe, env=child_env(), capture_output=True, check=False)
+    return [sys.executable, '-m', 'bidsglm'] if found.returncode == 0 else None
+
+
+# ----------------------------------------------------------------------------- table
+#: The rows of a workload's table: (label, mode of the process, stages summed; None
+#: for the whole process's wall time).
+ROWS = (
+    ('fit', 'fit', ('fit',)),
+    ('contrasts (5, all maps)', 'contrasts', ('contrasts',)),
+    ('save (after fit)', 'save', ('save',)),
+    ('fit + save', 'save', ('fit', 'save')),
+    ('end to end (process)', 'save', None),
+)
+
+
+def ratio(numerator: float | None, denominator: float | None) -> str:
+    if not numerator or not denominator:
+        return 'n/a'
+    return f'{numerator / denominator:.1f}x'
+
+
+def cell(value: float | None, digits: int = 2) -> str:
+    return 'n/a' if value is None else f'{value:.{digits}f}'
+
+
+def row_value(
+    results: dict[str, Measurement], tool: str, mode: str, stages: tuple[str, ...] | None
+) -> tuple[float | None, float | None]:
+    """Seconds and peak MB of one row for one tool (None when not measured)."""
+    item = results.get(f'{tool}/{mode}')
+    if item is None:
+        return None, None
+    seconds = item.wall if stages is None else sum(item.seconds.get(s, 0.0) for s in stages)
+    return seconds, item.peak_mb
+
+
+def workload_table(name: str, results: dict[str, Measurement]) -> list[str]:
+    """Markdown lines: one row per step, both tools, time and memory ratios, the floor."""
+    spec = WORKLOADS[name]
+    title = f'{name}: {"x".join(map(str, (*spec.shape, spec.n_scans)))} float32 .nii.gz, AR(1)'
+    lines = [
+        f'| {title} | bidsglm s | nilearn s | speed-up | bidsglm MB | nilearn MB | memory |',
+        '|---|---|---|---|---|---|---|',
+    ]
+    for label, mode, stages in ROWS:
+        ours, our_mb = row_value(results, 'bidsglm', mode, stages)
+        theirs, their_mb = row_value(results, 'nilearn', mode, stages)
+        lines.append(
+            f'| {label} | {cell(ours)} | {cell(theirs)} | {ratio(theirs, ours)} | '
+            f'{cell(our_mb, 0)} | {cell(their_mb, 0)} | {ratio(our_mb, their_mb)} |'
+        )
+    floor = results['floor']
+    ours, _ = row_value(results, 'bidsglm', 'save', None)
+    lines.append(
+        f'| I/O floor (process; read {cell(floor.seconds.get("read"))} s, write '
+        f'{cell(floor.seconds.get("write"))} s) | {cell(floor.wall)} | | | | | |'
+    )
+    lines.append(f'| bidsglm end to end / floor | {ratio(ours, floor.wall)} | | | | | |')
+    return lines
+
+
+def dataset_table(results: dict[str, Measurement | None], args: argparse.Namespace) -> list[str]:
+    """Markdown lines for the dataset through the command line and a nilearn loop."""
+    cli, loop = results['cli'], results['nilearn loop']
+    title = f'dataset: {args.dataset_subjects} subjects x 2 runs of {args.dataset_run}'
+    cli_cell = 'skipped: no CLI yet' if cli is None else cell(cli.wall)
+    return [
+        f'| {title} | bidsglm CLI --n-jobs 2, s | nilearn loop, s | speed-up | '
+        'bidsglm MB | nilearn MB |',
+        '|---|---|---|---|---|---|',
+        f'| participant level, end to end | {cli_cell} | '
+        f'{cell(loop.wall if loop else None)} | '
+        f'{ratio(loop.wall if loop else None, cli.wall if cli else None)} | '
+        f'{cell(cli.peak_mb if cli else None, 0)} | {cell(loop.peak_mb if loop else None, 0)} |',
+    ]
+
+
+# ----------------------------------------------------------------------------- main
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--quick', action='store_true', help='small workloads (about a minute)')
+    parser.add_argument('--workloads', help='comma-separated names among ' + ', '.join(WORKLOADS))
+    parser.add_argument('--repeats', type=int, help='repeats per measurement (median kept)')
+    parser.add_argument('--once', default='L', help='workloads measured once (default: L)')
+    parser.add_argument('--tools', default=','.join(TOOLS), help='bidsglm,nilearn')
+    parser.add_argument('--dataset-subjects', type=int, help='subjects in the CLI dataset')
+    parser.add_argument('--dataset-run', help='workload of each run of the dataset')
+    parser.add_argument('--no-dataset', action='store_true', help='skip the CLI dataset')
+    parser.add_argument(
+        '--cache-dir',
+        type=Path,
+        default=Path(
+            os.environ.get('BIDSGLM_BENCH_CACHE', Path(tempfile.gettempdir()) / 'bidsglm-bench')
+        ),
+        help='where workloads and outputs go (never the repository)',
+    )
+    parser.add_argument('--src', type=Path, help='import bidsglm from this source tree')
+    parser.add_argument('--json', type=Path, help='also write the raw numbers here')
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.workloads = (args.workloads or ('Q' if quick else 'W,L')).split(',')
+    args.repeats = args.repeats or (1 if quick else 3)
+    args.dataset_subjects = args.dataset_subjects or (2 if quick else 20)
+    args.dataset_run = args.dataset_run or ('T' if quick else 'W')
+    args.tools = args.tools.split(',')
+    args.once = args.once.split(',')
+    return args
+
+
+def machine() -> str:
+    """One line: CPU, cores, memory, Python and the BLAS core type setting."""
+    cpu = 'unknown CPU'
+    cpuinfo = Path('/proc/cpuinfo')
+    if cpuinfo.is_file():
+        names = [
+            line.split(':', 1)[1].strip()
+            for line in cpuinfo.read_text().splitlines()
+            if line.startswith('model name')
+        ]
+        cpu = names[0] if names else cpu
+    memory = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30
+    blas = os.environ.get('OPENBLAS_CORETYPE', 'unset')
+    return (
+        f'{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python '
+        f'{sys.version.split()[0]}, OPENBLAS_CORETYPE={blas}'
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.cache_dir.mkdir(parents=True, exist_ok=True)
+    if args.src:
+        SOURCE[0] = args.src.resolve()
+    tables, raw = [], {}
+    for name in args.workloads:
+        results = bench_workload(name, args)
+        raw[name] = {key: vars(value) for key, value in results.items()}
+        tables.append(workload_table(name, results))
+    if not args.no_dataset:
+        results_d = bench_dataset(args)
+        raw['dataset'] = {k: (vars(v) if v else None) for k, v in results_d.items()}
+        tables.append(dataset_table(results_d, args))
+    print(f'\nMachine: {machine()}\n')
+    for table in tables:
+        print('\n'.join(table) + '\n')
+    if args.json:
+        args.json.write_text(json.dumps(raw, indent=2))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
