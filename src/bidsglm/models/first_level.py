@@ -201,12 +201,13 @@ class FirstLevelModel(BaseGLM):
         """
         self._check_parameters()
         runs, sources = _load_runs(run_imgs)
+        if len(runs) == 1 and self.mask_img is None:  # the mask and the fit read it once
+            runs = [_in_memory(runs[0])]
         designs = self._make_designs(runs, events, confounds, design_matrices)
         mask_img = self._make_mask(runs)
-        fits = [
-            self._fit_run(run, design, mask_img, bins)
-            for run, design in zip(runs, designs, strict=True)
-        ]
+        # Each run leaves the list as it is fitted, so an image read into memory is
+        # freed as soon as it is masked (see _fit_run).
+        fits = [self._fit_run(runs.pop(0), design, mask_img, bins) for design in designs]
         self.design_matrices_ = designs
         self.run_sources_ = sources
         self.fits_ = fits
@@ -321,15 +322,18 @@ class FirstLevelModel(BaseGLM):
         self, run: nib.Nifti1Image, design: pd.DataFrame, mask_img: nib.Nifti1Image, bins: int
     ) -> GLMFit:
         masked = apply_mask(run, mask_img, smoothing_fwhm=self.smoothing_fwhm)
-        signal = scale_signal(masked, self.signal_scaling)
+        del run  # the last reference to a run read into memory: its 4D data go now
+        signal = scale_signal(masked, self.signal_scaling, copy=False)  # a fresh array
         return fit_glm(signal, design.to_numpy(dtype=np.float64), self.noise_model, bins)
 
     # ---------------------------------------------------------------- outputs
     @property
     def residuals_(self) -> list[nib.Nifti1Image]:
-        """The residuals of each run, 4D, in percent signal change."""
+        """The residuals of each run, 4D float32, in percent signal change."""
         self._check_fitted()
-        return [unmask(fit.residuals, self.mask_img_) for fit in self.fits_]
+        return [
+            unmask(fit.residuals, self.mask_img_, dtype=fit.residuals.dtype) for fit in self.fits_
+        ]
 
     @property
     def r_square_(self) -> list[nib.Nifti1Image]:
@@ -436,7 +440,7 @@ def _same_scaling(value: object, allowed: object) -> bool:
 def _load_runs(
     run_imgs: ImageLike | Sequence[ImageLike],
 ) -> tuple[list[nib.Nifti1Image], list[str | None]]:
-    """Load the runs, check they are 4D and on one grid; remember their files."""
+    """Load the runs lazily, check they are 4D and on one grid; remember their files."""
     items: list[ImageLike] = (
         list(run_imgs) if isinstance(run_imgs, (list, tuple)) else [run_imgs]  # type: ignore[list-item]
     )
@@ -451,6 +455,11 @@ def _load_runs(
     check_same_grid(runs, names)
     sources = [os.fspath(item) if isinstance(item, (str, os.PathLike)) else None for item in items]
     return runs, sources
+
+
+def _in_memory(run: nib.Nifti1Image) -> nib.Nifti1Image:
+    """Return the run with its data read into memory (the file is read once)."""
+    return nib.Nifti1Image(np.asanyarray(run.dataobj), run.affine, run.header)
 
 
 def _per_run(values: Any, n_runs: int, name: str) -> list[Any]:  # noqa: ANN401
