@@ -71,6 +71,22 @@ class BaseGLM:
         )
         return InvalidParameterError(msg)
 
+    def _check_grid_and_smoothing(self, what: str) -> None:
+        """Refuse a resampling target (unsupported) and a negative smoothing."""
+        target_affine = getattr(self, 'target_affine', None)
+        target_shape = getattr(self, 'target_shape', None)
+        if target_affine is not None or target_shape is not None:
+            raise self._invalid(
+                name='target_affine and target_shape',
+                allowed=f'None (resample the {what} first)',
+                value='a target',
+            )
+        smoothing_fwhm = getattr(self, 'smoothing_fwhm', None)
+        if smoothing_fwhm is not None and not smoothing_fwhm >= 0:
+            raise self._invalid(
+                name='smoothing_fwhm', allowed='a float in [0, inf) or None', value=smoothing_fwhm
+            )
+
     @staticmethod
     def _load_mask_img(mask_img: Any) -> nib.Nifti1Image:  # noqa: ANN401
         """Read a user's mask as a uint8 image of 0 and 1."""

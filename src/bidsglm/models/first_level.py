@@ -239,18 +239,7 @@ class FirstLevelModel(BaseGLM):
                 allowed='False (scale the signal instead)',
                 value=self.standardize,
             )
-        if self.target_affine is not None or self.target_shape is not None:
-            raise self._invalid(
-                name='target_affine and target_shape',
-                allowed='None (resample the runs first)',
-                value='a target',
-            )
-        if self.smoothing_fwhm is not None and not self.smoothing_fwhm >= 0:
-            raise self._invalid(
-                name='smoothing_fwhm',
-                allowed='a float in [0, inf) or None',
-                value=self.smoothing_fwhm,
-            )
+        self._check_grid_and_smoothing(what='runs')
 
     def _make_designs(
         self,

@@ -122,7 +122,7 @@ class SecondLevelModel(BaseGLM):
         SecondLevelModel
             The fitted model (``self``).
         """
-        self._check_parameters()
+        self._check_grid_and_smoothing(what='maps')
         group = read_group_input(second_level_input)
         design = self._make_design(group, confounds, design_matrix)
         mask_img = self._make_mask(group)
@@ -136,20 +136,6 @@ class SecondLevelModel(BaseGLM):
             self.fit_, maps = self._fit_maps(None, group.maps_for(None))
             self.input_sources_ = maps.sources
         return self
-
-    def _check_parameters(self) -> None:
-        if self.target_affine is not None or self.target_shape is not None:
-            raise self._invalid(
-                name='target_affine and target_shape',
-                allowed='None (resample the maps first)',
-                value='a target',
-            )
-        if self.smoothing_fwhm is not None and not self.smoothing_fwhm >= 0:
-            raise self._invalid(
-                name='smoothing_fwhm',
-                allowed='a float in [0, inf) or None',
-                value=self.smoothing_fwhm,
-            )
 
     def _make_design(
         self,
