@@ -329,37 +329,11 @@ def plan_participant(args: argparse.Namespace) -> list[SubjectJob]:
     logger.info('Preprocessed data: %s', derivatives)
     runs = discover_runs(args.bids_dir, derivatives, _query(args, model))
     by_subject = _group_runs(runs)
-    for found in runs:
-        logger.debug(
-            '%s: mask %s, confounds %s, events %s',
-            found.bold,
-            found.mask,
-            found.confounds,
-            found.events,
-        )
-    first = runs[0].entities
-    logger.info(
-        'Found %d runs of %d subjects (task %s, space %s).',
-        len(runs),
-        len(by_subject),
-        first.get('task'),
-        first.get('space', 'none'),
-    )
-    _log_timing(by_subject)
+    _log_found(runs, by_subject)
     settings = _settings(args, model)
-    jobs, logged = [], False
-    for subject, subject_runs in by_subject.items():
-        variables = _subject_variables(subject_runs)
-        if model is None:
-            plan = _from_options(args, variables, subject_runs)
-        else:
-            plan = _from_model(model, variables)
-        with warnings.catch_warnings(record=True):
-            warnings.simplefilter('always')
-            _check_designs(subject_runs, plan, settings)
-        if not logged:
-            _log_plan(plan, settings)
-            logged = True
+    jobs = []
+    for index, (subject, subject_runs) in enumerate(by_subject.items()):
+        plan = _plan_subject(args, model, subject_runs, settings, log=index == 0)
         if not args.overwrite and _is_saved(args.output_dir, subject_runs, plan):
             logger.info(
                 'sub-%s is already saved: skipped (use --overwrite to fit it again).', subject
@@ -379,6 +353,49 @@ def plan_participant(args: argparse.Namespace) -> list[SubjectJob]:
             )
         )
     return jobs
+
+
+def _log_found(runs: Sequence[RunInputs], by_subject: dict[str, list[RunInputs]]) -> None:
+    """Say what discovery found: every run's files, then a summary and the timing."""
+    for found in runs:
+        logger.debug(
+            '%s: mask %s, confounds %s, events %s',
+            found.bold,
+            found.mask,
+            found.confounds,
+            found.events,
+        )
+    first = runs[0].entities
+    logger.info(
+        'Found %d runs of %d subjects (task %s, space %s).',
+        len(runs),
+        len(by_subject),
+        first.get('task'),
+        first.get('space', 'none'),
+    )
+    _log_timing(by_subject)
+
+
+def _plan_subject(
+    args: argparse.Namespace,
+    model: StatsModel | None,
+    subject_runs: list[RunInputs],
+    settings: FirstLevelSettings,
+    *,
+    log: bool,
+) -> _FirstLevelPlan:
+    """Plan one subject's model from the options or the model file, and check it."""
+    variables = _subject_variables(subject_runs)
+    if model is None:
+        plan = _from_options(args, variables, subject_runs)
+    else:
+        plan = _from_model(model, variables)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter('always')
+        _check_designs(subject_runs, plan, settings)
+    if log:
+        _log_plan(plan, settings)
+    return plan
 
 
 def _log_plan(plan: _FirstLevelPlan, settings: FirstLevelSettings) -> None:
