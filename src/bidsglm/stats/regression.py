@@ -71,11 +71,6 @@ class GLMFit:
     residuals: np.ndarray
     r_square: np.ndarray
 
-    @property
-    def n_scans(self) -> int:
-        """The number of scans (rows of the design)."""
-        return int(self.residuals.shape[0])
-
 
 def design_rank(design: np.ndarray) -> int:
     """Return the rank of a design with nilearn's tolerance (``sum|X| * eps``).
