@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from nilearn.glm.first_level import FirstLevelModel as NilearnFirstLevelModel
 
-from bidsglm.bids import save_glm_to_bids
+from bidsglm import save_glm_to_bids
 from bidsglm.design import make_first_level_design_matrix
 from bidsglm.models import FirstLevelModel
 from bidsglm.report import write_report

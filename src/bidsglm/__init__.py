@@ -8,9 +8,7 @@ The public API is exactly ``__all__``::
     save_glm_to_bids(model, 'audio - visual', out_dir='derivatives/bidsglm')
 
 The names are imported on first use (PEP 562), so that ``import bidsglm`` and the
-command line's ``--help`` do not pay for numpy, scipy, pandas and matplotlib.
-``save_glm_to_bids`` brings :mod:`bidsglm.report` with it, which adds the HTML
-report to every save.
+command line's ``--help`` do not pay for numpy, scipy and pandas.
 """
 
 from __future__ import annotations
@@ -21,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from bidsglm._version import __version__
 
 if TYPE_CHECKING:
-    from bidsglm.bids import load_glm_from_bids, save_glm_to_bids
+    from bidsglm._save import save_glm_to_bids
+    from bidsglm.bids import load_glm_from_bids
     from bidsglm.design import make_first_level_design_matrix, make_second_level_design_matrix
     from bidsglm.models import FirstLevelModel, SecondLevelModel
 
@@ -35,14 +34,14 @@ __all__ = [
     'save_glm_to_bids',
 ]
 
-#: Where each public name lives, and what else its first use imports.
+#: The module each public name lives in.
 _HOMES = {
-    'FirstLevelModel': ('bidsglm.models',),
-    'SecondLevelModel': ('bidsglm.models',),
-    'load_glm_from_bids': ('bidsglm.bids',),
-    'make_first_level_design_matrix': ('bidsglm.design',),
-    'make_second_level_design_matrix': ('bidsglm.design',),
-    'save_glm_to_bids': ('bidsglm.bids', 'bidsglm.report'),
+    'FirstLevelModel': 'bidsglm.models',
+    'SecondLevelModel': 'bidsglm.models',
+    'load_glm_from_bids': 'bidsglm.bids',
+    'make_first_level_design_matrix': 'bidsglm.design',
+    'make_second_level_design_matrix': 'bidsglm.design',
+    'save_glm_to_bids': 'bidsglm._save',
 }
 
 
@@ -51,10 +50,7 @@ def __getattr__(name: str) -> Any:  # noqa: ANN401
     if name not in _HOMES:
         msg = f'module {__name__!r} has no attribute {name!r}'
         raise AttributeError(msg)
-    home, *also = _HOMES[name]
-    for module in also:
-        importlib.import_module(module)
-    value = getattr(importlib.import_module(home), name)
+    value = getattr(importlib.import_module(_HOMES[name]), name)
     globals()[name] = value
     return value
 

@@ -11,7 +11,7 @@ import pytest
 from nilearn.glm.first_level import FirstLevelModel as NilearnFirstLevel
 from nilearn.glm.second_level import SecondLevelModel as NilearnSecondLevel
 
-from bidsglm.bids import save_glm_to_bids
+from bidsglm import save_glm_to_bids
 from bidsglm.errors import InvalidParameterError, NotFittedError
 
 from ._validator import run_validator

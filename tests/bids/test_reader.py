@@ -4,7 +4,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from bidsglm.bids import load_glm_from_bids, save_glm_to_bids
+from bidsglm import load_glm_from_bids, save_glm_to_bids
 from bidsglm.errors import InputNotFoundError, InvalidParameterError
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from bidsglm.bids import load_glm_from_bids, save_glm_to_bids
+from bidsglm import load_glm_from_bids, save_glm_to_bids
 from bidsglm.bids import writer as writer_module
 from bidsglm.errors import (
     BidsNameError,
@@ -328,3 +328,34 @@ def test_save_glm_to_bids_output_is_read_back(first_level, out_dir):
         pd.testing.assert_frame_equal(loaded, design.reset_index(drop=True), check_exact=True)
     assert len(glm.residuals) == len(glm.r_square) == 2
     assert glm.design_metadata[1]['RepetitionTime'] == 2.0
+
+
+def test_write_derivatives_without_companions_writes_no_report(first_level, out_dir):
+    saved = writer_module.write_derivatives(first_level, CONTRASTS, out_dir=out_dir)
+    common = f'sub-01_task-x_space-{SPACE}'
+    runs = [f'sub-01_task-x_run-{i}_space-{SPACE}' for i in (1, 2)]
+    expected = first_level_files(common, runs, 'sub-01/func/', 'sub-01/')
+    expected -= {'.bidsignore', f'sub-01/{common}_report.html'}
+    assert relative(saved, out_dir) == expected
+
+
+def test_write_derivatives_hands_companions_the_staged_images(first_level_in_memory, out_dir):
+    seen = {}
+
+    def count_images(staged_statmap, statmap, stage, images):
+        seen.update(images)
+        stage(statmap.parent / 'note.txt').write_text(f'{len(images)} images')
+
+    companion = writer_module.Companion(count_images, ignore=('note.txt',))
+    saved = writer_module.write_derivatives(
+        first_level_in_memory, 'audio', out_dir=out_dir, companions=[companion]
+    )
+    # 1 mask + 2 runs x (errorts, rSquare) + 5 maps of the contrast.
+    assert (out_dir / 'note.txt').read_text() == '10 images'
+    assert (out_dir / '.bidsignore').read_text().splitlines()[-1] == 'note.txt'
+    z_name = 'contrast-audio_stat-z_statmap.nii.gz'
+    (staged_z,) = (path for path in seen if path.name == z_name)
+    assert staged_z.parent != out_dir  # the companion ran before the move
+    expected = first_level_in_memory.compute_contrast('audio', output_type='z_score')
+    np.testing.assert_array_equal(seen[staged_z].get_fdata(), expected.get_fdata())
+    assert out_dir / z_name in saved.files

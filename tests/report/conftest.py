@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bidsglm.bids import save_glm_to_bids
+from bidsglm import save_glm_to_bids
 from bidsglm.design import make_first_level_design_matrix
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 

@@ -1,15 +1,18 @@
-import base64
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from bidsglm._drawing import svg
+from bidsglm._drawing.colours import colourise, ramp_table
+from bidsglm._drawing.png import read_png
+from bidsglm.errors import InvalidParameterError
 from bidsglm.report.figures import (
     _oriented,
     _slice,
     background_volume,
     correlation_figure,
-    figure_data_uri,
     stat_map_figure,
     svg_data_uri,
     volume_figure,
@@ -17,15 +20,22 @@ from bidsglm.report.figures import (
 
 SHAPE = (7, 8, 9)
 LAS = np.array([[-3.0, 0, 0, 9.0], [0, 3.0, 0, -12.0], [0, 0, 3.5, -14.0], [0, 0, 0, 1.0]])
+SVG = '{http://www.w3.org/2000/svg}'
+TOP_OF_POSITIVE_RAMP = [255, 242, 76]  # _POSITIVE[-1] = (1.0, 0.95, 0.3)
 
 
-def pixels(figure):
-    figure.canvas.draw()
-    return np.asarray(figure.canvas.buffer_rgba())[..., :3] / 255.0
+def pictures(document):
+    """The slice picture and the colour bar's strip, as 0-255 RGB arrays."""
+    return [read_png(png) for png in svg.embedded_pngs(document)]
+
+
+def texts(document):
+    return [t.text for t in ElementTree.fromstring(document).iter(f'{SVG}text')]
 
 
 def hot(rgb):
     """Pixels painted by the positive ramp (red to yellow: much more red than blue)."""
+    rgb = rgb / 255.0
     return (rgb[..., 0] > 0.5) & (rgb[..., 0] - rgb[..., 2] > 0.4)
 
 
@@ -52,45 +62,94 @@ def test_slice_resamples_to_square_pixels():
 def test_stat_map_figure_paints_only_suprathreshold_voxels():
     z = np.zeros(SHAPE)
     z[1:3, 2:5, 3:6] = 6.0
-    painted = stat_map_figure(z, LAS, threshold=3.0, cut=(6.0, 0.0, 0.0))
-    rgb = pixels(painted)
-    width = rgb.shape[1] - 70  # the colour bar is on the right
-    assert hot(rgb[:, :width]).sum() > 100
-    blank = pixels(stat_map_figure(np.zeros(SHAPE), LAS, threshold=3.0))
-    assert hot(blank[:, :width]).sum() == 0
-    assert hot(blank[:, width:]).sum() > 0  # the colour bar still shows the scale
+    z[5, 6, 7] = 2.9  # below the threshold: never painted
+    slices, bar = pictures(stat_map_figure(z, LAS, threshold=3.0, cut=(6.0, 0.0, 0.0)))
+    assert hot(slices).sum() > 100
+    colours = slices.reshape(-1, 3)
+    # the blob is the peak: painted in the top colour of the positive ramp
+    painted = colours[hot(colours)]
+    assert (painted == TOP_OF_POSITIVE_RAMP).all(axis=1).all()
+    # only the blob: a map holding nothing above the threshold paints nothing
+    below = np.where(z > 3.0, 0.0, z)
+    slices, bar = pictures(stat_map_figure(below, LAS, threshold=3.0))
+    assert hot(slices).sum() == 0
+    assert (slices == [76, 76, 76]).all(axis=-1).sum() > 100  # the mask in gray (0.3 x 255)
+    assert hot(bar).sum() > 0  # the colour bar still shows the scale
+    assert bar[0, 0].tolist() == TOP_OF_POSITIVE_RAMP  # the top of the bar: the peak colour
 
 
 def test_stat_map_figure_two_sided_paints_negative_values_blue():
     z = np.zeros(SHAPE)
     z[1:3, 2:5, 3:6] = -6.0
-    rgb = pixels(stat_map_figure(z, LAS, threshold=3.0, two_sided=True))[:, :-70]
-    blue = (rgb[..., 2] > 0.5) & (rgb[..., 2] - rgb[..., 0] > 0.4)
+    slices, _ = pictures(stat_map_figure(z, LAS, threshold=3.0, two_sided=True))
+    blue = (slices[..., 2] > 128) & (slices[..., 2].astype(int) - slices[..., 0] > 100)
     assert blue.sum() > 100
-    assert hot(rgb).sum() == 0
+    assert hot(slices).sum() == 0
+
+
+def test_stat_map_figure_shows_the_picture_at_one_pixel_per_screen_pixel():
+    document = stat_map_figure(np.zeros(SHAPE), LAS, threshold=3.0)
+    root = ElementTree.fromstring(document)
+    slices_image = next(root.iter(f'{SVG}image'))
+    slices, _ = pictures(document)
+    assert float(slices_image.get('width')) == slices.shape[1]
+    assert float(slices_image.get('height')) == slices.shape[0]
+    assert float(root.get('width')) > slices.shape[1]  # room for the colour bar
+    assert texts(document)[:3] == ['x = 0', 'y = 0', 'z = 0']  # captions of the three planes
+    assert stat_map_figure(np.zeros(SHAPE), LAS, threshold=3.0) == document
+
+
+@pytest.mark.parametrize('count', [1, 6])
+def test_stat_map_figure_has_one_picture_and_a_colour_bar(count):
+    document = stat_map_figure(np.zeros(SHAPE), LAS, threshold=3.0, n_slices=count)
+    assert len(svg.embedded_pngs(document)) == 2
+    assert sum(t.startswith('z = ') for t in texts(document)) == 1 + count
 
 
 def test_volume_figure_colour_bar_spans_the_given_range():
-    figure = volume_figure(np.full(SHAPE, 0.5), LAS, vmin=0.0, vmax=1.0, label='r²')
-    bar = figure.axes[1]
-    assert [t.get_text() for t in bar.get_yticklabels()] == ['0', '0.5', '1']
-    assert bar.get_title() == 'r²'
+    document = volume_figure(np.full(SHAPE, 0.5), LAS, vmin=0.0, vmax=1.0, label='r²')
+    _, bar = pictures(document)
+    np.testing.assert_array_equal(bar[:, 0], ramp_table('sequential')[::-1])
+    assert texts(document)[-4:] == ['0', '0.5', '1', 'r²']
+
+
+@pytest.mark.parametrize('cmap', ['heat', 'sequential', 'gray'])
+def test_volume_figure_colours_voxels_on_the_named_ramp(cmap):
+    values = np.full(SHAPE, 0.5)
+    mask = np.zeros(SHAPE, bool)
+    mask[1:6, 1:7, 1:8] = True
+    slices, _ = pictures(volume_figure(values, LAS, mask=mask, cmap=cmap, vmin=0.0, vmax=1.0))
+    colours = {tuple(c) for c in slices.reshape(-1, 3).tolist()}
+    assert colours == {(0, 0, 0), tuple(ramp_table(cmap)[128].tolist())}  # outside: black
+
+
+def test_volume_figure_refuses_an_unknown_ramp():
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"'cmap' parameter of volume_figure must be one of 'diverging', 'gray', "
+        r"'heat', 'sequential'\. Got 'viridis' instead\.",
+    ):
+        volume_figure(np.ones(SHAPE), LAS, cmap='viridis')
 
 
 def test_correlation_figure_shows_column_correlations_and_blanks_constants(rng):
-    design = pd.DataFrame(rng.standard_normal((30, 3)), columns=['a', 'b', 'c'])
+    design = pd.DataFrame(rng.standard_normal((30, 3)), columns=['a', 'b', 'c<&"'])
     design['constant'] = 1.0
-    shown = correlation_figure(design).axes[0].images[0].get_array()
-    np.testing.assert_allclose(shown[:3, :3], np.corrcoef(design.to_numpy()[:, :3].T))
-    assert np.isnan(np.ma.filled(shown, np.nan)[3]).all()
+    document = correlation_figure(design)
+    square, bar = pictures(document)
+    assert square.shape == (4, 4, 3)
+    expected = colourise(np.corrcoef(design.to_numpy()[:, :3].T), 'diverging', -1.0, 1.0)
+    np.testing.assert_array_equal(square[:3, :3], expected)
+    assert (square[np.arange(3), np.arange(3)] == ramp_table('diverging')[255]).all()
+    assert (square[3] == [200, 200, 200]).all()  # constant: blank, in neutral gray
+    assert (square[:, 3] == [200, 200, 200]).all()
+    np.testing.assert_array_equal(bar[:, 0], ramp_table('diverging')[::-1])
+    shown = texts(document)
+    assert all(shown.count(name) == 2 for name in design.columns)  # above and on the left
+    assert {'-1', '0', '1', 'correlation'} <= set(shown)
 
 
-def test_figure_data_uri_encodes_png_and_svg():
-    figure = volume_figure(np.ones(SHAPE), LAS)
-    png = figure_data_uri(figure)
-    assert base64.b64decode(png.removeprefix('data:image/png;base64,'))[:8] == b'\x89PNG\r\n\x1a\n'
-    svg = figure_data_uri(figure, 'svg', tight=True)
-    assert b'<svg' in base64.b64decode(svg.removeprefix('data:image/svg+xml;base64,'))
+def test_svg_data_uri_wraps_a_figure():
     assert svg_data_uri(b'<svg/>') == 'data:image/svg+xml;base64,PHN2Zy8+'
 
 
@@ -103,10 +162,3 @@ def test_background_volume_resamples_onto_the_map_grid():
     np.testing.assert_allclose(
         background_volume(image, np.eye(4), coarse, (2, 2, 2)), image[::2, ::2, ::2]
     )
-
-
-@pytest.mark.parametrize('count', [1, 6])
-def test_stat_map_figure_has_one_image_and_a_colour_bar(count):
-    figure = stat_map_figure(np.zeros(SHAPE), LAS, threshold=3.0, n_slices=count)
-    assert len(figure.axes) == 2
-    assert len(figure.axes[0].images) == 1

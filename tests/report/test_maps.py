@@ -4,7 +4,7 @@ import pytest
 
 from bidsglm.errors import ImageDimensionError
 from bidsglm.report import _maps
-from bidsglm.report._maps import read_volume, residual_sd
+from bidsglm.report._maps import SavedMaps, read_volume, residual_sd
 
 AFFINE = np.diag([3.0, 3.0, 3.5, 1.0])
 
@@ -42,3 +42,35 @@ def test_read_volume_returns_the_first_volume_as_float(tmp_path):
     assert volume.dtype == np.float64
     np.testing.assert_array_equal(volume, data[..., 0])
     np.testing.assert_array_equal(affine, AFFINE)
+
+
+@pytest.mark.parametrize('order', ['F', 'C'])
+def test_saved_maps_residual_sd_from_memory_equals_the_file(tmp_path, rng, monkeypatch, order):
+    data = np.asarray(rng.standard_normal((7, 8, 9, 30)), dtype=np.float32, order=order)
+    image = nib.Nifti1Image(data, AFFINE)
+    nib.save(image, tmp_path / 'errorts.nii.gz')
+    monkeypatch.setattr(_maps, '_CHUNK_BYTES', 7 * 8 * 9 * 4 * 4)  # 4 volumes per block
+    in_memory, affine = SavedMaps({tmp_path / 'errorts.nii.gz': image}).residual_sd(
+        tmp_path / 'errorts.nii.gz'
+    )
+    from_disk, _ = residual_sd(tmp_path / 'errorts.nii.gz')
+    np.testing.assert_array_equal(in_memory, from_disk)
+    np.testing.assert_allclose(in_memory, data.astype(float).std(axis=3), rtol=1e-6)
+    np.testing.assert_array_equal(affine, AFFINE)
+
+
+def test_saved_maps_read_from_memory_before_disk(tmp_path, monkeypatch):
+    on_disk = nib.Nifti1Image(np.zeros((2, 2, 2), np.float32), AFFINE)
+    nib.save(on_disk, tmp_path / 'z.nii.gz')
+    nib.save(on_disk, tmp_path / 'other.nii.gz')
+    in_memory = nib.Nifti1Image(np.full((2, 2, 2), 3.0), AFFINE)
+    maps = SavedMaps({tmp_path / 'z.nii.gz': in_memory})
+    monkeypatch.chdir(tmp_path)
+    assert maps.volume('z.nii.gz')[0].tolist() == np.full((2, 2, 2), 3.0).tolist()
+    assert maps.volume(tmp_path / 'other.nii.gz')[0].sum() == 0.0
+
+
+def test_saved_maps_refuse_a_3d_residual_map_in_memory(tmp_path):
+    image = nib.Nifti1Image(np.zeros((2, 2, 2), np.float32), AFFINE)
+    with pytest.raises(ImageDimensionError, match='should be 4D'):
+        SavedMaps({tmp_path / 'a.nii.gz': image}).residual_sd(tmp_path / 'a.nii.gz')

@@ -8,9 +8,9 @@ import subprocess
 import nibabel as nib
 import numpy as np
 import pytest
-from matplotlib.image import imread
 
-from bidsglm.bids import save_glm_to_bids
+from bidsglm import save_glm_to_bids
+from bidsglm._drawing.png import read_png
 from bidsglm.errors import InputNotFoundError, InvalidParameterError
 from bidsglm.models import SecondLevelModel
 from bidsglm.report import Thresholding, find_reports, write_index, write_report
@@ -183,7 +183,7 @@ def test_report_renders_in_headless_chromium(first_level_dir, tmp_path):
     report = write_report(first_level_dir)
     screenshot = tmp_path / 'report.png'
     chromium(tmp_path, '--window-size=1000,6000', f'--screenshot={screenshot}', report.as_uri())
-    pixels = imread(screenshot)[..., :3]
+    pixels = read_png(screenshot.read_bytes())[..., :3] / 255.0
     assert pixels.shape == (6000, 1000, 3)
     ink = (pixels < 0.9).any(axis=2)
     assert ink.mean() > 0.05  # not blank
@@ -204,7 +204,7 @@ def test_report_fits_a_phone_screen(first_level_dir, tmp_path):
     report = write_report(first_level_dir)
     screenshot = tmp_path / 'phone.png'
     chromium(tmp_path, '--window-size=390,3000', f'--screenshot={screenshot}', report.as_uri())
-    pixels = imread(screenshot)[..., :3]
+    pixels = read_png(screenshot.read_bytes())[..., :3] / 255.0
     assert pixels.shape == (3000, 390, 3)
     ink = (pixels < 0.9).any(axis=2)
     assert ink.mean() > 0.05

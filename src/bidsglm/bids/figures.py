@@ -1,58 +1,150 @@
 """SVG figures of a design matrix and of contrast weights.
 
-Figures are drawn on :class:`matplotlib.figure.Figure` objects with the SVG canvas:
-no pyplot, no global figure registry, nothing to close. The SVG is deterministic (no
-date, fixed element ids, text kept as text), so saving twice gives the same bytes.
-matplotlib is imported when the first figure is drawn, not with bidsglm.
+Each figure is an SVG document written as text (see :mod:`bidsglm._drawing`): the
+matrix is one small PNG, one pixel per cell, that the SVG scales up with sharp
+pixels; names, ticks and titles are SVG text. The margins are computed from the
+longest name, so nothing is clipped, and the output holds no date or random id:
+saving twice gives the same bytes.
 """
 
 from __future__ import annotations
 
-import io
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bidsglm._drawing import svg
+from bidsglm._drawing.colours import colourise, ramp_table
+from bidsglm._drawing.parts import ColourBar, ColumnNames, nice_ticks, tick_label
+from bidsglm._drawing.png import encode_png
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     import pandas as pd
-    from matplotlib.axes import Axes
 
 __all__ = ['contrast_svg', 'design_svg']
 
+_PAD = 10.0
+_TITLE_SIZE = 13.0
+_TICK_SIZE = 10.0
+_LINE = '#444'
+#: At most this many picture rows for a design: longer runs are averaged in bins of rows.
+_DESIGN_HEIGHT = 480
+#: Weights are written in the cells of contrasts with at most this many columns.
+_MAX_WRITTEN_COLUMNS = 30
 
-def _render(width: float, height: float, draw: Callable[[Axes], None]) -> bytes:
-    """Draw on a new figure (SVG canvas, outside pyplot) and return deterministic SVG.
 
-    Text is never parsed as math, so names holding ``$`` or ``_`` print as they are.
+@dataclass(frozen=True)
+class _Columns:
+    """The horizontal layout of a matrix: cell width, names above, left edge."""
+
+    names: ColumnNames
+    cell: float
+    left: float
+
+    @classmethod
+    def of(cls, columns: Sequence[str], left: float) -> _Columns:
+        """Choose the cell width (13 to 36 pixels) and the names' font for ``columns``."""
+        cell = float(np.clip(round(480 / max(len(columns), 1)), 13, 36))
+        return cls(ColumnNames(tuple(columns), min(11.0, 0.7 * cell)), cell, left)
+
+    @property
+    def width(self) -> float:
+        """Return the width of the matrix."""
+        return self.cell * len(self.names.names)
+
+    def centres(self) -> list[float]:
+        """Return the horizontal centre of each column."""
+        return [self.left + (j + 0.5) * self.cell for j in range(len(self.names.names))]
+
+    def right(self) -> float:
+        """Return the right edge of what is drawn: the matrix or the names rising past it."""
+        return max(self.left + self.width, self.names.reach(self.centres()))
+
+
+def _title(title: str, centre: float, width: float) -> list[str]:
+    """Centre a title over ``centre``, kept inside a document ``width`` wide."""
+    if not title:
+        return []
+    half = svg.text_width(title, _TITLE_SIZE) / 2
+    x = min(max(centre, _PAD + half), width - _PAD - half)
+    return [svg.text(x, _PAD + _TITLE_SIZE, title, size=_TITLE_SIZE, anchor='middle', bold=True)]
+
+
+def _title_height(title: str) -> float:
+    return _TITLE_SIZE + 8 if title else 0.0
+
+
+def _document(
+    width: float, height: float, title: str, centre: float, elements: list[str]
+) -> bytes:
+    """Finish a figure: a white page, the title, the elements."""
+    width = max(width, svg.text_width(title, _TITLE_SIZE) + 2 * _PAD)
+    return svg.document(width, height, _title(title, centre, width) + elements, '#fff')
+
+
+def _binned_rows(values: np.ndarray, limit: int) -> np.ndarray:
+    """Average rows in bins so at most ``limit`` remain (a long run would alias)."""
+    size = -(-values.shape[0] // limit)  # ceiling division
+    if size == 1:
+        return values
+    starts = np.arange(0, values.shape[0], size)
+    counts = np.diff(np.append(starts, values.shape[0]))[:, None]
+    return np.add.reduceat(values, starts, axis=0) / counts
+
+
+def _scan_axis(n_rows: int, top: float, left: float, height: float) -> list[str]:
+    """Ticks at round scan numbers on the left of the matrix, and the axis title."""
+    step = height / n_rows
+    out = []
+    for tick in nice_ticks(0, n_rows - 1):
+        y = top + (tick + 0.5) * step
+        out.append(svg.line(left - 4, y, left, y, stroke=_LINE))
+        out.append(svg.text(left - 6, y + 3.5, f'{tick:.0f}', size=_TICK_SIZE, anchor='end'))
+    label_width = svg.text_width(str(n_rows - 1), _TICK_SIZE)
+    x = left - 12 - label_width
+    out.append(svg.text(x, top + height / 2, 'scan number', size=11, anchor='middle', rotate=-90))
+    return out
+
+
+def _design_pixels(design: pd.DataFrame) -> np.ndarray:
+    """Return the gray picture of a design: columns scaled by their largest absolute value.
+
+    Parameters
+    ----------
+    design : pandas.DataFrame
+        The design matrix.
+
+    Returns
+    -------
+    (n_rows, n_columns) ndarray of uint8
+        Black at the smallest scaled value (or 0, if all are positive), white at the
+        largest; runs longer than 480 scans are averaged in bins of rows first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> _design_pixels(pd.DataFrame({'a': [0.0, 2.0, -2.0], 'constant': 1.0})).tolist()
+    [[128, 255], [255, 255], [0, 255]]
     """
-    import matplotlib as mpl  # noqa: PLC0415 - matplotlib only loads when drawing
-    from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: PLC0415
-    from matplotlib.figure import Figure  # noqa: PLC0415
-
-    with mpl.rc_context(
-        {'svg.hashsalt': 'bidsglm', 'svg.fonttype': 'none', 'text.parse_math': False}
-    ):
-        figure = Figure(figsize=(width, height))
-        FigureCanvasSVG(figure)
-        draw(figure.add_subplot())
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format='svg', metadata={'Date': None}, bbox_inches='tight')
-    return buffer.getvalue()
-
-
-def _column_ticks(axes: Axes, columns: Sequence[str]) -> None:
-    """Label the x axis with the column names, rotated."""
-    axes.set_xticks(range(len(columns)))
-    axes.set_xticklabels(columns, rotation=60, ha='right', fontsize=8)
+    values = design.to_numpy(dtype=float)
+    scale = np.abs(values).max(axis=0, initial=0.0)
+    scale[scale == 0] = 1.0
+    scaled = values / scale
+    low, high = float(scaled.min(initial=0.0)), float(scaled.max(initial=0.0))
+    fraction = (_binned_rows(scaled, _DESIGN_HEIGHT) - low) / ((high - low) or 1.0)
+    return np.rint(255.0 * fraction).astype(np.uint8)
 
 
 def design_svg(design: pd.DataFrame, title: str = '') -> bytes:
     """Draw a design matrix, one column per regressor, scans downwards.
 
     Each column is divided by its largest absolute value, so regressors of any
-    scale are visible.
+    scale are visible; the gray scale runs from the smallest scaled value, or 0
+    (black), to the largest (white). One picture pixel per cell, or per bin of rows
+    when the run is longer than 480 scans.
 
     Parameters
     ----------
@@ -70,24 +162,64 @@ def design_svg(design: pd.DataFrame, title: str = '') -> bytes:
     --------
     >>> import pandas as pd
     >>> svg = design_svg(pd.DataFrame({'a': [0.0, 1.0, 0.0], 'constant': 1.0}))
-    >>> svg.startswith(b'<?xml'), b'constant' in svg
+    >>> svg.startswith(b'<?xml'), b'>constant</text>' in svg
     (True, True)
     """
-    values = design.to_numpy(dtype=float)
-    scale = np.abs(values).max(axis=0)
-    scale[scale == 0] = 1.0
+    n_rows = design.shape[0]
+    left = _PAD + 11 + 12 + svg.text_width(str(n_rows - 1), _TICK_SIZE)
+    columns = _Columns.of([str(c) for c in design.columns], left)
+    top = _PAD + _title_height(title) + columns.names.height() + 3
+    height = float(np.clip(2 * n_rows, 240, _DESIGN_HEIGHT))
+    picture = encode_png(_design_pixels(design))
+    elements = [
+        *columns.names.elements(columns.centres(), top),
+        svg.image(left, top, columns.width, height, picture),
+        svg.rect(left, top, columns.width, height, stroke=_LINE),
+        *_scan_axis(n_rows, top, left, height),
+    ]
+    width = columns.right() + _PAD
+    return _document(width, top + height + _PAD, title, left + columns.width / 2, elements)
 
-    def draw(axes: Axes) -> None:
-        axes.imshow(values / scale, aspect='auto', cmap='gray', interpolation='nearest')
-        _column_ticks(axes, [str(c) for c in design.columns])
-        axes.set_ylabel('scan number')
-        axes.set_title(title, fontsize=9)
 
-    return _render(max(3.0, 0.3 * values.shape[1] + 1.5), 6.0, draw)
+def _cell_texts(
+    matrix: np.ndarray, bound: float, columns: _Columns, top: float, row: float
+) -> list[str]:
+    """Write each weight in its cell, in white on dark cells."""
+    labels = [[tick_label(w) for w in weights] for weights in matrix]
+    longest = max(len(label) for weights in labels for label in weights)
+    size = min(10.0, (columns.cell - 3) / (svg.CHARACTER_WIDTH * longest), row - 4)
+    if matrix.shape[1] > _MAX_WRITTEN_COLUMNS or size < 6:
+        return []
+    out = []
+    centres = columns.centres()
+    for i, weights in enumerate(labels):
+        y = top + (i + 0.5) * row + 0.35 * size
+        for j, label in enumerate(weights):
+            fill = '#fff' if abs(matrix[i, j]) > 0.55 * bound else '#222'
+            out.append(svg.text(centres[j], y, label, size=size, anchor='middle', fill=fill))
+    return out
+
+
+def _cell_lines(columns: _Columns, top: float, row: float, n_rows: int) -> list[str]:
+    """Thin lines between the cells, and a frame."""
+    right, bottom = columns.left + columns.width, top + row * n_rows
+    verticals = [columns.left + j * columns.cell for j in range(1, len(columns.names.names))]
+    return [
+        *(svg.line(x, top, x, bottom, stroke='#ccc') for x in verticals),
+        *(
+            svg.line(columns.left, top + i * row, right, top + i * row, stroke='#ccc')
+            for i in range(1, n_rows)
+        ),
+        svg.rect(columns.left, top, columns.width, row * n_rows, stroke=_LINE),
+    ]
 
 
 def contrast_svg(weights: np.ndarray, columns: Sequence[str], title: str = '') -> bytes:
     """Draw contrast weights over the design columns, one row per contrast row.
+
+    Cells are coloured on a blue-white-red ramp symmetric around 0 (white for 0, the
+    ends for plus or minus the largest absolute weight), with the weight written in
+    each cell when there are at most 30 columns, and a colour legend below.
 
     Parameters
     ----------
@@ -106,18 +238,30 @@ def contrast_svg(weights: np.ndarray, columns: Sequence[str], title: str = '') -
     Examples
     --------
     >>> svg = contrast_svg([[1.0, -1.0, 0.0]], ['a', 'b', 'constant'], 'a - b')
-    >>> b'a - b' in svg
-    True
+    >>> b'>a - b</text>' in svg, b'>-1</text>' in svg
+    (True, True)
     """
     matrix = np.atleast_2d(np.asarray(weights, dtype=float))
-    bound = float(np.abs(matrix).max()) or 1.0
-
-    def draw(axes: Axes) -> None:
-        axes.imshow(
-            matrix, aspect='auto', cmap='RdBu_r', vmin=-bound, vmax=bound, interpolation='nearest'
-        )
-        _column_ticks(axes, columns)
-        axes.set_yticks(range(matrix.shape[0]))
-        axes.set_title(title, fontsize=9)
-
-    return _render(max(3.0, 0.3 * matrix.shape[1] + 1.5), 1.2 + 0.3 * matrix.shape[0], draw)
+    bound = float(np.abs(matrix).max(initial=0.0)) or 1.0
+    layout = _Columns.of([str(c) for c in columns], _PAD)
+    top = _PAD + _title_height(title) + layout.names.height() + 3
+    row = float(np.clip(360 / matrix.shape[0], 8, 24))
+    bottom = top + row * matrix.shape[0]
+    legend = ColourBar(ramp_table('diverging'), -bound, bound, (-bound, 0.0, bound), 'weight')
+    legend_left = _PAD + svg.text_width('weight', legend.size) + 6
+    elements = [
+        *layout.names.elements(layout.centres(), top),
+        svg.image(
+            _PAD,
+            top,
+            layout.width,
+            bottom - top,
+            encode_png(colourise(matrix, 'diverging', -bound, bound)),
+        ),
+        *_cell_lines(layout, top, row, matrix.shape[0]),
+        *_cell_texts(matrix, bound, layout, top, row),
+        *legend.horizontal(legend_left, bottom + 12, 120, 8),
+    ]
+    width = max(layout.right(), legend_left + 120 + 12) + _PAD
+    height = bottom + 12 + 8 + 4 + legend.size + 4 + _PAD
+    return _document(width, height, title, _PAD + layout.width / 2, elements)

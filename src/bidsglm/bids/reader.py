@@ -267,7 +267,7 @@ def load_glm_from_bids(path: str | os.PathLike[str]) -> LoadedGlm:
     Examples
     --------
     >>> import tempfile, nibabel as nib, numpy as np
-    >>> from bidsglm.bids.writer import save_glm_to_bids
+    >>> from bidsglm import save_glm_to_bids
     >>> from bidsglm.models import SecondLevelModel
     >>> maps = [nib.Nifti1Image(np.full((2, 2, 2), v), np.eye(4)) for v in (1., 2., 4.)]
     >>> mask = nib.Nifti1Image(np.ones((2, 2, 2), np.uint8), np.eye(4))

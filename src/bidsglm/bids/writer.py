@@ -1,4 +1,4 @@
-"""``save_glm_to_bids``: a fitted model in, BIDS statistical derivatives out.
+"""The derivative writer behind ``save_glm_to_bids``: a fitted model in, BIDS files out.
 
 The writer checks everything first (model fitted, names, contrasts), computes every
 contrast through the model, plans every file name from one template
@@ -71,7 +71,7 @@ if TYPE_CHECKING:
 
     from bidsglm.bids.contrast_specs import ContrastSpec
 
-__all__ = ['COMPANIONS', 'Companion', 'SavedGlm', 'register_companion', 'save_glm_to_bids']
+__all__ = ['Companion', 'CompanionWriter', 'SavedGlm', 'write_derivatives']
 
 _DESCRIPTION = PurePosixPath('dataset_description.json')
 _BIDSIGNORE = PurePosixPath('.bidsignore')
@@ -86,41 +86,40 @@ _NIFTI_INTENTS: dict[str, Callable[[ContrastMaps], tuple[str, list[float]]]] = {
 Computed = list[tuple['ContrastSpec', ContrastMaps]]
 
 
-class Companion(Protocol):
-    """Adds files derived from the saved ones, before anything is moved into place.
+class CompanionWriter(Protocol):
+    """Writes files derived from a save, before anything is moved into place.
 
     It reads the staged model through ``staged_statmap`` (its ``statmap.json`` in
     the staging folder; ``statmap`` is the same file relative to ``out_dir``) and
     writes each new file at the path ``stage(relative_path)`` returns, so that the
-    file is part of the all-or-nothing move.
+    file is part of the all-or-nothing move. ``images`` holds every NIfTI file just
+    staged, by staged path, still in memory: read them from there, not from disk.
     """
 
     def __call__(
-        self, staged_statmap: Path, statmap: PurePosixPath, stage: Callable[[PurePosixPath], Path]
+        self,
+        staged_statmap: Path,
+        statmap: PurePosixPath,
+        stage: Callable[[PurePosixPath], Path],
+        images: Mapping[Path, nib.Nifti1Image],
     ) -> None:
         """Write the derived files of the staged model."""
 
 
-#: The companions every save runs, in order, with the ``.bidsignore`` patterns of
-#: the files they write (the validator knows no such files). :mod:`bidsglm.report`
-#: registers the HTML report here, so that ``bids`` never imports ``report``.
-COMPANIONS: dict[Companion, tuple[str, ...]] = {}
-
-
-def register_companion(*ignore: str) -> Callable[[Companion], Companion]:
-    """Return a decorator that runs a companion in every later save.
+@dataclass(frozen=True)
+class Companion:
+    """Something written with every save, such as the HTML report.
 
     Parameters
     ----------
-    *ignore : str
-        ``.bidsignore`` patterns matching the files the companion writes.
+    write : CompanionWriter
+        Writes the files.
+    ignore : tuple of str
+        ``.bidsignore`` patterns matching those files (the validator knows them not).
     """
 
-    def register(companion: Companion) -> Companion:
-        COMPANIONS[companion] = ignore
-        return companion
-
-    return register
+    write: CompanionWriter
+    ignore: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,10 +143,14 @@ class SavedGlm:
 
 @dataclass(frozen=True)
 class _Output:
-    """One file to write: its relative path and the function writing it."""
+    """One file to write: its relative path and the function writing it.
+
+    ``write`` returns the image it wrote for a NIfTI file (companions read it from
+    memory), None for any other file.
+    """
 
     path: PurePosixPath
-    write: Callable[[Path], None]
+    write: Callable[[Path], nib.Nifti1Image | None]
 
 
 def _json_output(path: PurePosixPath, content: dict[str, Any]) -> _Output:
@@ -162,7 +165,12 @@ def _bytes_output(path: PurePosixPath, make: Callable[[], bytes]) -> _Output:
 
 
 def _nifti_output(path: PurePosixPath, make: Callable[[], nib.Nifti1Image]) -> _Output:
-    return _Output(path, lambda target: write_nifti(target, make()))
+    def write(target: Path) -> nib.Nifti1Image:
+        image = make()
+        write_nifti(target, image)
+        return image
+
+    return _Output(path, write)
 
 
 def _uri(path: PurePosixPath) -> str:
@@ -291,9 +299,9 @@ def _check_unique(outputs: Sequence[_Output]) -> None:
         seen[key] = output.path
 
 
-def _bidsignore_outputs(root: Path) -> list[_Output]:
+def _bidsignore_outputs(root: Path, companions: Sequence[Companion]) -> list[_Output]:
     """Plan ``.bidsignore``, merged, when companions write files unknown to BIDS."""
-    patterns = [pattern for ignore in COMPANIONS.values() for pattern in ignore]
+    patterns = [pattern for companion in companions for pattern in companion.ignore]
     if not patterns:
         return []
     existing = root / _BIDSIGNORE
@@ -308,13 +316,14 @@ def _plan(
     layout: Layout,
     computed: Computed,
     description: Mapping[str, Any],
+    companions: Sequence[Companion],
 ) -> list[_Output]:
     """Plan every file to write, in order."""
     sources = [_uri(layout.run_path(i, {}, 'design', '.tsv')) for i in range(len(view.designs))]
     sources.append(_uri(layout.model_path({}, 'mask', '.nii.gz')))
     outputs = [
         _json_output(_DESCRIPTION, dict(description)),
-        *_bidsignore_outputs(root),
+        *_bidsignore_outputs(root, companions),
         *_model_outputs(view, layout),
         *_run_outputs(view, layout, computed),
         *_contrast_outputs(layout, computed, sources),
@@ -323,57 +332,34 @@ def _plan(
     return outputs
 
 
-def save_glm_to_bids(
+def write_derivatives(
     model: object,
     contrasts: object,
     contrast_types: Mapping[str, str] | None = None,
     out_dir: str | os.PathLike[str] = '.',
     prefix: str | None = None,
+    *,
+    companions: Sequence[Companion] = (),
 ) -> SavedGlm:
-    """Save a fitted GLM and its contrasts as BIDS statistical derivatives.
+    """Write a fitted GLM and its contrasts as BIDS statistical derivatives.
+
+    This is :func:`bidsglm.save_glm_to_bids` (see it for the parameters, the
+    errors and an example) with the files derived from the save, such as the HTML
+    report, given as ``companions`` rather than fixed.
 
     Parameters
     ----------
-    model : FirstLevelModel or SecondLevelModel
-        A fitted model, from bidsglm or from nilearn (nilearn's must be fitted with
-        ``minimize_memory=False`` to keep its residuals).
-    contrasts : str, list, dict or array
-        The contrasts: an expression, a list of expressions and arrays, a dict of
-        name to expression / list / 1D or 2D array, or a bare array (see
-        :mod:`bidsglm.bids.contrast_specs`). Names become labels by the rule of
-        :mod:`bidsglm.bids.labels`.
-    contrast_types : dict of str to {'t', 'F'}, optional
-        The test of some contrasts, keyed by name or label; it decides what is
-        computed (``'F'`` on one row gives F = t squared).
-    out_dir : path-like, default='.'
-        The derivative dataset's folder; created if needed.
-    prefix : str, optional
-        ``None`` infers BIDS entities from the input file names; a string of BIDS
-        entities (``'sub-01_task-x'``) sets them; other text is put in front of every
-        name; ``''`` means none (see :mod:`bidsglm.bids.layout`).
+    model, contrasts, contrast_types, out_dir, prefix
+        As for :func:`bidsglm.save_glm_to_bids`.
+    companions : sequence of Companion, default=()
+        Run in order after the derivatives are staged, inside the same
+        all-or-nothing move; their ``ignore`` patterns are merged into
+        ``.bidsignore``.
 
     Returns
     -------
     SavedGlm
         The output folder, the ``statmap.json`` and every file written.
-
-    Raises
-    ------
-    NotFittedError
-        If the model is not fitted.
-    ContrastError
-        For a contrast that cannot be read or tested on the model's design.
-    BidsNameError
-        For a name or prefix that cannot make safe, distinct BIDS file names.
-    InvalidParameterError
-        For a wrong ``out_dir``, ``prefix`` or model type.
-
-    Notes
-    -----
-    Nothing is written until every check has passed and every contrast is
-    computed; the files are then staged inside ``out_dir`` and moved into place
-    together. On any error, including ``KeyboardInterrupt``, ``out_dir`` is left as
-    it was.
 
     Examples
     --------
@@ -381,9 +367,8 @@ def save_glm_to_bids(
     >>> from bidsglm.models import SecondLevelModel
     >>> maps = [nib.Nifti1Image(np.full((2, 2, 2), v), np.eye(4)) for v in (1., 2., 4.)]
     >>> mask = nib.Nifti1Image(np.ones((2, 2, 2), np.uint8), np.eye(4))
-    >>> model = SecondLevelModel(mask_img=mask).fit(maps)
-    >>> saved = save_glm_to_bids(model, 'intercept', out_dir=tempfile.mkdtemp(),
-    ...                          prefix='task-x')
+    >>> saved = write_derivatives(SecondLevelModel(mask_img=mask).fit(maps), 'intercept',
+    ...                           out_dir=tempfile.mkdtemp(), prefix='task-x')
     >>> sorted(p.name for p in saved.files if 'stat-t_' in p.name)
     ['task-x_contrast-intercept_stat-t_statmap.json',
      'task-x_contrast-intercept_stat-t_statmap.nii.gz']
@@ -400,12 +385,25 @@ def save_glm_to_bids(
     specs = normalize_contrasts(contrasts, view.columns, contrast_types)
     description = merge_dataset_description(read_dataset_description(root / _DESCRIPTION))
     computed = [(spec, view.compute(spec)) for spec in specs]
-    outputs = _plan(root, view, layout, computed, description)
+    outputs = _plan(root, view, layout, computed, description, companions)
     statmap = layout.statmap_path()
     with OutputTransaction(root) as transaction:
-        for output in outputs:
-            output.write(transaction.stage(output.path))
-        for companion in COMPANIONS:
-            companion(transaction.staged_path(statmap), statmap, transaction.stage)
+        images = _write_outputs(outputs, transaction)
+        for companion in companions:
+            staged_statmap = transaction.staged_path(statmap)
+            companion.write(staged_statmap, statmap, transaction.stage, images)
         written = transaction.staged
     return SavedGlm(root, root / statmap, tuple(root / path for path in written))
+
+
+def _write_outputs(
+    outputs: Sequence[_Output], transaction: OutputTransaction
+) -> dict[Path, nib.Nifti1Image]:
+    """Write every output into the staging folder; return the images, by staged path."""
+    images = {}
+    for output in outputs:
+        target = transaction.stage(output.path)
+        image = output.write(target)
+        if image is not None:
+            images[target] = image
+    return images

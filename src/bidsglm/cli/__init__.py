@@ -15,14 +15,15 @@ contrast failed, 2 bad arguments or inputs (found before any work starts).
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-__all__ = ['configure_logging', 'main']
+__all__ = ['configure_logging', 'console_main', 'main']
 
 _HANDLER_NAME = 'bidsglm-cli'
 
@@ -127,3 +128,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bidsglm.cli.run import run  # noqa: PLC0415 - heavy: after parsing
 
     return run(args, show_progress=False if args.quiet else None)
+
+
+def console_main() -> NoReturn:
+    """Run the command line as the ``bidsglm`` script and ``python -m bidsglm`` do, then exit.
+
+    Before exiting, every object is hidden from the garbage collector
+    (:func:`gc.freeze`): the interpreter's teardown then skips collecting the
+    objects of numpy, pandas and scipy again and again, about 0.15 s of every run.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 import time
 import traceback
 import warnings
@@ -29,8 +28,8 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-import bidsglm.report  # noqa: F401 - adds the HTML report to every save
-from bidsglm.bids import load_glm_from_bids, save_glm_to_bids
+from bidsglm._save import save_glm_to_bids
+from bidsglm.bids import load_glm_from_bids
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 
 if TYPE_CHECKING:
@@ -53,10 +52,6 @@ __all__ = [
 
 #: The hidden folder, inside the output folder, where subjects are saved first.
 WORK_FOLDER = '.bidsglm-work'
-#: Saves in one process take turns: the design figures are drawn with matplotlib,
-#: whose settings (``rc_context``) are global, so two threads of a Dask worker
-#: drawing at once can change each other's SVG. Fits still run in parallel.
-_SAVE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -272,10 +267,9 @@ def _save_subject(job: SubjectJob, model: FirstLevelModel) -> int:
     work.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f'{job.name}-', dir=work))
     try:
-        with _SAVE_LOCK:
-            saved = save_glm_to_bids(
-                model, dict(job.contrasts), dict(job.contrast_types), out_dir=staged
-            )
+        saved = save_glm_to_bids(
+            model, dict(job.contrasts), dict(job.contrast_types), out_dir=staged
+        )
         if job.overwrite:
             _remove_saved(job.out_dir / saved.statmap.relative_to(staged))
         _move_into_place(staged, saved.files, job.out_dir)

@@ -5,7 +5,7 @@
    :class:`~bidsglm.FirstLevelModel` (AR(1), Glover HRF, cosine drifts, the motion
    confounds) inside the dataset's own brain mask (at 25 mm, a mask computed from
    the EPI would erode to nothing), three contrasts tested by fixed effects over the
-   runs, saved with :func:`~bidsglm.bids.save_glm_to_bids` in
+   runs, saved with :func:`~bidsglm.save_glm_to_bids` in
    ``OUTPUT_DIR/haxby2001``.
 2. Second level: the 21 pain studies of NeuroVault collection 1425 (resampled to
    6 mm), a one-sample test of pain > baseline, saved in ``OUTPUT_DIR/pain21``.
@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bidsglm.bids import SavedGlm, save_glm_to_bids
+from bidsglm._save import save_glm_to_bids
+from bidsglm.bids import SavedGlm
 from bidsglm.bids.discovery import index_dataset
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 from bidsglm.report import write_index

@@ -30,6 +30,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
+from bidsglm._save import COMPANIONS
 from bidsglm.bids.description import (
     merge_bidsignore,
     merge_dataset_description,
@@ -53,7 +54,6 @@ from bidsglm.bids.stats_models import (
     expand_variables,
     read_stats_model,
 )
-from bidsglm.bids.writer import COMPANIONS
 from bidsglm.cli._progress import Progress
 from bidsglm.cli._work import (
     WORK_FOLDER,
@@ -79,7 +79,7 @@ _DEFAULTS = FirstLevelSettings()
 #: Entities of the runs that the names of a saved model never carry.
 _NOT_IN_MODEL = frozenset({'desc', 'contrast', 'stat'})
 #: What the worker processes import before they fork (see ``_process_context``).
-_PRELOAD = ('bidsglm.cli._work', 'matplotlib.figure', 'matplotlib.backends.backend_svg')
+_PRELOAD = ('bidsglm.cli._work',)
 #: How long to wait for a Dask scheduler before giving up.
 DASK_TIMEOUT = '10s'
 
@@ -587,8 +587,8 @@ def _serial(
 def _process_context() -> multiprocessing.context.BaseContext:
     """Return a fork server that has imported the work once, else fresh processes.
 
-    Workers forked from a server that already imported bidsglm and matplotlib start
-    in milliseconds; spawned workers (Windows) import them each, about a second. Neither
+    Workers forked from a server that already imported bidsglm start in
+    milliseconds; spawned workers (Windows) import them each, about a second. Neither
     forks the main process, whose threads could hold locks.
     """
     if 'forkserver' not in multiprocessing.get_all_start_methods():
@@ -674,7 +674,7 @@ def _write_dataset_files(out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     description = out_dir / 'dataset_description.json'
     write_json(description, merge_dataset_description(read_dataset_description(description)))
-    patterns = [pattern for ignore in COMPANIONS.values() for pattern in ignore]
+    patterns = [pattern for companion in COMPANIONS for pattern in companion.ignore]
     if patterns:
         path = out_dir / '.bidsignore'
         existing = path.read_text(encoding='utf-8') if path.is_file() else None

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from bidsglm._version import __version__
 from bidsglm.bids.entities import parse_bids_name
-from bidsglm.bids.writer import register_companion
+from bidsglm.bids.writer import Companion
 from bidsglm.errors import InputNotFoundError
 from bidsglm.report import html
 from bidsglm.report._sections import (
@@ -31,13 +31,14 @@ from bidsglm.report._sections import (
 from bidsglm.report.clusters import Clusters, Thresholding, fdr_threshold, find_clusters
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from nibabel.spatialimages import SpatialImage
 
     from bidsglm.bids import LoadedGlm
 
 __all__ = [
+    'REPORT_COMPANION',
     'Clusters',
     'Thresholding',
     'fdr_threshold',
@@ -81,6 +82,7 @@ def write_report(
     *,
     thresholding: Thresholding | None = None,
     background: str | os.PathLike[str] | SpatialImage | None = None,
+    images: Mapping[Path, SpatialImage] | None = None,
 ) -> Path:
     """Write the HTML report of a saved model, beside its ``statmap.json``.
 
@@ -93,6 +95,9 @@ def write_report(
     background : path-like or nibabel image, optional
         An image drawn under the z maps (a mean EPI, a template), resampled to the
         maps' grid; a 4D image is averaged over time. By default the mask is drawn.
+    images : mapping of path to nibabel image, optional
+        Saved maps already in memory, by path (as :func:`bidsglm.save_glm_to_bids`
+        hands over the files it just wrote): used instead of reading those files.
 
     Returns
     -------
@@ -109,7 +114,7 @@ def write_report(
     Examples
     --------
     >>> import tempfile, nibabel as nib, numpy as np
-    >>> from bidsglm.bids import save_glm_to_bids
+    >>> from bidsglm import save_glm_to_bids
     >>> from bidsglm.models import SecondLevelModel
     >>> rng = np.random.default_rng(0)
     >>> maps = [nib.Nifti1Image(rng.normal(2, 1, (4, 4, 4)), np.eye(4)) for _ in range(5)]
@@ -120,7 +125,9 @@ def write_report(
     >>> write_report(out).name
     'task-x_report.html'
     """
-    context = ReportContext.load(path, thresholding=thresholding, background=background)
+    context = ReportContext.load(
+        path, thresholding=thresholding, background=background, images=images
+    )
     glm = context.glm
     sections = [
         model_section(context),
@@ -238,10 +245,16 @@ def write_index(output_dir: str | os.PathLike[str], *, rebuild: bool = False) ->
     return target
 
 
-@register_companion('*report.html', 'index.html')
-def _report_companion(
-    staged_statmap: Path, statmap: PurePosixPath, stage: Callable[[PurePosixPath], Path]
+def _write_staged_report(
+    staged_statmap: Path,
+    statmap: PurePosixPath,
+    stage: Callable[[PurePosixPath], Path],
+    images: Mapping[Path, SpatialImage],
 ) -> None:
-    """Write the report of every saved model, inside the save's staging folder."""
-    staged_report = write_report(staged_statmap)
+    """Write the report of a model being saved, inside the save's staging folder."""
+    staged_report = write_report(staged_statmap, images=images)
     stage(statmap.parent / staged_report.name)
+
+
+#: The report as a companion of every save (see :func:`bidsglm.save_glm_to_bids`).
+REPORT_COMPANION = Companion(_write_staged_report, ignore=(f'*{REPORT_SUFFIX}', INDEX_NAME))

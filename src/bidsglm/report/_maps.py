@@ -1,31 +1,30 @@
-"""Reading saved maps for the report: 3D maps whole, 4D residuals a few volumes at a time."""
+"""Reading saved maps for the report: 3D maps whole, 4D residuals a few volumes at a time.
+
+:class:`SavedMaps` reads them from memory when the writer hands its images over
+(a save writes the report right after the maps), and from disk otherwise.
+"""
 
 from __future__ import annotations
 
-import gzip
-import importlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 import nibabel as nib
 import numpy as np
+from isal import igzip_threaded
 
 from bidsglm.errors import ImageDimensionError
 
 if TYPE_CHECKING:
     import os
-    from types import ModuleType
 
-__all__ = ['read_volume', 'residual_sd']
+    from nibabel.spatialimages import SpatialImage
 
-_CHUNK_BYTES = 64 * 2**20
+__all__ = ['SavedMaps', 'read_volume', 'residual_sd']
 
-
-def _gzip_module() -> ModuleType:
-    """Return python-isal's gzip module (several times faster) or the standard one."""
-    try:
-        return importlib.import_module('isal.igzip')
-    except ImportError:  # pragma: no cover - isal is a dependency
-        return gzip
+_CHUNK_BYTES = 16 * 2**20
 
 
 def read_volume(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -51,9 +50,9 @@ def read_volume(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _open(path: str | os.PathLike[str]) -> BinaryIO:
-    """Open a NIfTI file for sequential reading, decompressing if needed."""
+    """Open a NIfTI file for sequential reading, inflating in a second thread if gzipped."""
     if str(path).endswith('.gz'):
-        stream: BinaryIO = _gzip_module().open(path, 'rb')
+        stream: BinaryIO = igzip_threaded.open(path, 'rb', threads=1)
         return stream
     return open(path, 'rb')
 
@@ -83,34 +82,95 @@ def residual_sd(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     """
     with _open(path) as stream:
         header = nib.Nifti1Header.from_fileobj(stream)
-        shape = header.get_data_shape()
-        if len(shape) != 4:
-            msg = f'The residual map {str(path)!r} should be 4D; it has shape {shape}.'
-            raise ImageDimensionError(msg)
+        shape = _check_4d(header.get_data_shape(), path)
         dtype = header.get_data_dtype()
         stream.read(max(int(header.get_data_offset()) - stream.tell(), 0))
-        total, squares = _moments(stream, shape, dtype)
+        sd = _sd_over_time(_blocks_from_stream(stream, shape, dtype), shape)
         slope, _inter = header.get_slope_inter()
-    mean = total / shape[3]
-    variance = np.maximum(squares / shape[3] - mean**2, 0.0)
     scale = 1.0 if slope is None else abs(float(slope))
-    return np.sqrt(variance) * scale, np.asarray(header.get_best_affine(), dtype=float)
+    return sd * scale, np.asarray(header.get_best_affine(), dtype=float)
 
 
-def _moments(
+def _check_4d(shape: tuple[int, ...], path: str | os.PathLike[str]) -> tuple[int, ...]:
+    if len(shape) != 4:
+        msg = f'The residual map {str(path)!r} should be 4D; it has shape {shape}.'
+        raise ImageDimensionError(msg)
+    return shape
+
+
+def _blocks_from_stream(
     stream: BinaryIO, shape: tuple[int, ...], dtype: np.dtype
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sum the values and their squares over time, reading volumes in chunks."""
+) -> Iterator[np.ndarray]:
+    """Yield (voxels, volumes) blocks of a 4D file, a few volumes at a time."""
     n_voxels = int(np.prod(shape[:3]))
     per_chunk = max(1, _CHUNK_BYTES // (n_voxels * dtype.itemsize))
-    total = np.zeros(n_voxels)
-    squares = np.zeros(n_voxels)
-    remaining = shape[3]
-    while remaining:
-        count = min(per_chunk, remaining)
+    for start in range(0, shape[3], per_chunk):
+        count = min(per_chunk, shape[3] - start)
         raw = stream.read(count * n_voxels * dtype.itemsize)
-        block = np.frombuffer(raw, dtype=dtype).reshape(count, n_voxels).astype(float)
-        total += block.sum(axis=0)
-        squares += np.einsum('ij,ij->j', block, block)
-        remaining -= count
-    return total.reshape(shape[:3], order='F'), squares.reshape(shape[:3], order='F')
+        yield np.frombuffer(raw, dtype=dtype).reshape(count, n_voxels).T
+
+
+def _blocks_from_array(data: np.ndarray) -> Iterator[np.ndarray]:
+    """Yield (voxels, volumes) blocks of a 4D array, a few volumes at a time."""
+    flat = data.reshape(-1, data.shape[3], order='F')  # a view for Fortran-ordered data
+    per_chunk = max(1, _CHUNK_BYTES // max(flat.shape[0] * flat.itemsize, 1))
+    for start in range(0, flat.shape[1], per_chunk):
+        yield flat[:, start : start + per_chunk]
+
+
+def _sd_over_time(blocks: Iterator[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    """Return the standard deviation (``ddof=0``) over time, summing in float64."""
+    total = np.zeros(int(np.prod(shape[:3])))
+    squares = np.zeros_like(total)
+    for block in blocks:
+        values = block.astype(np.float64)
+        total += values.sum(axis=1)
+        squares += np.einsum('ij,ij->i', values, values)
+    mean = total / shape[3]
+    variance = np.maximum(squares / shape[3] - mean**2, 0.0)
+    return np.sqrt(variance).reshape(shape[:3], order='F')
+
+
+@dataclass(frozen=True)
+class SavedMaps:
+    """Read a saved model's maps, from memory when the writer handed them over.
+
+    Parameters
+    ----------
+    images : mapping of path to nibabel image, optional
+        Images already in memory, by the path of the file they were saved to.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> image = nib.Nifti1Image(np.arange(8.0).reshape(2, 2, 2), np.eye(4))
+    >>> maps = SavedMaps({Path('z.nii.gz'): image})
+    >>> float(maps.volume('z.nii.gz')[0][1, 1, 1])
+    7.0
+    """
+
+    images: Mapping[Path, SpatialImage] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        by_absolute = {Path(path).absolute(): image for path, image in self.images.items()}
+        object.__setattr__(self, 'images', by_absolute)
+
+    def _in_memory(self, path: str | os.PathLike[str]) -> SpatialImage | None:
+        return self.images.get(Path(path).absolute())
+
+    def volume(self, path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Return a 3D map as float64 and its affine, as :func:`read_volume` does."""
+        image = self._in_memory(path)
+        if image is None:
+            return read_volume(path)
+        data = np.asarray(image.dataobj, dtype=np.float64)
+        return (data[..., 0] if data.ndim == 4 else data), np.asarray(image.affine, dtype=float)
+
+    def residual_sd(self, path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Return the SD over time of a 4D map and its affine, as :func:`residual_sd` does."""
+        image = self._in_memory(path)
+        if image is None:
+            return residual_sd(path)
+        data = np.asanyarray(image.dataobj)
+        shape = _check_4d(data.shape, path)
+        return _sd_over_time(_blocks_from_array(data), shape), np.asarray(image.affine, float)

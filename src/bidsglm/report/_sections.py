@@ -25,12 +25,11 @@ from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.figures import contrast_svg, design_svg
 from bidsglm.errors import InputNotFoundError
 from bidsglm.report import html
-from bidsglm.report._maps import read_volume, residual_sd
+from bidsglm.report._maps import SavedMaps
 from bidsglm.report.clusters import TABLE_COLUMNS, Thresholding, fdr_threshold, find_clusters
 from bidsglm.report.figures import (
     background_volume,
     correlation_figure,
-    figure_data_uri,
     stat_map_figure,
     svg_data_uri,
     volume_figure,
@@ -38,7 +37,7 @@ from bidsglm.report.figures import (
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     import pandas as pd
@@ -76,6 +75,8 @@ class ReportContext:
         An image on the same grid, drawn under the stat maps; None draws the mask.
     thresholding : Thresholding
         How z maps are thresholded.
+    saved_maps : SavedMaps
+        Reads the saved maps (from memory when a save handed them over).
     """
 
     glm: LoadedGlm
@@ -83,6 +84,7 @@ class ReportContext:
     affine: np.ndarray
     background: np.ndarray | None
     thresholding: Thresholding
+    saved_maps: SavedMaps
 
     @classmethod
     def load(
@@ -91,6 +93,7 @@ class ReportContext:
         *,
         thresholding: Thresholding | None = None,
         background: str | os.PathLike[str] | SpatialImage | None = None,
+        images: Mapping[Path, SpatialImage] | None = None,
     ) -> ReportContext:
         """Read a saved model, its mask and a background (see :func:`write_report`).
 
@@ -102,6 +105,8 @@ class ReportContext:
             How z maps are thresholded; by default uncorrected p < 0.001.
         background : path-like or nibabel image, optional
             Drawn under the z maps, after resampling to their grid.
+        images : mapping of path to nibabel image, optional
+            Saved maps already in memory, by path.
 
         Returns
         -------
@@ -117,13 +122,15 @@ class ReportContext:
         if glm.mask is None:
             msg = f'The saved model {str(glm.statmap)!r} has no mask file; the report needs it.'
             raise InputNotFoundError(msg)
-        mask, affine = read_volume(glm.mask)
+        maps = SavedMaps(images or {})
+        mask, affine = maps.volume(glm.mask)
         return cls(
             glm=glm,
             mask=mask != 0,
             affine=affine,
             background=_background(background, affine, mask.shape),
             thresholding=thresholding or Thresholding(),
+            saved_maps=maps,
         )
 
     @property
@@ -282,7 +289,7 @@ def design_section(context: ReportContext) -> html.Section:
         if (design.nunique() > 1).sum() >= 2:  # correlations need two varying columns
             pictures.append(
                 html.Picture(
-                    figure_data_uri(correlation_figure(design), 'svg'),
+                    svg_data_uri(correlation_figure(design)),
                     f'Correlations between design columns, {title}',
                     'Correlations between columns (constant columns left blank).',
                 )
@@ -395,7 +402,7 @@ def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.S
     anchor, title = f'contrast-{contrast.label}', f'Contrast: {contrast.name}'
     if 'z' not in contrast.maps:
         return html.Section(anchor, title, html.paragraph('No z map was saved.'), 'contrast')
-    z, _affine = read_volume(contrast.maps['z'])
+    z, _affine = context.saved_maps.volume(contrast.maps['z'])
     rule = context.thresholding
     z_values = z[context.mask]
     threshold = rule.z_threshold(z_values)
@@ -418,7 +425,7 @@ def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.S
         + html.figures(
             [
                 html.Picture(
-                    figure_data_uri(figure),
+                    svg_data_uri(figure),
                     f'Thresholded z map of {contrast.name}',
                     f'z map, thresholded; three planes {where}, then axial slices.',
                 )
@@ -436,17 +443,17 @@ def _quality_pictures(index: int, context: ReportContext) -> list[html.Picture]:
     title = context.design_title(index).lower()
     pictures = []
     if index < len(glm.r_square):
-        r_square, _ = read_volume(glm.r_square[index])
+        r_square, _ = context.saved_maps.volume(glm.r_square[index])
         median = float(np.median(r_square[mask])) if mask.any() else float('nan')
         figure = volume_figure(r_square, context.affine, mask=mask, vmin=0.0, label='r²')
         caption = f'r-squared, {title}; median in the mask {median:.3f}.'
-        pictures.append(html.Picture(figure_data_uri(figure), f'r-squared, {title}', caption))
+        pictures.append(html.Picture(svg_data_uri(figure), f'r-squared, {title}', caption))
     if index < len(glm.residuals):
-        sd, _ = residual_sd(glm.residuals[index])
+        sd, _ = context.saved_maps.residual_sd(glm.residuals[index])
         units = _format_value(glm.metadata.get('Units', 'data units'))
-        figure = volume_figure(sd, context.affine, mask=mask, cmap='magma', label='SD')
+        figure = volume_figure(sd, context.affine, mask=mask, cmap='heat', label='SD')
         caption = f'Standard deviation of the residuals, {title} ({units}).'
-        pictures.append(html.Picture(figure_data_uri(figure), f'Residual SD, {title}', caption))
+        pictures.append(html.Picture(svg_data_uri(figure), f'Residual SD, {title}', caption))
     return pictures
 
 

@@ -1,20 +1,19 @@
 """Figures of the report: slice views of maps, and the design's column correlations.
 
-Every figure is a :class:`matplotlib.figure.Figure` on the Agg canvas, made without
-pyplot (no global state, nothing to close), and turned into a ``data:`` URI that the
-HTML page embeds. matplotlib is imported when the first figure is drawn.
+Every figure is an SVG document written as text (see :mod:`bidsglm._drawing`),
+returned as bytes; :func:`svg_data_uri` turns it into the ``data:`` URI that the
+HTML page embeds.
 
 Slice views are composed as one RGB picture with numpy (volumes turned to the
 closest RAS orientation, so the left hemisphere is on the left, anterior and
 superior up; slices resampled to square display pixels by nearest neighbour;
-colours looked up once), then drawn as a single image in the figure: a view costs
-one ``imshow`` whatever the number of slices.
+colours looked up once), then stored as a single PNG shown at one picture pixel
+per screen pixel, with the captions and the colour bar as SVG text beside it.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,26 +22,32 @@ from nibabel.affines import apply_affine
 from nibabel.orientations import apply_orientation, inv_ornt_aff, io_orientation
 from scipy import ndimage
 
+from bidsglm._drawing import svg
+from bidsglm._drawing.colours import RAMPS, colourise, ramp_table
+from bidsglm._drawing.parts import ColourBar, ColumnNames
+from bidsglm._drawing.png import encode_png
+from bidsglm.errors import InvalidParameterError
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import pandas as pd
-    from matplotlib.figure import Figure
 
 __all__ = [
     'background_volume',
     'correlation_figure',
-    'figure_data_uri',
     'stat_map_figure',
     'svg_data_uri',
     'volume_figure',
 ]
 
-_DPI = 100
 _WIDTH_PX = 640  # width of the slice pictures, colour bar excluded
 _GAP_PX = 4
 _POSITIVE = ((0.55, 0.0, 0.0), (1.0, 0.35, 0.0), (1.0, 0.95, 0.3))  # dark red to yellow
 _NEGATIVE = ((0.0, 0.1, 0.55), (0.0, 0.45, 1.0), (0.45, 0.95, 1.0))  # dark blue to cyan
+_CAPTION_SIZE = 11.0
+_BAR_THICKNESS = 14.0
+_BLANK = (200, 200, 200)  # correlations of constant columns: neutral gray
 
 
 @dataclass(frozen=True)
@@ -73,54 +78,9 @@ class _Grid:
         return np.clip(ijk.astype(int), 0, np.asarray(shape[:3]) - 1)
 
 
-# ------------------------------------------------------------------ figures and URIs
-def _new_figure(width_px: int, height_px: int) -> Figure:
-    """Make a figure attached to the Agg canvas, outside pyplot."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-    from matplotlib.figure import Figure  # noqa: PLC0415
-
-    figure = Figure(figsize=(width_px / _DPI, height_px / _DPI), dpi=_DPI)
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def figure_data_uri(figure: Figure, image_format: str = 'png', *, tight: bool = False) -> str:
-    """Render a figure as a ``data:`` URI (PNG or SVG).
-
-    Parameters
-    ----------
-    figure : matplotlib.figure.Figure
-        The figure.
-    image_format : {'png', 'svg'}, default='png'
-        The picture format.
-    tight : bool, default=False
-        Crop the empty margins (slice views keep their exact pixel size without).
-
-    Returns
-    -------
-    str
-        ``data:image/png;base64,...`` or ``data:image/svg+xml;base64,...``.
-
-    Examples
-    --------
-    >>> figure_data_uri(_new_figure(10, 10))[:22]
-    'data:image/png;base64,'
-    """
-    import matplotlib as mpl  # noqa: PLC0415
-
-    buffer = io.BytesIO()
-    metadata = {'Software': None} if image_format == 'png' else {'Date': None}
-    with mpl.rc_context({'svg.hashsalt': 'bidsglm', 'svg.fonttype': 'none'}):
-        figure.savefig(
-            buffer, format=image_format, dpi=_DPI, metadata=metadata,
-            bbox_inches='tight' if tight else None, pad_inches=0.05,
-        )  # fmt: skip
-    mime = 'image/svg+xml' if image_format == 'svg' else f'image/{image_format}'
-    return f'data:{mime};base64,{base64.b64encode(buffer.getvalue()).decode("ascii")}'
-
-
+# ------------------------------------------------------------------ URIs
 def svg_data_uri(svg: bytes) -> str:
-    """Wrap SVG bytes (a saved figure) in a ``data:`` URI.
+    """Wrap SVG bytes (a figure of this module, or a saved one) in a ``data:`` URI.
 
     Parameters
     ----------
@@ -235,7 +195,8 @@ def _tile(rows: Sequence[Sequence[_Panel]]) -> tuple[np.ndarray, list[tuple[int,
     """Join panels row by row on black; return the picture and caption positions."""
     widths = [sum(p.rgb.shape[1] for p in row) + _GAP_PX * (len(row) - 1) for row in rows]
     heights = [max(p.rgb.shape[0] for p in row) for row in rows]
-    canvas = np.zeros((sum(heights) + _GAP_PX * (len(rows) - 1), max(widths), 3))
+    shape = (sum(heights) + _GAP_PX * (len(rows) - 1), max(widths), 3)
+    canvas = np.zeros(shape, dtype=rows[0][0].rgb.dtype)
     captions = []
     top = 0
     for row, height in zip(rows, heights, strict=True):
@@ -250,51 +211,38 @@ def _tile(rows: Sequence[Sequence[_Panel]]) -> tuple[np.ndarray, list[tuple[int,
     return canvas, captions
 
 
-def _draw(
-    canvas: np.ndarray, captions: Sequence[tuple[int, int, str]], colourbar: _ColourBar | None
-) -> Figure:
-    """Draw a composed picture at one figure pixel per picture pixel, with a colour bar."""
+def _bytes(rgb: np.ndarray) -> np.ndarray:
+    """Turn colours in [0, 1] into 0-255 values."""
+    return np.rint(np.clip(rgb, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def _slices_svg(
+    canvas: np.ndarray, captions: Sequence[tuple[int, int, str]], bar: ColourBar
+) -> bytes:
+    """Show a composed picture at one screen pixel per picture pixel, with a colour bar.
+
+    White captions sit at the top left of each slice; the bar is on the right, on black.
+    """
     height, width = canvas.shape[:2]
-    bar_px = 70 if colourbar is not None else 0
-    figure = _new_figure(width + bar_px, height)
-    figure.patch.set_facecolor('black')
-    axes = figure.add_axes((0.0, 0.0, width / (width + bar_px), 1.0))
-    axes.imshow(canvas, interpolation='nearest', aspect='equal')
-    axes.set_axis_off()
-    for x, y, text in captions:
-        axes.text(x, y, text, color='white', fontsize=8, ha='left', va='top')
-    if colourbar is not None:
-        colourbar.draw(figure, (width + 6) / (width + bar_px), 14 / (width + bar_px))
-    return figure
+    total_height = max(height, 120)
+    elements = [svg.image(0, 0, width, height, encode_png(canvas))]
+    elements += [
+        svg.text(x, y + _CAPTION_SIZE, caption, size=_CAPTION_SIZE, fill='#fff')
+        for x, y, caption in captions
+    ]
+    top = 12 + 2 * bar.size
+    elements += bar.vertical(width + 10, top, _BAR_THICKNESS, total_height - top - 14, '#fff')
+    total_width = width + 10 + bar.width(_BAR_THICKNESS) + 8
+    return svg.document(total_width, total_height, elements, '#000')
 
 
-@dataclass(frozen=True)
-class _ColourBar:
-    """A vertical colour bar: a picture of the colour scale and its tick labels."""
-
-    picture: np.ndarray
-    low: float
-    high: float
-    ticks: tuple[float, ...]
-    label: str
-
-    def draw(self, figure: Figure, left: float, width: float) -> None:
-        axes = figure.add_axes((left, 0.12, width, 0.76))
-        axes.imshow(self.picture, aspect='auto', extent=(0, 1, self.low, self.high))
-        axes.set_xticks([])
-        axes.yaxis.tick_right()
-        axes.set_yticks(self.ticks, [f'{t:.3g}' for t in self.ticks])
-        axes.tick_params(colors='white', labelsize=7, length=2)
-        axes.set_title(self.label, color='white', fontsize=8)
-
-
-def _stat_colourbar(threshold: float, vmax: float, two_sided: bool) -> _ColourBar:
+def _stat_colourbar(threshold: float, vmax: float, two_sided: bool) -> ColourBar:
     """Colour bar of a thresholded map: gray below threshold, the ramps above."""
     low = -vmax if two_sided else 0.0
-    values = np.linspace(vmax, low, 256)[:, None]
-    picture = _overlay(np.full((256, 1, 3), 0.35), values, threshold, vmax, two_sided)
+    values = np.linspace(low, vmax, 256)[:, None]
+    colours = _overlay(np.full((256, 1, 3), 0.35), values, threshold, vmax, two_sided)[:, 0]
     ticks = (threshold, vmax) if not two_sided else (-vmax, -threshold, threshold, vmax)
-    return _ColourBar(picture, low, vmax, ticks, 'z')
+    return ColourBar(_bytes(colours), low, vmax, ticks, 'z')
 
 
 def _cuts(inside: np.ndarray, count: int) -> np.ndarray:
@@ -354,7 +302,7 @@ def stat_map_figure(
     two_sided: bool = False,
     cut: Sequence[float] | None = None,
     n_slices: int = 6,
-) -> Figure:
+) -> bytes:
     """Draw a thresholded map over a background: three planes at a point, and axial slices.
 
     Parameters
@@ -379,15 +327,18 @@ def stat_map_figure(
 
     Returns
     -------
-    matplotlib.figure.Figure
-        The figure, about 700 pixels wide.
+    bytes
+        An SVG document about 690 pixels wide: one PNG of the slices, their captions
+        and a colour bar.
 
     Examples
     --------
     >>> z = np.zeros((8, 9, 10)); z[2:4, 3:5, 4:6] = 5.0
+    >>> from xml.etree import ElementTree
     >>> figure = stat_map_figure(z, np.diag([3.0, 3.0, 3.0, 1.0]), threshold=3.0)
-    >>> [round(v) for v in figure.get_size_inches() * figure.dpi]
-    [710, 373]
+    >>> root = ElementTree.fromstring(figure)
+    >>> root.get('width'), root.get('height'), len(root.findall('{*}image'))
+    ('684', '373', 2)
     """
     stat = np.nan_to_num(np.asarray(stat, dtype=float))
     inside = np.ones(stat.shape, bool) if mask is None else np.asarray(mask, bool)
@@ -396,7 +347,9 @@ def stat_map_figure(
     gray = _gray(shown, inside) if background is not None else np.where(inside, 0.3, 0.0)
     peak = float(np.abs(stat).max(initial=0.0))
     vmax = max(peak, threshold + 1.0)
-    rgb = _overlay(np.repeat(gray[..., None], 3, axis=-1), stat, threshold, vmax, two_sided)
+    rgb = _bytes(
+        _overlay(np.repeat(gray[..., None], 3, axis=-1), stat, threshold, vmax, two_sided)
+    )
     if cut is None:
         centre = ndimage.center_of_mass(inside) if inside.any() else np.array(stat.shape) / 2
         voxel = np.clip(np.rint(centre).astype(int), 0, np.array(stat.shape) - 1)
@@ -404,7 +357,17 @@ def stat_map_figure(
         voxel = grid.voxel(cut, stat.shape)
     rows = [_ortho_row(rgb, grid, voxel), *_axial_rows(rgb, grid, _cuts(inside, n_slices), 6)]
     canvas, captions = _tile(rows)
-    return _draw(canvas, captions, _stat_colourbar(threshold, vmax, two_sided))
+    return _slices_svg(canvas, captions, _stat_colourbar(threshold, vmax, two_sided))
+
+
+def _check_ramp(cmap: str) -> None:
+    """Refuse a colour ramp name that :data:`RAMPS` does not hold."""
+    if cmap not in RAMPS:
+        valid = ', '.join(repr(name) for name in sorted(RAMPS))
+        msg = (
+            f"The 'cmap' parameter of volume_figure must be one of {valid}. Got {cmap!r} instead."
+        )
+        raise InvalidParameterError(msg)
 
 
 def volume_figure(
@@ -412,12 +375,12 @@ def volume_figure(
     affine: np.ndarray,
     *,
     mask: np.ndarray | None = None,
-    cmap: str = 'viridis',
+    cmap: str = 'sequential',
     vmin: float | None = None,
     vmax: float | None = None,
     label: str = '',
     n_slices: int = 10,
-) -> Figure:
+) -> bytes:
     """Draw a map (r-squared, residual standard deviation) as axial slices in colour.
 
     Parameters
@@ -428,10 +391,11 @@ def volume_figure(
         Its affine.
     mask : (nx, ny, nz) ndarray of bool, optional
         Voxels outside are black.
-    cmap : str, default='viridis'
-        A matplotlib colour map name.
+    cmap : {'sequential', 'heat', 'gray', 'diverging'}, default='sequential'
+        The colour ramp (see :data:`bidsglm._drawing.colours.RAMPS`).
     vmin, vmax : float, optional
-        The colour scale; by default the 0th and 99th percentiles inside the mask.
+        The colour scale; by default the smallest value and the 99th percentile
+        inside the mask.
     label : str, optional
         The colour bar's title.
     n_slices : int, default=10
@@ -439,17 +403,23 @@ def volume_figure(
 
     Returns
     -------
-    matplotlib.figure.Figure
-        The figure.
+    bytes
+        An SVG document: one PNG of the slices, their captions and a colour bar.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``cmap`` names no ramp.
 
     Examples
     --------
+    >>> from xml.etree import ElementTree
     >>> figure = volume_figure(np.ones((6, 6, 6)), np.eye(4), label='r²')
-    >>> len(figure.axes)
-    2
+    >>> root = ElementTree.fromstring(figure)
+    >>> [element.text for element in root.findall('{*}text')]
+    ['z = 0', 'z = 1', 'z = 2', 'z = 3', 'z = 4', 'z = 5', '1', '1.5', '2', 'r²']
     """
-    import matplotlib as mpl  # noqa: PLC0415
-
+    _check_ramp(cmap)
     values = np.nan_to_num(np.asarray(values, dtype=float))
     inside = np.ones(values.shape, bool) if mask is None else np.asarray(mask, bool)
     (values, inside), grid = _oriented([values, inside], affine)
@@ -457,19 +427,28 @@ def volume_figure(
     low = float(np.min(data)) if vmin is None else vmin
     high = float(np.percentile(data, 99.0)) if vmax is None else vmax
     high = high if high > low else low + 1.0
-    colours = mpl.colormaps[cmap]
-    rgb = colours(np.clip((values - low) / (high - low), 0, 1))[..., :3]
-    rgb[~inside] = 0.0
+    rgb = colourise(values, cmap, low, high)
+    rgb[~inside] = 0
     canvas, captions = _tile(_axial_rows(rgb, grid, _cuts(inside, n_slices), 5))
-    ramp = colours(np.linspace(1.0, 0.0, 256))[:, None, :3]
-    bar = _ColourBar(ramp, low, high, (low, (low + high) / 2, high), label)
-    return _draw(canvas, captions, bar)
+    bar = ColourBar(ramp_table(cmap), low, high, (low, (low + high) / 2, high), label)
+    return _slices_svg(canvas, captions, bar)
 
 
-def correlation_figure(design: pd.DataFrame) -> Figure:
+def _correlations(design: pd.DataFrame) -> np.ndarray:
+    """Correlations between columns; NaN in the rows and columns of constant ones."""
+    values = design.to_numpy(dtype=float)
+    centred = values - values.mean(axis=0)
+    norms = np.sqrt((centred**2).sum(axis=0))
+    with np.errstate(invalid='ignore', divide='ignore'):
+        unit = centred / norms
+    unit[:, norms <= 1e-12 * max(1.0, float(np.abs(values).max(initial=0.0)))] = np.nan
+    return unit.T @ unit
+
+
+def correlation_figure(design: pd.DataFrame) -> bytes:
     """Draw the correlations between the columns of a design matrix.
 
-    Constant columns (the intercept) have no correlation and are left blank.
+    Constant columns (the intercept) have no correlation and are left blank (gray).
 
     Parameters
     ----------
@@ -478,35 +457,40 @@ def correlation_figure(design: pd.DataFrame) -> Figure:
 
     Returns
     -------
-    matplotlib.figure.Figure
-        The figure: a square of correlations in [-1, 1], with the column names.
+    bytes
+        An SVG document: a square of correlations coloured from -1 (blue) to 1 (red),
+        the column names above and on the left, and a colour bar.
 
     Examples
     --------
     >>> import pandas as pd
     >>> design = pd.DataFrame({'a': [0.0, 1, 0, 1], 'b': [1.0, 0, 1, 1], 'constant': 1.0})
     >>> figure = correlation_figure(design)
-    >>> figure.axes[0].get_xticklabels()[2].get_text()
-    'constant'
+    >>> figure.count(b'>constant</text>'), figure.count(b'>correlation</text>')
+    (2, 1)
     """
-    values = design.to_numpy(dtype=float)
-    centred = values - values.mean(axis=0)
-    norms = np.sqrt((centred**2).sum(axis=0))
-    with np.errstate(invalid='ignore', divide='ignore'):
-        unit = centred / norms
-    unit[:, norms <= 1e-12 * max(1.0, float(np.abs(values).max(initial=0.0)))] = np.nan
-    correlation = unit.T @ unit
+    correlation = _correlations(design)
     names = [str(column) for column in design.columns]
-    n_columns = len(names)
-    cell = min(32, max(10, 320 // n_columns))  # pixels per column
-    label = 6 * max(len(name) for name in names) + 12  # room for the tick labels
-    side = cell * n_columns
-    width, height = label + side + 110, label + side + 16
-    figure = _new_figure(width, height)
-    axes = figure.add_axes((label / width, label / height, side / width, side / height))
-    image = axes.imshow(correlation, cmap='RdBu_r', vmin=-1.0, vmax=1.0, interpolation='nearest')
-    axes.set_xticks(range(n_columns), names, rotation=60, ha='right', fontsize=8)
-    axes.set_yticks(range(n_columns), names, fontsize=8)
-    bar = figure.add_axes(((label + side + 14) / width, label / height, 12 / width, side / height))
-    figure.colorbar(image, cax=bar, label='correlation')
-    return figure
+    cell = float(np.clip(360 // max(len(names), 1), 12, 32))
+    size = min(11.0, 0.7 * cell)
+    above = ColumnNames(tuple(names), size)
+    left = 10 + max(svg.text_width(name, size) for name in names) + 6
+    top = 10 + above.height() + 3
+    side = cell * len(names)
+    centres = [left + (j + 0.5) * cell for j in range(len(names))]
+    middles = [top + (i + 0.5) * cell for i in range(len(names))]
+    rgb = colourise(correlation, 'diverging', -1.0, 1.0)
+    rgb[np.isnan(correlation)] = _BLANK
+    bar = ColourBar(ramp_table('diverging'), -1.0, 1.0, (-1.0, -0.5, 0.0, 0.5, 1.0), 'correlation')
+    elements = [
+        *above.elements(centres, top),
+        *(
+            svg.text(left - 5, y + 0.35 * size, name, size=size, anchor='end')
+            for y, name in zip(middles, names, strict=True)
+        ),
+        svg.image(left, top, side, side, encode_png(rgb)),
+        svg.rect(left, top, side, side, stroke='#444'),
+        *bar.vertical(left + side + 14, top, _BAR_THICKNESS, side, title_above=False),
+    ]
+    width = max(above.reach(centres), left + side + 14 + bar.width(_BAR_THICKNESS, False)) + 10
+    return svg.document(width, top + side + 10, elements, '#fff')

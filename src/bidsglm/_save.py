@@ -1,0 +1,97 @@
+"""``save_glm_to_bids``: a model's BIDS statistical derivatives, with its HTML report.
+
+It joins two layers that do not import each other: :mod:`bidsglm.bids` writes the
+derivatives, :mod:`bidsglm.report` adds the report as a companion inside the same
+all-or-nothing move. Every call writes the same files, whatever else was imported.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bidsglm.bids.writer import SavedGlm, write_derivatives
+from bidsglm.report import REPORT_COMPANION
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
+
+__all__ = ['COMPANIONS', 'save_glm_to_bids']
+
+#: What every save writes besides the derivatives: the HTML report.
+COMPANIONS = (REPORT_COMPANION,)
+
+
+def save_glm_to_bids(
+    model: object,
+    contrasts: object,
+    contrast_types: Mapping[str, str] | None = None,
+    out_dir: str | os.PathLike[str] = '.',
+    prefix: str | None = None,
+) -> SavedGlm:
+    """Save a fitted GLM and its contrasts as BIDS statistical derivatives.
+
+    Besides the maps, designs, figures and sidecars, the model's HTML report
+    (``<entities>_report.html``) is written beside its ``statmap.json``.
+
+    Parameters
+    ----------
+    model : FirstLevelModel or SecondLevelModel
+        A fitted model, from bidsglm or from nilearn (nilearn's must be fitted with
+        ``minimize_memory=False`` to keep its residuals).
+    contrasts : str, list, dict or array
+        The contrasts: an expression, a list of expressions and arrays, a dict of
+        name to expression / list / 1D or 2D array, or a bare array (see
+        :mod:`bidsglm.bids.contrast_specs`). Names become labels by the rule of
+        :mod:`bidsglm.bids.labels`.
+    contrast_types : dict of str to {'t', 'F'}, optional
+        The test of some contrasts, keyed by name or label; it decides what is
+        computed (``'F'`` on one row gives F = t squared).
+    out_dir : path-like, default='.'
+        The derivative dataset's folder; created if needed.
+    prefix : str, optional
+        ``None`` infers BIDS entities from the input file names; a string of BIDS
+        entities (``'sub-01_task-x'``) sets them; other text is put in front of every
+        name; ``''`` means none (see :mod:`bidsglm.bids.layout`).
+
+    Returns
+    -------
+    SavedGlm
+        The output folder, the ``statmap.json`` and every file written.
+
+    Raises
+    ------
+    NotFittedError
+        If the model is not fitted.
+    ContrastError
+        For a contrast that cannot be read or tested on the model's design.
+    BidsNameError
+        For a name or prefix that cannot make safe, distinct BIDS file names.
+    InvalidParameterError
+        For a wrong ``out_dir``, ``prefix`` or model type.
+
+    Notes
+    -----
+    Nothing is written until every check has passed and every contrast is
+    computed; the files are then staged inside ``out_dir`` and moved into place
+    together. On any error, including ``KeyboardInterrupt``, ``out_dir`` is left as
+    it was.
+
+    Examples
+    --------
+    >>> import tempfile, nibabel as nib, numpy as np
+    >>> from bidsglm.models import SecondLevelModel
+    >>> maps = [nib.Nifti1Image(np.full((2, 2, 2), v), np.eye(4)) for v in (1., 2., 4.)]
+    >>> mask = nib.Nifti1Image(np.ones((2, 2, 2), np.uint8), np.eye(4))
+    >>> model = SecondLevelModel(mask_img=mask).fit(maps)
+    >>> saved = save_glm_to_bids(model, 'intercept', out_dir=tempfile.mkdtemp(),
+    ...                          prefix='task-x')
+    >>> sorted(p.name for p in saved.files if 'stat-t_' in p.name)
+    ['task-x_contrast-intercept_stat-t_statmap.json',
+     'task-x_contrast-intercept_stat-t_statmap.nii.gz']
+    >>> saved.statmap.with_name('task-x_report.html').is_file()
+    True
+    """
+    return write_derivatives(
+        model, contrasts, contrast_types, out_dir, prefix, companions=COMPANIONS
+    )
