@@ -9,11 +9,11 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from bidsglm import save_glm_to_bids
+from bidsglm import load_glm_from_bids, save_glm_to_bids
 from bidsglm._drawing.png import read_png
 from bidsglm.errors import InputNotFoundError, InvalidParameterError
 from bidsglm.models import SecondLevelModel
-from bidsglm.report import Thresholding, find_reports, write_index, write_report
+from bidsglm.report import Thresholding, _maps, find_reports, write_index, write_report
 
 from .conftest import AFFINE, SHAPE
 
@@ -60,6 +60,23 @@ def test_write_report_writes_one_self_contained_page_beside_statmap(first_level_
     # nothing outside the page: every link is an anchor, every picture inline
     assert re.findall(r'(?:src|href)="(?!data:|#)[^"]*"', document) == []
     assert '<script' not in document
+
+
+def test_report_of_a_save_reads_the_maps_from_memory(first_level_dir, monkeypatch):
+    on_disk = (first_level_dir / 'sub-01' / 'sub-01_task-x_report.html').read_text()
+
+    def no_disk_reads(path):
+        msg = f'read {path} from disk'
+        raise AssertionError(msg)
+
+    monkeypatch.setattr(_maps, 'read_volume', no_disk_reads)
+    monkeypatch.setattr(_maps, 'residual_sd', no_disk_reads)
+    glm = load_glm_from_bids(first_level_dir / 'sub-01')
+    images = {path: nib.load(path) for path in glm.residuals + glm.r_square}
+    images |= {path: nib.load(path) for c in glm.contrasts for path in c.maps.values()}
+    images[glm.mask] = nib.load(glm.mask)
+    # the same page as the one written during the save, without reading a map
+    assert write_report(first_level_dir, images=images).read_text() == on_disk
 
 
 def test_write_report_of_a_group_model(second_level_dir):
