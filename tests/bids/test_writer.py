@@ -318,6 +318,34 @@ def test_save_glm_to_bids_interrupted_midway_leaves_out_dir_unchanged(
     assert snapshot(out_dir) == existing
 
 
+def test_save_glm_to_bids_large_maps_written_on_a_thread_are_the_same_bytes(
+    first_level_in_memory, tmp_path, monkeypatch
+):
+    save_glm_to_bids(first_level_in_memory, CONTRASTS, out_dir=tmp_path / 'inline')
+    monkeypatch.setattr(writer_module._NiftiWriter, 'background_bytes', 0)  # every map
+    save_glm_to_bids(first_level_in_memory, CONTRASTS, out_dir=tmp_path / 'threaded')
+    assert snapshot(tmp_path / 'threaded') == snapshot(tmp_path / 'inline')
+
+
+@pytest.mark.parametrize('failure', [KeyboardInterrupt(), OSError(28, 'No space left on device')])
+def test_save_glm_to_bids_failing_thread_write_leaves_out_dir_unchanged(
+    first_level_in_memory, out_dir, existing, monkeypatch, failure
+):
+    calls = []
+
+    def failing_write(path, image):
+        calls.append(path)
+        if len(calls) == 3:
+            raise failure
+        path.write_bytes(b'partial')
+
+    monkeypatch.setattr(writer_module._NiftiWriter, 'background_bytes', 0)
+    monkeypatch.setattr(writer_module, 'write_nifti', failing_write)
+    with pytest.raises(type(failure)):
+        save_glm_to_bids(first_level_in_memory, CONTRASTS, out_dir=out_dir)
+    assert snapshot(out_dir) == existing
+
+
 def test_save_glm_to_bids_output_is_read_back(first_level, out_dir):
     save_glm_to_bids(first_level, CONTRASTS, out_dir=out_dir)
     glm = load_glm_from_bids(out_dir / 'sub-01')

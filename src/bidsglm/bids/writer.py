@@ -38,6 +38,7 @@ import dataclasses
 import functools
 import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
@@ -143,14 +144,15 @@ class SavedGlm:
 
 @dataclass(frozen=True)
 class _Output:
-    """One file to write: its relative path and the function writing it.
+    """One file to write: its relative path and how to make it.
 
-    ``write`` returns the image it wrote for a NIfTI file (companions read it from
-    memory), None for any other file.
+    A NIfTI file gives ``image``, which makes the image to write (companions then
+    read it from memory); any other file gives ``write``, which writes it.
     """
 
     path: PurePosixPath
-    write: Callable[[Path], nib.Nifti1Image | None]
+    write: Callable[[Path], None] | None = None
+    image: Callable[[], nib.Nifti1Image] | None = None
 
 
 def _json_output(path: PurePosixPath, content: dict[str, Any]) -> _Output:
@@ -165,12 +167,7 @@ def _bytes_output(path: PurePosixPath, make: Callable[[], bytes]) -> _Output:
 
 
 def _nifti_output(path: PurePosixPath, make: Callable[[], nib.Nifti1Image]) -> _Output:
-    def write(target: Path) -> nib.Nifti1Image:
-        image = make()
-        write_nifti(target, image)
-        return image
-
-    return _Output(path, write)
+    return _Output(path, image=make)
 
 
 def _uri(path: PurePosixPath) -> str:
@@ -387,23 +384,64 @@ def write_derivatives(
     computed = [(spec, view.compute(spec)) for spec in specs]
     outputs = _plan(root, view, layout, computed, description, companions)
     statmap = layout.statmap_path()
-    with OutputTransaction(root) as transaction:
-        images = _write_outputs(outputs, transaction)
+    with OutputTransaction(root) as transaction, _NiftiWriter() as nifti_writer:
+        images = _write_outputs(outputs, transaction, nifti_writer)
         for companion in companions:
             staged_statmap = transaction.staged_path(statmap)
             companion.write(staged_statmap, statmap, transaction.stage, images)
+        nifti_writer.finish()
         written = transaction.staged
     return SavedGlm(root, root / statmap, tuple(root / path for path in written))
 
 
+class _NiftiWriter:
+    """Write NIfTI files: the large ones on a worker thread, the others at once.
+
+    isal compresses without holding the GIL, so the largest file (the residuals)
+    is written while the rest is written and the report drawn. :meth:`finish`
+    waits for every file and raises the first error. Leaving the ``with`` block
+    on an error cancels the files not begun and waits for the one being written,
+    so nothing writes into the staging folder once it is being removed.
+    """
+
+    #: Images of at least this many bytes are written on the worker thread.
+    background_bytes = 8 * 2**20
+
+    def __enter__(self) -> _NiftiWriter:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix='bidsglm-write')
+        self._pending: list[Future[None]] = []
+        return self
+
+    def write(self, target: Path, image: nib.Nifti1Image) -> None:
+        """Write ``image`` to ``target``, now or on the worker thread."""
+        if np.asanyarray(image.dataobj).nbytes < self.background_bytes:
+            write_nifti(target, image)
+            return
+        target.touch()  # the file is listed from now on, as if written
+        self._pending.append(self._pool.submit(write_nifti, target, image))
+
+    def finish(self) -> None:
+        """Wait for every file; raise the first error of the worker."""
+        for future in self._pending:
+            future.result()
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            for future in self._pending:
+                future.cancel()
+        self._pool.shutdown(wait=True)
+
+
 def _write_outputs(
-    outputs: Sequence[_Output], transaction: OutputTransaction
+    outputs: Sequence[_Output], transaction: OutputTransaction, nifti_writer: _NiftiWriter
 ) -> dict[Path, nib.Nifti1Image]:
     """Write every output into the staging folder; return the images, by staged path."""
     images = {}
     for output in outputs:
         target = transaction.stage(output.path)
-        image = output.write(target)
-        if image is not None:
-            images[target] = image
+        if output.image is not None:
+            images[target] = output.image()
+            nifti_writer.write(target, images[target])
+        elif output.write is not None:
+            output.write(target)
     return images
