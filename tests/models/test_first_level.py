@@ -54,6 +54,20 @@ def test_fit_twice_gives_the_same_maps(one_run):
     np.testing.assert_array_equal(first, second)
 
 
+@pytest.mark.parametrize('n_jobs', [2, -1])
+def test_fit_runs_on_threads_gives_the_same_fit(two_runs, n_jobs):
+    runs, events = two_runs
+    serial = FirstLevelModel(t_r=T_R).fit(runs, events)
+    threaded = FirstLevelModel(t_r=T_R, n_jobs=n_jobs).fit(runs, events)
+    for ours, theirs in zip(threaded.fits_, serial.fits_, strict=True):
+        np.testing.assert_array_equal(ours.beta, theirs.beta)
+        np.testing.assert_array_equal(ours.residuals, theirs.residuals)
+    np.testing.assert_array_equal(
+        threaded.compute_contrast('audio').get_fdata(),
+        serial.compute_contrast('audio').get_fdata(),
+    )
+
+
 def test_fit_leaves_parameters_unchanged(one_run):
     run, events = one_run
     model = FirstLevelModel(t_r=T_R, fir_delays=[0, 1])
@@ -160,6 +174,13 @@ def test_fit_rejects_a_non_positive_t_r(one_run, t_r):
         InvalidParameterError, match=r"'t_r' parameter of FirstLevelModel .*\(0, inf\)"
     ):
         FirstLevelModel(t_r=t_r).fit(run, events)
+
+
+@pytest.mark.parametrize('n_jobs', [0, 1.5, True, '2'])
+def test_fit_rejects_an_n_jobs_that_is_not_a_non_zero_int(one_run, n_jobs):
+    run, events = one_run
+    with pytest.raises(InvalidParameterError, match=r"'n_jobs' parameter .* non-zero int"):
+        FirstLevelModel(t_r=T_R, n_jobs=n_jobs).fit(run, events)
 
 
 def test_fit_needs_t_r_for_events(one_run):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import nibabel as nib
@@ -83,7 +84,9 @@ class FirstLevelModel(BaseGLM):
     verbose : int, default=0
         Accepted for compatibility; nothing is printed.
     n_jobs : int, default=1
-        Accepted for compatibility; runs are fitted one after the other.
+        How many runs are read and fitted at once, on threads (reading and the matrix
+        products release the interpreter lock). -1 means one per core, -2 all
+        cores but one. The results do not depend on it.
     minimize_memory : bool, default=True
         Accepted for compatibility. The residuals (float32) and r-squared are always
         kept, as saving needs them; predictions are computed on demand.
@@ -205,9 +208,7 @@ class FirstLevelModel(BaseGLM):
             runs = [_in_memory(runs[0])]
         designs = self._make_designs(runs, events, confounds, design_matrices)
         mask_img = self._make_mask(runs)
-        # Each run leaves the list as it is fitted, so an image read into memory is
-        # freed as soon as it is masked (see _fit_run).
-        fits = [self._fit_run(runs.pop(0), design, mask_img, bins) for design in designs]
+        fits = self._fit_runs(runs, designs, mask_img, bins)
         self.design_matrices_ = designs
         self.run_sources_ = sources
         self.fits_ = fits
@@ -215,6 +216,10 @@ class FirstLevelModel(BaseGLM):
         return self
 
     def _check_parameters(self) -> None:
+        if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or not self.n_jobs:
+            raise self._invalid(
+                name='n_jobs', allowed='a non-zero int (-1 for every core)', value=self.n_jobs
+            )
         if self.t_r is not None and not self.t_r > 0:
             raise self._invalid(name='t_r', allowed='a float in (0, inf) or None', value=self.t_r)
         if not 0 <= self.slice_time_ref <= 1:
@@ -306,6 +311,26 @@ class FirstLevelModel(BaseGLM):
         mask = self._load_mask_img(self.mask_img)
         check_same_grid([runs[0], mask], ['run 1', 'mask_img'])
         return mask
+
+    def _fit_runs(
+        self,
+        runs: list[nib.Nifti1Image],
+        designs: list[pd.DataFrame],
+        mask_img: nib.Nifti1Image,
+        bins: int,
+    ) -> list[GLMFit]:
+        """Fit every run, ``n_jobs`` at a time, in the order of ``runs``."""
+        workers = min(_job_count(self.n_jobs), len(runs))
+        if workers == 1:
+            # Each run leaves the list as it is fitted, so an image read into memory
+            # is freed as soon as it is masked (see _fit_run).
+            return [self._fit_run(runs.pop(0), design, mask_img, bins) for design in designs]
+        with ThreadPoolExecutor(workers, thread_name_prefix='bidsglm-fit') as pool:
+            jobs = [
+                pool.submit(self._fit_run, run, design, mask_img, bins)
+                for run, design in zip(runs, designs, strict=True)
+            ]
+            return [job.result() for job in jobs]
 
     def _fit_run(
         self, run: nib.Nifti1Image, design: pd.DataFrame, mask_img: nib.Nifti1Image, bins: int
@@ -444,6 +469,12 @@ def _load_runs(
     check_same_grid(runs, names)
     sources = [os.fspath(item) if isinstance(item, (str, os.PathLike)) else None for item in items]
     return runs, sources
+
+
+def _job_count(n_jobs: int) -> int:
+    """Turn ``n_jobs`` into a number of workers: -1 is every core, -2 all but one."""
+    cores = os.cpu_count() or 1
+    return n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
 
 
 def _in_memory(run: nib.Nifti1Image) -> nib.Nifti1Image:
