@@ -34,6 +34,7 @@ def first_level_files(common: str, runs: list[str], folder: str, model_folder: s
     files = {'dataset_description.json', f'{model_folder}{join("statmap.json")}'}
     files |= {'.bidsignore', f'{model_folder}{join("report.html")}'}  # the report companion
     files |= {f'{folder}{join("mask.nii.gz")}', f'{folder}{join("mask.json")}'}
+    files.add(f'{folder}{join("stat-mean_statmap.nii.gz")}')  # the data's mean, drawn under maps
     for run in runs:
         per_run = ['design.tsv', 'design.json', 'design.svg']
         per_run += ['stat-errorts_statmap.nii.gz', 'stat-rSquare_statmap.nii.gz']
@@ -103,6 +104,14 @@ def test_save_glm_to_bids_writes_the_model_level_maps_of_each_run(first_level, o
     mask = nib.load(folder / f'sub-01_task-x_space-{SPACE}_mask.nii.gz')
     assert mask.get_data_dtype() == np.uint8
     np.testing.assert_array_equal(mask.get_fdata(), first_level.mask_img_.get_fdata())
+
+
+def test_save_glm_to_bids_writes_the_mean_image_of_the_data(first_level, out_dir):
+    save_glm_to_bids(first_level, 'audio', out_dir=out_dir)
+    (saved,) = (out_dir / 'sub-01' / 'func').glob('*_stat-mean_statmap.nii.gz')
+    np.testing.assert_array_equal(nib.load(saved).get_fdata(), first_level.mean_img_.get_fdata())
+    assert nib.load(saved).header.get_xyzt_units() == ('mm', 'sec')
+    assert load_glm_from_bids(out_dir / 'sub-01').mean == saved
 
 
 def test_save_glm_to_bids_writes_sidecars_with_weights_dof_and_tail(first_level, out_dir):
@@ -378,8 +387,8 @@ def test_write_derivatives_hands_companions_the_staged_images(first_level_in_mem
     saved = writer_module.write_derivatives(
         first_level_in_memory, 'audio', out_dir=out_dir, companions=[companion]
     )
-    # 1 mask + 2 runs x (errorts, rSquare) + 5 maps of the contrast.
-    assert (out_dir / 'note.txt').read_text() == '10 images'
+    # 1 mask + 1 mean + 2 runs x (errorts, rSquare) + 5 maps of the contrast.
+    assert (out_dir / 'note.txt').read_text() == '11 images'
     assert (out_dir / '.bidsignore').read_text().splitlines()[-1] == 'note.txt'
     z_name = 'contrast-audio_stat-z_statmap.nii.gz'
     (staged_z,) = (path for path in seen if path.name == z_name)

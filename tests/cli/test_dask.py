@@ -43,7 +43,7 @@ def test_dask_cluster_gives_byte_identical_maps(fake_dataset, tmp_path, serial):
     contents = _contents(out)
     assert sorted(contents) == sorted(serial)
     maps = [name for name in serial if name.endswith('_statmap.nii.gz')]
-    assert len(maps) == 3 * (2 * 2 + 2 * 5)
+    assert len(maps) == 3 * (2 * 2 + 2 * 5 + 1)  # 2 runs x 2, 2 contrasts x 5, the mean
     assert all(contents[name] == serial[name] for name in serial)
 
 

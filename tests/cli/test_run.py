@@ -52,7 +52,7 @@ def _subject_files(subject: str, contrasts: list[str]) -> set[str]:
         f'sub-{subject}/sub-{subject}_{ENTITIES}_{kind}'
         for kind in ('statmap.json', 'report.html')
     }
-    files |= {f'{stem}_mask.nii.gz', f'{stem}_mask.json'}
+    files |= {f'{stem}_mask.nii.gz', f'{stem}_mask.json', f'{stem}_stat-mean_statmap.nii.gz'}
     for run in (1, 2):
         run_stem = f'sub-{subject}/func/sub-{subject}_task-stroop_run-{run}_space-{SPACE}'
         files |= {f'{run_stem}_design.{ext}' for ext in ('tsv', 'json', 'svg')}

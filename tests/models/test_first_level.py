@@ -62,10 +62,23 @@ def test_fit_runs_on_threads_gives_the_same_fit(two_runs, n_jobs):
     for ours, theirs in zip(threaded.fits_, serial.fits_, strict=True):
         np.testing.assert_array_equal(ours.beta, theirs.beta)
         np.testing.assert_array_equal(ours.residuals, theirs.residuals)
+    np.testing.assert_array_equal(threaded.mean_img_.get_fdata(), serial.mean_img_.get_fdata())
     np.testing.assert_array_equal(
         threaded.compute_contrast('audio').get_fdata(),
         serial.compute_contrast('audio').get_fdata(),
     )
+
+
+def test_mean_img_is_the_mean_over_time_inside_the_mask_averaged_over_runs(two_runs):
+    runs, events = two_runs
+    model = FirstLevelModel(
+        t_r=T_R, mask_img=nib.Nifti1Image(brain_mask().astype(np.uint8), AFFINE)
+    )
+    mean = model.fit(runs, events).mean_img_.get_fdata()
+    expected = np.mean([run.get_fdata().mean(axis=3) for run in runs], axis=0)
+    np.testing.assert_allclose(mean[brain_mask()], expected[brain_mask()], rtol=1e-6)
+    assert not mean[~brain_mask()].any()
+    assert model.mean_img_.get_data_dtype() == np.float32
 
 
 def test_fit_leaves_parameters_unchanged(one_run):

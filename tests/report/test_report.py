@@ -75,6 +75,7 @@ def test_report_of_a_save_reads_the_maps_from_memory(first_level_dir, monkeypatc
     images = {path: nib.load(path) for path in glm.residuals + glm.r_square}
     images |= {path: nib.load(path) for c in glm.contrasts for path in c.maps.values()}
     images[glm.mask] = nib.load(glm.mask)
+    images[glm.mean] = nib.load(glm.mean)
     # the same page as the one written during the save, without reading a map
     assert write_report(first_level_dir, images=images).read_text() == on_disk
 

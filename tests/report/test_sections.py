@@ -142,3 +142,24 @@ def test_contrast_section_without_a_z_map_says_so(first_level_dir):
     context = ReportContext.load(first_level_dir)
     section = contrast_section(context.glm.contrast('audio'), context)
     assert section.body == '<p>No z map was saved.</p>'
+
+
+def test_context_draws_first_level_maps_over_the_saved_mean(first_level_dir):
+    context = ReportContext.load(first_level_dir)
+    mean = context.saved_maps.volume(context.glm.mean)[0]
+    assert context.background is not None
+    np.testing.assert_array_equal(context.background, mean)
+    assert mean[context.mask].min() > 400  # the runs' baseline of 500, not the mask's 1
+    assert context.background_name == 'the mean of the data'
+    contrast = context.glm.contrasts[0]
+    assert (
+        'z map, thresholded, over the mean of the data;'
+        in contrast_section(contrast, context).body
+    )
+
+
+def test_context_of_a_group_model_has_no_background(second_level_dir):
+    context = ReportContext.load(second_level_dir)
+    assert context.glm.mean is None
+    assert context.background is None
+    assert context.background_name == 'the mask'

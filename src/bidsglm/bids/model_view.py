@@ -110,6 +110,9 @@ class ModelView:
         ``residuals() -> tuple`` of 4D images, one per design.
     r_square : callable
         ``r_square() -> tuple`` of images, one per design.
+    mean_img : nibabel.Nifti1Image or None
+        The data averaged over time, saved as ``stat-mean`` (the report draws the
+        maps over it); None when the model does not keep it.
     """
 
     level: Level
@@ -121,6 +124,7 @@ class ModelView:
     compute: Callable[[ContrastSpec], ContrastMaps] = field(repr=False)
     residuals: Callable[[], tuple[nib.Nifti1Image, ...]] = field(repr=False)
     r_square: Callable[[], tuple[nib.Nifti1Image, ...]] = field(repr=False)
+    mean_img: nib.Nifti1Image | None = field(default=None, repr=False)
 
     @property
     def columns(self) -> tuple[tuple[str, ...], ...]:
@@ -185,6 +189,7 @@ def _ours_first(model: Any) -> ModelView:  # noqa: ANN401
         compute=compute,
         residuals=lambda: tuple(model.residuals_),
         r_square=lambda: tuple(model.r_square_),
+        mean_img=getattr(model, 'mean_img_', None),
     )
 
 

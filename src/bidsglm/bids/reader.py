@@ -76,6 +76,8 @@ class LoadedGlm:
         The ``design.json`` of each design (``{}`` when absent).
     mask : pathlib.Path or None
         The mask file.
+    mean : pathlib.Path or None
+        The data averaged over time (``stat-mean``), when the model kept it.
     residuals, r_square : tuple of pathlib.Path
         The ``stat-errorts`` and ``stat-rSquare`` maps, one per design.
     contrasts : tuple of LoadedContrast
@@ -89,6 +91,7 @@ class LoadedGlm:
     designs: tuple[pd.DataFrame, ...] = field(repr=False, compare=False)
     design_metadata: tuple[dict[str, Any], ...] = field(repr=False)
     mask: Path | None
+    mean: Path | None
     residuals: tuple[Path, ...]
     r_square: tuple[Path, ...]
     contrasts: tuple[LoadedContrast, ...]
@@ -286,12 +289,16 @@ def load_glm_from_bids(path: str | os.PathLike[str]) -> LoadedGlm:
     )
     maps = [(f, n) for f, n in files if n.suffix == 'statmap' and n.extension in _MAP_EXTENSIONS]
     masks = [f for f, n in files if n.suffix == 'mask' and n.extension in _MAP_EXTENSIONS]
+    means = [
+        f for f, n in maps if n.entities.get('stat') == 'mean' and 'contrast' not in n.entities
+    ]
     return LoadedGlm(
         statmap=statmap,
         metadata=_read_json(statmap),
         designs=tuple(pd.read_csv(f, sep='\t') for f, _name in designs),
         design_metadata=tuple(_read_json(_sidecar(f)) for f, _name in designs),
         mask=masks[0] if masks else None,
+        mean=means[0] if means else None,
         residuals=_per_design(designs, maps, 'errorts'),
         r_square=_per_design(designs, maps, 'rSquare'),
         contrasts=_contrasts([(f, n) for f, n in maps if {'contrast', 'stat'} <= set(n.entities)]),

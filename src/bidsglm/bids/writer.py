@@ -183,13 +183,18 @@ def _mask_image(view: ModelView) -> nib.Nifti1Image:
 
 
 def _model_outputs(view: ModelView, layout: Layout) -> list[_Output]:
-    """statmap.json and the mask."""
+    """statmap.json, the mask and, when the model keeps it, the mean image (``stat-mean``)."""
     mask = layout.model_path({}, 'mask', '.nii.gz')
-    return [
+    outputs = [
         _json_output(layout.statmap_path(), statmap_sidecar(view)),
         _nifti_output(mask, functools.partial(_mask_image, view)),
         _json_output(layout.model_path({}, 'mask', '.json'), mask_sidecar()),
     ]
+    if view.mean_img is not None:
+        mean_img = view.mean_img
+        path = layout.model_path({'stat': 'mean'}, 'statmap', '.nii.gz')
+        outputs.append(_nifti_output(path, lambda: nifti_image(mean_img)))
+    return outputs
 
 
 # ------------------------------------------------------------------ per design

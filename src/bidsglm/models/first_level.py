@@ -105,6 +105,9 @@ class FirstLevelModel(BaseGLM):
         The voxel-wise fit of each run.
     run_sources_ : list of str or None
         The file each run was read from, or None for an image in memory.
+    mean_img_ : nibabel.Nifti1Image
+        The data averaged over time (before scaling) inside the mask, then over the
+        runs; 0 outside. Saved as ``stat-mean``; the report draws the maps over it.
     residuals_, predicted_, r_square_ : list of nibabel.Nifti1Image
         Per run: the residuals (4D, whitened under AR(1)), the fitted values (4D)
         and r-squared (3D).
@@ -208,11 +211,13 @@ class FirstLevelModel(BaseGLM):
             runs = [_in_memory(runs[0])]
         designs = self._make_designs(runs, events, confounds, design_matrices)
         mask_img = self._make_mask(runs)
-        fits = self._fit_runs(runs, designs, mask_img, bins)
+        fitted = self._fit_runs(runs, designs, mask_img, bins)
         self.design_matrices_ = designs
         self.run_sources_ = sources
-        self.fits_ = fits
+        self.fits_ = [fit for fit, _mean in fitted]
         self.mask_img_ = mask_img
+        mean = np.mean([run_mean for _fit, run_mean in fitted], axis=0)
+        self.mean_img_ = unmask(mean, mask_img, dtype=np.float32)
         return self
 
     def _check_parameters(self) -> None:
@@ -318,7 +323,7 @@ class FirstLevelModel(BaseGLM):
         designs: list[pd.DataFrame],
         mask_img: nib.Nifti1Image,
         bins: int,
-    ) -> list[GLMFit]:
+    ) -> list[tuple[GLMFit, np.ndarray]]:
         """Fit every run, ``n_jobs`` at a time, in the order of ``runs``."""
         workers = min(_job_count(self.n_jobs), len(runs))
         if workers == 1:
@@ -334,11 +339,14 @@ class FirstLevelModel(BaseGLM):
 
     def _fit_run(
         self, run: nib.Nifti1Image, design: pd.DataFrame, mask_img: nib.Nifti1Image, bins: int
-    ) -> GLMFit:
+    ) -> tuple[GLMFit, np.ndarray]:
+        """Fit one run; return the fit and the run's mean over time, in the mask."""
         masked = apply_mask(run, mask_img, smoothing_fwhm=self.smoothing_fwhm)
         del run  # the last reference to a run read into memory: its 4D data go now
+        mean = masked.mean(axis=0, dtype=np.float64)
         signal = scale_signal(masked, self.signal_scaling, copy=False)  # a fresh array
-        return fit_glm(signal, design.to_numpy(dtype=np.float64), self.noise_model, bins)
+        fit = fit_glm(signal, design.to_numpy(dtype=np.float64), self.noise_model, bins)
+        return fit, mean
 
     # ---------------------------------------------------------------- outputs
     @property

@@ -94,7 +94,8 @@ def write_report(
         How the z maps are thresholded; by default uncorrected p < 0.001.
     background : path-like or nibabel image, optional
         An image drawn under the z maps (a mean EPI, a template), resampled to the
-        maps' grid; a 4D image is averaged over time. By default the mask is drawn.
+        maps' grid; a 4D image is averaged over time. By default the model's saved
+        mean image (``stat-mean``, first level) is drawn, or else the mask.
     images : mapping of path to nibabel image, optional
         Saved maps already in memory, by path (as :func:`bidsglm.save_glm_to_bids`
         hands over the files it just wrote): used instead of reading those files.

@@ -77,6 +77,8 @@ class ReportContext:
         How z maps are thresholded.
     saved_maps : SavedMaps
         Reads the saved maps (from memory when a save handed them over).
+    background_name : str
+        What is drawn under the z maps, for the captions.
     """
 
     glm: LoadedGlm
@@ -85,6 +87,7 @@ class ReportContext:
     background: np.ndarray | None
     thresholding: Thresholding
     saved_maps: SavedMaps
+    background_name: str = 'the mask'
 
     @classmethod
     def load(
@@ -104,7 +107,8 @@ class ReportContext:
         thresholding : Thresholding, optional
             How z maps are thresholded; by default uncorrected p < 0.001.
         background : path-like or nibabel image, optional
-            Drawn under the z maps, after resampling to their grid.
+            Drawn under the z maps, after resampling to their grid; by default the
+            saved mean image (``stat-mean``) when there is one.
         images : mapping of path to nibabel image, optional
             Saved maps already in memory, by path.
 
@@ -124,13 +128,20 @@ class ReportContext:
             raise InputNotFoundError(msg)
         maps = SavedMaps(images or {})
         mask, affine = maps.volume(glm.mask)
+        if background is None and glm.mean is not None:
+            drawn_under: np.ndarray | None = maps.volume(glm.mean)[0]
+            name = 'the mean of the data'
+        else:
+            drawn_under = _background(background, affine, mask.shape)
+            name = 'the mask' if background is None else 'the given background'
         return cls(
             glm=glm,
             mask=mask != 0,
             affine=affine,
-            background=_background(background, affine, mask.shape),
+            background=drawn_under,
             thresholding=thresholding or Thresholding(),
             saved_maps=maps,
+            background_name=name,
         )
 
     @property
@@ -427,7 +438,8 @@ def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.S
                 html.Picture(
                     svg_data_uri(figure),
                     f'Thresholded z map of {contrast.name}',
-                    f'z map, thresholded; three planes {where}, then axial slices.',
+                    f'z map, thresholded, over {context.background_name}; three planes '
+                    f'{where}, then axial slices.',
                 )
             ]
         )
