@@ -14,7 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bidsglm.bids.discovery import Query
 from bidsglm.cli import main
+from bidsglm.cli.run import _find_saved
+from bidsglm.errors import InvalidParameterError
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 
 from ._fake_bids import CONDITIONS, SPACE, FakeDataset
@@ -400,3 +403,31 @@ def test_progress_bar_stays_off_when_stderr_is_not_a_terminal(fake_dataset, tmp_
     err = capsys.readouterr().err
     assert '[#' not in err
     assert 'INFO' not in err
+
+
+def _saved_models(out: Path, names: list[str]) -> None:
+    """Empty model-level statmap.json files, as participant runs leave them."""
+    for name in names:
+        subject = name.split('_')[0]
+        (out / subject).mkdir(parents=True, exist_ok=True)
+        (out / subject / f'{name}_statmap.json').write_text('{}')
+
+
+@pytest.mark.parametrize(
+    ('space', 'expected'),
+    [
+        ('MNI:res-2', ['sub-01_task-x_space-MNI_res-2', 'sub-02_task-x_space-MNI_res-2']),
+        ('MNI:res-1', ['sub-01_task-x_space-MNI_res-1']),
+    ],
+)
+def test_group_finds_the_saved_models_of_the_chosen_resolution(tmp_path, space, expected):
+    names = ['sub-01_task-x_space-MNI_res-1', 'sub-01_task-x_space-MNI_res-2']
+    _saved_models(tmp_path, [*names, 'sub-02_task-x_space-MNI_res-2'])
+    found = _find_saved(tmp_path, Query(task='x', space=space))
+    assert [statmap.name.removesuffix('_statmap.json') for _, statmap in found] == expected
+
+
+def test_group_asks_to_choose_between_resolutions(tmp_path):
+    _saved_models(tmp_path, ['sub-01_task-x_space-MNI_res-1', 'sub-01_task-x_space-MNI_res-2'])
+    with pytest.raises(InvalidParameterError, match=r"'MNI:res-1'\), \('x', 'MNI:res-2'"):
+        _find_saved(tmp_path, Query(task='x', space='MNI'))

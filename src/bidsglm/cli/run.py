@@ -69,7 +69,7 @@ from bidsglm.design.contrasts import parse_contrast_expression
 from bidsglm.errors import BidsGlmError, InputNotFoundError, InvalidParameterError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 __all__ = ['execute', 'plan_group', 'plan_participant', 'run']
 
@@ -420,7 +420,7 @@ def _find_saved(out_dir: Path, query: Query) -> list[tuple[str, Path]]:
             continue
         if query.task and entities.get('task') != query.task:
             continue
-        if query.space and entities.get('space') != query.space.split(':')[0]:
+        if query.space and not _in_space(entities, query.space):
             continue
         if query.subjects and entities['sub'] not in query.subjects:
             continue
@@ -432,10 +432,7 @@ def _find_saved(out_dir: Path, query: Query) -> list[tuple[str, Path]]:
             'level first, with the same OUTPUT_DIR.'
         )
         raise InputNotFoundError(msg)
-    keys = {
-        (parse_bids_name(p).entities.get('task'), parse_bids_name(p).entities.get('space'))
-        for _, p in found
-    }
+    keys = {_task_and_space(parse_bids_name(p).entities) for _, p in found}
     if len(keys) > 1:
         msg = (
             f'OUTPUT_DIR holds results of several tasks and spaces {sorted(keys)}; choose '
@@ -443,6 +440,22 @@ def _find_saved(out_dir: Path, query: Query) -> list[tuple[str, Path]]:
         )
         raise InvalidParameterError(msg)
     return found
+
+
+def _in_space(entities: Mapping[str, str], space: str) -> bool:
+    """Tell whether a saved model is in ``space`` (``'MNI152NLin6Asym[:res-2]'``)."""
+    name, _, resolution = space.partition(':')
+    if entities.get('space') != name:
+        return False
+    return not resolution or resolution == f'res-{entities.get("res")}'
+
+
+def _task_and_space(entities: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """Return the task and the space of a saved model, with its resolution if it has one."""
+    space = entities.get('space')
+    if space is not None and 'res' in entities:
+        space = f'{space}:res-{entities["res"]}'
+    return entities.get('task'), space
 
 
 def _covariates(
