@@ -94,7 +94,8 @@ class CompanionWriter(Protocol):
     the staging folder; ``statmap`` is the same file relative to ``out_dir``) and
     writes each new file at the path ``stage(relative_path)`` returns, so that the
     file is part of the all-or-nothing move. ``images`` holds every NIfTI file just
-    staged, by staged path, still in memory: read them from there, not from disk.
+    staged, by staged path, still in memory: read them from there, not from disk,
+    where the largest may still be being written (every staged file is listed).
     """
 
     def __call__(
