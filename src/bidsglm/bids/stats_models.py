@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from bidsglm.bids.discovery import close_matches
+from bidsglm.design.hrf import HRF_MODELS
 from bidsglm.errors import InputNotFoundError, InvalidParameterError
 
 if TYPE_CHECKING:
@@ -78,15 +79,8 @@ __all__ = [
 INTERCEPT = '1'
 _LEVELS = ('Run', 'Subject', 'Dataset')
 _TESTS = ('t', 'F', 'pass')
-_HRF_NAMES = (
-    'glover',
-    'spm',
-    'glover + derivative',
-    'spm + derivative',
-    'glover + derivative + dispersion',
-    'spm + derivative + dispersion',
-    'fir',
-)
+#: The HRF models a model file may name (the registry's, but for the absent one).
+_HRF_NAMES = tuple(name for name in HRF_MODELS if name is not None)
 #: The accepted ``GroupBy`` of each level (as sets), the first one the default.
 _GROUP_BY: dict[str, tuple[frozenset[str], ...]] = {
     'Run': (frozenset({'run', 'subject'}), frozenset({'run', 'session', 'subject'})),
