@@ -12,7 +12,9 @@ existing ``except ValueError`` clauses keep working::
     ├── ImageDimensionError     (ValueError)                  3D given where 4D expected
     ├── ContrastError           (ValueError)                  a contrast definition
     ├── BidsNameError           (ValueError)                  a file name or label
-    └── InputNotFoundError      (FileNotFoundError)           a missing input file
+    ├── InputNotFoundError      (FileNotFoundError)           a missing input file
+    └── OutputFolderError       (OSError)                     the output folder cannot be
+                                                              written safely
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     'InputNotFoundError',
     'InvalidParameterError',
     'NotFittedError',
+    'OutputFolderError',
     'ShapeMismatchError',
 ]
 
@@ -64,3 +67,7 @@ class BidsNameError(BidsGlmError, ValueError):
 
 class InputNotFoundError(BidsGlmError, FileNotFoundError):
     """An input file or folder does not exist."""
+
+
+class OutputFolderError(BidsGlmError, OSError):
+    """The output folder cannot be written safely (a link out of it, no permission)."""

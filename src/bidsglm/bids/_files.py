@@ -9,10 +9,12 @@ library's gzip, at level 1; images are streamed into it, never copied whole.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import importlib
 import json
 import math
+import os
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -37,7 +39,17 @@ def _gzip_module() -> ModuleType:
 
 _GZIP = _gzip_module()
 
-__all__ = ['gzip_stream', 'json_safe', 'nifti_image', 'write_json', 'write_nifti', 'write_tsv']
+__all__ = [
+    'gzip_stream',
+    'json_bytes',
+    'json_safe',
+    'nifti_image',
+    'sync_folder',
+    'write_durably',
+    'write_json',
+    'write_nifti',
+    'write_tsv',
+]
 
 _LEVEL = 1
 
@@ -158,12 +170,63 @@ def json_safe(value: Any) -> Any:  # noqa: ANN401, PLR0911 - one return per kind
     return str(value)
 
 
+def json_bytes(content: dict[str, Any]) -> bytes:
+    r"""Return ``content`` as indented JSON, keys in insertion order, final newline.
+
+    Examples
+    --------
+    >>> json_bytes({'Name': 'x', 'Value': np.float32(0.5)})
+    b'{\n  "Name": "x",\n  "Value": 0.5\n}\n'
+    """
+    return (json.dumps(json_safe(content), indent=2, allow_nan=False) + '\n').encode('utf-8')
+
+
 def write_json(path: Path, content: dict[str, Any]) -> None:
-    """Write ``content`` as indented JSON, keys in insertion order, final newline."""
-    text = json.dumps(json_safe(content), indent=2, allow_nan=False)
-    path.write_text(text + '\n', encoding='utf-8')
+    """Write ``content`` as :func:`json_bytes` does."""
+    path.write_bytes(json_bytes(content))
 
 
 def write_tsv(path: Path, table: pd.DataFrame) -> None:
     """Write a table as BIDS TSV: header row, no index, newline line ends."""
     table.to_csv(path, sep='\t', index=False, lineterminator='\n', na_rep='n/a')
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file and make it reach the disk before returning.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file (created, or truncated).
+    data : bytes
+        Its content.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / 'x.json'
+    >>> write_durably(path, b'{}')
+    >>> path.read_bytes()
+    b'{}'
+    """
+    with path.open('wb') as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def sync_folder(folder: Path) -> None:
+    """Make the entries of ``folder`` (names created, renamed, removed) reach the disk.
+
+    Where folders cannot be opened (Windows), this does nothing.
+    """
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - Windows cannot open folders
+        return
+    try:
+        with contextlib.suppress(OSError):  # some file systems refuse fsync on folders
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
