@@ -118,14 +118,19 @@ def extended_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_extended_schema(tmp_path_factory.mktemp('schema'))
 
 
+#: The output folder's lock file and its folder: kept once made, holding no data.
+LOCKS = frozenset({'.bidsglm', '.bidsglm/lock'})
+
+
 def snapshot(folder: Path) -> dict[str, bytes | None]:
-    """Every file and folder under ``folder`` (hidden ones too), files with content."""
+    """Every file and folder under ``folder`` (hidden ones too, the lock file apart)."""
     if not folder.exists():
         return {}
-    return {
+    found = {
         str(path.relative_to(folder)): path.read_bytes() if path.is_file() else None
         for path in sorted(folder.rglob('*'))
     }
+    return {name: content for name, content in found.items() if name not in LOCKS}
 
 
 class ContractSecondLevel:

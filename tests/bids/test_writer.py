@@ -57,8 +57,12 @@ def test_save_glm_to_bids_writes_every_file_of_a_two_run_default_first_level(fir
     runs = [f'sub-01_task-x_run-{i}_space-{SPACE}' for i in (1, 2)]
     expected = first_level_files(common, runs, 'sub-01/func/', 'sub-01/')
     assert relative(saved, out_dir) == expected
-    assert {k for k, v in snapshot(out_dir).items() if v is not None} == expected
+    manifest = f'sub-01/.{common}_statmap.manifest.json'
+    assert {k for k, v in snapshot(out_dir).items() if v is not None} == {*expected, manifest}
     assert saved.statmap == out_dir / 'sub-01' / f'{common}_statmap.json'
+    listed = json.loads((out_dir / manifest).read_text())['Files']
+    shared = {'dataset_description.json', '.bidsignore'}
+    assert {f'sub-01/{name}' for name in listed} == expected - shared
 
 
 def test_save_glm_to_bids_maps_equal_what_compute_contrast_returns(first_level, out_dir):
@@ -251,6 +255,38 @@ def test_save_glm_to_bids_merges_an_older_dataset_description(first_level_in_mem
     merged = json.loads((out_dir / 'dataset_description.json').read_text())
     assert merged['Name'] == 'old'
     assert [entry['Name'] for entry in merged['GeneratedBy']] == ['nilearn', 'bidsglm']
+
+
+@pytest.mark.parametrize('content', [b'', b'  \n'])
+def test_save_glm_to_bids_writes_an_empty_dataset_description_anew(
+    first_level_in_memory, out_dir, content, caplog
+):
+    out_dir.mkdir(parents=True)
+    (out_dir / 'dataset_description.json').write_bytes(content)
+    save_glm_to_bids(first_level_in_memory, 'audio', out_dir=out_dir)
+    written = json.loads((out_dir / 'dataset_description.json').read_text())
+    assert written['DatasetType'] == 'derivative'
+    assert 'dataset_description.json is empty: it is written anew' in caplog.text
+
+
+def test_save_glm_to_bids_keeps_the_model_of_another_prefix(first_level_in_memory, out_dir):
+    save_glm_to_bids(first_level_in_memory, 'audio', out_dir=out_dir, prefix='task-a')
+    first = snapshot(out_dir)
+    save_glm_to_bids(first_level_in_memory, 'visual', out_dir=out_dir, prefix='task-b')
+    after = snapshot(out_dir)
+    assert {k: v for k, v in after.items() if k in first and 'task-a' in k} == {
+        k: v for k, v in first.items() if 'task-a' in k
+    }
+
+
+def test_save_glm_to_bids_again_replaces_the_model_whole(first_level_in_memory, out_dir):
+    save_glm_to_bids(first_level_in_memory, ['audio', 'visual'], out_dir=out_dir)
+    (out_dir / 'contrast-audio_desc-mine_mask.nii.gz').write_bytes(b"the user's")
+    save_glm_to_bids(first_level_in_memory, 'visual', out_dir=out_dir)
+    names = set(snapshot(out_dir))
+    assert not {n for n in names if 'contrast-audio_stat' in n or 'contrast-audio_design' in n}
+    assert 'contrast-visual_stat-z_statmap.nii.gz' in names
+    assert 'contrast-audio_desc-mine_mask.nii.gz' in names
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from ._fake_bids import CONDITIONS, SPACE, FakeDataset
 CONTRAST = 'incMinusCon=incongruent - congruent'
 MOTION = ['trans_x', 'trans_y', 'trans_z', 'rot_x', 'rot_y', 'rot_z']
 ENTITIES = f'task-stroop_space-{SPACE}'
-ROOT_FILES = {'dataset_description.json', '.bidsignore'}
+ROOT_FILES = {'dataset_description.json', '.bidsignore', '.bidsglm/lock'}
 
 
 def _main(ds: FakeDataset, out: Path, level: str, *extra: str) -> int:
@@ -55,6 +55,7 @@ def _subject_files(subject: str, contrasts: list[str]) -> set[str]:
         f'sub-{subject}/sub-{subject}_{ENTITIES}_{kind}'
         for kind in ('statmap.json', 'report.html')
     }
+    files.add(f'sub-{subject}/.sub-{subject}_{ENTITIES}_statmap.manifest.json')
     files |= {f'{stem}_mask.nii.gz', f'{stem}_mask.json', f'{stem}_stat-mean_statmap.nii.gz'}
     for run in (1, 2):
         run_stem = f'sub-{subject}/func/sub-{subject}_task-stroop_run-{run}_space-{SPACE}'

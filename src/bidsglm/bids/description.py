@@ -11,6 +11,7 @@ a one-item list, and legacy keys such as ``PipelineDescription`` (FitLins) are k
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 from bidsglm._version import __version__
@@ -25,8 +26,11 @@ __all__ = [
     'GENERATED_BY',
     'merge_bidsignore',
     'merge_dataset_description',
+    'parse_dataset_description',
     'read_dataset_description',
 ]
+
+logger = logging.getLogger('bidsglm')
 
 #: The BIDS version new descriptions declare.
 BIDS_VERSION = '1.10.0'
@@ -50,7 +54,7 @@ def read_dataset_description(path: Path) -> dict[str, Any] | None:
     Returns
     -------
     dict or None
-        Its content.
+        Its content; None when the file does not exist or is empty.
 
     Raises
     ------
@@ -65,13 +69,49 @@ def read_dataset_description(path: Path) -> dict[str, Any] | None:
     """
     if not path.is_file():
         return None
+    return parse_dataset_description(path.read_bytes(), str(path))
+
+
+def parse_dataset_description(data: bytes | None, where: str) -> dict[str, Any] | None:
+    """Parse the bytes of a ``dataset_description.json``.
+
+    An empty file (as an interrupted write of an older version could leave) holds
+    nothing to keep: it reads as no file, with a warning, and is written anew.
+
+    Parameters
+    ----------
+    data : bytes or None
+        The file's content, None when there is no file.
+    where : str
+        The file's path, for messages.
+
+    Returns
+    -------
+    dict or None
+        Its content, or None.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the content is not a JSON object.
+
+    Examples
+    --------
+    >>> parse_dataset_description(b'{"Name": "x"}', 'dataset_description.json')
+    {'Name': 'x'}
+    """
+    if data is None:
+        return None
+    if not data.strip():
+        logger.warning('%s is empty: it is written anew.', where)
+        return None
     try:
-        content = json.loads(path.read_text(encoding='utf-8'))
+        content = json.loads(data.decode('utf-8'))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        msg = f'{str(path)!r} is not valid JSON ({error}). Fix it or remove it, then save again.'
+        msg = f'{where!r} is not valid JSON ({error}). Fix it or remove it, then save again.'
         raise InvalidParameterError(msg) from error
     if not isinstance(content, dict):
-        msg = f'{str(path)!r} must hold a JSON object. Fix it or remove it, then save again.'
+        msg = f'{where!r} must hold a JSON object. Fix it or remove it, then save again.'
         raise InvalidParameterError(msg)
     return content
 

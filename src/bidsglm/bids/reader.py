@@ -1,9 +1,12 @@
 """``load_glm_from_bids``: read back a model saved by ``save_glm_to_bids``.
 
-A saved model is found through its model-level ``statmap.json``. Its files are the
-files in that folder and below whose names carry all of the ``statmap.json``'s
-entities (and free-form prefix parts), the BIDS inheritance principle; when
-several models share a folder, each file goes to the most specific one. Maps are
+A saved model is found through its model-level ``statmap.json``. Its files are those
+its manifest lists (:mod:`bidsglm.bids.manifest`), so a file of the user's that
+carries the model's entities is never taken for one of its maps. A folder without a
+manifest (saved by an older version, or copied without hidden files) is read by the
+BIDS inheritance principle: the files in that folder and below whose names carry all
+of the ``statmap.json``'s entities (and free-form prefix parts); when several models
+share a folder, each file goes to the most specific one. Maps are
 returned as paths (nibabel loads them lazily), designs as DataFrames, sidecars as
 dicts, so a second level can start from saved first-level results::
 
@@ -18,12 +21,13 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from bidsglm.bids.entities import BidsName, parse_bids_name
+from bidsglm.bids.manifest import read_manifest
 from bidsglm.errors import InputNotFoundError, InvalidParameterError
 
 if TYPE_CHECKING:
@@ -179,8 +183,24 @@ def _specificity(model: BidsName) -> int:
     return len(model.entities) + len(model.others)
 
 
+def _listed_files(statmap: Path) -> list[tuple[Path, BidsName]] | None:
+    """Return the files the model's manifest lists, or None without a manifest."""
+    listed = read_manifest(statmap.parent, PurePosixPath(statmap.name))
+    if listed is None:
+        return None
+    files = [statmap.parent / f for f in listed]
+    return [(f, parse_bids_name(f)) for f in files if f.is_file() and f != statmap]
+
+
 def _model_files(statmap: Path) -> list[tuple[Path, BidsName]]:
-    """Return the files of the model of ``statmap`` (most specific model wins)."""
+    """Return the files of the model of ``statmap``.
+
+    Those its manifest lists when it has one (bidsglm wrote them); else the files
+    that carry its entities, the most specific model winning.
+    """
+    listed = _listed_files(statmap)
+    if listed is not None:
+        return listed
     parsed = [(f, parse_bids_name(f)) for f in _files_under(statmap.parent)]
     models = {f: name for f, name in parsed if _is_model_statmap(name)}
     mine = models[statmap]

@@ -46,11 +46,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import nibabel as nib
 import numpy as np
 
-from bidsglm.bids._files import nifti_image, write_json, write_nifti, write_tsv
+from bidsglm.bids._files import json_bytes, nifti_image, write_json, write_nifti, write_tsv
 from bidsglm.bids.contrast_specs import normalize_contrasts
 from bidsglm.bids.description import (
     merge_bidsignore,
     merge_dataset_description,
+    parse_dataset_description,
     read_dataset_description,
 )
 from bidsglm.bids.figures import contrast_svg, design_svg
@@ -302,36 +303,42 @@ def _check_unique(outputs: Sequence[_Output]) -> None:
         seen[key] = output.path
 
 
-def _bidsignore_outputs(root: Path, companions: Sequence[Companion]) -> list[_Output]:
-    """Plan ``.bidsignore``, merged, when companions write files unknown to BIDS."""
+def _shared_files(
+    companions: Sequence[Companion],
+) -> dict[PurePosixPath, Callable[[bytes | None], bytes]]:
+    """How to merge the files every save shares into what the folder holds at commit."""
+
+    def description(current: bytes | None) -> bytes:
+        existing = parse_dataset_description(current, str(_DESCRIPTION))
+        return json_bytes(merge_dataset_description(existing))
+
+    shared: dict[PurePosixPath, Callable[[bytes | None], bytes]] = {_DESCRIPTION: description}
     patterns = [pattern for companion in companions for pattern in companion.ignore]
-    if not patterns:
-        return []
-    existing = root / _BIDSIGNORE
-    text = existing.read_text(encoding='utf-8') if existing.is_file() else None
-    merged = merge_bidsignore(text, patterns)
-    return [_bytes_output(_BIDSIGNORE, lambda: merged.encode('utf-8'))]
+    if patterns:
+
+        def bidsignore(current: bytes | None) -> bytes:
+            text = current.decode('utf-8') if current is not None else None
+            return merge_bidsignore(text, patterns).encode('utf-8')
+
+        shared[_BIDSIGNORE] = bidsignore
+    return shared
 
 
 def _plan(
-    root: Path,
     view: ModelView,
     layout: Layout,
     computed: Computed,
-    description: Mapping[str, Any],
-    companions: Sequence[Companion],
+    shared: Mapping[PurePosixPath, object],
 ) -> list[_Output]:
-    """Plan every file to write, in order."""
+    """Plan every file of the model to write, in order (the shared files apart)."""
     sources = [_uri(layout.run_path(i, {}, 'design', '.tsv')) for i in range(len(view.designs))]
     sources.append(_uri(layout.model_path({}, 'mask', '.nii.gz')))
     outputs = [
-        _json_output(_DESCRIPTION, dict(description)),
-        *_bidsignore_outputs(root, companions),
         *_model_outputs(view, layout),
         *_run_outputs(view, layout, computed),
         *_contrast_outputs(layout, computed, sources),
     ]
-    _check_unique(outputs)
+    _check_unique([*(_Output(path) for path in shared), *outputs])
     return outputs
 
 
@@ -386,17 +393,19 @@ def write_derivatives(
         subject_label=view.parameters.get('subject_label'),
     )
     specs = normalize_contrasts(contrasts, view.columns, contrast_types)
-    description = merge_dataset_description(read_dataset_description(root / _DESCRIPTION))
+    merge_dataset_description(read_dataset_description(root / _DESCRIPTION))  # fail early
     computed = [(spec, view.compute(spec)) for spec in specs]
-    outputs = _plan(root, view, layout, computed, description, companions)
+    shared = _shared_files(companions)
+    outputs = _plan(view, layout, computed, shared)
     statmap = layout.statmap_path()
-    with OutputTransaction(root) as transaction, _NiftiWriter() as nifti_writer:
+    transaction = OutputTransaction(root, model=statmap, shared=shared)
+    with transaction, _NiftiWriter() as nifti_writer:
         images = _write_outputs(outputs, transaction, nifti_writer)
         for companion in companions:
             staged_statmap = transaction.staged_path(statmap)
             companion.write(staged_statmap, statmap, transaction.stage, images)
         nifti_writer.finish()
-        written = transaction.staged
+    written = [*shared, *transaction.staged]
     return SavedGlm(root, root / statmap, tuple(root / path for path in written))
 
 

@@ -6,17 +6,17 @@ main process, in a local process pool or on a Dask worker. :func:`fit_subject` n
 raises: failures, and the warnings raised while fitting, come back in the
 :class:`JobResult` for the main process to log.
 
-A subject's model is saved in a private folder inside the output folder, then its
-files (all under ``sub-<label>/``) are moved into place: parallel subjects never
-touch the same file. Each save also writes ``dataset_description.json`` and
-``.bidsignore`` at its top; those are shared, so the main process writes them once.
+A subject is saved straight into the output folder by :func:`bidsglm.save_glm_to_bids`,
+whose transaction makes it complete or absent, whatever kills the process, and
+merges the shared files (``dataset_description.json``, ``.bidsignore``) under a lock:
+any number of processes may save different subjects into one folder. The job holds
+its model's lock from the check "already saved?" to the end of the save, so two runs
+of one subject take turns: the second finds the subject saved (and keeps it) or,
+with ``--overwrite``, replaces it whole.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 import traceback
 import warnings
@@ -29,16 +29,19 @@ import numpy as np
 import pandas as pd
 
 from bidsglm._save import save_glm_to_bids
-from bidsglm.bids import load_glm_from_bids
+from bidsglm.bids.entities import parse_bids_name
+from bidsglm.bids.labels import contrast_label
+from bidsglm.bids.manifest import complete_model_files
+from bidsglm.bids.transaction import model_lock
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
+    from pathlib import PurePosixPath
 
     from bidsglm.bids.discovery import RunInputs
 
 __all__ = [
-    'WORK_FOLDER',
     'FirstLevelSettings',
     'GroupJob',
     'JobResult',
@@ -46,12 +49,10 @@ __all__ = [
     'fit_group',
     'fit_subject',
     'intersect_masks',
+    'is_saved',
     'read_confounds',
     'read_events',
 ]
-
-#: The hidden folder, inside the output folder, where subjects are saved first.
-WORK_FOLDER = '.bidsglm-work'
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,11 @@ class SubjectJob:
         The model's parameters.
     out_dir : pathlib.Path
         The output folder.
+    statmap : PurePosixPath
+        Where the model's ``statmap.json`` goes, relative to ``out_dir`` (the key of
+        its lock and manifest).
     overwrite : bool
-        Remove the subject's previous model of this task and space first.
+        Fit and save the subject even when its model is saved already.
     """
 
     subject: str
@@ -99,6 +103,7 @@ class SubjectJob:
     contrast_types: tuple[tuple[str, str], ...]
     settings: FirstLevelSettings
     out_dir: Path
+    statmap: PurePosixPath
     overwrite: bool = False
 
     @property
@@ -238,44 +243,44 @@ def _subject_model(job: SubjectJob) -> FirstLevelModel:
     return model.fit([str(run.bold) for run in runs], events=events, confounds=confounds)
 
 
-def _remove_saved(statmap: Path) -> None:
-    """Remove a previously saved model (its statmap.json and every file of it)."""
-    if not statmap.is_file():
-        return
-    for path in (*load_glm_from_bids(statmap).files, statmap):
-        path.unlink(missing_ok=True)
+def is_saved(out_dir: Path, statmap: PurePosixPath, contrasts: Iterable[str]) -> bool:
+    """Tell whether a model is saved complete, with the maps of every named contrast.
 
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The output folder.
+    statmap : PurePosixPath
+        The model's ``statmap.json``, relative to ``out_dir``.
+    contrasts : iterable of str
+        Contrast names (their labels must all be saved).
 
-def _move_into_place(staged: Path, files: Sequence[Path], out_dir: Path) -> None:
-    """Move the subject's files from the private folder to the output folder.
-
-    Files at the top (``dataset_description.json``, ``.bidsignore``) are shared by
-    every subject: the main process writes them once, before the work.
+    Returns
+    -------
+    bool
+        True when the model's manifest and every file it lists exist, and they hold
+        an effect map of every contrast.
     """
-    for file in files:
-        relative = file.relative_to(staged)
-        if len(relative.parts) == 1:
-            continue
-        target = out_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(file, target)
+    files = complete_model_files(out_dir, statmap)
+    if files is None:
+        return False
+    names = [parse_bids_name(f).entities for f in files]
+    effects = {n.get('contrast') for n in names if n.get('stat') == 'effect'}
+    return all(contrast_label(name) in effects for name in contrasts)
 
 
-def _save_subject(job: SubjectJob, model: FirstLevelModel) -> int:
-    """Save privately, then move into place; return the number of files."""
-    work = job.out_dir / WORK_FOLDER
-    work.mkdir(parents=True, exist_ok=True)
-    staged = Path(tempfile.mkdtemp(prefix=f'{job.name}-', dir=work))
-    try:
+def _save_subject(job: SubjectJob) -> str:
+    """Fit and save the subject unless another run saved it meanwhile; say what was done."""
+    with model_lock(job.out_dir, job.statmap):
+        names = [name for name, _ in job.contrasts]
+        if not job.overwrite and is_saved(job.out_dir, job.statmap, names):
+            return 'saved meanwhile by another bidsglm run: kept (--overwrite fits it again)'
+        model = _subject_model(job)
         saved = save_glm_to_bids(
-            model, dict(job.contrasts), dict(job.contrast_types), out_dir=staged
+            model, dict(job.contrasts), dict(job.contrast_types), out_dir=job.out_dir
         )
-        if job.overwrite:
-            _remove_saved(job.out_dir / saved.statmap.relative_to(staged))
-        _move_into_place(staged, saved.files, job.out_dir)
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
-    return sum(len(f.relative_to(staged).parts) > 1 for f in saved.files)
+    n_files = sum(len(f.relative_to(job.out_dir).parts) > 1 for f in saved.files)
+    return f'{len(job.runs)} runs, {len(job.contrasts)} contrasts, {n_files} files'
 
 
 def _run_job(name: str, work: Callable[[], str]) -> JobResult:
@@ -307,13 +312,7 @@ def fit_subject(job: SubjectJob) -> JobResult:
     JobResult
         Success and the number of files written, or the error.
     """
-
-    def work() -> str:
-        model = _subject_model(job)
-        n_files = _save_subject(job, model)
-        return f'{len(job.runs)} runs, {len(job.contrasts)} contrasts, {n_files} files'
-
-    return _run_job(job.name, work)
+    return _run_job(job.name, lambda: _save_subject(job))
 
 
 def _group_model(job: GroupJob) -> SecondLevelModel:

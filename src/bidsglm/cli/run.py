@@ -18,24 +18,17 @@ import fnmatch
 import importlib.util
 import logging
 import multiprocessing
-import shutil
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
 
 import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from bidsglm._save import COMPANIONS
-from bidsglm.bids.description import (
-    merge_bidsignore,
-    merge_dataset_description,
-    read_dataset_description,
-)
 from bidsglm.bids.discovery import (
     Query,
     RunInputs,
@@ -45,8 +38,8 @@ from bidsglm.bids.discovery import (
     read_tsv_column,
     read_tsv_header,
 )
-from bidsglm.bids.entities import ENTITY_ORDER, parse_bids_name
-from bidsglm.bids.labels import contrast_label
+from bidsglm.bids.entities import parse_bids_name
+from bidsglm.bids.layout import plan_layout
 from bidsglm.bids.stats_models import (
     INTERCEPT,
     Contrast,
@@ -54,15 +47,16 @@ from bidsglm.bids.stats_models import (
     expand_variables,
     read_stats_model,
 )
+from bidsglm.bids.transaction import recover_stale_work
 from bidsglm.cli._progress import Progress
 from bidsglm.cli._work import (
-    WORK_FOLDER,
     FirstLevelSettings,
     GroupJob,
     JobResult,
     SubjectJob,
     fit_group,
     fit_subject,
+    is_saved,
 )
 from bidsglm.design import check_events, make_first_level_design_matrix
 from bidsglm.design.contrasts import parse_contrast_expression
@@ -76,8 +70,6 @@ __all__ = ['execute', 'plan_group', 'plan_participant', 'run']
 logger = logging.getLogger('bidsglm')
 
 _DEFAULTS = FirstLevelSettings()
-#: Entities of the runs that the names of a saved model never carry.
-_NOT_IN_MODEL = frozenset({'desc', 'contrast', 'stat'})
 #: What the worker processes import before they fork (see ``_process_context``).
 _PRELOAD = ('bidsglm.cli._work',)
 #: How long to wait for a Dask scheduler before giving up.
@@ -279,31 +271,11 @@ def _check_designs(
                 raise type(error)(msg) from error
 
 
-def _model_entities(runs: Sequence[RunInputs]) -> dict[str, str]:
-    """Return the entities the writer gives a model of these runs (those they share)."""
-    first = runs[0].entities
-    return {
-        k: v
-        for k, v in first.items()
-        if k in ENTITY_ORDER
-        and k not in _NOT_IN_MODEL
-        and all(r.entities.get(k) == v for r in runs)
-    }
-
-
-def _is_saved(out_dir: Path, runs: Sequence[RunInputs], plan: _FirstLevelPlan) -> bool:
-    """Tell whether the subject's model and every contrast's effect map already exist."""
-    keys = _model_entities(runs)
-    names = [parse_bids_name(p) for p in (out_dir / f'sub-{keys["sub"]}').rglob('*_statmap.*')]
-    if not any(n.entities == keys and n.extension == '.json' for n in names):
-        return False
-    effects = {
-        n.entities.get('contrast')
-        for n in names
-        if n.entities.get('stat') == 'effect'
-        and all(n.entities.get(k) == v for k, v in keys.items())
-    }
-    return all(contrast_label(name) in effects for name, _ in plan.contrasts)
+def _model_statmap(runs: Sequence[RunInputs]) -> PurePosixPath:
+    """Return where the subject's model will be saved: the writer's own naming rule."""
+    sources = [str(run.bold) for run in runs]
+    layout = plan_layout('first', sources, None, subject_label=runs[0].subject)
+    return layout.statmap_path()
 
 
 def plan_participant(args: argparse.Namespace) -> list[SubjectJob]:
@@ -334,7 +306,9 @@ def plan_participant(args: argparse.Namespace) -> list[SubjectJob]:
     jobs = []
     for index, (subject, subject_runs) in enumerate(by_subject.items()):
         plan = _plan_subject(args, model, subject_runs, settings, log=index == 0)
-        if not args.overwrite and _is_saved(args.output_dir, subject_runs, plan):
+        statmap = _model_statmap(subject_runs)
+        names = [name for name, _ in plan.contrasts]
+        if not args.overwrite and is_saved(args.output_dir, statmap, names):
             logger.info(
                 'sub-%s is already saved: skipped (use --overwrite to fit it again).', subject
             )
@@ -349,6 +323,7 @@ def plan_participant(args: argparse.Namespace) -> list[SubjectJob]:
                 plan.contrast_types,
                 settings,
                 args.output_dir,
+                statmap,
                 args.overwrite,
             )
         )
@@ -676,24 +651,6 @@ def execute(
         return _serial(jobs, work, progress)
 
 
-def _write_dataset_files(out_dir: Path) -> None:
-    """Create or update the files every save shares, once, before the work.
-
-    ``dataset_description.json`` and ``.bidsignore`` (merged with what is there); the
-    subjects' saves leave them to this function (see :mod:`bidsglm.cli._work`).
-    """
-    from bidsglm.bids._files import write_json  # noqa: PLC0415
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    description = out_dir / 'dataset_description.json'
-    write_json(description, merge_dataset_description(read_dataset_description(description)))
-    patterns = [pattern for companion in COMPANIONS for pattern in companion.ignore]
-    if patterns:
-        path = out_dir / '.bidsignore'
-        existing = path.read_text(encoding='utf-8') if path.is_file() else None
-        path.write_text(merge_bidsignore(existing, patterns), encoding='utf-8')
-
-
 def _report(results: Sequence[JobResult], seconds: float, out_dir: Path) -> int:
     """Log how every job went; return the exit code."""
     for result in results:
@@ -715,6 +672,15 @@ def _report(results: Sequence[JobResult], seconds: float, out_dir: Path) -> int:
         logger.error('Failed: %s. The others are saved; fix and run again.', _describe(failed))
     logger.info('HTML reports: bidsglm report %s', out_dir)
     return 1 if failed else 0
+
+
+def _finish_interrupted_saves(out_dir: Path) -> None:
+    """Finish or undo what killed runs left, before deciding what is saved already."""
+    if not out_dir.is_dir():
+        return
+    found = recover_stale_work(out_dir)
+    if found:
+        logger.info('Finished or undid %d interrupted save(s) in %s.', found, out_dir)
 
 
 def _absolute(args: argparse.Namespace) -> argparse.Namespace:
@@ -743,15 +709,17 @@ def run(args: argparse.Namespace, show_progress: bool | None = None) -> int:
     client = None
     args = _absolute(args)
     try:
+        _finish_interrupted_saves(args.output_dir)
         jobs: Sequence[Any]
         work: Callable[[Any], JobResult]
         if args.analysis_level == 'participant':
             jobs, work = plan_participant(args), fit_subject
         else:
             jobs, work = plan_group(args), fit_group
-        if args.dask_scheduler and args.analysis_level == 'participant':
+        if jobs and args.dask_scheduler and args.analysis_level == 'participant':
             client = _dask_client(args.dask_scheduler)
-        _write_dataset_files(args.output_dir)
+        if jobs:
+            args.output_dir.mkdir(parents=True, exist_ok=True)
     except (BidsGlmError, OSError, ValueError) as error:  # ValueError: unreadable tables
         logger.error('%s', error)
         return 2
@@ -774,5 +742,4 @@ def run(args: argparse.Namespace, show_progress: bool | None = None) -> int:
     finally:
         if client is not None:
             client.close()
-        shutil.rmtree(args.output_dir / WORK_FOLDER, ignore_errors=True)
     return _report(results, time.perf_counter() - start, args.output_dir)

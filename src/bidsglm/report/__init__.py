@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from bidsglm._version import __version__
 from bidsglm.bids.entities import parse_bids_name
+from bidsglm.bids.transaction import model_lock, replace_shared_file, write_atomically
 from bidsglm.bids.writer import Companion
 from bidsglm.errors import InputNotFoundError
 from bidsglm.report import html
@@ -126,6 +127,18 @@ def write_report(
     >>> write_report(out).name
     'task-x_report.html'
     """
+    target, document = _render_report(path, thresholding, background, images)
+    write_atomically(target, document.encode('utf-8'))
+    return target
+
+
+def _render_report(
+    path: str | os.PathLike[str],
+    thresholding: Thresholding | None = None,
+    background: str | os.PathLike[str] | SpatialImage | None = None,
+    images: Mapping[Path, SpatialImage] | None = None,
+) -> tuple[Path, str]:
+    """Return where a model's report goes and its HTML (see :func:`write_report`)."""
     context = ReportContext.load(
         path, thresholding=thresholding, background=background, images=images
     )
@@ -145,9 +158,7 @@ def write_report(
         footer=f'Made by bidsglm {__version__} from the files beside this page. '
         'The page is self-contained: it loads nothing from the network.',
     )
-    target = _report_path(glm.statmap)
-    target.write_text(document, encoding='utf-8')
-    return target
+    return _report_path(glm.statmap), document
 
 
 def _visible_files(root: Path) -> list[Path]:
@@ -230,7 +241,7 @@ def write_index(output_dir: str | os.PathLike[str], *, rebuild: bool = False) ->
         raise InputNotFoundError(msg)
     if rebuild:
         for statmap in filter(_is_model_statmap, _visible_files(root)):
-            write_report(statmap)
+            _rebuild_report(root, statmap)
     reports = find_reports(root)
     links = [(p.relative_to(root).as_posix(), p.relative_to(root).as_posix(), _summary(p))
              for p in reports]  # fmt: skip
@@ -241,9 +252,18 @@ def write_index(output_dir: str | os.PathLike[str], *, rebuild: bool = False) ->
         description=f'Index of {len(links)} bidsglm reports',
         footer=f'Made by bidsglm {__version__}.',
     )
-    target = root / INDEX_NAME
-    target.write_text(document, encoding='utf-8')
-    return target
+    replace_shared_file(root, INDEX_NAME, lambda _old: document.encode('utf-8'))
+    return root / INDEX_NAME
+
+
+def _rebuild_report(root: Path, statmap: Path) -> None:
+    """Write a model's report again, while no save of the model runs."""
+    relative = PurePosixPath(statmap.relative_to(root).as_posix())
+    with model_lock(root, relative):
+        target, document = _render_report(statmap)
+        replace_shared_file(
+            root, target.relative_to(root).as_posix(), lambda _old: document.encode('utf-8')
+        )
 
 
 def _write_staged_report(
@@ -253,8 +273,8 @@ def _write_staged_report(
     images: Mapping[Path, SpatialImage],
 ) -> None:
     """Write the report of a model being saved, inside the save's staging folder."""
-    staged_report = write_report(staged_statmap, images=images)
-    stage(statmap.parent / staged_report.name)
+    staged_report, document = _render_report(staged_statmap, images=images)
+    stage(statmap.parent / staged_report.name).write_text(document, encoding='utf-8')
 
 
 #: The report as a companion of every save (see :func:`bidsglm.save_glm_to_bids`).
