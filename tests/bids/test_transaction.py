@@ -206,6 +206,22 @@ def test_a_commit_killed_midway_is_finished_by_the_next_transaction(tmp_path, mo
     assert sorted(p.name for p in (root / '.bidsglm').iterdir()) == ['lock']
 
 
+@pytest.mark.parametrize('previous', [True, False])
+def test_a_save_killed_after_its_moves_stays_complete(tmp_path, monkeypatch, previous):
+    root, reference = tmp_path / 'out', tmp_path / 'reference'
+    if previous:
+        for folder in (root, reference):
+            save_model(folder, ['sub-01/func/a.txt', 'sub-01/func/b.txt'], 'old')
+    save_model(reference, ['sub-01/func/a.txt'])
+    # Killed once every file is moved, before the staging folder is removed.
+    monkeypatch.setattr(transaction_module._Stage, 'remove', lambda self: self.owner.release())
+    save_model(root, ['sub-01/func/a.txt'])
+    monkeypatch.undo()
+    assert complete_model_files(root, MODEL) is not None
+    assert recover_stale_work(root) == 1
+    assert snapshot(root) == snapshot(reference)
+
+
 def test_a_rollback_killed_midway_is_finished_by_the_next_transaction(tmp_path, monkeypatch):
     save_model(tmp_path, ['sub-01/func/a.txt', 'sub-01/func/b.txt'], 'old')
     expected = snapshot(tmp_path)

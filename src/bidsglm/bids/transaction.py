@@ -296,6 +296,16 @@ def _set_aside(root: Path, stage: _Stage, relative: str) -> None:
         _move(target, old)
 
 
+def _retire(root: Path, stage: _Stage, relative: str) -> None:
+    """Move the target of a still-staged file to ``old/``: the first half of putting it in.
+
+    Once the staged file is in place there is nothing to retire: its target is then
+    the new file itself.
+    """
+    if _exists(stage.new / relative):
+        _set_aside(root, stage, relative)
+
+
 def _bring_back(root: Path, stage: _Stage, relative: str) -> None:
     old = stage.old / relative
     if _exists(old):
@@ -306,7 +316,7 @@ def _forwards(root: Path, stage: _Stage, journal: _Journal) -> None:
     """Apply the journal: old manifest aside, files in, old files out, manifest in."""
     manifest = journal.manifest
     if manifest is not None:
-        _set_aside(root, stage, manifest)
+        _retire(root, stage, manifest)
     for relative in journal.moves:
         if relative != manifest:
             _put_in_place(root, stage, relative)
