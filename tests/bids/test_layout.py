@@ -127,3 +127,10 @@ def test_check_output_names_blames_the_prefix_when_the_label_is_not_enough():
 def test_check_output_names_counts_bytes_not_characters():
     with pytest.raises(BidsNameError, match='256 bytes'):
         check_output_names(['\u00e9' * 128])
+
+
+def test_check_output_names_reports_the_longest_name_so_the_advice_fits_all():
+    names = [f'contrast-{"a" * 250}_stat-{stat}_statmap.nii.gz' for stat in ('F', 'variance')]
+    with pytest.raises(BidsNameError, match=r'variance_statmap.*at most 217 characters'):
+        check_output_names(names)
+    check_output_names([name.replace('a' * 250, 'a' * 217) for name in names])

@@ -263,8 +263,10 @@ def format_bids_name(
     Raises
     ------
     BidsNameError
-        If a key is unknown, a label, the suffix or the extension is invalid, or
-        the name is longer than 255 bytes (see :func:`check_name_length`).
+        If a key is unknown, or a label, the suffix or the extension is invalid.
+        The length is not checked here: planners check all their names at once
+        (:func:`bidsglm.bids.layout.check_output_names`), so that the message
+        names the longest.
 
     Examples
     --------
@@ -284,8 +286,7 @@ def format_bids_name(
     parts = [
         f'{key}-{validate_label(entities[key], key)}' for key in ENTITY_ORDER if key in entities
     ]
-    name = normalize_prefix(prefix) + '_'.join([*parts, suffix]) + extension
-    return check_name_length(name)
+    return normalize_prefix(prefix) + '_'.join([*parts, suffix]) + extension
 
 
 def _shorten(text: str, limit: int = 72) -> str:

@@ -282,8 +282,10 @@ def check_output_names(paths: Iterable[str | PurePosixPath]) -> None:
     Raises
     ------
     BidsNameError
-        For the first name over 255 bytes, naming the contrast label or the prefix
-        that makes it too long (see :func:`bidsglm.bids.entities.check_name_length`).
+        For the longest name when it is over 255 bytes, naming the contrast label or
+        the prefix that makes it too long (see
+        :func:`bidsglm.bids.entities.check_name_length`); a label shortened as the
+        message says fits every name.
 
     Examples
     --------
@@ -293,5 +295,6 @@ def check_output_names(paths: Iterable[str | PurePosixPath]) -> None:
     ...
     bidsglm.errors.BidsNameError: The file name 'contrast-xxx...' would be 281 bytes long, ...
     """
-    for path in paths:
-        check_name_length(PurePosixPath(path).name)
+    names = [PurePosixPath(path).name for path in paths]
+    if names:
+        check_name_length(max(names, key=lambda name: len(name.encode())))
