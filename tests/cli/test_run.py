@@ -251,6 +251,83 @@ def test_bad_input_exits_2_before_any_work(fake_dataset, tmp_path, capsys, chang
     assert not out.exists()
 
 
+def _rename_trial_type(ds: FakeDataset) -> None:
+    for events in (ds.bids_dir / 'sub-01' / 'func').glob('*_events.tsv'):
+        events.write_text(events.read_text().replace('incongruent', 'café'))
+
+
+ON_THE_COMMAND_LINE = "the name is before '=' in --contrast NAME=EXPRESSION"
+
+
+@pytest.mark.parametrize(
+    ('change', 'contrasts', 'messages'),
+    [
+        (
+            None,
+            ['café=incongruent - congruent'],
+            [
+                "The contrast name 'café' cannot become a BIDS label: it holds 'é'",
+                ON_THE_COMMAND_LINE,
+            ],
+        ),
+        (
+            None,
+            ['../x=incongruent - congruent'],
+            [
+                "The contrast name '../x' cannot become a BIDS label: it holds '.'",
+                ON_THE_COMMAND_LINE,
+            ],
+        ),
+        (
+            None,
+            [f'{"a" * 300}=incongruent - congruent'],
+            [
+                f"Cannot save the contrast '{'a' * 32}...{'a' * 13}': The file name",
+                '(300 characters) makes it too long: rename the contrast so that its label '
+                'has at most 172 characters',
+                ON_THE_COMMAND_LINE,
+            ],
+        ),
+        (
+            None,
+            ['AvsB=incongruent - congruent', 'avsb=congruent - incongruent'],
+            ["Contrast names collide: 'AvsB' and 'avsb' give 'AvsB', 'avsb'", ON_THE_COMMAND_LINE],
+        ),
+        (
+            None,
+            ['x=incongruent', 'x=congruent'],
+            ["The contrast name 'x' is given twice", ON_THE_COMMAND_LINE],
+        ),
+        (
+            _rename_trial_type,
+            [],
+            ["'café' cannot become a BIDS label", "named after the events' trial_type values"],
+        ),
+    ],
+)
+def test_bad_contrast_names_exit_2_before_any_fit(
+    fake_dataset, tmp_path, capsys, change, contrasts, messages
+):
+    if change is not None:
+        change(fake_dataset)
+    options = [option for contrast in contrasts for option in ('--contrast', contrast)]
+    out = tmp_path / 'out'
+    assert _main(fake_dataset, out, 'participant', *options) == 2
+    err = capsys.readouterr().err
+    assert [message for message in messages if message not in err] == []
+    assert not out.exists()
+
+
+def test_a_contrast_label_at_the_longest_allowed_length_is_saved(fake_dataset, tmp_path):
+    name = 'a' * 172
+    out = tmp_path / 'out'
+    options = ('--participant-label', '01', '--contrast', f'{name}=incongruent - congruent')
+    assert _main(fake_dataset, out, 'participant', *options) == 0
+    longest = max(_tree(out), key=lambda path: len(Path(path).name))
+    assert len(Path(longest).name) == 255
+    assert f'contrast-{name}_stat-variance' in longest
+
+
 def test_group_before_participant_says_what_to_do(fake_dataset, tmp_path, capsys):
     assert _main(fake_dataset, tmp_path / 'out', 'group') == 2
     assert 'Run the participant level first' in capsys.readouterr().err

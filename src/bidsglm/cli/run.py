@@ -23,7 +23,7 @@ import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
 
 import nibabel as nib
@@ -46,7 +46,9 @@ from bidsglm.bids.discovery import (
     read_tsv_header,
 )
 from bidsglm.bids.entities import ENTITY_ORDER, parse_bids_name
-from bidsglm.bids.labels import contrast_label
+from bidsglm.bids.labels import contrast_label, label_contrasts
+from bidsglm.bids.layout import Layout, check_output_names, plan_layout
+from bidsglm.bids.sidecars import STAT_OF_OUTPUT, stat_label
 from bidsglm.bids.stats_models import (
     INTERCEPT,
     Contrast,
@@ -66,7 +68,12 @@ from bidsglm.cli._work import (
 )
 from bidsglm.design import check_events, make_first_level_design_matrix
 from bidsglm.design.contrasts import parse_contrast_expression
-from bidsglm.errors import BidsGlmError, InputNotFoundError, InvalidParameterError
+from bidsglm.errors import (
+    BidsGlmError,
+    BidsNameError,
+    InputNotFoundError,
+    InvalidParameterError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -88,6 +95,13 @@ def _describe(values: Sequence[Any]) -> str:
     """Return a list for a log line, shortened after 8 items."""
     shown = [str(v) for v in values[:8]]
     return f'{shown} and {len(values) - 8} more' if len(values) > 8 else str(shown)
+
+
+def _short(name: str, limit: int = 48) -> str:
+    """Return the repr of a name for a message, its middle cut when it is long."""
+    if len(name) <= limit:
+        return repr(name)
+    return repr(f'{name[: limit - 16]}...{name[-13:]}')
 
 
 # ---------------------------------------------------------------------- inputs
@@ -190,6 +204,17 @@ def _resolve_confounds(
     return [c for c in expand_variables(patterns, variables.confounds) if c != INTERCEPT]
 
 
+_NAMES_FROM_OPTIONS = "On the command line, the name is before '=' in --contrast NAME=EXPRESSION."
+_NAMES_FROM_EVENTS = (
+    "The default contrasts are named after the events' trial_type values: name them "
+    'yourself with --contrast NAME=EXPRESSION.'
+)
+_NAMES_FROM_MODEL = (
+    'The names come from the model file: the Name of each contrast, or the condition '
+    'of a dummy contrast.'
+)
+
+
 @dataclass(frozen=True)
 class _FirstLevelPlan:
     """The design and contrasts of one subject."""
@@ -198,6 +223,8 @@ class _FirstLevelPlan:
     confounds: tuple[str, ...]
     contrasts: tuple[tuple[str, str], ...]
     contrast_types: tuple[tuple[str, str], ...]
+    #: Where the contrast names come from, and how to change them (for messages).
+    names_from: str = _NAMES_FROM_OPTIONS
 
 
 def _from_options(
@@ -205,9 +232,10 @@ def _from_options(
 ) -> _FirstLevelPlan:
     confounds = _resolve_confounds(args.confounds or [], variables, runs)
     if args.contrast:
-        contrasts = tuple(args.contrast)
+        contrasts, names_from = tuple(args.contrast), _NAMES_FROM_OPTIONS
     else:
         contrasts = tuple((t, f'`{t}`') for t in variables.trial_types)
+        names_from = _NAMES_FROM_EVENTS
     if not contrasts:
         msg = (
             f'The events of sub-{runs[0].subject} have no trial_type, so there is no '
@@ -215,7 +243,7 @@ def _from_options(
         )
         raise InvalidParameterError(msg)
     # no types: one row is a t-test, several rows ('a, b') an F-test
-    return _FirstLevelPlan(None, tuple(confounds), contrasts, ())
+    return _FirstLevelPlan(None, tuple(confounds), contrasts, (), names_from)
 
 
 def _from_model(model: StatsModel, variables: _Variables) -> _FirstLevelPlan:
@@ -241,6 +269,7 @@ def _from_model(model: StatsModel, variables: _Variables) -> _FirstLevelPlan:
         tuple(confounds),
         tuple((c.name, c.expression('constant')) for c in contrasts),
         tuple((c.name, c.stat_type) for c in contrasts),
+        _NAMES_FROM_MODEL,
     )
 
 
@@ -250,6 +279,48 @@ def _settings(args: argparse.Namespace, model: StatsModel | None) -> FirstLevelS
     high_pass = (node.high_pass if node else None) or args.high_pass or _DEFAULTS.high_pass
     delays = (node.fir_delays if node else None) or _DEFAULTS.fir_delays
     return FirstLevelSettings(hrf, delays, args.noise_model, high_pass, args.smoothing_fwhm)
+
+
+def _contrast_paths(layout: Layout, label: str, n_designs: int) -> list[PurePosixPath]:
+    """Return the files the writer names after one contrast: maps, sidecars, figures."""
+    stats = {stat_label(output, test) for output in STAT_OF_OUTPUT for test in ('t', 'F')}
+    paths = [
+        layout.model_path({'contrast': label, 'stat': stat}, 'statmap', extension)
+        for stat in sorted(stats)
+        for extension in ('.nii.gz', '.json')
+    ]
+    paths += [layout.run_path(i, {'contrast': label}, 'design', '.svg') for i in range(n_designs)]
+    return paths
+
+
+def _check_contrast_names(
+    names: Sequence[str], layout: Layout, n_designs: int, names_from: str
+) -> None:
+    """Refuse, before any fit, the contrast names the writer would refuse after it.
+
+    The same rules as the writer's: each name becomes a label by
+    :func:`bidsglm.bids.labels.contrast_label`, labels equal up to case collide, and
+    no file name may exceed 255 bytes. Repeated names are refused too (one would
+    silently replace the other).
+    """
+    repeated = sorted({name for name in names if list(names).count(name) > 1})
+    if repeated:
+        msg = (
+            f'The contrast name {_short(repeated[0])} is given twice: one would '
+            f'replace the other. Give each contrast its own name. {names_from}'
+        )
+        raise BidsNameError(msg)
+    try:
+        labels = label_contrasts(names)
+    except BidsNameError as error:
+        msg = f'{error} {names_from}'
+        raise BidsNameError(msg) from None
+    for name, label in labels.items():
+        try:
+            check_output_names(_contrast_paths(layout, label, n_designs))
+        except BidsNameError as error:
+            msg = f'Cannot save the contrast {_short(name)}: {error} {names_from}'
+            raise BidsNameError(msg) from None
 
 
 def _check_designs(
@@ -390,6 +461,14 @@ def _plan_subject(
         plan = _from_options(args, variables, subject_runs)
     else:
         plan = _from_model(model, variables)
+    layout = plan_layout(
+        'first',
+        [str(run.bold) for run in subject_runs],
+        None,
+        subject_label=subject_runs[0].subject,
+    )
+    names = [name for name, _ in plan.contrasts]
+    _check_contrast_names(names, layout, len(subject_runs), plan.names_from)
     with warnings.catch_warnings(record=True):
         warnings.simplefilter('always')
         _check_designs(subject_runs, plan, settings)
