@@ -173,6 +173,17 @@ def test_fit_rejects_confounds_of_another_length(one_run):
         FirstLevelModel(t_r=T_R).fit(run, events, confounds=confounds)
 
 
+def test_fit_names_a_damaged_run_file(one_run, tmp_path):
+    run, events = one_run
+    path = tmp_path / 'sub-01_task-x_bold.nii.gz'
+    run.to_filename(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    for mask_img in (None, nib.Nifti1Image(brain_mask().astype(np.uint8), AFFINE)):
+        with pytest.raises(InvalidParameterError, match=f"Cannot read the data of '{path}'"):
+            FirstLevelModel(t_r=T_R, mask_img=mask_img).fit(str(path), events)
+
+
 def test_fit_rejects_a_design_of_another_length(one_run):
     run, _ = one_run
     design = pd.DataFrame({'constant': np.ones(N_SCANS + 1)})
