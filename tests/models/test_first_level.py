@@ -173,6 +173,30 @@ def test_fit_rejects_confounds_of_another_length(one_run):
         FirstLevelModel(t_r=T_R).fit(run, events, confounds=confounds)
 
 
+def test_fit_names_the_confounds_column_that_holds_text(one_run):
+    run, events = one_run
+    confounds = pd.DataFrame({'motion': np.zeros(N_SCANS), 'note': ['moved'] * N_SCANS})
+    expected = (
+        r"^The confounds of run 1: column 'note' holds text that is not a number at rows \[0, 1,"
+    )
+    with pytest.raises(InvalidParameterError, match=expected):
+        FirstLevelModel(t_r=T_R).fit(run, events, confounds=confounds)
+
+
+def test_fit_names_the_confounds_file_that_holds_text(one_run, tmp_path):
+    run, events = one_run
+    path = tmp_path / 'confounds.tsv'
+    motion = np.zeros(N_SCANS).astype(str).astype(object)
+    motion[7] = 'oops'
+    pd.DataFrame({'motion': motion}).to_csv(path, sep='\t', index=False)
+    with pytest.raises(InvalidParameterError) as caught:
+        FirstLevelModel(t_r=T_R).fit([run, run], [events, events], confounds=[path, path])
+    assert str(caught.value).startswith(f"The confounds of run 1 ('{path}'): column 'motion'")
+    assert "at rows [7] (index labels; for a file, 0-based data rows), such as 'oops'" in str(
+        caught.value
+    )
+
+
 def test_fit_names_a_damaged_run_file(one_run, tmp_path):
     run, events = one_run
     path = tmp_path / 'sub-01_task-x_bold.nii.gz'

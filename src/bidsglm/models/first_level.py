@@ -11,7 +11,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from bidsglm.design import check_events, make_first_level_design_matrix
+from bidsglm.design import check_confounds, check_events, make_first_level_design_matrix
 from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
 from bidsglm.errors import InvalidParameterError, ShapeMismatchError
 from bidsglm.models._base import BaseGLM
@@ -289,11 +289,7 @@ class FirstLevelModel(BaseGLM):
     ) -> pd.DataFrame:
         assert self.t_r is not None
         frame_times = (np.arange(n_scans) + self.slice_time_ref) * self.t_r
-        table = (
-            None
-            if confounds is None
-            else _check_rows(_read_table(confounds), n_scans, index, 'confounds table')
-        )
+        table = None if confounds is None else _read_confounds(confounds, n_scans, index)
         return make_first_level_design_matrix(
             frame_times,
             events=None if events is None else check_events(events),
@@ -521,6 +517,13 @@ def _read_table(table: TableLike) -> pd.DataFrame:
     if isinstance(table, pd.DataFrame):
         return table
     return pd.read_csv(table, sep='\t')
+
+
+def _read_confounds(confounds: TableLike, n_scans: int, index: int) -> pd.DataFrame:
+    """Read one run's confounds: one row per volume, numbers only (as float64)."""
+    table = _check_rows(_read_table(confounds), n_scans, index, 'confounds table')
+    where = '' if isinstance(confounds, pd.DataFrame) else f' ({os.fspath(confounds)!r})'
+    return check_confounds(table, f'The confounds of run {index + 1}{where}')
 
 
 def _check_rows(table: pd.DataFrame, n_scans: int, index: int, what: str) -> pd.DataFrame:
