@@ -291,6 +291,21 @@ def test_compute_contrast_rejects_a_non_estimable_contrast(one_run):
         model.compute_contrast('audio - audio_copy')
 
 
+def test_compute_contrast_names_the_run_where_a_condition_has_no_event(two_runs):
+    runs, events = two_runs
+    late = events[1].copy()
+    late.loc[late['trial_type'] == 'motor', 'onset'] += N_SCANS * T_R  # after run 2 ends
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # the design of run 2 is singular
+        model = FirstLevelModel(t_r=T_R).fit(runs, [events[0], late])
+    model.compute_contrast('audio - visual')  # what run 2 can estimate still works
+    with pytest.raises(ContrastError) as caught:
+        model.compute_contrast('motor - audio')
+    message = str(caught.value)
+    assert message.startswith("In run 2 of 2: The contrast 'motor - audio' is not estimable")
+    assert "the columns ['motor'], which are zero in every row" in message
+
+
 def test_compute_contrast_rejects_an_unknown_output_type(one_run):
     run, events = one_run
     model = FirstLevelModel(t_r=T_R).fit(run, events)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from bidsglm.design import check_confounds, check_events, make_first_level_design_matrix
 from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
-from bidsglm.errors import InvalidParameterError, ShapeMismatchError
+from bidsglm.errors import ContrastError, InvalidParameterError, ShapeMismatchError
 from bidsglm.models._base import BaseGLM
 from bidsglm.models._images import apply_mask, check_4d, check_same_grid, load_image, unmask
 from bidsglm.models.masking import compute_multi_epi_mask
@@ -435,18 +435,32 @@ class FirstLevelModel(BaseGLM):
         return ContrastResult.from_stats(fixed_effects(per_run), weights, columns, self.mask_img_)
 
     def _weights_per_run(self, contrast_def: Any) -> list[np.ndarray]:  # noqa: ANN401
-        definitions = _per_run_contrast(contrast_def, len(self.design_matrices_))
+        n_runs = len(self.design_matrices_)
+        definitions = _per_run_contrast(contrast_def, n_runs)
         weights = []
-        for definition, design in zip(definitions, self.design_matrices_, strict=True):
-            columns = [str(column) for column in design.columns]
-            name = definition if isinstance(definition, str) else None
-            run_weights = contrast_to_matrix(definition, columns, name=name)
-            check_estimable(run_weights, design.to_numpy(dtype=np.float64), columns, name)
-            weights.append(run_weights)
+        for index, (definition, design) in enumerate(
+            zip(definitions, self.design_matrices_, strict=True)
+        ):
+            try:
+                weights.append(_run_weights(definition, design))
+            except ContrastError as error:
+                if n_runs == 1:
+                    raise
+                msg = f'In run {index + 1} of {n_runs}: {error}'
+                raise ContrastError(msg) from error
         return weights
 
 
 # --------------------------------------------------------------------- helpers
+def _run_weights(definition: Any, design: pd.DataFrame) -> np.ndarray:  # noqa: ANN401
+    """Return a contrast's weights over one run's columns, checked estimable there."""
+    columns = [str(column) for column in design.columns]
+    name = definition if isinstance(definition, str) else None
+    weights = contrast_to_matrix(definition, columns, name=name)
+    check_estimable(weights, design.to_numpy(dtype=np.float64), columns, name)
+    return weights
+
+
 def _same_scaling(value: object, allowed: object) -> bool:
     if isinstance(value, bool) or isinstance(allowed, bool):
         return value is allowed
