@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import logging
@@ -326,6 +327,169 @@ def test_a_contrast_label_at_the_longest_allowed_length_is_saved(fake_dataset, t
     longest = max(_tree(out), key=lambda path: len(Path(path).name))
     assert len(Path(longest).name) == 255
     assert f'contrast-{name}_stat-variance' in longest
+
+
+RUN_2 = f'sub-02_task-stroop_run-2_space-{SPACE}_desc-preproc_bold.nii.gz'
+MASK_2 = f'sub-02_task-stroop_run-2_space-{SPACE}_desc-brain_mask.nii.gz'
+CONFOUNDS_1 = 'sub-02_task-stroop_run-1_desc-confounds_timeseries.tsv'
+EVENTS_2 = 'sub-02_task-stroop_run-2_events.tsv'
+FIT_THE_OTHERS = 'To fit the others without sub-02, list them with --participant-label.'
+
+
+def _func(ds: FakeDataset) -> Path:
+    return ds.fmriprep / 'sub-02' / 'func'
+
+
+def _cut(name: str, keep: float):
+    def change(ds: FakeDataset) -> None:
+        path = _func(ds) / name
+        data = path.read_bytes()
+        path.write_bytes(data[: int(len(data) * keep)])
+
+    return change
+
+
+def _cut_header(ds: FakeDataset) -> None:
+    path = _func(ds) / RUN_2
+    path.write_bytes(gzip.compress(gzip.decompress(path.read_bytes())[:100]))
+
+
+def _keep_volumes(n_volumes: int, confounds: bool = False):
+    def change(ds: FakeDataset) -> None:
+        path = _func(ds) / RUN_2
+        image = nib.load(path)
+        data = np.asanyarray(image.dataobj)[..., :n_volumes]
+        nib.save(nib.Nifti1Image(data, image.affine, image.header), path)
+        if confounds:
+            table = _func(ds) / CONFOUNDS_1.replace('run-1', 'run-2')
+            pd.read_csv(table, sep='\t').head(n_volumes).to_csv(
+                table, sep='\t', index=False, na_rep='n/a'
+            )
+
+    return change
+
+
+def _one_volume_3d(ds: FakeDataset) -> None:
+    path = _func(ds) / RUN_2
+    image = nib.load(path)
+    nib.save(nib.Nifti1Image(np.asanyarray(image.dataobj)[..., 0], image.affine), path)
+
+
+def _change_events(change):
+    def write(ds: FakeDataset) -> None:
+        path = ds.bids_dir / 'sub-02' / 'func' / EVENTS_2
+        table = pd.read_csv(path, sep='\t')
+        change(table).to_csv(path, sep='\t', index=False)
+
+    return write
+
+
+def _without_congruent(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table['trial_type'] != 'congruent']
+
+
+def _congruent_after_the_run(table: pd.DataFrame) -> pd.DataFrame:
+    table.loc[table['trial_type'] == 'congruent', 'onset'] += 100.0
+    return table
+
+
+def _text_onset(table: pd.DataFrame) -> pd.DataFrame:
+    table['onset'] = table['onset'].astype(object)
+    table.loc[2, 'onset'] = 'soon'
+    return table
+
+
+def _text_in_confounds(ds: FakeDataset) -> None:
+    path = _func(ds) / CONFOUNDS_1
+    table = pd.read_csv(path, sep='\t')
+    table['trans_x'] = table['trans_x'].astype(object)
+    table.loc[4, 'trans_x'] = 'oops'
+    table.to_csv(path, sep='\t', index=False, na_rep='n/a')
+
+
+@pytest.mark.parametrize(
+    ('change', 'options', 'messages'),
+    [
+        (_cut(RUN_2, 0.5), [], [f"{RUN_2}' is truncated: Compressed file ended", FIT_THE_OTHERS]),
+        (_cut(RUN_2, 0.0), [], [f"{RUN_2}' is empty (0 bytes)", FIT_THE_OTHERS]),
+        (_cut_header, [], ['Cannot read the NIfTI header of', RUN_2, FIT_THE_OTHERS]),
+        (_cut(MASK_2, 0.7), [], [f"{MASK_2}': the file is cut short", FIT_THE_OTHERS]),
+        (_one_volume_3d, [], [f"{RUN_2}' has shape (6, 7, 8): a run must be 4D"]),
+        (
+            _keep_volumes(3),
+            [],
+            [
+                f'The run {RUN_2} has 3 volumes but its design has 3 columns '
+                "['congruent', 'incongruent', 'constant']: a GLM needs more volumes than "
+                'columns.',
+                FIT_THE_OTHERS,
+            ],
+        ),
+        (
+            _keep_volumes(8, confounds=True),
+            ['--confounds', 'trans_*', 'rot_*'],
+            [f'The run {RUN_2} has 8 volumes but its design has 9 columns', FIT_THE_OTHERS],
+        ),
+        (
+            _keep_volumes(8),
+            ['--confounds', 'trans_*'],
+            [f"{CONFOUNDS_1.replace('run-1', 'run-2')}' has 30 rows but its run has 8 volumes"],
+        ),
+        (
+            _change_events(_without_congruent),
+            ['--contrast', CONTRAST],
+            [
+                f"Condition 'congruent' has no events in run 2 of sub-02 ({EVENTS_2}), so the "
+                "contrast 'incMinusCon = incongruent - congruent', which weights it, cannot be "
+                'estimated there. Leave it out of the contrast, or add its events to that run.',
+                FIT_THE_OTHERS,
+            ],
+        ),
+        (
+            _change_events(_without_congruent),
+            [],
+            ["Condition 'congruent' has no events in run 2 of sub-02", "contrast 'congruent',"],
+        ),
+        (
+            _change_events(_congruent_after_the_run),
+            ['--contrast', CONTRAST],
+            ["Condition 'congruent' has no events within the 60 s of run 2 of sub-02"],
+        ),
+        (
+            _change_events(_text_onset),
+            [],
+            [f"{EVENTS_2}': The 'onset' column of the events holds text", 'In the events file'],
+        ),
+        (
+            _text_in_confounds,
+            ['--confounds', 'trans_x'],
+            [
+                f"{CONFOUNDS_1}': column 'trans_x' holds text that is not a number at rows [4] "
+                "(index labels; for a file, 0-based data rows), such as 'oops'; confounds must "
+                'be numbers.',
+                FIT_THE_OTHERS,
+            ],
+        ),
+    ],
+)
+def test_damaged_inputs_exit_2_before_any_fit_naming_the_file(
+    fake_dataset, tmp_path, capsys, change, options, messages
+):
+    change(fake_dataset)
+    out = tmp_path / 'out'
+    assert _main(fake_dataset, out, 'participant', *options) == 2
+    err = capsys.readouterr().err
+    assert [message for message in messages if message not in err] == []
+    assert not out.exists()
+
+
+def test_a_condition_absent_from_one_run_leaves_the_other_contrasts_fitted(fake_dataset, tmp_path):
+    _change_events(_without_congruent)(fake_dataset)
+    out = tmp_path / 'out'
+    options = ('--participant-label', '02', '--contrast', 'inc=incongruent')
+    assert _main(fake_dataset, out, 'participant', *options) == 0
+    design = out / 'sub-02' / 'func' / f'sub-02_task-stroop_run-2_space-{SPACE}_design.tsv'
+    assert 'congruent' not in pd.read_csv(design, sep='\t').columns
 
 
 def test_group_before_participant_says_what_to_do(fake_dataset, tmp_path, capsys):

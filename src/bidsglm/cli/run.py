@@ -24,9 +24,8 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import nibabel as nib
 import numpy as np
 import pandas as pd
 
@@ -46,6 +45,7 @@ from bidsglm.bids.discovery import (
     read_tsv_header,
 )
 from bidsglm.bids.entities import ENTITY_ORDER, parse_bids_name
+from bidsglm.bids.input_files import check_confounds_file, check_nifti_file
 from bidsglm.bids.labels import contrast_label, label_contrasts
 from bidsglm.bids.layout import Layout, check_output_names, plan_layout
 from bidsglm.bids.sidecars import STAT_OF_OUTPUT, stat_label
@@ -71,8 +71,12 @@ from bidsglm.design.contrasts import parse_contrast_expression
 from bidsglm.errors import (
     BidsGlmError,
     BidsNameError,
+    ContrastError,
+    EventsError,
+    ImageDimensionError,
     InputNotFoundError,
     InvalidParameterError,
+    ShapeMismatchError,
 )
 
 if TYPE_CHECKING:
@@ -323,31 +327,143 @@ def _check_contrast_names(
             raise BidsNameError(msg) from None
 
 
-def _check_designs(
-    runs: Sequence[RunInputs], plan: _FirstLevelPlan, settings: FirstLevelSettings
-) -> None:
-    """Build each run's design (no image data is read) and parse every contrast on it."""
-    for run in runs:
-        assert run.events is not None
-        n_scans = cast('nib.Nifti1Image', nib.load(run.bold)).shape[3]
-        events = check_events(run.events)
-        if plan.trial_types is not None:
-            events = events[events['trial_type'].isin(plan.trial_types)]
-        design = make_first_level_design_matrix(
-            (np.arange(n_scans) + run.slice_time_ref) * run.repetition_time,
-            events=events,
-            hrf_model=settings.hrf_model,
-            high_pass=settings.high_pass,
-            fir_delays=settings.fir_delays,
-            add_regs=np.zeros((n_scans, len(plan.confounds))) if plan.confounds else None,
-            add_reg_names=list(plan.confounds) or None,
+def _without_subject(subject: str) -> str:
+    """Say how to fit the others while one subject's inputs are being fixed."""
+    return f'To fit the others without sub-{subject}, list them with --participant-label.'
+
+
+def _run_volumes(run: RunInputs) -> int:
+    """Check the run's image files are whole (header and data); return its volumes."""
+    try:
+        header = check_nifti_file(run.bold)
+        if run.mask is not None:
+            check_nifti_file(run.mask)
+    except BidsGlmError as error:
+        msg = f'{error} {_without_subject(run.subject)}'
+        raise type(error)(msg) from error
+    shape = header.get_data_shape()
+    if len(shape) != 4:
+        msg = (
+            f'The preprocessed BOLD {str(run.bold)!r} has shape {shape}: a run must be '
+            f'4D (x, y, z, time). {_without_subject(run.subject)}'
         )
-        for name, expression in plan.contrasts:
+        raise ImageDimensionError(msg)
+    return int(shape[3])
+
+
+def _run_events(run: RunInputs, plan: _FirstLevelPlan) -> pd.DataFrame:
+    """Read and check the run's events (those of the modelled conditions)."""
+    assert run.events is not None
+    try:
+        events = check_events(run.events)
+    except EventsError as error:
+        msg = f'In the events file {str(run.events)!r}: {error}'
+        raise EventsError(msg) from error
+    if plan.trial_types is not None:
+        events = events[events['trial_type'].isin(plan.trial_types)]
+    return events
+
+
+def _run_design(
+    run: RunInputs, plan: _FirstLevelPlan, settings: FirstLevelSettings
+) -> pd.DataFrame:
+    """Check the run's files and build its design (confounds as zeros; no data read)."""
+    n_scans = _run_volumes(run)
+    if plan.confounds:
+        assert run.confounds is not None
+        try:
+            check_confounds_file(run.confounds, plan.confounds, n_scans)
+        except BidsGlmError as error:
+            msg = f'{error} {_without_subject(run.subject)}'
+            raise type(error)(msg) from error
+    design = make_first_level_design_matrix(
+        (np.arange(n_scans) + run.slice_time_ref) * run.repetition_time,
+        events=_run_events(run, plan),
+        hrf_model=settings.hrf_model,
+        high_pass=settings.high_pass,
+        fir_delays=settings.fir_delays,
+        add_regs=np.zeros((n_scans, len(plan.confounds))) if plan.confounds else None,
+        add_reg_names=list(plan.confounds) or None,
+    )
+    if n_scans <= design.shape[1]:
+        msg = (
+            f'The run {run.name} has {n_scans} volumes but its design has '
+            f'{design.shape[1]} columns {_describe(list(design.columns))}: a GLM needs more '
+            'volumes than columns. Check that the file holds the whole run, or model '
+            f'fewer confounds. {_without_subject(run.subject)}'
+        )
+        raise ShapeMismatchError(msg)
+    return design
+
+
+def _empty_columns(design: pd.DataFrame, plan: _FirstLevelPlan) -> set[str]:
+    """Return the condition columns that are zero throughout the run (no event in it)."""
+    values = np.abs(design.to_numpy(dtype=np.float64))
+    negligible = values.max(axis=0) <= 1e-10 * values.max()
+    return {str(c) for c, zero in zip(design.columns, negligible, strict=True) if zero} - set(
+        plan.confounds
+    )
+
+
+def _not_estimable(
+    column: str, run: RunInputs, index: int, design: pd.DataFrame, conditions: Sequence[str]
+) -> str:
+    """Say why a column of another run's design cannot be estimated in this run."""
+    events = run.events.name if run.events else run.name
+    where = f'run {index + 1} of sub-{run.subject} ({events})'
+    seconds = design.shape[0] * run.repetition_time
+    if column not in conditions:
+        state = 'is zero throughout' if column in design.columns else 'is not a column of'
+        return f'The design column {column!r} {state} {where}'
+    if column in design.columns:
+        return f'Condition {column!r} has no events within the {seconds:g} s of {where}'
+    return f'Condition {column!r} has no events in {where}'
+
+
+def _check_contrasts(
+    runs: Sequence[RunInputs],
+    designs: Sequence[pd.DataFrame],
+    plan: _FirstLevelPlan,
+    conditions: Sequence[str],
+) -> None:
+    """Parse every contrast on every run's design; refuse those a run cannot estimate.
+
+    A contrast is read over the columns of all the runs. If it weights a column that
+    a run lacks (a condition without events in it, as nilearn's designs lack it too)
+    or that is zero there (events outside the run), that run cannot estimate it.
+    """
+    columns = list(dict.fromkeys(str(c) for design in designs for c in design.columns))
+    for name, expression in plan.contrasts:
+        for index, (run, design) in enumerate(zip(runs, designs, strict=True)):
             try:
-                parse_contrast_expression(expression, list(design.columns))
+                weights = np.atleast_2d(parse_contrast_expression(expression, columns))
             except BidsGlmError as error:
                 msg = f'The contrast {name!r} does not fit the design of {run.name}: {error}'
                 raise type(error)(msg) from error
+            weighted = [columns[i] for i in np.flatnonzero(np.any(weights != 0, axis=0))]
+            unusable = set(columns) - {str(c) for c in design.columns}
+            unusable |= _empty_columns(design, plan)
+            bad = [column for column in weighted if column in unusable]
+            if bad:
+                reason = _not_estimable(bad[0], run, index, design, conditions)
+                shown = name if expression.strip('`') == name else f'{name} = {expression}'
+                msg = (
+                    f'{reason}, so the contrast {shown!r}, which weights it, cannot be '
+                    'estimated there. Leave it out of the contrast, or add its events to '
+                    f'that run. {_without_subject(run.subject)}'
+                )
+                raise ContrastError(msg)
+
+
+def _check_designs(
+    runs: Sequence[RunInputs],
+    plan: _FirstLevelPlan,
+    settings: FirstLevelSettings,
+    conditions: Sequence[str],
+) -> None:
+    """Check each run's files, build its design (no image data read), check contrasts."""
+    designs = [_run_design(run, plan, settings) for run in runs]
+    _check_contrasts(runs, designs, plan, conditions)
 
 
 def _model_entities(runs: Sequence[RunInputs]) -> dict[str, str]:
@@ -471,7 +587,8 @@ def _plan_subject(
     _check_contrast_names(names, layout, len(subject_runs), plan.names_from)
     with warnings.catch_warnings(record=True):
         warnings.simplefilter('always')
-        _check_designs(subject_runs, plan, settings)
+        conditions = plan.trial_types or variables.trial_types
+        _check_designs(subject_runs, plan, settings, conditions)
     if log:
         _log_plan(plan, settings)
     return plan
