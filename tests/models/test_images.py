@@ -138,8 +138,10 @@ def test_check_same_grid_affine_tolerance():
     close = _image(np.zeros(SHAPE), ANISOTROPIC + 1e-9)
     far = _image(np.zeros(SHAPE), ANISOTROPIC + np.diag([0.01, 0, 0, 0]))
     check_same_grid([a, close], ['a', 'close'])
-    with pytest.raises(ShapeMismatchError, match='affines differ'):
+    with pytest.raises(ShapeMismatchError, match='affines differ') as info:
         check_same_grid([a, close, far], ['a', 'close', 'far'])
+    assert '[[3.0, 0.0, 0.0, -10.0], ' in str(info.value)
+    assert '[[3.01, 0.0, 0.0, -10.0], ' in str(info.value)
 
 
 # --------------------------------------------------------------------------- masks

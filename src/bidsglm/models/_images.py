@@ -378,13 +378,22 @@ def check_same_grid(imgs: Sequence[SpatialImage], names: Sequence[str]) -> None:
         _check_pair(imgs[0], names[0], img, name)
 
 
+def _affine_text(affine: np.ndarray) -> str:
+    """Write an affine on one line, rounded to 4 decimals."""
+    return str(np.round(np.asarray(affine), 4).tolist())
+
+
 def _check_pair(first: SpatialImage, first_name: str, other: SpatialImage, name: str) -> None:
     """Raise a ShapeMismatchError when two images are on different grids."""
     same_shape = first.shape[:3] == other.shape[:3]
     same_affine = bool(np.allclose(first.affine, other.affine))
     if same_shape and same_affine:
         return
-    affines = 'are equal' if same_affine else 'differ'
+    affines = (
+        'are equal'
+        if same_affine
+        else f'differ: {_affine_text(first.affine)} and {_affine_text(other.affine)}'
+    )
     msg = (
         f'{first_name} and {name} are not on the same voxel grid: {first_name} has '
         f'shape {first.shape[:3]} and {name} has shape {other.shape[:3]}, and their '
