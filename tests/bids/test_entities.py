@@ -86,6 +86,16 @@ def test_validate_label_accepts_plus_but_not_other_punctuation():
         validate_label('1.5', 'run')
 
 
+def test_check_name_length_counts_a_label_that_is_also_the_desc_twice():
+    entities = {'task': 'x', 'contrast': 'a' * 120, 'stat': 'variance', 'desc': 'a' * 120}
+    name = format_bids_name(entities, 'statmap', '.nii.gz')
+    with pytest.raises(BidsNameError, match='label has at most 102 characters'):
+        check_name_length(name)
+    shorter = name.replace('a' * 120, 'a' * 102)
+    assert len(shorter) == 255
+    assert check_name_length(shorter) == shorter
+
+
 def test_check_name_length_takes_255_bytes_and_refuses_256():
     name = format_bids_name({'sub': '01', 'contrast': 'a' * 226}, 'statmap', '.json')
     assert len(name) == 255

@@ -298,13 +298,20 @@ def _shorten(text: str, limit: int = 72) -> str:
 
 
 def _blame(name: str, excess: int) -> str:
-    """Say which part of a too long file name to shorten, and by how much."""
-    label = parse_bids_name(name).entities.get('contrast', '')
+    """Say which part of a too long file name to shorten, and by how much.
+
+    The contrast label may be in the name twice (a group model of a first-level
+    contrast also carries it as ``desc``); shortening it shortens both.
+    """
+    entities = parse_bids_name(name).entities
+    label = entities.get('contrast', '')
     size = len(label.encode())
-    if label and size > excess:
+    times = sum(value == label for value in entities.values())
+    longest = size - -(-excess // times) if label else 0  # ceil(excess / times) fewer
+    if longest > 0:
         return (
             f'Its contrast label {_shorten(label, 40)!r} ({size} characters) makes it too '
-            f'long: rename the contrast so that its label has at most {size - excess} '
+            f'long: rename the contrast so that its label has at most {longest} '
             'characters.'
         )
     also = ' and a shorter contrast name' if label else ''
