@@ -154,8 +154,9 @@ def test_outputs_pass_the_bids_validator(fake_dataset, tmp_path, tmp_path_factor
 
 def test_default_contrasts_are_one_per_trial_type(fake_dataset, tmp_path):
     out = tmp_path / 'out'
-    assert _main(fake_dataset, out, 'participant', '--participant-label', '01') == 0
-    assert _tree(out) == _subject_files('01', list(CONDITIONS)) | ROOT_FILES
+    assert _main(fake_dataset, out, 'participant', '--participant-label', '01', '02') == 0
+    subjects = _subject_files('01', list(CONDITIONS)) | _subject_files('02', list(CONDITIONS))
+    assert _tree(out) == subjects | ROOT_FILES
     assert _main(fake_dataset, out, 'group') == 0
     for condition in CONDITIONS:
         assert (
@@ -495,6 +496,89 @@ def test_a_condition_absent_from_one_run_leaves_the_other_contrasts_fitted(fake_
 def test_group_before_participant_says_what_to_do(fake_dataset, tmp_path, capsys):
     assert _main(fake_dataset, tmp_path / 'out', 'group') == 2
     assert 'Run the participant level first' in capsys.readouterr().err
+
+
+def _two_subjects(ds: FakeDataset, out: Path, *contrasts: str) -> Path:
+    """Fit sub-01 and sub-02; return sub-01's func folder."""
+    options = [option for contrast in contrasts for option in ('--contrast', contrast)]
+    assert _main(ds, out, 'participant', '--participant-label', '01', '02', *options) == 0
+    return out / 'sub-01' / 'func'
+
+
+def _group_refused(ds: FakeDataset, out: Path, capsys) -> str:
+    """Run the group level, check it exits 2 and writes nothing; return its messages."""
+    before = _tree(out)
+    capsys.readouterr()
+    assert _main(ds, out, 'group') == 2
+    assert _tree(out) == before
+    return capsys.readouterr().err
+
+
+def test_group_of_one_subject_exits_2_before_any_fit(fake_dataset, tmp_path, capsys):
+    out = tmp_path / 'out'
+    assert (
+        _participant(fake_dataset, out, '--contrast', CONTRAST, '--participant-label', '01') == 0
+    )
+    err = _group_refused(fake_dataset, out, capsys)
+    assert (
+        'A group model needs at least 2 input maps, but only sub-01 saved the contrast '
+        "'incMinusCon'. Run the participant level for more subjects" in err
+    )
+
+
+def test_group_with_a_missing_effect_map_names_the_subject_and_file(
+    fake_dataset, tmp_path, capsys
+):
+    out = tmp_path / 'out'
+    func = _two_subjects(fake_dataset, out, CONTRAST)
+    effect = func / f'sub-01_{ENTITIES}_contrast-incMinusCon_stat-effect_statmap.nii.gz'
+    effect.unlink()
+    err = _group_refused(fake_dataset, out, capsys)
+    assert (
+        "The first-level results of sub-01 lack the effect map of the contrast 'incMinusCon': "
+        f"'{effect}' is missing. Fit sub-01 again (participant --participant-label 01 "
+        '--overwrite' in err
+    )
+
+
+def test_group_of_maps_on_different_grids_names_both(fake_dataset, tmp_path, capsys):
+    out = tmp_path / 'out'
+    func = _two_subjects(fake_dataset, out, CONTRAST)
+    effect = func / f'sub-01_{ENTITIES}_contrast-incMinusCon_stat-effect_statmap.nii.gz'
+    nib.save(nib.Nifti1Image(np.zeros((6, 7, 9)), np.diag([2.0, 2.0, 2.0, 1.0])), effect)
+    err = _group_refused(fake_dataset, out, capsys)
+    other = str(effect).replace('sub-01', 'sub-02')
+    assert 'The maps are not on one voxel grid: ' in err
+    assert f"'{effect}' has shape (6, 7, 9) and affine [[2.0, 0.0, 0.0, 0.0], " in err
+    assert f"'{other}' has shape (6, 7, 8) and affine [[3.0, 0.0, 0.0, -10.0], " in err
+
+
+def test_group_names_too_long_exit_2_naming_the_contrast(fake_dataset, tmp_path, capsys):
+    out = tmp_path / 'out'
+    name = 'x' * 100  # fits the subjects' names, not the group's (it is there twice)
+    _two_subjects(fake_dataset, out, f'{name}=incongruent - congruent')
+    err = _group_refused(fake_dataset, out, capsys)
+    assert f"Cannot save the contrast '{'x' * 32}...{'x' * 13}': The file name" in err
+    assert 'rename the contrast so that its label has at most 86 characters' in err
+    assert 'rename that one (--contrast NAME=EXPRESSION)' in err
+
+
+def test_group_ignores_a_users_roi_named_like_a_subjects_mask(fake_dataset, tmp_path):
+    out = tmp_path / 'out'
+    func = _two_subjects(fake_dataset, out, CONTRAST)
+    mask = func / f'sub-01_{ENTITIES}_mask.nii.gz'
+    roi = np.zeros(nib.load(mask).shape, dtype=np.uint8)
+    roi[:2, :2, :2] = 1
+    nib.save(
+        nib.Nifti1Image(roi, nib.load(mask).affine),
+        func / mask.name.replace('_mask', '_desc-myroi_mask'),
+    )
+    assert _main(fake_dataset, out, 'group') == 0
+    masks = [
+        _data(out / f'sub-{s}' / 'func' / f'sub-{s}_{ENTITIES}_mask.nii.gz') for s in ('01', '02')
+    ]
+    group_mask = _data(out / f'{ENTITIES}_desc-incMinusCon_mask.nii.gz')
+    np.testing.assert_array_equal(group_mask != 0, np.logical_and(*(m != 0 for m in masks)))
 
 
 def test_saved_subjects_are_skipped_unless_overwrite(fake_dataset, tmp_path, caplog):

@@ -33,7 +33,7 @@ from bidsglm.errors import InvalidParameterError, ShapeMismatchError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ['check_confounds_file', 'check_nifti_file']
+__all__ = ['check_confounds_file', 'check_nifti_file', 'check_same_grid']
 
 #: isal's exception class (its stubs declare an instance).
 _ISAL_ERROR = cast('type[Exception]', isal_zlib.error)
@@ -195,3 +195,62 @@ def check_confounds_file(path: str | Path, columns: Sequence[str], n_scans: int)
         )
         raise ShapeMismatchError(msg)
     check_confounds(table[list(columns)], f'The confounds file {str(path)!r}')
+
+
+def _grid(path: Path) -> tuple[tuple[int, ...], np.ndarray]:
+    """Return the spatial shape and the affine of an image file (its header only)."""
+    image = _read_header(path)
+    return tuple(int(n) for n in image.shape[:3]), np.asarray(image.affine)
+
+
+def _affine_text(affine: np.ndarray) -> str:
+    """Write an affine on one line, rounded to 4 decimals."""
+    return str(np.round(affine, 4).tolist())
+
+
+def check_same_grid(paths: Sequence[str | Path]) -> None:
+    """Check that image files share one voxel grid (shape and affine), from headers.
+
+    Affines are compared with :func:`numpy.allclose` at its default tolerances, as
+    the models compare them.
+
+    Parameters
+    ----------
+    paths : sequence of str or pathlib.Path
+        The images (3D, or 4D: only the spatial axes are compared).
+
+    Raises
+    ------
+    ShapeMismatchError
+        Naming the first file whose grid differs from the first file's, both shapes
+        and both affines.
+    InvalidParameterError
+        If a header cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name, shape in (('a', (2, 2, 2)), ('b', (2, 2, 2)), ('c', (2, 2, 3))):
+    ...     nib.save(nib.Nifti1Image(np.zeros(shape), np.eye(4)), folder / f'{name}.nii')
+    >>> check_same_grid([folder / 'a.nii', folder / 'b.nii'])
+    >>> check_same_grid([folder / 'a.nii', folder / 'c.nii'])
+    Traceback (most recent call last):
+    ...
+    bidsglm.errors.ShapeMismatchError: The maps are not on one voxel grid: '...c.nii' has shape ...
+    """
+    if not paths:
+        return
+    first = Path(paths[0])
+    shape, affine = _grid(first)
+    for other in map(Path, paths[1:]):
+        other_shape, other_affine = _grid(other)
+        if other_shape == shape and np.allclose(other_affine, affine):
+            continue
+        msg = (
+            f'The maps are not on one voxel grid: {str(other)!r} has shape {other_shape} '
+            f'and affine {_affine_text(other_affine)}, but {str(first)!r} has shape '
+            f'{shape} and affine {_affine_text(affine)}. Fit every subject in one space '
+            'and resolution, or resample the maps to one grid.'
+        )
+        raise ShapeMismatchError(msg)

@@ -45,7 +45,7 @@ from bidsglm.bids.discovery import (
     read_tsv_header,
 )
 from bidsglm.bids.entities import ENTITY_ORDER, parse_bids_name
-from bidsglm.bids.input_files import check_confounds_file, check_nifti_file
+from bidsglm.bids.input_files import check_confounds_file, check_nifti_file, check_same_grid
 from bidsglm.bids.labels import contrast_label, label_contrasts
 from bidsglm.bids.layout import Layout, check_output_names, plan_layout
 from bidsglm.bids.sidecars import STAT_OF_OUTPUT, stat_label
@@ -81,6 +81,8 @@ from bidsglm.errors import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
+
+    from bidsglm.bids.reader import LoadedContrast, LoadedGlm
 
 __all__ = ['execute', 'plan_group', 'plan_participant', 'run']
 
@@ -703,6 +705,93 @@ def _group_contrasts(
     ]
 
 
+_NAMES_FROM_FIRST_LEVEL = (
+    'The group contrast is named after the first-level contrast: rename that one '
+    '(--contrast NAME=EXPRESSION) and run the participant level again.'
+)
+
+
+def _missing_effect_map(contrast: LoadedContrast) -> Path:
+    """Return where the effect map of a saved contrast should be, from its other maps."""
+    some = next(iter(contrast.maps.values()))
+    stat = parse_bids_name(some).entities['stat']
+    return some.with_name(some.name.replace(f'_stat-{stat}_', '_stat-effect_', 1))
+
+
+def _saved_rows(
+    label: str, saved: Sequence[tuple[str, LoadedGlm]]
+) -> list[tuple[str, LoadedContrast]]:
+    """Return each subject that saved this contrast, with it; refuse one without its effect."""
+    rows = [
+        (subject, glm.contrast(label))
+        for subject, glm in saved
+        if label in {c.label for c in glm.contrasts}
+    ]
+    for subject, contrast in rows:
+        if 'effect' not in contrast.maps:
+            msg = (
+                f'The first-level results of sub-{subject} lack the effect map of the '
+                f'contrast {label!r}: {str(_missing_effect_map(contrast))!r} is missing. '
+                f'Fit sub-{subject} again (participant --participant-label {subject} '
+                '--overwrite, with the same options).'
+            )
+            raise InputNotFoundError(msg)
+    return rows
+
+
+def _check_enough_maps(rows_by_label: Mapping[str, Sequence[tuple[str, LoadedContrast]]]) -> None:
+    """Refuse a group model of fewer than 2 maps: it has no degrees of freedom."""
+    few = {label: [s for s, _ in rows] for label, rows in rows_by_label.items() if len(rows) < 2}
+    if few:
+        label, subjects = next(iter(few.items()))
+        others = f' ({len(few) - 1} other contrasts too)' if len(few) > 1 else ''
+        msg = (
+            f'A group model needs at least 2 input maps, but only sub-{subjects[0]} saved '
+            f'the contrast {label!r}{others}. Run the participant level for more subjects '
+            'into this OUTPUT_DIR first.'
+        )
+        raise InvalidParameterError(msg)
+
+
+def _group_job(
+    args: argparse.Namespace,
+    model: StatsModel | None,
+    saved: Sequence[tuple[str, LoadedGlm]],
+    label: str,
+    rows: Sequence[tuple[str, LoadedContrast]],
+) -> GroupJob:
+    """Plan the group model of one first-level contrast, and check its inputs."""
+    x = [
+        x for x in (model.dataset.x if model and model.dataset else (INTERCEPT,)) if x != INTERCEPT
+    ]
+    subjects = [s for s, _ in rows]
+    covariates = _covariates(args.bids_dir, x, subjects)
+    columns = [*([] if covariates is None else covariates.columns[1:]), INTERCEPT]
+    contrasts = _group_contrasts(model, rows[0][1].name, columns)
+    entities = parse_bids_name(saved[0][1].statmap).entities
+    base = '_'.join(f'{k}-{entities[k]}' for k in ('task', 'space') if k in entities)
+    prefix = f'{base}_desc-{label}' if base else f'desc-{label}'
+    names_from = _NAMES_FROM_MODEL if model else _NAMES_FROM_FIRST_LEVEL
+    _check_contrast_names(
+        [c.name for c in contrasts], plan_layout('second', [], prefix), 1, names_from
+    )
+    effects = [contrast.maps['effect'] for _, contrast in rows]
+    masks = tuple(glm.mask for _, glm in saved if glm.mask is not None)
+    check_same_grid([*effects, *masks])
+    return GroupJob(
+        label=label,
+        inputs=pd.DataFrame(
+            {'subject_label': subjects, 'map_name': label, 'effects_map_path': map(str, effects)}
+        ),
+        masks=masks,
+        covariates=covariates,
+        contrasts=tuple((c.name, c.expression('intercept')) for c in contrasts),
+        contrast_types=tuple((c.name, c.stat_type) for c in contrasts),
+        out_dir=args.output_dir,
+        prefix=prefix,
+    )
+
+
 def plan_group(args: argparse.Namespace) -> list[GroupJob]:
     """Find the participant results and plan one group model per first-level contrast.
 
@@ -719,7 +808,8 @@ def plan_group(args: argparse.Namespace) -> list[GroupJob]:
     Raises
     ------
     BidsGlmError
-        For anything that would make the work fail.
+        For anything that would make the work fail: a missing effect map, a contrast
+        of fewer than 2 subjects, maps on different grids, names too long...
     """
     from bidsglm.bids import load_glm_from_bids  # noqa: PLC0415 - group level only
 
@@ -731,41 +821,9 @@ def plan_group(args: argparse.Namespace) -> list[GroupJob]:
     saved = [(s, load_glm_from_bids(p)) for s, p in _find_saved(args.output_dir, query)]
     logger.info('Found the participant results of %d subjects.', len(saved))
     labels = sorted({c.label for _, glm in saved for c in glm.contrasts if c.stat_type == 't'})
-    x = [
-        x for x in (model.dataset.x if model and model.dataset else (INTERCEPT,)) if x != INTERCEPT
-    ]
-    entities = parse_bids_name(saved[0][1].statmap).entities
-    base = '_'.join(f'{k}-{entities[k]}' for k in ('task', 'space') if k in entities)
-    jobs = []
-    for label in labels:
-        rows = [
-            (s, glm.contrast(label))
-            for s, glm in saved
-            if label in {c.label for c in glm.contrasts}
-        ]
-        subjects = [s for s, _ in rows]
-        covariates = _covariates(args.bids_dir, x, subjects)
-        columns = [*([] if covariates is None else covariates.columns[1:]), INTERCEPT]
-        contrasts = _group_contrasts(model, rows[0][1].name, columns)
-        jobs.append(
-            GroupJob(
-                label=label,
-                inputs=pd.DataFrame(
-                    {
-                        'subject_label': subjects,
-                        'map_name': label,
-                        'effects_map_path': [str(c.maps['effect']) for _, c in rows],
-                    }
-                ),
-                masks=tuple(glm.mask for _, glm in saved if glm.mask is not None),
-                covariates=covariates,
-                contrasts=tuple((c.name, c.expression('intercept')) for c in contrasts),
-                contrast_types=tuple((c.name, c.stat_type) for c in contrasts),
-                out_dir=args.output_dir,
-                prefix=f'{base}_desc-{label}' if base else f'desc-{label}',
-            )
-        )
-    return jobs
+    rows = {label: _saved_rows(label, saved) for label in labels}
+    _check_enough_maps(rows)
+    return [_group_job(args, model, saved, label, rows[label]) for label in labels]
 
 
 # -------------------------------------------------------------------- execution
