@@ -376,6 +376,11 @@ def _one_volume_3d(ds: FakeDataset) -> None:
     nib.save(nib.Nifti1Image(np.asanyarray(image.dataobj)[..., 0], image.affine), path)
 
 
+def _mask_on_another_grid(ds: FakeDataset) -> None:
+    mask = np.ones((6, 7, 9), dtype=np.uint8)
+    nib.save(nib.Nifti1Image(mask, np.diag([3.0, 3.0, 3.0, 1.0])), _func(ds) / MASK_2)
+
+
 def _change_events(change):
     def write(ds: FakeDataset) -> None:
         path = ds.bids_dir / 'sub-02' / 'func' / EVENTS_2
@@ -416,6 +421,11 @@ def _text_in_confounds(ds: FakeDataset) -> None:
         (_cut_header, [], ['Cannot read the NIfTI header of', RUN_2, FIT_THE_OTHERS]),
         (_cut(MASK_2, 0.7), [], [f"{MASK_2}': the file is cut short", FIT_THE_OTHERS]),
         (_one_volume_3d, [], [f"{RUN_2}' has shape (6, 7, 8): a run must be 4D"]),
+        (
+            _mask_on_another_grid,
+            [],
+            [f"{MASK_2}' has shape (6, 7, 9) and affine [[3.0, 0.0, 0.0, 0.0], ", FIT_THE_OTHERS],
+        ),
         (
             _keep_volumes(3),
             [],
@@ -548,7 +558,7 @@ def test_group_of_maps_on_different_grids_names_both(fake_dataset, tmp_path, cap
     nib.save(nib.Nifti1Image(np.zeros((6, 7, 9)), np.diag([2.0, 2.0, 2.0, 1.0])), effect)
     err = _group_refused(fake_dataset, out, capsys)
     other = str(effect).replace('sub-01', 'sub-02')
-    assert 'The maps are not on one voxel grid: ' in err
+    assert 'The images are not on one voxel grid: ' in err
     assert f"'{effect}' has shape (6, 7, 9) and affine [[2.0, 0.0, 0.0, 0.0], " in err
     assert f"'{other}' has shape (6, 7, 8) and affine [[3.0, 0.0, 0.0, -10.0], " in err
 

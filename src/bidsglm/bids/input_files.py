@@ -237,7 +237,7 @@ def check_same_grid(paths: Sequence[str | Path]) -> None:
     >>> check_same_grid([folder / 'a.nii', folder / 'c.nii'])
     Traceback (most recent call last):
     ...
-    bidsglm.errors.ShapeMismatchError: The maps are not on one voxel grid: '...c.nii' has shape ...
+    bidsglm.errors.ShapeMismatchError: The images are not on one voxel grid: '...c.nii' has ...
     """
     if not paths:
         return
@@ -248,9 +248,9 @@ def check_same_grid(paths: Sequence[str | Path]) -> None:
         if other_shape == shape and np.allclose(other_affine, affine):
             continue
         msg = (
-            f'The maps are not on one voxel grid: {str(other)!r} has shape {other_shape} '
+            f'The images are not on one voxel grid: {str(other)!r} has shape {other_shape} '
             f'and affine {_affine_text(other_affine)}, but {str(first)!r} has shape '
             f'{shape} and affine {_affine_text(affine)}. Fit every subject in one space '
-            'and resolution, or resample the maps to one grid.'
+            'and resolution, or resample the images to one grid.'
         )
         raise ShapeMismatchError(msg)

@@ -398,13 +398,20 @@ def _run_design(
     return design
 
 
-def _empty_columns(design: pd.DataFrame, plan: _FirstLevelPlan) -> set[str]:
-    """Return the condition columns that are zero throughout the run (no event in it)."""
+def _unusable_columns(
+    columns: Sequence[str], design: pd.DataFrame, plan: _FirstLevelPlan
+) -> set[str]:
+    """Return the columns of the subject's designs that this run cannot estimate.
+
+    Those it lacks (a condition without events in it: nilearn's design lacks it too)
+    and the condition columns that are zero throughout it (events outside the run).
+    The confounds are zeros while planning, so they are left out.
+    """
+    present = [str(c) for c in design.columns]
     values = np.abs(design.to_numpy(dtype=np.float64))
-    negligible = values.max(axis=0) <= 1e-10 * values.max()
-    return {str(c) for c, zero in zip(design.columns, negligible, strict=True) if zero} - set(
-        plan.confounds
-    )
+    zero = values.max(axis=0) <= 1e-10 * values.max()
+    empty = {c for c, is_zero in zip(present, zero, strict=True) if is_zero}
+    return (set(columns) - set(present)) | (empty - set(plan.confounds))
 
 
 def _not_estimable(
@@ -422,39 +429,41 @@ def _not_estimable(
     return f'Condition {column!r} has no events in {where}'
 
 
+def _weighted_columns(
+    name: str, expression: str, columns: Sequence[str], subject: str
+) -> list[str]:
+    """Parse a contrast over the columns of all the subject's runs; return those it weights."""
+    try:
+        weights = np.atleast_2d(parse_contrast_expression(expression, columns))
+    except BidsGlmError as error:
+        msg = f'The contrast {name!r} does not fit the designs of sub-{subject}: {error}'
+        raise type(error)(msg) from error
+    return [columns[int(i)] for i in np.flatnonzero(np.any(weights != 0, axis=0))]
+
+
 def _check_contrasts(
     runs: Sequence[RunInputs],
     designs: Sequence[pd.DataFrame],
     plan: _FirstLevelPlan,
     conditions: Sequence[str],
 ) -> None:
-    """Parse every contrast on every run's design; refuse those a run cannot estimate.
-
-    A contrast is read over the columns of all the runs. If it weights a column that
-    a run lacks (a condition without events in it, as nilearn's designs lack it too)
-    or that is zero there (events outside the run), that run cannot estimate it.
-    """
+    """Parse every contrast; refuse one that weights a column some run cannot estimate."""
     columns = list(dict.fromkeys(str(c) for design in designs for c in design.columns))
+    unusable = [_unusable_columns(columns, design, plan) for design in designs]
     for name, expression in plan.contrasts:
+        weighted = _weighted_columns(name, expression, columns, runs[0].subject)
         for index, (run, design) in enumerate(zip(runs, designs, strict=True)):
-            try:
-                weights = np.atleast_2d(parse_contrast_expression(expression, columns))
-            except BidsGlmError as error:
-                msg = f'The contrast {name!r} does not fit the design of {run.name}: {error}'
-                raise type(error)(msg) from error
-            weighted = [columns[i] for i in np.flatnonzero(np.any(weights != 0, axis=0))]
-            unusable = set(columns) - {str(c) for c in design.columns}
-            unusable |= _empty_columns(design, plan)
-            bad = [column for column in weighted if column in unusable]
-            if bad:
-                reason = _not_estimable(bad[0], run, index, design, conditions)
-                shown = name if expression.strip('`') == name else f'{name} = {expression}'
-                msg = (
-                    f'{reason}, so the contrast {shown!r}, which weights it, cannot be '
-                    'estimated there. Leave it out of the contrast, or add its events to '
-                    f'that run. {_without_subject(run.subject)}'
-                )
-                raise ContrastError(msg)
+            bad = [column for column in weighted if column in unusable[index]]
+            if not bad:
+                continue
+            reason = _not_estimable(bad[0], run, index, design, conditions)
+            shown = name if expression.strip('`') == name else f'{name} = {expression}'
+            msg = (
+                f'{reason}, so the contrast {shown!r}, which weights it, cannot be '
+                'estimated there. Leave it out of the contrast, or add its events to that '
+                f'run. {_without_subject(run.subject)}'
+            )
+            raise ContrastError(msg)
 
 
 def _check_designs(
@@ -465,6 +474,11 @@ def _check_designs(
 ) -> None:
     """Check each run's files, build its design (no image data read), check contrasts."""
     designs = [_run_design(run, plan, settings) for run in runs]
+    try:
+        check_same_grid([*(run.bold for run in runs), *(run.mask for run in runs if run.mask)])
+    except BidsGlmError as error:
+        msg = f'{error} {_without_subject(runs[0].subject)}'
+        raise type(error)(msg) from error
     _check_contrasts(runs, designs, plan, conditions)
 
 
@@ -744,7 +758,9 @@ def _check_enough_maps(rows_by_label: Mapping[str, Sequence[tuple[str, LoadedCon
     few = {label: [s for s, _ in rows] for label, rows in rows_by_label.items() if len(rows) < 2}
     if few:
         label, subjects = next(iter(few.items()))
-        others = f' ({len(few) - 1} other contrasts too)' if len(few) > 1 else ''
+        n_others = len(few) - 1
+        others = f' (and {n_others} other contrast{"s" if n_others > 1 else ""})'
+        others = others if n_others else ''
         msg = (
             f'A group model needs at least 2 input maps, but only sub-{subjects[0]} saved '
             f'the contrast {label!r}{others}. Run the participant level for more subjects '
