@@ -20,10 +20,9 @@ import logging
 import multiprocessing
 import shutil
 import time
-import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,16 +44,22 @@ from bidsglm.bids.discovery import (
     read_tsv_header,
 )
 from bidsglm.bids.entities import ENTITY_ORDER, parse_bids_name
-from bidsglm.bids.input_files import check_confounds_file, check_nifti_file, check_same_grid
-from bidsglm.bids.labels import contrast_label, label_contrasts
-from bidsglm.bids.layout import Layout, check_output_names, plan_layout
-from bidsglm.bids.sidecars import STAT_OF_OUTPUT, stat_label
+from bidsglm.bids.input_files import check_same_grid
+from bidsglm.bids.labels import contrast_label
+from bidsglm.bids.layout import plan_layout
 from bidsglm.bids.stats_models import (
     INTERCEPT,
     Contrast,
     StatsModel,
     expand_variables,
     read_stats_model,
+)
+from bidsglm.cli._checks import (
+    RunsPlan,
+    check_contrast_names,
+    check_enough_maps,
+    check_runs,
+    collect_contrast_maps,
 )
 from bidsglm.cli._progress import Progress
 from bidsglm.cli._work import (
@@ -66,17 +71,10 @@ from bidsglm.cli._work import (
     fit_group,
     fit_subject,
 )
-from bidsglm.design import check_events, make_first_level_design_matrix
-from bidsglm.design.contrasts import parse_contrast_expression
 from bidsglm.errors import (
     BidsGlmError,
-    BidsNameError,
-    ContrastError,
-    EventsError,
-    ImageDimensionError,
     InputNotFoundError,
     InvalidParameterError,
-    ShapeMismatchError,
 )
 
 if TYPE_CHECKING:
@@ -101,13 +99,6 @@ def _describe(values: Sequence[Any]) -> str:
     """Return a list for a log line, shortened after 8 items."""
     shown = [str(v) for v in values[:8]]
     return f'{shown} and {len(values) - 8} more' if len(values) > 8 else str(shown)
-
-
-def _short(name: str, limit: int = 48) -> str:
-    """Return the repr of a name for a message, its middle cut when it is long."""
-    if len(name) <= limit:
-        return repr(name)
-    return repr(f'{name[: limit - 16]}...{name[-13:]}')
 
 
 # ---------------------------------------------------------------------- inputs
@@ -287,201 +278,6 @@ def _settings(args: argparse.Namespace, model: StatsModel | None) -> FirstLevelS
     return FirstLevelSettings(hrf, delays, args.noise_model, high_pass, args.smoothing_fwhm)
 
 
-def _contrast_paths(layout: Layout, label: str, n_designs: int) -> list[PurePosixPath]:
-    """Return the files the writer names after one contrast: maps, sidecars, figures."""
-    stats = {stat_label(output, test) for output in STAT_OF_OUTPUT for test in ('t', 'F')}
-    paths = [
-        layout.model_path({'contrast': label, 'stat': stat}, 'statmap', extension)
-        for stat in sorted(stats)
-        for extension in ('.nii.gz', '.json')
-    ]
-    paths += [layout.run_path(i, {'contrast': label}, 'design', '.svg') for i in range(n_designs)]
-    return paths
-
-
-def _check_contrast_names(
-    names: Sequence[str], layout: Layout, n_designs: int, names_from: str
-) -> None:
-    """Refuse, before any fit, the contrast names the writer would refuse after it.
-
-    The same rules as the writer's: each name becomes a label by
-    :func:`bidsglm.bids.labels.contrast_label`, labels equal up to case collide, and
-    no file name may exceed 255 bytes. Repeated names are refused too (one would
-    silently replace the other).
-    """
-    repeated = sorted({name for name in names if list(names).count(name) > 1})
-    if repeated:
-        msg = (
-            f'The contrast name {_short(repeated[0])} is given twice: one would '
-            f'replace the other. Give each contrast its own name. {names_from}'
-        )
-        raise BidsNameError(msg)
-    try:
-        labels = label_contrasts(names)
-    except BidsNameError as error:
-        msg = f'{error} {names_from}'
-        raise BidsNameError(msg) from None
-    for name, label in labels.items():
-        try:
-            check_output_names(_contrast_paths(layout, label, n_designs))
-        except BidsNameError as error:
-            msg = f'Cannot save the contrast {_short(name)}: {error} {names_from}'
-            raise BidsNameError(msg) from None
-
-
-def _without_subject(subject: str) -> str:
-    """Say how to fit the others while one subject's inputs are being fixed."""
-    return f'To fit the others without sub-{subject}, list them with --participant-label.'
-
-
-def _run_volumes(run: RunInputs) -> int:
-    """Check the run's image files are whole (header and data); return its volumes."""
-    try:
-        header = check_nifti_file(run.bold)
-        if run.mask is not None:
-            check_nifti_file(run.mask)
-    except BidsGlmError as error:
-        msg = f'{error} {_without_subject(run.subject)}'
-        raise type(error)(msg) from error
-    shape = header.get_data_shape()
-    if len(shape) != 4:
-        msg = (
-            f'The preprocessed BOLD {str(run.bold)!r} has shape {shape}: a run must be '
-            f'4D (x, y, z, time). {_without_subject(run.subject)}'
-        )
-        raise ImageDimensionError(msg)
-    return int(shape[3])
-
-
-def _run_events(run: RunInputs, plan: _FirstLevelPlan) -> pd.DataFrame:
-    """Read and check the run's events (those of the modelled conditions)."""
-    assert run.events is not None
-    try:
-        events = check_events(run.events)
-    except EventsError as error:
-        msg = f'In the events file {str(run.events)!r}: {error}'
-        raise EventsError(msg) from error
-    if plan.trial_types is not None:
-        events = events[events['trial_type'].isin(plan.trial_types)]
-    return events
-
-
-def _run_design(
-    run: RunInputs, plan: _FirstLevelPlan, settings: FirstLevelSettings
-) -> pd.DataFrame:
-    """Check the run's files and build its design (confounds as zeros; no data read)."""
-    n_scans = _run_volumes(run)
-    if plan.confounds:
-        assert run.confounds is not None
-        try:
-            check_confounds_file(run.confounds, plan.confounds, n_scans)
-        except BidsGlmError as error:
-            msg = f'{error} {_without_subject(run.subject)}'
-            raise type(error)(msg) from error
-    design = make_first_level_design_matrix(
-        (np.arange(n_scans) + run.slice_time_ref) * run.repetition_time,
-        events=_run_events(run, plan),
-        hrf_model=settings.hrf_model,
-        high_pass=settings.high_pass,
-        fir_delays=settings.fir_delays,
-        add_regs=np.zeros((n_scans, len(plan.confounds))) if plan.confounds else None,
-        add_reg_names=list(plan.confounds) or None,
-    )
-    if n_scans <= design.shape[1]:
-        msg = (
-            f'The run {run.name} has {n_scans} volumes but its design has '
-            f'{design.shape[1]} columns {_describe(list(design.columns))}: a GLM needs more '
-            'volumes than columns. Check that the file holds the whole run, or model '
-            f'fewer confounds. {_without_subject(run.subject)}'
-        )
-        raise ShapeMismatchError(msg)
-    return design
-
-
-def _unusable_columns(
-    columns: Sequence[str], design: pd.DataFrame, plan: _FirstLevelPlan
-) -> set[str]:
-    """Return the columns of the subject's designs that this run cannot estimate.
-
-    Those it lacks (a condition without events in it: nilearn's design lacks it too)
-    and the condition columns that are zero throughout it (events outside the run).
-    The confounds are zeros while planning, so they are left out.
-    """
-    present = [str(c) for c in design.columns]
-    values = np.abs(design.to_numpy(dtype=np.float64))
-    zero = values.max(axis=0) <= 1e-10 * values.max()
-    empty = {c for c, is_zero in zip(present, zero, strict=True) if is_zero}
-    return (set(columns) - set(present)) | (empty - set(plan.confounds))
-
-
-def _not_estimable(
-    column: str, run: RunInputs, index: int, design: pd.DataFrame, conditions: Sequence[str]
-) -> str:
-    """Say why a column of another run's design cannot be estimated in this run."""
-    events = run.events.name if run.events else run.name
-    where = f'run {index + 1} of sub-{run.subject} ({events})'
-    seconds = design.shape[0] * run.repetition_time
-    if column not in conditions:
-        state = 'is zero throughout' if column in design.columns else 'is not a column of'
-        return f'The design column {column!r} {state} {where}'
-    if column in design.columns:
-        return f'Condition {column!r} has no events within the {seconds:g} s of {where}'
-    return f'Condition {column!r} has no events in {where}'
-
-
-def _weighted_columns(
-    name: str, expression: str, columns: Sequence[str], subject: str
-) -> list[str]:
-    """Parse a contrast over the columns of all the subject's runs; return those it weights."""
-    try:
-        weights = np.atleast_2d(parse_contrast_expression(expression, columns))
-    except BidsGlmError as error:
-        msg = f'The contrast {name!r} does not fit the designs of sub-{subject}: {error}'
-        raise type(error)(msg) from error
-    return [columns[int(i)] for i in np.flatnonzero(np.any(weights != 0, axis=0))]
-
-
-def _check_contrasts(
-    runs: Sequence[RunInputs],
-    designs: Sequence[pd.DataFrame],
-    plan: _FirstLevelPlan,
-    conditions: Sequence[str],
-) -> None:
-    """Parse every contrast; refuse one that weights a column some run cannot estimate."""
-    columns = list(dict.fromkeys(str(c) for design in designs for c in design.columns))
-    unusable = [_unusable_columns(columns, design, plan) for design in designs]
-    for name, expression in plan.contrasts:
-        weighted = _weighted_columns(name, expression, columns, runs[0].subject)
-        for index, (run, design) in enumerate(zip(runs, designs, strict=True)):
-            bad = [column for column in weighted if column in unusable[index]]
-            if not bad:
-                continue
-            reason = _not_estimable(bad[0], run, index, design, conditions)
-            shown = name if expression.strip('`') == name else f'{name} = {expression}'
-            msg = (
-                f'{reason}, so the contrast {shown!r}, which weights it, cannot be '
-                'estimated there. Leave it out of the contrast, or add its events to that '
-                f'run. {_without_subject(run.subject)}'
-            )
-            raise ContrastError(msg)
-
-
-def _check_designs(
-    runs: Sequence[RunInputs],
-    plan: _FirstLevelPlan,
-    settings: FirstLevelSettings,
-    conditions: Sequence[str],
-) -> None:
-    """Check each run's files, build its design (no image data read), check contrasts."""
-    designs = [_run_design(run, plan, settings) for run in runs]
-    try:
-        check_same_grid([*(run.bold for run in runs), *(run.mask for run in runs if run.mask)])
-    except BidsGlmError as error:
-        msg = f'{error} {_without_subject(runs[0].subject)}'
-        raise type(error)(msg) from error
-    _check_contrasts(runs, designs, plan, conditions)
-
-
 def _model_entities(runs: Sequence[RunInputs]) -> dict[str, str]:
     """Return the entities the writer gives a model of these runs (those they share)."""
     first = runs[0].entities
@@ -593,18 +389,13 @@ def _plan_subject(
         plan = _from_options(args, variables, subject_runs)
     else:
         plan = _from_model(model, variables)
-    layout = plan_layout(
-        'first',
-        [str(run.bold) for run in subject_runs],
-        None,
-        subject_label=subject_runs[0].subject,
-    )
+    bolds = [str(run.bold) for run in subject_runs]
+    layout = plan_layout('first', bolds, None, subject_label=subject_runs[0].subject)
     names = [name for name, _ in plan.contrasts]
-    _check_contrast_names(names, layout, len(subject_runs), plan.names_from)
-    with warnings.catch_warnings(record=True):
-        warnings.simplefilter('always')
-        conditions = plan.trial_types or variables.trial_types
-        _check_designs(subject_runs, plan, settings, conditions)
+    check_contrast_names(names, layout, len(subject_runs), plan.names_from)
+    conditions = plan.trial_types or tuple(variables.trial_types)
+    checked = RunsPlan(plan.trial_types, plan.confounds, plan.contrasts, conditions)
+    check_runs(subject_runs, checked, settings)
     if log:
         _log_plan(plan, settings)
     return plan
@@ -725,50 +516,6 @@ _NAMES_FROM_FIRST_LEVEL = (
 )
 
 
-def _missing_effect_map(contrast: LoadedContrast) -> Path:
-    """Return where the effect map of a saved contrast should be, from its other maps."""
-    some = next(iter(contrast.maps.values()))
-    stat = parse_bids_name(some).entities['stat']
-    return some.with_name(some.name.replace(f'_stat-{stat}_', '_stat-effect_', 1))
-
-
-def _saved_rows(
-    label: str, saved: Sequence[tuple[str, LoadedGlm]]
-) -> list[tuple[str, LoadedContrast]]:
-    """Return each subject that saved this contrast, with it; refuse one without its effect."""
-    rows = [
-        (subject, glm.contrast(label))
-        for subject, glm in saved
-        if label in {c.label for c in glm.contrasts}
-    ]
-    for subject, contrast in rows:
-        if 'effect' not in contrast.maps:
-            msg = (
-                f'The first-level results of sub-{subject} lack the effect map of the '
-                f'contrast {label!r}: {str(_missing_effect_map(contrast))!r} is missing. '
-                f'Fit sub-{subject} again (participant --participant-label {subject} '
-                '--overwrite, with the same options).'
-            )
-            raise InputNotFoundError(msg)
-    return rows
-
-
-def _check_enough_maps(rows_by_label: Mapping[str, Sequence[tuple[str, LoadedContrast]]]) -> None:
-    """Refuse a group model of fewer than 2 maps: it has no degrees of freedom."""
-    few = {label: [s for s, _ in rows] for label, rows in rows_by_label.items() if len(rows) < 2}
-    if few:
-        label, subjects = next(iter(few.items()))
-        n_others = len(few) - 1
-        others = f' (and {n_others} other contrast{"s" if n_others > 1 else ""})'
-        others = others if n_others else ''
-        msg = (
-            f'A group model needs at least 2 input maps, but only sub-{subjects[0]} saved '
-            f'the contrast {label!r}{others}. Run the participant level for more subjects '
-            'into this OUTPUT_DIR first.'
-        )
-        raise InvalidParameterError(msg)
-
-
 def _group_job(
     args: argparse.Namespace,
     model: StatsModel | None,
@@ -788,16 +535,19 @@ def _group_job(
     base = '_'.join(f'{k}-{entities[k]}' for k in ('task', 'space') if k in entities)
     prefix = f'{base}_desc-{label}' if base else f'desc-{label}'
     names_from = _NAMES_FROM_MODEL if model else _NAMES_FROM_FIRST_LEVEL
-    _check_contrast_names(
-        [c.name for c in contrasts], plan_layout('second', [], prefix), 1, names_from
-    )
+    names = [c.name for c in contrasts]
+    check_contrast_names(names, plan_layout('second', [], prefix), 1, names_from)
     effects = [contrast.maps['effect'] for _, contrast in rows]
     masks = tuple(glm.mask for _, glm in saved if glm.mask is not None)
     check_same_grid([*effects, *masks])
     return GroupJob(
         label=label,
         inputs=pd.DataFrame(
-            {'subject_label': subjects, 'map_name': label, 'effects_map_path': map(str, effects)}
+            {
+                'subject_label': subjects,
+                'map_name': label,
+                'effects_map_path': list(map(str, effects)),
+            }
         ),
         masks=masks,
         covariates=covariates,
@@ -837,8 +587,8 @@ def plan_group(args: argparse.Namespace) -> list[GroupJob]:
     saved = [(s, load_glm_from_bids(p)) for s, p in _find_saved(args.output_dir, query)]
     logger.info('Found the participant results of %d subjects.', len(saved))
     labels = sorted({c.label for _, glm in saved for c in glm.contrasts if c.stat_type == 't'})
-    rows = {label: _saved_rows(label, saved) for label in labels}
-    _check_enough_maps(rows)
+    rows = {label: collect_contrast_maps(label, saved) for label in labels}
+    check_enough_maps(rows)
     return [_group_job(args, model, saved, label, rows[label]) for label in labels]
 
 
