@@ -4,6 +4,7 @@ import pytest
 
 from bidsglm.bids.entities import (
     ENTITY_ORDER,
+    check_name_length,
     format_bids_name,
     normalize_prefix,
     parse_bids_entities,
@@ -47,7 +48,6 @@ def test_format_bids_name_puts_the_prefix_first_with_one_underscore():
         ({'contrast': ''}, 'statmap', '.nii.gz', "'contrast' entity"),
         ({}, 'stat_map', '.nii.gz', 'suffix'),
         ({}, 'statmap', 'nii', 'extension'),
-        ({'contrast': 'a' * 300}, 'statmap', '.nii.gz', '255'),
     ],
 )
 def test_format_bids_name_rejects_bad_parts(entities, suffix, extension, match):
@@ -84,3 +84,22 @@ def test_validate_label_accepts_plus_but_not_other_punctuation():
     assert validate_label('007', 'run') == '007'
     with pytest.raises(BidsNameError):
         validate_label('1.5', 'run')
+
+
+def test_check_name_length_counts_a_label_that_is_also_the_desc_twice():
+    entities = {'task': 'x', 'contrast': 'a' * 120, 'stat': 'variance', 'desc': 'a' * 120}
+    name = format_bids_name(entities, 'statmap', '.nii.gz')
+    with pytest.raises(BidsNameError, match='label has at most 102 characters'):
+        check_name_length(name)
+    shorter = name.replace('a' * 120, 'a' * 102)
+    assert len(shorter) == 255
+    assert check_name_length(shorter) == shorter
+
+
+def test_check_name_length_takes_255_bytes_and_refuses_256():
+    name = format_bids_name({'sub': '01', 'contrast': 'a' * 226}, 'statmap', '.json')
+    assert len(name) == 255
+    assert check_name_length(name) == name
+    longer = name.replace('contrast-a', 'contrast-aa')
+    with pytest.raises(BidsNameError, match=r'256 bytes long.*label has at most 226 characters'):
+        check_name_length(longer)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bidsglm.bids.layout import plan_layout
+from bidsglm.bids.layout import check_output_names, plan_layout
 from bidsglm.errors import BidsNameError, InvalidParameterError
 
 RUNS = [
@@ -105,3 +105,32 @@ def test_plan_layout_keeps_a_free_prefix_as_text_and_stays_flat():
 def test_plan_layout_refuses_bad_prefixes(prefix, error, match):
     with pytest.raises(error, match=match):
         plan_layout('first', RUNS, prefix)
+
+
+def test_check_output_names_accepts_255_bytes_and_names_the_label_beyond():
+    folder, stem = 'sub-01/func/', 'sub-01_task-x_contrast-'
+    tail = '_stat-variance_statmap.nii.gz'
+    room = 255 - len(stem) - len(tail)
+    check_output_names([f'{folder}{stem}{"a" * room}{tail}'])
+    with pytest.raises(BidsNameError, match=rf'256 bytes long.*at most {room} characters'):
+        check_output_names(['design.tsv', f'{folder}{stem}{"a" * (room + 1)}{tail}'])
+
+
+def test_check_output_names_blames_the_prefix_when_the_label_is_not_enough():
+    with pytest.raises(BidsNameError, match='prefix and entities alone') as caught:
+        check_output_names([f'{"p" * 250}_contrast-ab_stat-t_statmap.nii.gz'])
+    assert 'a shorter contrast name' in str(caught.value)
+    with pytest.raises(BidsNameError, match='give a shorter prefix \\(without'):
+        check_output_names([f'{"p" * 250}_statmap.json'])
+
+
+def test_check_output_names_counts_bytes_not_characters():
+    with pytest.raises(BidsNameError, match='256 bytes'):
+        check_output_names(['\u00e9' * 128])
+
+
+def test_check_output_names_reports_the_longest_name_so_the_advice_fits_all():
+    names = [f'contrast-{"a" * 250}_stat-{stat}_statmap.nii.gz' for stat in ('F', 'variance')]
+    with pytest.raises(BidsNameError, match=r'variance_statmap.*at most 217 characters'):
+        check_output_names(names)
+    check_output_names([name.replace('a' * 250, 'a' * 217) for name in names])

@@ -30,6 +30,21 @@ def test_load_glm_from_bids_reads_a_folder_or_its_statmap(first_level, out_dir):
     assert by_folder.mask.name == f'sub-01_task-x_space-{SPACE}_mask.nii.gz'
 
 
+def test_load_glm_from_bids_takes_the_mask_with_exactly_the_models_entities(
+    first_level_in_memory, out_dir
+):
+    saved = save_glm_to_bids(first_level_in_memory, 'audio', out_dir=out_dir, prefix='sub-01')
+    func = out_dir / 'sub-01' / 'func'
+    mask = func / 'sub-01_mask.nii.gz'
+    mean = func / 'sub-01_stat-mean_statmap.nii.gz'
+    roi = func / 'sub-01_desc-myroi_mask.nii.gz'  # the user's, named like a mask
+    smooth = func / 'sub-01_desc-smooth_stat-mean_statmap.nii.gz'
+    for user_file, model_file in ((roi, mask), (smooth, mean)):
+        user_file.write_bytes(model_file.read_bytes())
+    glm = load_glm_from_bids(saved.statmap)
+    assert (glm.mask, glm.mean) == (mask, mean)
+
+
 def test_load_glm_from_bids_starts_a_second_level_from_saved_first_levels(
     rng, events_pair, out_dir, extended_schema
 ):

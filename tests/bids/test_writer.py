@@ -306,6 +306,8 @@ def existing(first_level_in_memory, out_dir):
         ({'___': 'audio'}, {}, BidsNameError, 'empty'),
         ({'café': 'audio'}, {}, BidsNameError, "'é'"),
         ({'../../evil': 'audio'}, {}, BidsNameError, "'.'"),
+        ({'a' * 300: 'audio'}, {}, BidsNameError, r"label 'a+\.\.\.a+' \(300 characters\)"),
+        ('audio', {'prefix': 'x' * 250}, BidsNameError, 'give a shorter prefix'),
         ('audio - nothing', {}, ContrastError, 'nothing'),
         ({'short': [1, -1]}, {}, ContrastError, '2 weights'),
         ('audio', {'contrast_types': {'visual': 'F'}}, ContrastError, 'names no contrast'),

@@ -154,8 +154,9 @@ def test_outputs_pass_the_bids_validator(fake_dataset, tmp_path, tmp_path_factor
 
 def test_default_contrasts_are_one_per_trial_type(fake_dataset, tmp_path):
     out = tmp_path / 'out'
-    assert _main(fake_dataset, out, 'participant', '--participant-label', '01') == 0
-    assert _tree(out) == _subject_files('01', list(CONDITIONS)) | ROOT_FILES
+    assert _main(fake_dataset, out, 'participant', '--participant-label', '01', '02') == 0
+    subjects = _subject_files('01', list(CONDITIONS)) | _subject_files('02', list(CONDITIONS))
+    assert _tree(out) == subjects | ROOT_FILES
     assert _main(fake_dataset, out, 'group') == 0
     for condition in CONDITIONS:
         assert (

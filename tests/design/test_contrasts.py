@@ -450,6 +450,25 @@ def test_check_estimable_names_the_row_of_an_f_contrast(twin_design):
         )
 
 
+def test_check_estimable_says_a_column_is_zero_rather_than_collinear(rng):
+    design = np.column_stack([rng.normal(size=30), np.zeros(30), np.ones(30)])
+    design[:, 1] = 1e-15  # what the regularisation of a singular design leaves of it
+    with pytest.raises(ContrastError) as info:
+        check_estimable([1, -1, 0], design, ['a', 'b', 'constant'], 'a - b')
+    message = str(info.value)
+    assert "weights the columns ['b'], which are zero in every row" in message
+    assert 'collinear' not in message
+
+
+def test_check_estimable_says_the_design_has_fewer_rows_than_columns(rng):
+    design = rng.normal(size=(3, 5))
+    with pytest.raises(ContrastError) as info:
+        check_estimable([1, -1, 0, 0, 0], design, ['a', 'b', 'c', 'd', 'e'], 'a - b')
+    message = str(info.value)
+    assert 'the design has 3 rows (scans or maps) but 5 columns' in message
+    assert 'collinear' not in message
+
+
 def test_check_estimable_rejects_wrong_number_of_names(twin_design):
     with pytest.raises(ContrastError, match='4 columns but 3 column names'):
         check_estimable([1, 1, 0, 0], twin_design, ['a', 'b', 'c'])

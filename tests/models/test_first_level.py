@@ -173,6 +173,41 @@ def test_fit_rejects_confounds_of_another_length(one_run):
         FirstLevelModel(t_r=T_R).fit(run, events, confounds=confounds)
 
 
+def test_fit_names_the_confounds_column_that_holds_text(one_run):
+    run, events = one_run
+    confounds = pd.DataFrame({'motion': np.zeros(N_SCANS), 'note': ['moved'] * N_SCANS})
+    expected = (
+        r"^The confounds of run 1: column 'note' holds text that is not a number at rows \[0, 1,"
+    )
+    with pytest.raises(InvalidParameterError, match=expected):
+        FirstLevelModel(t_r=T_R).fit(run, events, confounds=confounds)
+
+
+def test_fit_names_the_confounds_file_that_holds_text(one_run, tmp_path):
+    run, events = one_run
+    path = tmp_path / 'confounds.tsv'
+    motion = np.zeros(N_SCANS).astype(str).astype(object)
+    motion[7] = 'oops'
+    pd.DataFrame({'motion': motion}).to_csv(path, sep='\t', index=False)
+    with pytest.raises(InvalidParameterError) as caught:
+        FirstLevelModel(t_r=T_R).fit([run, run], [events, events], confounds=[path, path])
+    assert str(caught.value).startswith(f"The confounds of run 1 ('{path}'): column 'motion'")
+    assert "at rows [7] (index labels; for a file, 0-based data rows), such as 'oops'" in str(
+        caught.value
+    )
+
+
+def test_fit_names_a_damaged_run_file(one_run, tmp_path):
+    run, events = one_run
+    path = tmp_path / 'sub-01_task-x_bold.nii.gz'
+    run.to_filename(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    for mask_img in (None, nib.Nifti1Image(brain_mask().astype(np.uint8), AFFINE)):
+        with pytest.raises(InvalidParameterError, match=f"Cannot read the data of '{path}'"):
+            FirstLevelModel(t_r=T_R, mask_img=mask_img).fit(str(path), events)
+
+
 def test_fit_rejects_a_design_of_another_length(one_run):
     run, _ = one_run
     design = pd.DataFrame({'constant': np.ones(N_SCANS + 1)})
@@ -254,6 +289,21 @@ def test_compute_contrast_rejects_a_non_estimable_contrast(one_run):
     model = FirstLevelModel(mask_img=False).fit(run, design_matrices=design)
     with pytest.raises(ContrastError, match='estimable'):
         model.compute_contrast('audio - audio_copy')
+
+
+def test_compute_contrast_names_the_run_where_a_condition_has_no_event(two_runs):
+    runs, events = two_runs
+    late = events[1].copy()
+    late.loc[late['trial_type'] == 'motor', 'onset'] += N_SCANS * T_R  # after run 2 ends
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # the design of run 2 is singular
+        model = FirstLevelModel(t_r=T_R).fit(runs, [events[0], late])
+    model.compute_contrast('audio - visual')  # what run 2 can estimate still works
+    with pytest.raises(ContrastError) as caught:
+        model.compute_contrast('motor - audio')
+    message = str(caught.value)
+    assert message.startswith("In run 2 of 2: The contrast 'motor - audio' is not estimable")
+    assert "the columns ['motor'], which are zero in every row" in message
 
 
 def test_compute_contrast_rejects_an_unknown_output_type(one_run):

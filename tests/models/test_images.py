@@ -138,8 +138,10 @@ def test_check_same_grid_affine_tolerance():
     close = _image(np.zeros(SHAPE), ANISOTROPIC + 1e-9)
     far = _image(np.zeros(SHAPE), ANISOTROPIC + np.diag([0.01, 0, 0, 0]))
     check_same_grid([a, close], ['a', 'close'])
-    with pytest.raises(ShapeMismatchError, match='affines differ'):
+    with pytest.raises(ShapeMismatchError, match='affines differ') as info:
         check_same_grid([a, close, far], ['a', 'close', 'far'])
+    assert '[[3.0, 0.0, 0.0, -10.0], ' in str(info.value)
+    assert '[[3.01, 0.0, 0.0, -10.0], ' in str(info.value)
 
 
 # --------------------------------------------------------------------------- masks
@@ -264,6 +266,39 @@ def test_load_image_gzipped_truncated_file_is_named(tmp_path, run_data):
         load_image(short).get_fdata()
     with pytest.raises(InvalidParameterError, match='truncated'):
         apply_mask(short, _image(_mask_data()))
+
+
+def _damaged_gzip(tmp_path, run_data):
+    """A gzipped run cut in the middle of its compressed stream."""
+    path = tmp_path / 'sub-01_task-x_bold.nii.gz'
+    _image(run_data.astype(np.float32)).to_filename(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+    return path
+
+
+def test_load_image_names_a_gzip_file_cut_in_its_stream_when_read_whole(tmp_path, run_data):
+    path = _damaged_gzip(tmp_path, run_data)
+    image = load_image(path)  # the header is whole: the image loads
+    with pytest.raises(InvalidParameterError) as caught:
+        image.get_fdata()
+    assert str(caught.value).startswith(f"Cannot read the data of '{path}': Compressed file")
+    assert 'write or copy it again' in str(caught.value)
+
+
+def test_apply_mask_names_a_gzip_file_cut_in_its_stream_when_streaming(tmp_path, run_data):
+    path = _damaged_gzip(tmp_path, run_data)
+    assert load_image(path).dataobj.streams
+    with pytest.raises(InvalidParameterError, match=r"Cannot read the data of '.*bold\.nii\.gz'"):
+        apply_mask(path, _image(_mask_data()))
+
+
+def test_load_image_names_a_short_uncompressed_file_when_read(tmp_path, run_data):
+    path = tmp_path / 'run.nii'
+    _image(run_data.astype(np.float32)).to_filename(path)
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(InvalidParameterError, match=r"Cannot read the data of '.*run\.nii'"):
+        load_image(path).get_fdata()
 
 
 # --------------------------------------------------------------------------- unmask

@@ -13,6 +13,7 @@ from nilearn.glm.first_level import FirstLevelModel as NilearnFirstLevel
 from nilearn.glm.second_level import SecondLevelModel as NilearnSecondLevel
 
 from bidsglm import FirstLevelModel, SecondLevelModel
+from bidsglm.errors import ContrastError
 
 from .conftest import T_R, make_events, make_run
 
@@ -61,6 +62,23 @@ def test_first_level_maps_equal_nilearn(rng, noise_model, n_runs):
             quietly(theirs.compute_contrast, contrast, output_type='all'),
             rtol=1e-6,
         )
+
+
+def test_a_condition_absent_from_one_run_agrees_with_nilearn_where_both_fit(rng):
+    events = [make_events(0.0), make_events(2.0)]
+    events[1] = events[1][events[1]['trial_type'] != 'motor']  # no motor event in run 2
+    runs = [make_run(rng, e) for e in events]
+    ours, theirs = both_first_level(runs, events)
+    assert 'motor' not in ours.design_matrices_[1]
+    assert_maps_equal(
+        ours.compute_contrast('audio - visual', output_type='all'),
+        quietly(theirs.compute_contrast, 'audio - visual', output_type='all'),
+        rtol=1e-6,
+    )
+    with pytest.raises(ValueError, match='motor'):  # both refuse what run 2 lacks
+        quietly(theirs.compute_contrast, 'motor - audio')
+    with pytest.raises(ContrastError, match=r"^In run 2 of 2: .*'motor', which is not a design"):
+        ours.compute_contrast('motor - audio')
 
 
 def test_first_level_float32_input_agrees_within_1e4(rng):

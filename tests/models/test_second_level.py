@@ -114,7 +114,7 @@ def test_a_design_of_another_length_is_an_error(rng):
 def test_confounds_with_plain_images_are_an_error(rng):
     confounds = pd.DataFrame({'subject_label': ['a'], 'age': [1.0]})
     with pytest.raises(InvalidParameterError, match='subject label'):
-        SecondLevelModel().fit(group_maps(rng, 1), confounds=confounds)
+        SecondLevelModel().fit(group_maps(rng, 2), confounds=confounds)
 
 
 def test_maps_on_different_grids_are_an_error(rng):
@@ -122,6 +122,37 @@ def test_maps_on_different_grids_are_an_error(rng):
     maps[2] = nib.Nifti1Image(maps[2].get_fdata(), AFFINE * 2)
     with pytest.raises(ShapeMismatchError, match='input map 3'):
         SecondLevelModel(mask_img=full_mask()).fit(maps)
+
+
+def _one_map_inputs(rng, tmp_path):
+    path = tmp_path / 'sub-01_contrast-a_stat-effect_statmap.nii.gz'
+    nib.save(group_maps(rng, 1)[0], path)
+    table = pd.DataFrame({'subject_label': ['01'], 'map_name': 'a', 'effects_map_path': [path]})
+    one_volume = nib.Nifti1Image(group_maps(rng, 1)[0].get_fdata()[..., None], AFFINE)
+    events = make_events()
+    first_level = FirstLevelModel(t_r=T_R, mask_img=False).fit(make_run(rng, events), events)
+    return {'list': [path], 'table': table, '4D': one_volume, 'models': [first_level]}
+
+
+@pytest.mark.parametrize('form', ['list', 'table', '4D', 'models'])
+def test_a_single_map_is_an_error_as_in_nilearn(rng, tmp_path, form):
+    second_level_input = _one_map_inputs(rng, tmp_path)[form]
+    with pytest.raises(InvalidParameterError, match='needs at least 2 input maps') as info:
+        SecondLevelModel(mask_img=full_mask()).fit(second_level_input)
+    assert 'second_level_input holds 1' in str(info.value)
+
+
+def test_maps_of_different_shapes_name_both_grids_before_any_mask_is_computed(rng, tmp_path):
+    paths = [tmp_path / f'sub-0{i}_stat-effect_statmap.nii.gz' for i in (1, 2, 3)]
+    for path, image in zip(paths, group_maps(rng, 3), strict=True):
+        nib.save(image, path)
+    nib.save(nib.Nifti1Image(rng.standard_normal((4, 5, 4)), AFFINE * 2), paths[2])
+    with pytest.raises(ShapeMismatchError) as info:
+        SecondLevelModel().fit([str(p) for p in paths])
+    message = str(info.value)
+    assert f'{paths[0]} has shape (4, 5, 3) and {paths[2]} has shape (4, 5, 4)' in message
+    assert 'affines differ: [[2.0, 0.0, 0.0, 0.0], ' in message
+    assert '[[4.0, 0.0, 0.0, 0.0], ' in message
 
 
 def test_an_unaccepted_input_is_an_error():

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     'ENTITY_ORDER',
+    'MAX_NAME_BYTES',
     'BidsName',
+    'check_name_length',
     'format_bids_name',
     'normalize_prefix',
     'parse_bids_entities',
@@ -65,7 +67,9 @@ _INDEX = re.compile(r'[0-9]+')
 _SUFFIX = re.compile(r'[A-Za-z0-9]+')
 _EXTENSION = re.compile(r'(\.[A-Za-z0-9]+)+')
 _PREFIX = re.compile(r'[A-Za-z0-9+_-]+')
-_MAX_NAME_BYTES = 255
+#: The longest file name, in bytes, that common file systems accept (ext4, XFS,
+#: btrfs, APFS; NTFS counts 255 UTF-16 units, which ASCII names never exceed).
+MAX_NAME_BYTES = 255
 
 
 @dataclass(frozen=True)
@@ -259,8 +263,10 @@ def format_bids_name(
     Raises
     ------
     BidsNameError
-        If a key is unknown, a label, the suffix or the extension is invalid, or
-        the name is longer than 255 bytes.
+        If a key is unknown, or a label, the suffix or the extension is invalid.
+        The length is not checked here: planners check all their names at once
+        (:func:`bidsglm.bids.layout.check_output_names`), so that the message
+        names the longest.
 
     Examples
     --------
@@ -280,14 +286,81 @@ def format_bids_name(
     parts = [
         f'{key}-{validate_label(entities[key], key)}' for key in ENTITY_ORDER if key in entities
     ]
-    name = normalize_prefix(prefix) + '_'.join([*parts, suffix]) + extension
-    if len(name.encode()) > _MAX_NAME_BYTES:
-        msg = (
-            f'The file name {name!r} is {len(name.encode())} bytes long; file systems '
-            f'allow {_MAX_NAME_BYTES}. Give the contrast a shorter name.'
+    return normalize_prefix(prefix) + '_'.join([*parts, suffix]) + extension
+
+
+def _shorten(text: str, limit: int = 72) -> str:
+    """Return ``text``, or its start and end around ``...`` when it is longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 3
+    return f'{text[: limit - tail - 3]}...{text[-tail:]}'
+
+
+def _blame(name: str, excess: int) -> str:
+    """Say which part of a too long file name to shorten, and by how much.
+
+    The contrast label may be in the name twice (a group model of a first-level
+    contrast also carries it as ``desc``); shortening it shortens both.
+    """
+    entities = parse_bids_name(name).entities
+    label = entities.get('contrast', '')
+    size = len(label.encode())
+    times = sum(value == label for value in entities.values())
+    longest = size - -(-excess // times) if label else 0  # ceil(excess / times) fewer
+    if longest > 0:
+        return (
+            f'Its contrast label {_shorten(label, 40)!r} ({size} characters) makes it too '
+            f'long: rename the contrast so that its label has at most {longest} '
+            'characters.'
         )
-        raise BidsNameError(msg)
-    return name
+    also = ' and a shorter contrast name' if label else ''
+    return (
+        f'Its prefix and entities alone make it too long: give a shorter prefix{also} '
+        "(without a prefix the entities come from the inputs' file names)."
+    )
+
+
+def check_name_length(name: str) -> str:
+    """Refuse a file name longer than :data:`MAX_NAME_BYTES` bytes (UTF-8).
+
+    Such a file cannot be created on common file systems, so every name bidsglm
+    plans goes through this check before anything is written.
+
+    Parameters
+    ----------
+    name : str
+        A file name (no folder).
+
+    Returns
+    -------
+    str
+        ``name`` unchanged.
+
+    Raises
+    ------
+    BidsNameError
+        Naming the file, its length and the part to shorten: the contrast label
+        when shortening it is enough, otherwise the prefix and entities.
+
+    Examples
+    --------
+    >>> check_name_length('sub-01_contrast-aMinusB_stat-t_statmap.nii.gz')
+    'sub-01_contrast-aMinusB_stat-t_statmap.nii.gz'
+    >>> check_name_length(f'sub-01_contrast-{"a" * 240}_stat-t_statmap.nii.gz')
+    Traceback (most recent call last):
+    ...
+    bidsglm.errors.BidsNameError: The file name 'sub-01_contrast-aaa...' would be 278 bytes ...
+    """
+    size = len(name.encode())
+    if size <= MAX_NAME_BYTES:
+        return name
+    msg = (
+        f'The file name {_shorten(name)!r} would be {size} bytes long, over the '
+        f'{MAX_NAME_BYTES} bytes a file name can have on common file systems. '
+        f'{_blame(name, size - MAX_NAME_BYTES)}'
+    )
+    raise BidsNameError(msg)
 
 
 def _check_suffix_and_extension(suffix: str, extension: str) -> None:

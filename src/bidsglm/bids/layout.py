@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from bidsglm.bids.entities import (
     ENTITY_ORDER,
+    check_name_length,
     format_bids_name,
     normalize_prefix,
     parse_bids_entities,
@@ -40,9 +41,9 @@ from bidsglm.bids.entities import (
 from bidsglm.errors import BidsNameError, InvalidParameterError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
-__all__ = ['Layout', 'plan_layout']
+__all__ = ['Layout', 'check_output_names', 'plan_layout']
 
 #: Entities the writer adds itself, never taken from inputs or a prefix.
 _WRITER_ENTITIES = frozenset({'contrast', 'stat'})
@@ -265,3 +266,35 @@ def plan_layout(
     if prefix is None:
         return _inferred(level, count, sources, subject_label)
     return _from_prefix(prefix, count)
+
+
+def check_output_names(paths: Iterable[str | PurePosixPath]) -> None:
+    """Refuse, before anything is written, any planned file whose name is too long.
+
+    A file name over 255 bytes cannot be created on common file systems; the
+    writer and the command line's planning call this on every name they plan.
+
+    Parameters
+    ----------
+    paths : iterable of str or PurePosixPath
+        Planned paths, relative to the output folder; only each last part is checked.
+
+    Raises
+    ------
+    BidsNameError
+        For the longest name when it is over 255 bytes, naming the contrast label or
+        the prefix that makes it too long (see
+        :func:`bidsglm.bids.entities.check_name_length`); a label shortened as the
+        message says fits every name.
+
+    Examples
+    --------
+    >>> check_output_names(['sub-01/func/sub-01_contrast-a_stat-t_statmap.nii.gz'])
+    >>> check_output_names([f'contrast-{"x" * 250}_stat-z_statmap.nii.gz'])
+    Traceback (most recent call last):
+    ...
+    bidsglm.errors.BidsNameError: The file name 'contrast-xxx...' would be 281 bytes long, ...
+    """
+    names = [PurePosixPath(path).name for path in paths]
+    if names:
+        check_name_length(max(names, key=lambda name: len(name.encode())))

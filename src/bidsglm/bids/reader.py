@@ -179,6 +179,15 @@ def _covers(model: BidsName, name: BidsName) -> bool:
     return entities_match and set(model.others) <= set(name.others)
 
 
+def _is_model_level(name: BidsName, model: BidsName, **extra: str) -> bool:
+    """Tell whether a file is the model's own: its entities exactly, plus ``extra``.
+
+    A file with one more entity (a user's ``desc-myroi_mask.nii.gz`` beside the
+    model) carries the model's entities too, but is not the model's mask.
+    """
+    return name.entities == {**model.entities, **extra} and set(name.others) == set(model.others)
+
+
 def _specificity(model: BidsName) -> int:
     return len(model.entities) + len(model.others)
 
@@ -308,10 +317,13 @@ def load_glm_from_bids(path: str | os.PathLike[str]) -> LoadedGlm:
         key=lambda item: _natural_key(item[0]),
     )
     maps = [(f, n) for f, n in files if n.suffix == 'statmap' and n.extension in _MAP_EXTENSIONS]
-    masks = [f for f, n in files if n.suffix == 'mask' and n.extension in _MAP_EXTENSIONS]
-    means = [
-        f for f, n in maps if n.entities.get('stat') == 'mean' and 'contrast' not in n.entities
+    model = parse_bids_name(statmap)
+    masks = [
+        f
+        for f, n in files
+        if n.suffix == 'mask' and n.extension in _MAP_EXTENSIONS and _is_model_level(n, model)
     ]
+    means = [f for f, n in maps if _is_model_level(n, model, stat='mean')]
     return LoadedGlm(
         statmap=statmap,
         metadata=_read_json(statmap),

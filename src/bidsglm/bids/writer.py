@@ -55,7 +55,7 @@ from bidsglm.bids.description import (
     read_dataset_description,
 )
 from bidsglm.bids.figures import contrast_svg, design_svg
-from bidsglm.bids.layout import Layout, plan_layout
+from bidsglm.bids.layout import Layout, check_output_names, plan_layout
 from bidsglm.bids.model_view import ContrastMaps, ModelView, view_model
 from bidsglm.bids.sidecars import (
     STAT_OF_OUTPUT,
@@ -293,7 +293,8 @@ def _output_folder(out_dir: object) -> Path:
 
 
 def _check_unique(outputs: Sequence[_Output]) -> None:
-    """Refuse two outputs with one name (case-insensitively), before writing."""
+    """Refuse two outputs with one name (case-insensitively) or too long a name."""
+    check_output_names(output.path for output in outputs)
     seen: dict[str, PurePosixPath] = {}
     for output in outputs:
         key = str(output.path).casefold()

@@ -19,13 +19,11 @@ import importlib.util
 import logging
 import multiprocessing
 import time
-import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import nibabel as nib
 import numpy as np
 import pandas as pd
 
@@ -39,6 +37,7 @@ from bidsglm.bids.discovery import (
     read_tsv_header,
 )
 from bidsglm.bids.entities import parse_bids_name
+from bidsglm.bids.input_files import check_same_grid
 from bidsglm.bids.layout import plan_layout
 from bidsglm.bids.stats_models import (
     INTERCEPT,
@@ -48,6 +47,13 @@ from bidsglm.bids.stats_models import (
     read_stats_model,
 )
 from bidsglm.bids.transaction import recover_stale_work
+from bidsglm.cli._checks import (
+    RunsPlan,
+    check_contrast_names,
+    check_enough_maps,
+    check_runs,
+    collect_contrast_maps,
+)
 from bidsglm.cli._progress import Progress
 from bidsglm.cli._work import (
     FirstLevelSettings,
@@ -58,12 +64,16 @@ from bidsglm.cli._work import (
     fit_subject,
     is_saved,
 )
-from bidsglm.design import check_events, make_first_level_design_matrix
-from bidsglm.design.contrasts import parse_contrast_expression
-from bidsglm.errors import BidsGlmError, InputNotFoundError, InvalidParameterError
+from bidsglm.errors import (
+    BidsGlmError,
+    InputNotFoundError,
+    InvalidParameterError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
+
+    from bidsglm.bids.reader import LoadedContrast, LoadedGlm
 
 __all__ = ['execute', 'plan_group', 'plan_participant', 'run']
 
@@ -182,6 +192,17 @@ def _resolve_confounds(
     return [c for c in expand_variables(patterns, variables.confounds) if c != INTERCEPT]
 
 
+_NAMES_FROM_OPTIONS = "On the command line, the name is before '=' in --contrast NAME=EXPRESSION."
+_NAMES_FROM_EVENTS = (
+    "The default contrasts are named after the events' trial_type values: name them "
+    'yourself with --contrast NAME=EXPRESSION.'
+)
+_NAMES_FROM_MODEL = (
+    'The names come from the model file: the Name of each contrast, or the condition '
+    'of a dummy contrast.'
+)
+
+
 @dataclass(frozen=True)
 class _FirstLevelPlan:
     """The design and contrasts of one subject."""
@@ -190,6 +211,8 @@ class _FirstLevelPlan:
     confounds: tuple[str, ...]
     contrasts: tuple[tuple[str, str], ...]
     contrast_types: tuple[tuple[str, str], ...]
+    #: Where the contrast names come from, and how to change them (for messages).
+    names_from: str = _NAMES_FROM_OPTIONS
 
 
 def _from_options(
@@ -197,9 +220,10 @@ def _from_options(
 ) -> _FirstLevelPlan:
     confounds = _resolve_confounds(args.confounds or [], variables, runs)
     if args.contrast:
-        contrasts = tuple(args.contrast)
+        contrasts, names_from = tuple(args.contrast), _NAMES_FROM_OPTIONS
     else:
         contrasts = tuple((t, f'`{t}`') for t in variables.trial_types)
+        names_from = _NAMES_FROM_EVENTS
     if not contrasts:
         msg = (
             f'The events of sub-{runs[0].subject} have no trial_type, so there is no '
@@ -207,7 +231,7 @@ def _from_options(
         )
         raise InvalidParameterError(msg)
     # no types: one row is a t-test, several rows ('a, b') an F-test
-    return _FirstLevelPlan(None, tuple(confounds), contrasts, ())
+    return _FirstLevelPlan(None, tuple(confounds), contrasts, (), names_from)
 
 
 def _from_model(model: StatsModel, variables: _Variables) -> _FirstLevelPlan:
@@ -233,6 +257,7 @@ def _from_model(model: StatsModel, variables: _Variables) -> _FirstLevelPlan:
         tuple(confounds),
         tuple((c.name, c.expression('constant')) for c in contrasts),
         tuple((c.name, c.stat_type) for c in contrasts),
+        _NAMES_FROM_MODEL,
     )
 
 
@@ -242,33 +267,6 @@ def _settings(args: argparse.Namespace, model: StatsModel | None) -> FirstLevelS
     high_pass = (node.high_pass if node else None) or args.high_pass or _DEFAULTS.high_pass
     delays = (node.fir_delays if node else None) or _DEFAULTS.fir_delays
     return FirstLevelSettings(hrf, delays, args.noise_model, high_pass, args.smoothing_fwhm)
-
-
-def _check_designs(
-    runs: Sequence[RunInputs], plan: _FirstLevelPlan, settings: FirstLevelSettings
-) -> None:
-    """Build each run's design (no image data is read) and parse every contrast on it."""
-    for run in runs:
-        assert run.events is not None
-        n_scans = cast('nib.Nifti1Image', nib.load(run.bold)).shape[3]
-        events = check_events(run.events)
-        if plan.trial_types is not None:
-            events = events[events['trial_type'].isin(plan.trial_types)]
-        design = make_first_level_design_matrix(
-            (np.arange(n_scans) + run.slice_time_ref) * run.repetition_time,
-            events=events,
-            hrf_model=settings.hrf_model,
-            high_pass=settings.high_pass,
-            fir_delays=settings.fir_delays,
-            add_regs=np.zeros((n_scans, len(plan.confounds))) if plan.confounds else None,
-            add_reg_names=list(plan.confounds) or None,
-        )
-        for name, expression in plan.contrasts:
-            try:
-                parse_contrast_expression(expression, list(design.columns))
-            except BidsGlmError as error:
-                msg = f'The contrast {name!r} does not fit the design of {run.name}: {error}'
-                raise type(error)(msg) from error
 
 
 def _model_statmap(runs: Sequence[RunInputs]) -> PurePosixPath:
@@ -365,9 +363,13 @@ def _plan_subject(
         plan = _from_options(args, variables, subject_runs)
     else:
         plan = _from_model(model, variables)
-    with warnings.catch_warnings(record=True):
-        warnings.simplefilter('always')
-        _check_designs(subject_runs, plan, settings)
+    bolds = [str(run.bold) for run in subject_runs]
+    layout = plan_layout('first', bolds, None, subject_label=subject_runs[0].subject)
+    names = [name for name, _ in plan.contrasts]
+    check_contrast_names(names, layout, len(subject_runs), plan.names_from)
+    conditions = plan.trial_types or tuple(variables.trial_types)
+    checked = RunsPlan(plan.trial_types, plan.confounds, plan.contrasts, conditions)
+    check_runs(subject_runs, checked, settings)
     if log:
         _log_plan(plan, settings)
     return plan
@@ -482,6 +484,54 @@ def _group_contrasts(
     ]
 
 
+_NAMES_FROM_FIRST_LEVEL = (
+    'The group contrast is named after the first-level contrast: rename that one '
+    '(--contrast NAME=EXPRESSION) and run the participant level again.'
+)
+
+
+def _group_job(
+    args: argparse.Namespace,
+    model: StatsModel | None,
+    saved: Sequence[tuple[str, LoadedGlm]],
+    label: str,
+    rows: Sequence[tuple[str, LoadedContrast]],
+) -> GroupJob:
+    """Plan the group model of one first-level contrast, and check its inputs."""
+    x = [
+        x for x in (model.dataset.x if model and model.dataset else (INTERCEPT,)) if x != INTERCEPT
+    ]
+    subjects = [s for s, _ in rows]
+    covariates = _covariates(args.bids_dir, x, subjects)
+    columns = [*([] if covariates is None else covariates.columns[1:]), INTERCEPT]
+    contrasts = _group_contrasts(model, rows[0][1].name, columns)
+    entities = parse_bids_name(saved[0][1].statmap).entities
+    base = '_'.join(f'{k}-{entities[k]}' for k in ('task', 'space') if k in entities)
+    prefix = f'{base}_desc-{label}' if base else f'desc-{label}'
+    names_from = _NAMES_FROM_MODEL if model else _NAMES_FROM_FIRST_LEVEL
+    names = [c.name for c in contrasts]
+    check_contrast_names(names, plan_layout('second', [], prefix), 1, names_from)
+    effects = [contrast.maps['effect'] for _, contrast in rows]
+    masks = tuple(glm.mask for _, glm in saved if glm.mask is not None)
+    check_same_grid([*effects, *masks])
+    return GroupJob(
+        label=label,
+        inputs=pd.DataFrame(
+            {
+                'subject_label': subjects,
+                'map_name': label,
+                'effects_map_path': list(map(str, effects)),
+            }
+        ),
+        masks=masks,
+        covariates=covariates,
+        contrasts=tuple((c.name, c.expression('intercept')) for c in contrasts),
+        contrast_types=tuple((c.name, c.stat_type) for c in contrasts),
+        out_dir=args.output_dir,
+        prefix=prefix,
+    )
+
+
 def plan_group(args: argparse.Namespace) -> list[GroupJob]:
     """Find the participant results and plan one group model per first-level contrast.
 
@@ -498,7 +548,8 @@ def plan_group(args: argparse.Namespace) -> list[GroupJob]:
     Raises
     ------
     BidsGlmError
-        For anything that would make the work fail.
+        For anything that would make the work fail: a missing effect map, a contrast
+        of fewer than 2 subjects, maps on different grids, names too long...
     """
     from bidsglm.bids import load_glm_from_bids  # noqa: PLC0415 - group level only
 
@@ -510,41 +561,9 @@ def plan_group(args: argparse.Namespace) -> list[GroupJob]:
     saved = [(s, load_glm_from_bids(p)) for s, p in _find_saved(args.output_dir, query)]
     logger.info('Found the participant results of %d subjects.', len(saved))
     labels = sorted({c.label for _, glm in saved for c in glm.contrasts if c.stat_type == 't'})
-    x = [
-        x for x in (model.dataset.x if model and model.dataset else (INTERCEPT,)) if x != INTERCEPT
-    ]
-    entities = parse_bids_name(saved[0][1].statmap).entities
-    base = '_'.join(f'{k}-{entities[k]}' for k in ('task', 'space') if k in entities)
-    jobs = []
-    for label in labels:
-        rows = [
-            (s, glm.contrast(label))
-            for s, glm in saved
-            if label in {c.label for c in glm.contrasts}
-        ]
-        subjects = [s for s, _ in rows]
-        covariates = _covariates(args.bids_dir, x, subjects)
-        columns = [*([] if covariates is None else covariates.columns[1:]), INTERCEPT]
-        contrasts = _group_contrasts(model, rows[0][1].name, columns)
-        jobs.append(
-            GroupJob(
-                label=label,
-                inputs=pd.DataFrame(
-                    {
-                        'subject_label': subjects,
-                        'map_name': label,
-                        'effects_map_path': [str(c.maps['effect']) for _, c in rows],
-                    }
-                ),
-                masks=tuple(glm.mask for _, glm in saved if glm.mask is not None),
-                covariates=covariates,
-                contrasts=tuple((c.name, c.expression('intercept')) for c in contrasts),
-                contrast_types=tuple((c.name, c.stat_type) for c in contrasts),
-                out_dir=args.output_dir,
-                prefix=f'{base}_desc-{label}' if base else f'desc-{label}',
-            )
-        )
-    return jobs
+    rows = {label: collect_contrast_maps(label, saved) for label in labels}
+    check_enough_maps(rows)
+    return [_group_job(args, model, saved, label, rows[label]) for label in labels]
 
 
 # -------------------------------------------------------------------- execution

@@ -6,6 +6,7 @@ The registries :data:`HRF_MODELS` and :data:`DRIFT_MODELS` list the accepted
 
 from __future__ import annotations
 
+from bidsglm.design.confounds import check_confounds
 from bidsglm.design.drift import DRIFT_MODELS
 from bidsglm.design.events import check_events
 from bidsglm.design.first_level import make_first_level_design_matrix
@@ -15,6 +16,7 @@ from bidsglm.design.second_level import make_second_level_design_matrix
 __all__ = [
     'DRIFT_MODELS',
     'HRF_MODELS',
+    'check_confounds',
     'check_events',
     'make_first_level_design_matrix',
     'make_second_level_design_matrix',

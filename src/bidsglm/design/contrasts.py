@@ -644,13 +644,41 @@ def check_estimable(
     if not residuals:
         return
     row, residual = next(iter(residuals.items()))
-    involved = [names[i] for i in np.flatnonzero(np.abs(residual) > tol * np.abs(residual).max())]
+    involved = np.flatnonzero(np.abs(residual) > tol * np.abs(residual).max())
     where = f' (row {row + 1})' if np.ndim(matrix) == 2 else ''
-    msg = (
-        f'{_describe(name)} is not estimable on this design{where}: it weights the '
-        f'columns {involved}, which are linear combinations of other design columns '
-        '(collinear), in a way the data cannot tell apart. Weight collinear columns '
-        "together (for two identical columns 'a' and 'b', use 'a + b', not 'a' or "
-        "'a - b') or remove the redundant column from the design."
-    )
+    reason = _why_not_estimable(_design_array(design), involved, names)
+    msg = f'{_describe(name)} is not estimable on this design{where}: {reason}'
     raise ContrastError(msg)
+
+
+def _why_not_estimable(
+    design: NDArray[np.float64], involved: NDArray[Any], names: list[str]
+) -> str:
+    """Explain why the weights on the ``involved`` columns cannot be estimated.
+
+    In order: columns that are zero (a condition with no event in the run), fewer
+    rows than columns (a run too short for its design), columns that are linear
+    combinations of others (collinear).
+    """
+    size = np.abs(design).max(axis=0, initial=0.0)
+    zero = [names[i] for i in involved if size[i] <= 1e-10 * size.max(initial=0.0)]
+    if zero:
+        return (
+            f'it weights the columns {zero}, which are zero in every row (a condition '
+            'with no event within the run?), so the data say nothing about them. Leave '
+            'them out of the contrast, or fit only runs where they occur.'
+        )
+    n_rows, n_columns = design.shape
+    if n_rows < n_columns:
+        return (
+            f'the design has {n_rows} rows (scans or maps) but {n_columns} columns, so '
+            f'only {n_rows} combinations of its columns can be estimated. Fit more scans '
+            'than design columns (is the run whole?), or model fewer regressors.'
+        )
+    return (
+        f'it weights the columns {[names[i] for i in involved]}, which are linear '
+        'combinations of other design columns (collinear), in a way the data cannot '
+        "tell apart. Weight collinear columns together (for two identical columns 'a' "
+        "and 'b', use 'a + b', not 'a' or 'a - b') or remove the redundant column from "
+        'the design.'
+    )

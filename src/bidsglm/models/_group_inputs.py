@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bidsglm.errors import InvalidParameterError, NotFittedError
-from bidsglm.models._images import check_3d, load_image
+from bidsglm.models._images import check_3d, check_same_grid, load_image
 from bidsglm.models.first_level import FirstLevelModel
 
 __all__ = ['GroupInput', 'GroupMaps', 'read_group_input']
@@ -109,6 +109,7 @@ def _from_maps(items: list[Any]) -> GroupInput:
         for item, name in zip(items, names, strict=True)
     ]
     sources = [os.fspath(item) if isinstance(item, (str, os.PathLike)) else None for item in items]
+    check_same_grid(images, [source or name for source, name in zip(sources, names, strict=True)])
     return _fixed(GroupMaps(images, sources))
 
 

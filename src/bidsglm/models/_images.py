@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import nibabel as nib
 import numpy as np
-from isal import igzip_threaded
+from isal import igzip_threaded, isal_zlib
 from nibabel.arrayproxy import ArrayProxy
 from scipy.ndimage import gaussian_filter1d
 
@@ -124,10 +125,39 @@ def _load_path(path: Path, name: str) -> nib.Nifti1Image:
     except (nib.filebasedimages.ImageFileError, OSError, ValueError) as exc:
         msg = f"The '{name}' file {str(path)!r} cannot be read as a NIfTI image: {exc}"
         raise InvalidParameterError(msg) from exc
-    return _coerce_image(_with_isal_reader(loaded, path), name)
+    return _coerce_image(_with_file_reader(loaded, path), name)
 
 
-class _IsalArrayProxy(ArrayProxy):
+#: isal's exception class (its stubs declare an instance).
+_ISAL_ERROR = cast('type[Exception]', isal_zlib.error)
+#: What reading the data of a damaged or vanished file raises: cut short (EOFError;
+#: nibabel's OSError), bad gzip data or CRC (BadGzipFile is an OSError; isal's error;
+#: zlib.error), a file removed or made unreadable since it was opened (OSError).
+_READ_ERRORS = (EOFError, OSError, _ISAL_ERROR, zlib.error)
+
+
+@contextmanager
+def _naming(path: object) -> Iterator[None]:
+    """Turn an error reading the data of ``path`` into one that names the file."""
+    try:
+        yield
+    except _READ_ERRORS as error:
+        msg = (
+            f'Cannot read the data of {str(path)!r}: {error}. If the file is cut short '
+            'or damaged, write or copy it again.'
+        )
+        raise InvalidParameterError(msg) from error
+
+
+class _FileArrayProxy(ArrayProxy):
+    """nibabel's lazy array of a file, whose read errors name the file."""
+
+    def _get_unscaled(self, slicer: object) -> np.ndarray:
+        with _naming(self.file_like):
+            return cast('np.ndarray', super()._get_unscaled(slicer))
+
+
+class _IsalArrayProxy(_FileArrayProxy):
     """nibabel's lazy array of a gzipped file, inflated by python-isal when read whole.
 
     Reading a whole run, the common case, is then about twice as fast as through
@@ -169,8 +199,14 @@ class _IsalArrayProxy(ArrayProxy):
 
     @contextmanager
     def _open_data(self) -> Iterator[io.BufferedIOBase]:
-        """Open the file, inflating on a second thread, positioned at the data."""
-        with igzip_threaded.open(self.file_like, 'rb', threads=1) as stream:
+        """Open the file, inflating on a second thread, positioned at the data.
+
+        An error while reading, here or in the caller's block, names the file.
+        """
+        with (
+            _naming(self.file_like),
+            igzip_threaded.open(self.file_like, 'rb', threads=1) as stream,
+        ):
             stream.read(self.offset)
             yield stream
 
@@ -189,16 +225,22 @@ def _read_into(stream: io.BufferedIOBase, array: np.ndarray, path: object) -> No
         raise InvalidParameterError(msg)
 
 
-def _with_isal_reader(img: FileBasedImage, path: Path) -> FileBasedImage:
-    """Give a gzipped NIfTI image read from ``path`` the isal reader (same lazy image)."""
-    if not isinstance(img, nib.Nifti1Image) or not path.name.endswith('.gz'):
+def _with_file_reader(img: FileBasedImage, path: Path) -> FileBasedImage:
+    """Give a NIfTI image read from ``path`` a reader that names the file on errors.
+
+    A gzipped file gets the isal reader; an uncompressed one keeps nibabel's
+    reading (memory-mapped). The image stays lazy.
+    """
+    if not isinstance(img, nib.Nifti1Image) or type(img.dataobj) is not ArrayProxy:
         return img
     proxy = img.dataobj
-    if type(proxy) is not ArrayProxy:
-        return img
     spec = (proxy.shape, proxy.dtype, proxy.offset, proxy.slope, proxy.inter)
-    fast = _IsalArrayProxy(proxy.file_like, spec, mmap=False, order=proxy.order)
-    return type(img)(fast, img.affine, img.header, extra=img.extra, file_map=img.file_map)
+    reader: ArrayProxy
+    if path.name.endswith('.gz'):
+        reader = _IsalArrayProxy(proxy.file_like, spec, mmap=False, order=proxy.order)
+    else:
+        reader = _FileArrayProxy(proxy.file_like, spec, order=proxy.order)
+    return type(img)(reader, img.affine, img.header, extra=img.extra, file_map=img.file_map)
 
 
 def _as_nifti1(img: SpatialImage) -> nib.Nifti1Image:
@@ -336,13 +378,22 @@ def check_same_grid(imgs: Sequence[SpatialImage], names: Sequence[str]) -> None:
         _check_pair(imgs[0], names[0], img, name)
 
 
+def _affine_text(affine: np.ndarray) -> str:
+    """Write an affine on one line, rounded to 4 decimals."""
+    return str(np.round(np.asarray(affine), 4).tolist())
+
+
 def _check_pair(first: SpatialImage, first_name: str, other: SpatialImage, name: str) -> None:
     """Raise a ShapeMismatchError when two images are on different grids."""
     same_shape = first.shape[:3] == other.shape[:3]
     same_affine = bool(np.allclose(first.affine, other.affine))
     if same_shape and same_affine:
         return
-    affines = 'are equal' if same_affine else 'differ'
+    affines = (
+        'are equal'
+        if same_affine
+        else f'differ: {_affine_text(first.affine)} and {_affine_text(other.affine)}'
+    )
     msg = (
         f'{first_name} and {name} are not on the same voxel grid: {first_name} has '
         f'shape {first.shape[:3]} and {name} has shape {other.shape[:3]}, and their '

@@ -11,9 +11,9 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from bidsglm.design import check_events, make_first_level_design_matrix
+from bidsglm.design import check_confounds, check_events, make_first_level_design_matrix
 from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
-from bidsglm.errors import InvalidParameterError, ShapeMismatchError
+from bidsglm.errors import ContrastError, InvalidParameterError, ShapeMismatchError
 from bidsglm.models._base import BaseGLM
 from bidsglm.models._images import apply_mask, check_4d, check_same_grid, load_image, unmask
 from bidsglm.models.masking import compute_multi_epi_mask
@@ -289,11 +289,7 @@ class FirstLevelModel(BaseGLM):
     ) -> pd.DataFrame:
         assert self.t_r is not None
         frame_times = (np.arange(n_scans) + self.slice_time_ref) * self.t_r
-        table = (
-            None
-            if confounds is None
-            else _check_rows(_read_table(confounds), n_scans, index, 'confounds table')
-        )
+        table = None if confounds is None else _read_confounds(confounds, n_scans, index)
         return make_first_level_design_matrix(
             frame_times,
             events=None if events is None else check_events(events),
@@ -439,18 +435,32 @@ class FirstLevelModel(BaseGLM):
         return ContrastResult.from_stats(fixed_effects(per_run), weights, columns, self.mask_img_)
 
     def _weights_per_run(self, contrast_def: Any) -> list[np.ndarray]:  # noqa: ANN401
-        definitions = _per_run_contrast(contrast_def, len(self.design_matrices_))
+        n_runs = len(self.design_matrices_)
+        definitions = _per_run_contrast(contrast_def, n_runs)
         weights = []
-        for definition, design in zip(definitions, self.design_matrices_, strict=True):
-            columns = [str(column) for column in design.columns]
-            name = definition if isinstance(definition, str) else None
-            run_weights = contrast_to_matrix(definition, columns, name=name)
-            check_estimable(run_weights, design.to_numpy(dtype=np.float64), columns, name)
-            weights.append(run_weights)
+        for index, (definition, design) in enumerate(
+            zip(definitions, self.design_matrices_, strict=True)
+        ):
+            try:
+                weights.append(_run_weights(definition, design))
+            except ContrastError as error:
+                if n_runs == 1:
+                    raise
+                msg = f'In run {index + 1} of {n_runs}: {error}'
+                raise ContrastError(msg) from error
         return weights
 
 
 # --------------------------------------------------------------------- helpers
+def _run_weights(definition: Any, design: pd.DataFrame) -> np.ndarray:  # noqa: ANN401
+    """Return a contrast's weights over one run's columns, checked estimable there."""
+    columns = [str(column) for column in design.columns]
+    name = definition if isinstance(definition, str) else None
+    weights = contrast_to_matrix(definition, columns, name=name)
+    check_estimable(weights, design.to_numpy(dtype=np.float64), columns, name)
+    return weights
+
+
 def _same_scaling(value: object, allowed: object) -> bool:
     if isinstance(value, bool) or isinstance(allowed, bool):
         return value is allowed
@@ -521,6 +531,13 @@ def _read_table(table: TableLike) -> pd.DataFrame:
     if isinstance(table, pd.DataFrame):
         return table
     return pd.read_csv(table, sep='\t')
+
+
+def _read_confounds(confounds: TableLike, n_scans: int, index: int) -> pd.DataFrame:
+    """Read one run's confounds: one row per volume, numbers only (as float64)."""
+    table = _check_rows(_read_table(confounds), n_scans, index, 'confounds table')
+    where = '' if isinstance(confounds, pd.DataFrame) else f' ({os.fspath(confounds)!r})'
+    return check_confounds(table, f'The confounds of run {index + 1}{where}')
 
 
 def _check_rows(table: pd.DataFrame, n_scans: int, index: int, what: str) -> pd.DataFrame:

@@ -124,6 +124,13 @@ class SecondLevelModel(BaseGLM):
         """
         self._check_grid_and_smoothing(what='maps')
         group = read_group_input(second_level_input)
+        if group.n_maps < 2:
+            msg = (
+                'A second-level model needs at least 2 input maps (one per subject or '
+                f'study), as in nilearn; second_level_input holds {group.n_maps}. With one '
+                'map there is no variation across maps to test an effect against.'
+            )
+            raise InvalidParameterError(msg)
         design = self._make_design(group, confounds, design_matrix)
         mask_img = self._make_mask(group)
         self._group = group
