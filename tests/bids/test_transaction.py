@@ -320,3 +320,40 @@ def test_links_that_stay_inside_the_folder_are_followed(tmp_path):
     (tmp_path / 'sub-01').symlink_to(tmp_path / 'real')
     save_model(tmp_path, ['sub-01/func/a.txt'])
     assert (tmp_path / 'real' / 'func' / 'a.txt').read_text() == 'new'
+
+
+RECOVER = (
+    'import sys; from bidsglm.bids.transaction import recover_stale_work; '
+    'print(recover_stale_work(sys.argv[1]))'
+)
+
+
+def test_a_stage_being_created_is_never_taken_for_dead(tmp_path, monkeypatch):
+    real_rename = transaction_module.Ownership.rename
+    recovered = []
+
+    def rename_after_a_recovery_elsewhere(self, path):
+        other = subprocess.run(
+            [sys.executable, '-c', RECOVER, str(tmp_path)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        recovered.append(other.stdout.strip())
+        real_rename(self, path)
+
+    monkeypatch.setattr(transaction_module.Ownership, 'rename', rename_after_a_recovery_elsewhere)
+    with OutputTransaction(tmp_path) as transaction:
+        transaction.stage('a.txt').write_text('x')
+    assert recovered == ['0']
+    assert (tmp_path / 'a.txt').read_text() == 'x'
+
+
+def test_claims_of_killed_processes_are_removed_once_old(tmp_path):
+    hidden = tmp_path / '.bidsglm'
+    hidden.mkdir()
+    for name in ('claim-stage-old', 'claim-stage-new'):
+        (hidden / name).write_text('')
+    os.utime(hidden / 'claim-stage-old', (0, 0))
+    assert recover_stale_work(tmp_path) == 0
+    assert sorted(p.name for p in hidden.iterdir()) == ['claim-stage-new']

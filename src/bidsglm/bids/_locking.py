@@ -337,6 +337,13 @@ class Ownership:
         _owned.add(path)
         self.taken = _try_record_lock(self._descriptor, 0)
 
+    def rename(self, path: Path) -> None:
+        """Give the locked file its public name (the lock stays: it is on the file)."""
+        os.replace(self.path, path)
+        _owned.discard(self.path)
+        _owned.add(path)
+        self.path = path
+
     def release(self) -> None:
         """Give the work up (closing the file releases its lock)."""
         if self._descriptor is not None:

@@ -44,6 +44,7 @@ import json
 import os
 import secrets
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
@@ -70,6 +71,10 @@ __all__ = [
 
 _STAGE_PREFIX = 'stage-'
 _OWNER_SUFFIX = '.owner'
+#: Owner files are locked under this prefix before they take their public name.
+_CLAIM_PREFIX = 'claim-'
+#: Seconds after which a claim whose owner is dead is removed (killed between two calls).
+_CLAIM_AGE = 60.0
 _JOURNAL = 'journal.json'
 
 
@@ -170,16 +175,21 @@ class _Stage:
 
     @classmethod
     def create(cls, root: Path) -> _Stage:
-        """Make a new staging folder in ``root/.bidsglm``, owned by this process."""
+        """Make a new staging folder in ``root/.bidsglm``, owned by this process.
+
+        The owner file is locked under a name that recovery does not look at, then
+        renamed: no other process can see it unlocked and take the stage for dead.
+        """
         hidden = root / HIDDEN_FOLDER
         for _ in range(100):  # a concurrent cleanup may remove the empty .bidsglm
             hidden.mkdir(exist_ok=True)
             name = f'{_STAGE_PREFIX}{secrets.token_hex(8)}'
             try:
-                owner = Ownership(hidden / f'{name}{_OWNER_SUFFIX}', exclusive=True)
+                owner = Ownership(hidden / f'{_CLAIM_PREFIX}{name}', exclusive=True)
             except (FileExistsError, FileNotFoundError):
                 continue
             try:
+                owner.rename(hidden / f'{name}{_OWNER_SUFFIX}')
                 (hidden / name).mkdir()
             except BaseException:
                 _remove_owner_file(owner)
@@ -347,12 +357,28 @@ def _stale_stages(root: Path) -> list[Path]:
     hidden = root / HIDDEN_FOLDER
     if not hidden.is_dir():
         return []
+    entries = list(hidden.iterdir())
+    _remove_dead_claims(entries)
     names = {
         entry.name.removesuffix(_OWNER_SUFFIX)
-        for entry in hidden.iterdir()
+        for entry in entries
         if entry.name.startswith(_STAGE_PREFIX)
     }
     return [hidden / name for name in sorted(names)]
+
+
+def _remove_dead_claims(entries: Sequence[Path]) -> None:
+    """Remove the claims of processes killed while creating a stage, once they are old."""
+    now = time.time()
+    for entry in entries:
+        if not entry.name.startswith(_CLAIM_PREFIX):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if now - entry.stat().st_mtime < _CLAIM_AGE:
+                continue
+            owner = adopt(entry)
+            if owner is not None:
+                _remove_owner_file(owner)
 
 
 def _finish(root: Path, stage: _Stage, journal: _Journal) -> None:
