@@ -26,14 +26,17 @@ def test_all_is_the_public_api():
 
 
 def test_save_glm_to_bids_has_exactly_the_promised_signature():
-    parameters = inspect.signature(bidsglm.save_glm_to_bids).parameters
-    assert [(name, p.default) for name, p in parameters.items()] == [
+    parameters = inspect.signature(bidsglm.save_glm_to_bids).parameters.values()
+    positional = [p for p in parameters if p.kind != inspect.Parameter.KEYWORD_ONLY]
+    assert [(p.name, p.default) for p in positional] == [
         ('model', inspect.Parameter.empty),
         ('contrasts', inspect.Parameter.empty),
         ('contrast_types', None),
         ('out_dir', '.'),
         ('prefix', None),
     ]
+    extensions = [(p.name, p.default) for p in parameters if p not in positional]
+    assert extensions == [('first_level_contrast', None)]  # keyword only, as nilearn's
 
 
 def test_first_level_parameters_carry_nilearn_names_and_defaults():

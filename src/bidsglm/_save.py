@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Mapping
 
+    import numpy as np
+
 __all__ = ['COMPANIONS', 'save_glm_to_bids']
 
 #: What every save writes besides the derivatives: the HTML report.
@@ -28,6 +30,8 @@ def save_glm_to_bids(
     contrast_types: Mapping[str, str] | None = None,
     out_dir: str | os.PathLike[str] = '.',
     prefix: str | None = None,
+    *,
+    first_level_contrast: str | np.ndarray | None = None,
 ) -> SavedGlm:
     """Save a fitted GLM and its contrasts as BIDS statistical derivatives.
 
@@ -37,8 +41,9 @@ def save_glm_to_bids(
     Parameters
     ----------
     model : FirstLevelModel or SecondLevelModel
-        A fitted model, from bidsglm or from nilearn (nilearn's must be fitted with
-        ``minimize_memory=False`` to keep its residuals).
+        A fitted model, from bidsglm or from nilearn (one fitted with nilearn's
+        default ``minimize_memory=True`` kept no residuals: it is saved without
+        ``stat-errorts`` and ``stat-rSquare``, with a warning).
     contrasts : str, list, dict or array
         The contrasts: an expression, a list of expressions and arrays, a dict of
         name to expression / list / 1D or 2D array, or a bare array (see
@@ -53,6 +58,13 @@ def save_glm_to_bids(
         ``None`` infers BIDS entities from the input file names; a string of BIDS
         entities (``'sub-01_task-x'``) sets them; other text is put in front of every
         name; ``''`` means none (see :mod:`bidsglm.bids.layout`).
+    first_level_contrast : str or array, optional
+        Keyword only. For a SecondLevelModel fitted on first-level models: the
+        first-level contrast whose maps it tests, as in nilearn. It is recorded in
+        ``statmap.json`` and every map's sidecar (``FirstLevelContrast``), and, when
+        given by name and ``prefix`` is None, its label becomes the ``desc-`` of every
+        file name, so the group models of several first-level contrasts never
+        overwrite each other.
 
     Returns
     -------
@@ -93,5 +105,11 @@ def save_glm_to_bids(
     True
     """
     return write_derivatives(
-        model, contrasts, contrast_types, out_dir, prefix, companions=COMPANIONS
+        model,
+        contrasts,
+        contrast_types,
+        out_dir,
+        prefix,
+        companions=COMPANIONS,
+        first_level_contrast=first_level_contrast,
     )

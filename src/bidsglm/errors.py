@@ -19,6 +19,14 @@ existing ``except ValueError`` clauses keep working::
 
 from __future__ import annotations
 
+import sys
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types import FrameType
+
 __all__ = [
     'BidsGlmError',
     'BidsNameError',
@@ -30,7 +38,10 @@ __all__ = [
     'NotFittedError',
     'OutputFolderError',
     'ShapeMismatchError',
+    'warn_caller',
 ]
+
+_PACKAGE = str(Path(__file__).parent)
 
 
 class BidsGlmError(Exception):
@@ -71,3 +82,24 @@ class InputNotFoundError(BidsGlmError, FileNotFoundError):
 
 class OutputFolderError(BidsGlmError, OSError):
     """The output folder cannot be written safely (a link out of it, no permission)."""
+
+
+def warn_caller(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn, pointing at the first line outside bidsglm that led here.
+
+    However deep in the package the warning is raised, the user sees the line of
+    their own code (their call of ``save_glm_to_bids``, say).
+
+    Parameters
+    ----------
+    message : str
+        The warning.
+    category : type of Warning, default=UserWarning
+        Its class.
+    """
+    level = 2  # warnings.warn counts its caller (this function) as 1
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

@@ -89,12 +89,27 @@ def test_first_level_models_as_input_take_their_contrast_at_contrast_time(rng):
     ]
     group = SecondLevelModel().fit(models)
     assert group.fit_ is None
+    with pytest.raises(ContrastError, match='no contrast was computed yet'):
+        _ = group.residuals_
     z = group.compute_contrast(first_level_contrast='audio')
     assert z.shape == models[0].mask_img_.shape
     with pytest.raises(InvalidParameterError, match='first_level_contrast'):
         group.compute_contrast()
-    with pytest.raises(ContrastError, match='no residuals of its own'):
-        _ = group.residuals_
+    effects = [m.compute_contrast('audio', output_type='effect_size') for m in models]
+    on_maps = SecondLevelModel(mask_img=group.mask_img_).fit(effects)
+    np.testing.assert_array_equal(group.residuals_.get_fdata(), on_maps.residuals_.get_fdata())
+    np.testing.assert_array_equal(group.r_square_.get_fdata(), on_maps.r_square_.get_fdata())
+
+
+def test_first_level_models_as_input_give_their_first_run_as_source(rng, tmp_path):
+    models = []
+    for subject in ('01', '02'):
+        path = tmp_path / f'sub-{subject}_task-x_run-1_bold.nii.gz'
+        make_run(rng, make_events()).to_filename(path)
+        models.append(FirstLevelModel(t_r=T_R).fit(str(path), make_events()))
+    group = SecondLevelModel().fit(models)
+    assert group.input_sources_ == [str(tmp_path / f'sub-{s}_task-x_run-1_bold.nii.gz')
+                                    for s in ('01', '02')]  # fmt: skip
 
 
 def test_no_contrast_on_a_two_column_design_is_an_error(rng):

@@ -164,7 +164,11 @@ def _first_level_contrast(sources: Sequence[str]) -> dict[str, str]:
 
 
 def _inferred(
-    level: str, n_designs: int, sources: Sequence[str | None], subject_label: object
+    level: str,
+    n_designs: int,
+    sources: Sequence[str | None],
+    subject_label: object,
+    first_level_label: str | None,
 ) -> Layout:
     """Entities from the inputs' file names (and the subject label)."""
     known = all(isinstance(source, str) for source in sources) and bool(sources)
@@ -172,6 +176,8 @@ def _inferred(
     common = _common(per_input) if per_input else {}
     if level == 'second' and per_input:
         common.update(_first_level_contrast([s for s in sources if s]))
+    if level == 'second' and first_level_label is not None:
+        common['desc'] = first_level_label
     subject = {} if 'sub' in common or level == 'second' else _subject(subject_label)
     distinct = len({tuple(sorted(e.items())) for e in per_input}) == len(per_input)
     if level == 'first' and per_input and all(per_input) and distinct:
@@ -225,6 +231,7 @@ def plan_layout(
     *,
     n_designs: int | None = None,
     subject_label: object = None,
+    first_level_label: str | None = None,
 ) -> Layout:
     """Decide the entities of every file of a saved model.
 
@@ -242,6 +249,9 @@ def plan_layout(
         at the second.
     subject_label : str, optional
         The model's subject, used at the first level when inference finds none.
+    first_level_label : str, optional
+        At the second level, the label of the first-level contrast whose maps the
+        model tests, inferred as ``desc``.
 
     Returns
     -------
@@ -261,10 +271,13 @@ def plan_layout(
     {'task': 'x'}
     >>> plan_layout('first', [None, None], None).runs
     ({'run': '1'}, {'run': '2'})
+    >>> plan_layout('second', ['sub-01_task-x_bold.nii', 'sub-02_task-x_bold.nii'], None,
+    ...             first_level_label='aMinusB').common
+    {'task': 'x', 'desc': 'aMinusB'}
     """
     count = n_designs if n_designs is not None else (len(sources) if level == 'first' else 1)
     if prefix is None:
-        return _inferred(level, count, sources, subject_label)
+        return _inferred(level, count, sources, subject_label, first_level_label)
     return _from_prefix(prefix, count)
 
 

@@ -10,25 +10,31 @@ last any object following bidsglm's model contract (``compute_contrast_result``,
 
 For nilearn models, which do not report them, the contrast weights come from
 bidsglm's contrast parser and the degrees of freedom are the sum over runs of
-``n_scans - rank(design)``, as nilearn computes them.
+``n_scans - rank(design)``, as nilearn computes them. The files a nilearn
+first-level model was fitted on are read where nilearn keeps them (its private
+``_reporting_data``, the only place it does), so its files are named after its runs
+as ours are; a nilearn second-level model is named after its input files, or the
+first runs of its first-level models. A nilearn model fitted with its default
+``minimize_memory=True`` kept no residuals: it is saved without them, with a warning.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
+import nibabel as nib
 import numpy as np
 
 from bidsglm.bids.contrast_specs import contrast_weights
-from bidsglm.errors import ContrastError, InvalidParameterError, NotFittedError
+from bidsglm.errors import ContrastError, InvalidParameterError, NotFittedError, warn_caller
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    import nibabel as nib
     import pandas as pd
 
     from bidsglm.bids.contrast_specs import ContrastSpec
@@ -106,13 +112,17 @@ class ModelView:
         The model's public parameters among :data:`MODEL_PARAMETERS`.
     compute : callable
         ``compute(spec) -> ContrastMaps``.
-    residuals : callable
-        ``residuals() -> tuple`` of 4D images, one per design.
-    r_square : callable
-        ``r_square() -> tuple`` of images, one per design.
+    residuals : callable or None
+        ``residuals() -> tuple`` of 4D images, one per design; None when the model
+        kept none.
+    r_square : callable or None
+        ``r_square() -> tuple`` of images, one per design; None as ``residuals``.
     mean_img : nibabel.Nifti1Image or None
         The data averaged over time, saved as ``stat-mean`` (the report draws the
         maps over it); None when the model does not keep it.
+    first_level_contrast : str, array or None
+        For a second-level model fitted on first-level models, the first-level
+        contrast whose maps it tests.
     """
 
     level: Level
@@ -122,9 +132,10 @@ class ModelView:
     sources: tuple[str | None, ...]
     parameters: dict[str, Any]
     compute: Callable[[ContrastSpec], ContrastMaps] = field(repr=False)
-    residuals: Callable[[], tuple[nib.Nifti1Image, ...]] = field(repr=False)
-    r_square: Callable[[], tuple[nib.Nifti1Image, ...]] = field(repr=False)
+    residuals: Callable[[], tuple[nib.Nifti1Image, ...]] | None = field(repr=False)
+    r_square: Callable[[], tuple[nib.Nifti1Image, ...]] | None = field(repr=False)
     mean_img: nib.Nifti1Image | None = field(default=None, repr=False)
+    first_level_contrast: Any = None
 
     @property
     def columns(self) -> tuple[tuple[str, ...], ...]:
@@ -158,6 +169,28 @@ def _fitted(model: object, attribute: str) -> Any:  # noqa: ANN401
         raise NotFittedError(msg) from None
 
 
+def _volume_mask(model: object, mask: object) -> nib.Nifti1Image:
+    """Return the model's mask, refusing surface models (not supported yet)."""
+    if not isinstance(mask, nib.spatialimages.SpatialImage):
+        msg = (
+            f'This {type(model).__name__} was fitted on surface data ({type(mask).__name__}); '
+            'bidsglm saves volume (NIfTI) models only, for now. Save it with '
+            "nilearn's own nilearn.glm.save_glm_to_bids, or fit the volume data."
+        )
+        raise InvalidParameterError(msg)
+    return cast('nib.Nifti1Image', mask)
+
+
+def _refuse_first_level_contrast(model: object, first_level_contrast: object) -> None:
+    if first_level_contrast is not None:
+        msg = (
+            "The 'first_level_contrast' parameter of save_glm_to_bids is for a "
+            'SecondLevelModel fitted on first-level models; this is a '
+            f'{type(model).__name__}. Leave it out.'
+        )
+        raise InvalidParameterError(msg)
+
+
 def _from_result(result: Any) -> ContrastMaps:  # noqa: ANN401
     """Turn a bidsglm ContrastResult into ContrastMaps."""
     return ContrastMaps(
@@ -170,8 +203,9 @@ def _from_result(result: Any) -> ContrastMaps:  # noqa: ANN401
 
 
 # ---------------------------------------------------------------- bidsglm models
-def _ours_first(model: Any) -> ModelView:  # noqa: ANN401
+def _ours_first(model: Any, first_level_contrast: object = None) -> ModelView:  # noqa: ANN401
     """View a fitted bidsglm (or contract-following) first-level model."""
+    _refuse_first_level_contrast(model, first_level_contrast)
     designs = tuple(_fitted(model, 'design_matrices_'))
 
     def compute(spec: ContrastSpec) -> ContrastMaps:
@@ -183,7 +217,7 @@ def _ours_first(model: Any) -> ModelView:  # noqa: ANN401
         level='first',
         estimator=_estimator_name(model),
         designs=designs,
-        mask_img=_fitted(model, 'mask_img_'),
+        mask_img=_volume_mask(model, _fitted(model, 'mask_img_')),
         sources=tuple(getattr(model, 'run_sources_', None) or [None] * len(designs)),
         parameters=_parameters(model),
         compute=compute,
@@ -193,13 +227,22 @@ def _ours_first(model: Any) -> ModelView:  # noqa: ANN401
     )
 
 
-def _ours_second(model: Any) -> ModelView:  # noqa: ANN401
-    """View a fitted bidsglm (or contract-following) second-level model."""
+def _ours_second(model: Any, first_level_contrast: object = None) -> ModelView:  # noqa: ANN401
+    """View a fitted bidsglm (or contract-following) second-level model.
+
+    Its residuals and r-squared are read after the contrasts are computed: for
+    inputs that depend on the first-level contrast, they are that contrast's.
+    """
     design = _fitted(model, 'design_matrix_')
+    keywords = (
+        {} if first_level_contrast is None else {'first_level_contrast': first_level_contrast}
+    )
 
     def compute(spec: ContrastSpec) -> ContrastMaps:
         result = model.compute_contrast_result(
-            second_level_contrast=spec.definition, second_level_stat_type=spec.stat_type
+            second_level_contrast=spec.definition,
+            second_level_stat_type=spec.stat_type,
+            **keywords,
         )
         return _from_result(result)
 
@@ -207,12 +250,13 @@ def _ours_second(model: Any) -> ModelView:  # noqa: ANN401
         level='second',
         estimator=_estimator_name(model),
         designs=(design,),
-        mask_img=_fitted(model, 'mask_img_'),
+        mask_img=_volume_mask(model, _fitted(model, 'mask_img_')),
         sources=tuple(getattr(model, 'input_sources_', None) or [None] * len(design)),
         parameters=_parameters(model),
         compute=compute,
         residuals=lambda: (model.residuals_,),
         r_square=lambda: (model.r_square_,),
+        first_level_contrast=first_level_contrast,
     )
 
 
@@ -234,15 +278,8 @@ def _nilearn_maps(images: dict[str, Any], spec: ContrastSpec, designs: Any) -> C
     )
 
 
-def _nilearn_attribute(model: Any, attribute: str) -> Any:  # noqa: ANN401
-    """Read residuals or r-square, explaining nilearn's minimize_memory trap."""
-    if getattr(model, 'minimize_memory', False):
-        msg = (
-            f'This nilearn {type(model).__name__} was fitted with minimize_memory=True and '
-            f'kept no {attribute}. Refit it with minimize_memory=False, or use '
-            f'bidsglm.{type(model).__name__}, which keeps them with default parameters.'
-        )
-        raise InvalidParameterError(msg)
+def _nilearn_attribute(model: Any, attribute: str) -> tuple[nib.Nifti1Image, ...]:  # noqa: ANN401
+    """Read nilearn's residuals or r-square as a tuple of images, one per design."""
     try:
         value = getattr(model, attribute)
     except ValueError as error:
@@ -251,8 +288,54 @@ def _nilearn_attribute(model: Any, attribute: str) -> Any:  # noqa: ANN401
     return tuple(value) if isinstance(value, list) else (value,)
 
 
-def _nilearn_first(model: Any) -> ModelView:  # noqa: ANN401
+def _nilearn_kept(model: Any, name: str) -> Callable[[], tuple[nib.Nifti1Image, ...]] | None:  # noqa: ANN401
+    """Return how to read a voxel-wise attribute, None when minimize_memory dropped it."""
+    if getattr(model, 'minimize_memory', False):
+        return None
+    return lambda: _nilearn_attribute(model, name)
+
+
+def _warn_minimized(model: object) -> None:
+    """Say which files a nilearn model fitted with minimize_memory=True cannot give."""
+    if getattr(model, 'minimize_memory', False):
+        kind = type(model).__name__
+        msg = (
+            f"This nilearn {kind} was fitted with minimize_memory=True (nilearn's "
+            'default) and kept no residuals: stat-errorts and stat-rSquare are not '
+            f'saved. Fit it with {kind}(minimize_memory=False) to save them, or use '
+            f'bidsglm.{kind}, which keeps them by default.'
+        )
+        warn_caller(msg)
+
+
+def _nilearn_run_files(model: Any, n_runs: int) -> tuple[str | None, ...]:  # noqa: ANN401
+    """Return the file each run of a nilearn first-level model was read from."""
+    kept = getattr(model, '_reporting_data', {}).get('run_imgs', {})
+    entries = [kept.get(index) or {} for index in range(n_runs)]
+    return tuple(
+        str(entry['file_path']) if isinstance(entry, dict) and entry.get('file_path') else None
+        for entry in entries
+    )
+
+
+def _nilearn_input_file(item: object) -> str | None:
+    """Return the file behind one second-level input: a path, or a model's first run."""
+    if isinstance(item, (str, os.PathLike)):
+        return os.fspath(item)
+    return _nilearn_run_files(item, 1)[0] if hasattr(item, 'design_matrices_') else None
+
+
+def _nilearn_group_files(model: Any, n_maps: int) -> tuple[str | None, ...]:  # noqa: ANN401
+    """Return the file behind each input of a nilearn SecondLevelModel, where known."""
+    inputs = getattr(model, 'second_level_input_', None)
+    if not isinstance(inputs, list) or len(inputs) != n_maps:
+        return (None,) * n_maps
+    return tuple(_nilearn_input_file(item) for item in inputs)
+
+
+def _nilearn_first(model: Any, first_level_contrast: object = None) -> ModelView:  # noqa: ANN401
     """View a fitted nilearn FirstLevelModel."""
+    _refuse_first_level_contrast(model, first_level_contrast)
     designs = tuple(_fitted(model, 'design_matrices_'))
 
     def compute(spec: ContrastSpec) -> ContrastMaps:
@@ -260,22 +343,26 @@ def _nilearn_first(model: Any) -> ModelView:  # noqa: ANN401
         images = model.compute_contrast(per_run, stat_type=spec.stat_type, output_type='all')
         return _nilearn_maps(images, spec, designs)
 
-    return _nilearn_view('first', model, designs, compute)
+    sources = _nilearn_run_files(model, len(designs))
+    return _nilearn_view('first', model, designs, compute, sources)
 
 
-def _nilearn_second(model: Any) -> ModelView:  # noqa: ANN401
+def _nilearn_second(model: Any, first_level_contrast: object = None) -> ModelView:  # noqa: ANN401
     """View a fitted nilearn SecondLevelModel."""
     designs = (_fitted(model, 'design_matrix_'),)
 
     def compute(spec: ContrastSpec) -> ContrastMaps:
         images = model.compute_contrast(
             second_level_contrast=spec.definition,
+            first_level_contrast=first_level_contrast,
             second_level_stat_type=spec.stat_type,
             output_type='all',
         )
         return _nilearn_maps(images, spec, designs)
 
-    return _nilearn_view('second', model, designs, compute)
+    sources = _nilearn_group_files(model, len(designs[0]))
+    view = _nilearn_view('second', model, designs, compute, sources)
+    return dataclasses.replace(view, first_level_contrast=first_level_contrast)
 
 
 def _nilearn_view(
@@ -283,23 +370,29 @@ def _nilearn_view(
     model: Any,  # noqa: ANN401
     designs: tuple[pd.DataFrame, ...],
     compute: Callable[[ContrastSpec], ContrastMaps],
+    sources: tuple[str | None, ...],
 ) -> ModelView:
     """Build the parts of a nilearn view that both levels share."""
+    mask = _volume_mask(model, _fitted(model, 'masker_').mask_img_)
+    _warn_minimized(model)
     return ModelView(
         level=level,
         estimator=_estimator_name(model),
         designs=designs,
-        mask_img=_fitted(model, 'masker_').mask_img_,
-        sources=(None,) * (len(designs) if level == 'first' else len(designs[0])),
+        mask_img=mask,
+        sources=sources,
         parameters=_parameters(model),
         compute=compute,
-        residuals=lambda: _nilearn_attribute(model, 'residuals_'),
-        r_square=lambda: _nilearn_attribute(model, 'r_square_'),
+        residuals=_nilearn_kept(model, 'residuals_'),
+        r_square=_nilearn_kept(model, 'r_square_'),
     )
 
 
 # ---------------------------------------------------------------- dispatch
-def _ours() -> list[tuple[type, Callable[[Any], ModelView]]]:
+Builder = Callable[[Any, object], ModelView]
+
+
+def _ours() -> list[tuple[type, Builder]]:
     """List bidsglm's model classes (imported here, lazily)."""
     try:
         from bidsglm.models import FirstLevelModel, SecondLevelModel  # noqa: PLC0415
@@ -308,9 +401,9 @@ def _ours() -> list[tuple[type, Callable[[Any], ModelView]]]:
     return [(FirstLevelModel, _ours_first), (SecondLevelModel, _ours_second)]
 
 
-def _nilearns() -> list[tuple[type, Callable[[Any], ModelView]]]:
+def _nilearns() -> list[tuple[type, Builder]]:
     """List nilearn's model classes if nilearn is already imported (never import it)."""
-    found: list[tuple[type, Callable[[Any], ModelView]]] = []
+    found: list[tuple[type, Builder]] = []
     for module, name, build in (
         ('nilearn.glm.first_level', 'FirstLevelModel', _nilearn_first),
         ('nilearn.glm.second_level', 'SecondLevelModel', _nilearn_second),
@@ -321,7 +414,7 @@ def _nilearns() -> list[tuple[type, Callable[[Any], ModelView]]]:
     return found
 
 
-def _duck(model: object) -> Callable[[Any], ModelView] | None:
+def _duck(model: object) -> Builder | None:
     """Recognise an object that follows bidsglm's model contract."""
     method = getattr(model, 'compute_contrast_result', None)
     if not callable(method):
@@ -330,14 +423,17 @@ def _duck(model: object) -> Callable[[Any], ModelView] | None:
     return _ours_second if second else _ours_first
 
 
-def view_model(model: object) -> ModelView:
+def view_model(model: object, first_level_contrast: object = None) -> ModelView:
     """Build the writer's view of a fitted model.
 
     Parameters
     ----------
     model : FirstLevelModel or SecondLevelModel
-        Fitted; from bidsglm, from nilearn (fitted with ``minimize_memory=False``),
-        or any object following bidsglm's model contract.
+        Fitted; from bidsglm, from nilearn, or any object following bidsglm's model
+        contract.
+    first_level_contrast : str or array, optional
+        For a second-level model fitted on first-level models: the first-level
+        contrast whose maps it tests.
 
     Returns
     -------
@@ -350,7 +446,14 @@ def view_model(model: object) -> ModelView:
     NotFittedError
         If the model is not fitted.
     InvalidParameterError
-        If the object is not a model the writer knows.
+        If the object is not a model the writer knows, was fitted on surface data,
+        or ``first_level_contrast`` is given for a first-level model.
+
+    Warns
+    -----
+    UserWarning
+        For a nilearn model fitted with ``minimize_memory=True``: it is saved
+        without residuals and r-squared.
 
     Examples
     --------
@@ -364,7 +467,7 @@ def view_model(model: object) -> ModelView:
     """
     for kind, build in [*_ours(), *_nilearns()]:
         if isinstance(model, kind):
-            return build(model)
+            return build(model, first_level_contrast)
     build_duck = _duck(model)
     if build_duck is None:
         msg = (
@@ -372,4 +475,4 @@ def view_model(model: object) -> ModelView:
             f'SecondLevelModel (from bidsglm or nilearn). Got {type(model).__name__} instead.'
         )
         raise InvalidParameterError(msg)
-    return build_duck(model)
+    return build_duck(model, first_level_contrast)

@@ -119,7 +119,11 @@ def _weights_object(spec: ContrastSpec, maps: ContrastMaps) -> dict[str, Any]:
 
 
 def contrast_sidecar(
-    spec: ContrastSpec, maps: ContrastMaps, stat: str, sources: Sequence[str]
+    spec: ContrastSpec,
+    maps: ContrastMaps,
+    stat: str,
+    sources: Sequence[str],
+    first_level_contrast: object = None,
 ) -> dict[str, Any]:
     """Return the sidecar of one contrast map.
 
@@ -134,6 +138,9 @@ def contrast_sidecar(
         ``p``, ``z``).
     sources : sequence of str
         BIDS URIs of the files the map was computed from.
+    first_level_contrast : str or array, optional
+        For a group model of first-level models, the first-level contrast it tests
+        (recorded as ``FirstLevelContrast``).
 
     Returns
     -------
@@ -155,6 +162,8 @@ def contrast_sidecar(
     }
     if stat in ('p', 'z'):
         content['Tail'] = _TAIL
+    if first_level_contrast is not None:
+        content['FirstLevelContrast'] = json_safe(first_level_contrast)
     return content
 
 
@@ -202,12 +211,15 @@ def _first_level(view: ModelView) -> dict[str, Any]:
 
 def _second_level(view: ModelView) -> dict[str, Any]:
     """Collect the model-level fields of a second-level model."""
-    return {
+    content = {
         'NoiseModel': 'ols',
         'SmoothingFWHM': view.parameters.get('smoothing_fwhm'),
         'NumberOfSubjects': len(view.designs[0]),
         'Units': 'units of the input maps',
     }
+    if view.first_level_contrast is not None:
+        content['FirstLevelContrast'] = json_safe(view.first_level_contrast)
+    return content
 
 
 _LEVEL_FIELDS = {'first': _first_level, 'second': _second_level}

@@ -55,6 +55,7 @@ from bidsglm.bids.description import (
     read_dataset_description,
 )
 from bidsglm.bids.figures import contrast_svg, design_svg
+from bidsglm.bids.labels import contrast_label
 from bidsglm.bids.layout import Layout, check_output_names, plan_layout
 from bidsglm.bids.model_view import ContrastMaps, ModelView, view_model
 from bidsglm.bids.sidecars import (
@@ -200,24 +201,27 @@ def _model_outputs(view: ModelView, layout: Layout) -> list[_Output]:
 
 
 # ------------------------------------------------------------------ per design
-def _residual_image(view: ModelView, index: int) -> nib.Nifti1Image:
+def _residual_image(
+    residuals: Callable[[], tuple[nib.Nifti1Image, ...]], t_r: float | None, index: int
+) -> nib.Nifti1Image:
     """Return the residuals of design ``index`` as float32, the time step being the TR."""
-    t_r = view.parameters.get('t_r') if view.level == 'first' else None
-    return nifti_image(view.residuals()[index], dtype=np.float32, t_step=float(t_r or 1.0))
+    return nifti_image(residuals()[index], dtype=np.float32, t_step=float(t_r or 1.0))
 
 
 def _model_maps(view: ModelView, layout: Layout, index: int) -> list[_Output]:
-    """Plan the residuals and r-squared of design ``index`` (statmap.json describes them)."""
-    return [
-        _nifti_output(
-            layout.run_path(index, {'stat': 'errorts'}, 'statmap', '.nii.gz'),
-            functools.partial(_residual_image, view, index),
-        ),
-        _nifti_output(
-            layout.run_path(index, {'stat': 'rSquare'}, 'statmap', '.nii.gz'),
-            lambda: nifti_image(view.r_square()[index]),
-        ),
-    ]
+    """Plan the residuals and r-squared of design ``index``, when the model kept them."""
+    residuals, r_square = view.residuals, view.r_square
+    outputs = []
+    if residuals is not None:
+        t_r = view.parameters.get('t_r') if view.level == 'first' else None
+        path = layout.run_path(index, {'stat': 'errorts'}, 'statmap', '.nii.gz')
+        outputs.append(
+            _nifti_output(path, functools.partial(_residual_image, residuals, t_r, index))
+        )
+    if r_square is not None:
+        path = layout.run_path(index, {'stat': 'rSquare'}, 'statmap', '.nii.gz')
+        outputs.append(_nifti_output(path, lambda: nifti_image(r_square()[index])))
+    return outputs
 
 
 def _design_outputs(view: ModelView, layout: Layout, index: int) -> list[_Output]:
@@ -240,7 +244,9 @@ def _design_outputs(view: ModelView, layout: Layout, index: int) -> list[_Output
 def _run_outputs(view: ModelView, layout: Layout, computed: Computed) -> list[_Output]:
     """Per design: the design files, model maps and contrast figures."""
     cached = dataclasses.replace(  # each is computed once, for all designs
-        view, residuals=functools.cache(view.residuals), r_square=functools.cache(view.r_square)
+        view,
+        residuals=view.residuals and functools.cache(view.residuals),
+        r_square=view.r_square and functools.cache(view.r_square),
     )
     outputs: list[_Output] = []
     for index in range(len(view.designs)):
@@ -262,7 +268,9 @@ def _contrast_image(image: nib.Nifti1Image, stat: str, maps: ContrastMaps) -> ni
     return nifti_image(image, intent=intent)
 
 
-def _contrast_outputs(layout: Layout, computed: Computed, sources: list[str]) -> list[_Output]:
+def _contrast_outputs(
+    layout: Layout, computed: Computed, sources: list[str], first_level_contrast: object
+) -> list[_Output]:
     """Plan the five maps of every contrast, each with its sidecar."""
     outputs = []
     for spec, maps in computed:
@@ -271,7 +279,7 @@ def _contrast_outputs(layout: Layout, computed: Computed, sources: list[str]) ->
             entities = {'contrast': spec.label, 'stat': stat}
             make = functools.partial(_contrast_image, maps.images[output], stat, maps)
             outputs.append(_nifti_output(layout.model_path(entities, 'statmap', '.nii.gz'), make))
-            sidecar = contrast_sidecar(spec, maps, stat, sources)
+            sidecar = contrast_sidecar(spec, maps, stat, sources, first_level_contrast)
             outputs.append(_json_output(layout.model_path(entities, 'statmap', '.json'), sidecar))
     return outputs
 
@@ -337,10 +345,17 @@ def _plan(
     outputs = [
         *_model_outputs(view, layout),
         *_run_outputs(view, layout, computed),
-        *_contrast_outputs(layout, computed, sources),
+        *_contrast_outputs(layout, computed, sources, view.first_level_contrast),
     ]
     _check_unique([*(_Output(path) for path in shared), *outputs])
     return outputs
+
+
+def _first_level_label(first_level_contrast: object) -> str | None:
+    """Return the label of a first-level contrast given by name (None for weights)."""
+    if isinstance(first_level_contrast, str):
+        return contrast_label(first_level_contrast)
+    return None
 
 
 def write_derivatives(
@@ -351,6 +366,7 @@ def write_derivatives(
     prefix: str | None = None,
     *,
     companions: Sequence[Companion] = (),
+    first_level_contrast: str | np.ndarray | None = None,
 ) -> SavedGlm:
     """Write a fitted GLM and its contrasts as BIDS statistical derivatives.
 
@@ -366,6 +382,8 @@ def write_derivatives(
         Run in order after the derivatives are staged, inside the same
         all-or-nothing move; their ``ignore`` patterns are merged into
         ``.bidsignore``.
+    first_level_contrast : str or array, optional
+        As for :func:`bidsglm.save_glm_to_bids`.
 
     Returns
     -------
@@ -385,13 +403,14 @@ def write_derivatives(
      'task-x_contrast-intercept_stat-t_statmap.nii.gz']
     """
     root = _output_folder(out_dir)
-    view = view_model(model)
+    view = view_model(model, first_level_contrast)
     layout = plan_layout(
         view.level,
         view.sources,
         prefix,
         n_designs=len(view.designs),
         subject_label=view.parameters.get('subject_label'),
+        first_level_label=_first_level_label(first_level_contrast),
     )
     specs = normalize_contrasts(contrasts, view.columns, contrast_types)
     merge_dataset_description(read_dataset_description(root / _DESCRIPTION))  # fail early

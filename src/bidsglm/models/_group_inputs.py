@@ -52,6 +52,9 @@ class GroupInput:
         Whether ``maps_for`` needs a first-level contrast (or map name).
     sample_map : callable
         Returns the image the default mask is computed from.
+    sources : list of str or None
+        The file behind each map, as far as it is known before a contrast is chosen
+        (for first-level models, the file of their first run).
     """
 
     labels: list[str] | None
@@ -59,6 +62,7 @@ class GroupInput:
     maps_for: Callable[[Any], GroupMaps]
     needs_contrast: bool
     sample_map: Callable[[], nib.Nifti1Image]
+    sources: list[str | None]
 
 
 def read_group_input(second_level_input: Any) -> GroupInput:  # noqa: ANN401
@@ -99,6 +103,7 @@ def _fixed(maps: GroupMaps, labels: list[str] | None = None) -> GroupInput:
         maps_for=lambda _: maps,
         needs_contrast=False,
         sample_map=lambda: _mean_image(maps.images),
+        sources=maps.sources,
     )
 
 
@@ -125,6 +130,12 @@ def _from_4d(image: nib.Nifti1Image) -> GroupInput:
     return _fixed(GroupMaps(volumes, [None] * len(volumes)))
 
 
+def _first_run(model: Any) -> str | None:  # noqa: ANN401
+    """Return the file of a first-level model's first run: its name tells task and space."""
+    sources = getattr(model, 'run_sources_', None) or [None]
+    return sources[0]
+
+
 def _from_models(models: list[Any]) -> GroupInput:
     for index, model in enumerate(models):
         if not hasattr(model, 'mask_img_'):
@@ -142,7 +153,7 @@ def _from_models(models: list[Any]) -> GroupInput:
             model.compute_contrast(first_level_contrast, output_type='effect_size')
             for model in models
         ]
-        return GroupMaps(images, [None] * len(images))
+        return GroupMaps(images, [_first_run(model) for model in models])
 
     def sample_map() -> nib.Nifti1Image:
         first_column = str(models[0].design_matrices_[0].columns[0])
@@ -155,6 +166,7 @@ def _from_models(models: list[Any]) -> GroupInput:
         maps_for=maps_for,
         needs_contrast=True,
         sample_map=sample_map,
+        sources=[_first_run(model) for model in models],
     )
 
 
@@ -185,6 +197,7 @@ def _from_table(table: pd.DataFrame) -> GroupInput:
         maps_for=maps_for,
         needs_contrast=len(map_names) > 1,
         sample_map=lambda: load_image(table['effects_map_path'].iloc[0], name='first map'),
+        sources=[None] * len(first_rows),
     )
 
 

@@ -55,11 +55,14 @@ class SecondLevelModel(BaseGLM):
     fit_ : bidsglm.stats.GLMFit or None
         The fit, when the maps were known at fit time.
     input_sources_ : list of str or None
-        The file of each input map (None for images in memory).
+        The file of each input map (None for images in memory); for first-level
+        models, the file of each model's first run.
     residuals_ : nibabel.Nifti1Image
-        4D, one volume per input map.
+        4D, one volume per input map. For inputs whose maps depend on a first-level
+        contrast (first-level models), those of the last contrast computed, as in
+        nilearn.
     r_square_ : nibabel.Nifti1Image
-        3D.
+        3D, as ``residuals_``.
 
     Examples
     --------
@@ -138,7 +141,8 @@ class SecondLevelModel(BaseGLM):
         self.design_matrix_ = design
         self.mask_img_ = mask_img
         self.fit_: GLMFit | None = None
-        self.input_sources_: list[str | None] = []
+        self._last_fit: GLMFit | None = None
+        self.input_sources_: list[str | None] = group.sources
         if not group.needs_contrast:
             self.fit_, maps = self._fit_maps(None, group.maps_for(None))
             self.input_sources_ = maps.sources
@@ -215,15 +219,16 @@ class SecondLevelModel(BaseGLM):
 
     def _known_fit(self) -> GLMFit:
         self._check_fitted()
-        if self.fit_ is None:
+        fit = self.fit_ if self.fit_ is not None else self._last_fit
+        if fit is None:
             msg = (
                 'This SecondLevelModel was fitted on inputs whose maps depend on a '
-                'first-level contrast, so it has no residuals of its own. Fit it on the '
-                'effect maps of one contrast (model.compute_contrast(..., '
-                "output_type='effect_size') of each first-level model) to get them."
+                'first-level contrast, and no contrast was computed yet. Call '
+                "compute_contrast(first_level_contrast='...') first: the residuals are "
+                "then that contrast's."
             )
             raise ContrastError(msg)
-        return self.fit_
+        return fit
 
     # --------------------------------------------------------------- contrasts
     @overload
@@ -295,6 +300,7 @@ class SecondLevelModel(BaseGLM):
             if first_level_contrast is None and self.fit_ is not None
             else (self._fit_for(first_level_contrast))
         )
+        self._last_fit = fit
         stats = compute_contrast_stats(fit, weights, stat_type)
         return ContrastResult.from_stats(stats, [weights], [columns], self.mask_img_)
 
