@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -357,3 +358,17 @@ def test_claims_of_killed_processes_are_removed_once_old(tmp_path):
     os.utime(hidden / 'claim-stage-old', (0, 0))
     assert recover_stale_work(tmp_path) == 0
     assert sorted(p.name for p in hidden.iterdir()) == ['claim-stage-new']
+
+
+def test_a_journal_leading_outside_the_folder_is_never_applied(tmp_path):
+    root, outside = tmp_path / 'out', tmp_path / 'outside'
+    outside.mkdir()
+    (outside / 'victim.txt').write_text('victim')
+    stage = root / '.bidsglm' / 'stage-0123456789abcdef'
+    (stage / 'old').mkdir(parents=True)
+    journal = {'State': 'commit', 'Model': None, 'Moves': [], 'Folders': []}
+    journal['Removals'] = ['../outside/victim.txt']
+    (stage / 'journal.json').write_text(json.dumps(journal))
+    assert recover_stale_work(root) == 1
+    assert (outside / 'victim.txt').read_text() == 'victim'
+    assert sorted(p.name for p in (root / '.bidsglm').iterdir()) == []

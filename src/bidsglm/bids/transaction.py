@@ -255,15 +255,18 @@ class _Journal:
         """Read a journal; None when there is none (nothing was moved yet)."""
         try:
             content = json.loads((stage / _JOURNAL).read_text(encoding='utf-8'))
-            return cls(
+            journal = cls(
                 content['State'],
                 content['Model'],
                 tuple(content['Moves']),
                 tuple(content['Removals']),
                 tuple(content['Folders']),
             )
+            for relative in (*journal.moves, *journal.removals, *journal.folders):
+                safe_relative_path(relative)  # a damaged journal never leads outside
         except (OSError, ValueError, KeyError, TypeError):  # none, or not one of ours
             return None
+        return journal
 
     @property
     def manifest(self) -> str | None:
