@@ -12,6 +12,8 @@ existing ``except ValueError`` clauses keep working::
     ├── ImageDimensionError     (ValueError)                  3D given where 4D expected
     ├── ContrastError           (ValueError)                  a contrast definition
     ├── BidsNameError           (ValueError)                  a file name or label
+    ├── TransformationError     (ValueError)                  a BIDS Stats Models
+    │                                                         transformation
     ├── InputNotFoundError      (FileNotFoundError)           a missing input file
     └── OutputFolderError       (OSError)                     the output folder cannot be
                                                               written safely
@@ -38,6 +40,7 @@ __all__ = [
     'NotFittedError',
     'OutputFolderError',
     'ShapeMismatchError',
+    'TransformationError',
     'warn_caller',
 ]
 
@@ -74,6 +77,10 @@ class ContrastError(BidsGlmError, ValueError):
 
 class BidsNameError(BidsGlmError, ValueError):
     """A name, prefix or label cannot make a safe, valid BIDS file name."""
+
+
+class TransformationError(BidsGlmError, ValueError):
+    """A BIDS Stats Models transformation cannot be read or applied to the variables."""
 
 
 class InputNotFoundError(BidsGlmError, FileNotFoundError):
