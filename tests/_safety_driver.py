@@ -207,6 +207,15 @@ def _in_child(work, fault: Fault | None = None) -> dict:
 
 
 # ------------------------------------------------------------------ checks
+def _kept(name: str, path: Path) -> bool:
+    """Leave out the lock file, and the empty claim of a process killed while making a
+    stage (removed by a later run once a minute old: a claim that young may be alive)."""
+    if name in (HIDDEN, f'{HIDDEN}/lock'):
+        return False
+    claim = name.startswith(f'{HIDDEN}/claim-') and path.stat().st_size == 0
+    return not claim
+
+
 def snapshot(folder: Path) -> dict[str, bytes | None]:
     """Files and folders under ``folder``, with content; the lock file apart."""
     if not folder.exists():
@@ -214,7 +223,7 @@ def snapshot(folder: Path) -> dict[str, bytes | None]:
     found = {}
     for path in sorted(folder.rglob('*')):
         name = path.relative_to(folder).as_posix()
-        if name not in (HIDDEN, f'{HIDDEN}/lock'):
+        if _kept(name, path):
             found[name] = path.read_bytes() if path.is_file() and not path.is_symlink() else None
     return found
 
