@@ -16,6 +16,7 @@ from bidsglm.errors import ContrastError, InvalidParameterError, ShapeMismatchEr
 from bidsglm.models._base import BaseGLM
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
 from bidsglm.models._images import apply_mask, check_same_grid, unmask
+from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_background_mask
 from bidsglm.models.results import ContrastResult, MapName
 from bidsglm.stats import GLMFit, compute_contrast_stats, fit_glm
@@ -36,9 +37,17 @@ class SecondLevelModel(BaseGLM):
 
     Parameters
     ----------
-    mask_img : image, path or None, default=None
+    mask_img : image, path, masker or None, default=None
         The mask. None computes it from the input maps as nilearn does (background
-        strategy on their mean).
+        strategy on their mean). A masker (a nilearn ``NiftiMasker``, fitted or not,
+        or another model's ``masker_``) gives its fitted ``mask_img_``, else its
+        ``mask_img``, else a mask computed by its ``mask_strategy``
+        ('background' or 'epi', with its ``mask_args``) from the mean input map;
+        its ``smoothing_fwhm`` replaces this model's, as in nilearn (with a warning
+        when both are set and differ). ``standardize``, ``detrend``, filters,
+        resampling targets, ``dtype`` and ``clean_args``, which nilearn would apply
+        across the input maps, must be at their defaults; ``t_r``, ``runs``,
+        ``memory`` and reporting options are not used.
     target_affine, target_shape : None
         Accepted for compatibility; resampling is not done here.
     smoothing_fwhm : float, optional
@@ -52,6 +61,9 @@ class SecondLevelModel(BaseGLM):
         The design, one row per input map.
     mask_img_ : nibabel.Nifti1Image
         The mask used (uint8, 0 and 1).
+    masker_ : bidsglm.models.masker.VolumeMasker
+        The mask and smoothing the maps are read with, as a fitted masker shaped
+        like nilearn's ``NiftiMasker``.
     fit_ : bidsglm.stats.GLMFit or None
         The fit, when the maps were known at fit time.
     input_sources_ : list of str or None
@@ -62,7 +74,7 @@ class SecondLevelModel(BaseGLM):
         contrast (first-level models), those of the last contrast computed, as in
         nilearn.
     r_square_ : nibabel.Nifti1Image
-        3D, as ``residuals_``.
+        3D (nilearn's is 4D with one volume), as ``residuals_``.
 
     Examples
     --------
@@ -135,11 +147,12 @@ class SecondLevelModel(BaseGLM):
             )
             raise InvalidParameterError(msg)
         design = self._make_design(group, confounds, design_matrix)
-        mask_img = self._make_mask(group)
+        masker = self._make_masker(group)
         self._group = group
         self._fits: dict[Any, tuple[GLMFit, GroupMaps]] = {}
         self.design_matrix_ = design
-        self.mask_img_ = mask_img
+        self.masker_ = masker
+        self.mask_img_ = masker.mask_img_
         self.fit_: GLMFit | None = None
         self._last_fit: GLMFit | None = None
         self.input_sources_: list[str | None] = group.sources
@@ -179,10 +192,27 @@ class SecondLevelModel(BaseGLM):
             raise ShapeMismatchError(msg)
         return design
 
-    def _make_mask(self, group: GroupInput) -> nib.Nifti1Image:
-        if self.mask_img is not None:
-            return self._load_mask_img(self.mask_img)
-        return compute_background_mask(group.sample_map())
+    def _make_masker(self, group: GroupInput) -> VolumeMasker:
+        """Build the fitted masker: the mask (given, computed, or a masker's) and smoothing.
+
+        A masker given as ``mask_img`` brings its mask (or computes it by its
+        ``mask_strategy`` from the mean input map) and its ``smoothing_fwhm``, which
+        replaces the model's, as nilearn copies such a masker's parameters.
+        """
+        if not is_masker(self.mask_img):
+            if self.mask_img is not None:
+                mask = self._load_mask_img(self.mask_img)
+            else:
+                mask = compute_background_mask(group.sample_map())
+            return VolumeMasker(mask, smoothing_fwhm=self.smoothing_fwhm).fit()
+        settings = read_masker(
+            self.mask_img, 'SecondLevelModel', smoothing_fwhm=self.smoothing_fwhm
+        )
+        if settings.mask_img is not None:
+            mask = self._load_mask_img(settings.mask_img)
+        else:
+            mask = settings.compute_mask(group.sample_map())
+        return VolumeMasker(mask, smoothing_fwhm=settings.smoothing_fwhm).fit()
 
     def _fit_maps(self, key: Any, maps: GroupMaps) -> tuple[GLMFit, GroupMaps]:  # noqa: ANN401
         if len(maps.images) != len(self.design_matrix_):
@@ -198,7 +228,7 @@ class SecondLevelModel(BaseGLM):
         return fit, maps
 
     def _masked(self, image: nib.Nifti1Image) -> np.ndarray:
-        return apply_mask(image, self.mask_img_, smoothing_fwhm=self.smoothing_fwhm)[0]
+        return apply_mask(image, self.mask_img_, smoothing_fwhm=self.masker_.smoothing_fwhm)[0]
 
     def _fit_for(self, first_level_contrast: Any) -> GLMFit:  # noqa: ANN401
         key = _cache_key(first_level_contrast)
