@@ -70,7 +70,7 @@ def test_set_params_refuses_an_unknown_name_and_changes_nothing():
 
 def test_set_params_refuses_nested_names_on_a_plain_value():
     model = Outer(mask='mask.nii.gz')
-    with pytest.raises(InvalidParameterError, match=r"holds str, which has no parameters"):
+    with pytest.raises(InvalidParameterError, match=r'holds str, which has no parameters'):
         model.set_params(mask__fwhm=2.0)
     assert model.mask == 'mask.nii.gz'
 
@@ -103,5 +103,5 @@ def test_repr_of_a_very_long_value_is_cut_in_the_middle():
 
 def test_sklearn_tags_need_scikit_learn_imported(monkeypatch):
     monkeypatch.setitem(sys.modules, 'sklearn.utils', None)
-    with pytest.raises(AttributeError, match='scikit-learn >= 1.6'):
+    with pytest.raises(AttributeError, match=r'scikit-learn >= 1\.6'):
         Outer().__sklearn_tags__()

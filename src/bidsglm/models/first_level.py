@@ -23,6 +23,7 @@ from bidsglm.models._base import BaseGLM
 from bidsglm.models._images import apply_mask, check_4d, check_same_grid, load_image, unmask
 from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_multi_epi_mask
+from bidsglm.models.regression import RegressionResults, run_labels, run_results
 from bidsglm.models.results import ContrastResult, MapName
 from bidsglm.stats import (
     NOISE_MODELS,
@@ -122,6 +123,15 @@ class FirstLevelModel(BaseGLM):
         ``mask_img_``, ``n_elements_``). Always bidsglm's own, even when a nilearn
         masker was given as ``mask_img`` (nilearn keeps that object, and changes its
         ``standardize``).
+    labels_ : list of ndarray
+        Per run, the noise group of each voxel, labelled as nilearn does: ``0.0``
+        under OLS, the AR(1) coefficient as text (``'0.07'``) under AR(1).
+    results_ : list of dict
+        Per run, each group's :class:`~bidsglm.models.regression.RegressionResults`
+        (``theta``, ``residuals``, ``predicted``, ``r_square``, ``MSE``, ``SSE``, ...),
+        keyed by label. Unlike nilearn's with ``minimize_memory=True``, they are
+        always complete. ``labels_`` and ``results_`` are computed when read, so
+        fitting costs no more.
     fits_ : list of bidsglm.stats.GLMFit
         The voxel-wise fit of each run.
     run_sources_ : list of str or None
@@ -414,6 +424,30 @@ class FirstLevelModel(BaseGLM):
         self._check_fitted()
         return [
             unmask(_predicted(fit, design.to_numpy(dtype=np.float64)), self.mask_img_)
+            for fit, design in zip(self.fits_, self.design_matrices_, strict=True)
+        ]
+
+    @property
+    def labels_(self) -> list[np.ndarray]:
+        """The noise group of each voxel, per run, labelled as nilearn labels them.
+
+        Under OLS, ``0.0`` for every voxel; under AR(1), the text of the voxel's
+        coefficient (``'0.07'``). Computed when read, from ``fits_``.
+        """
+        self._check_fitted()
+        return [run_labels(fit, self.noise_model) for fit in self.fits_]
+
+    @property
+    def results_(self) -> list[dict[str | float, RegressionResults]]:
+        """Per run, each noise group's :class:`~bidsglm.models.regression.RegressionResults`.
+
+        Keyed by the labels of :attr:`labels_`, as nilearn's. The results compute
+        their arrays when first read; see their notes for which ones are rebuilt
+        from the float32 residuals.
+        """
+        self._check_fitted()
+        return [
+            run_results(fit, design.to_numpy(dtype=np.float64), self.noise_model)
             for fit, design in zip(self.fits_, self.design_matrices_, strict=True)
         ]
 

@@ -18,6 +18,7 @@ from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
 from bidsglm.models._images import apply_mask, check_same_grid, unmask
 from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_background_mask
+from bidsglm.models.regression import RegressionResults, run_labels, run_results
 from bidsglm.models.results import ContrastResult, MapName
 from bidsglm.stats import GLMFit, compute_contrast_stats, fit_glm
 
@@ -73,8 +74,14 @@ class SecondLevelModel(BaseGLM):
         4D, one volume per input map. For inputs whose maps depend on a first-level
         contrast (first-level models), those of the last contrast computed, as in
         nilearn.
+    predicted_ : nibabel.Nifti1Image
+        The fitted values, 4D, as ``residuals_``.
     r_square_ : nibabel.Nifti1Image
         3D (nilearn's is 4D with one volume), as ``residuals_``.
+    labels_, results_ : ndarray and dict, or None
+        nilearn's view of the fit: ``0.0`` for every voxel, and
+        ``{0.0: RegressionResults}``; as ``residuals_`` for first-level inputs, but
+        None (as nilearn's) until a contrast is computed.
 
     Examples
     --------
@@ -247,9 +254,39 @@ class SecondLevelModel(BaseGLM):
         """The r-squared of the model, 3D."""
         return unmask(self._known_fit().r_square, self.mask_img_)
 
-    def _known_fit(self) -> GLMFit:
+    @property
+    def predicted_(self) -> nib.Nifti1Image:
+        """The fitted values (design times estimates), 4D, one volume per input map."""
+        fit = self._known_fit()
+        return unmask(self.design_matrix_.to_numpy(dtype=np.float64) @ fit.beta, self.mask_img_)
+
+    @property
+    def labels_(self) -> np.ndarray | None:
+        """The noise group of each voxel: ``0.0`` everywhere (OLS), as in nilearn.
+
+        None while the maps depend on a first-level contrast and none was computed
+        yet (nilearn's is None until a contrast is computed).
+        """
+        fit = self._fit_so_far()
+        return None if fit is None else run_labels(fit, 'ols')
+
+    @property
+    def results_(self) -> dict[str | float, RegressionResults] | None:
+        """The regression results, ``{0.0: RegressionResults}``, as nilearn's.
+
+        None when :attr:`labels_` is. The arrays are computed when first read.
+        """
+        fit = self._fit_so_far()
+        if fit is None:
+            return None
+        return run_results(fit, self.design_matrix_.to_numpy(dtype=np.float64), 'ols')
+
+    def _fit_so_far(self) -> GLMFit | None:
         self._check_fitted()
-        fit = self.fit_ if self.fit_ is not None else self._last_fit
+        return self.fit_ if self.fit_ is not None else self._last_fit
+
+    def _known_fit(self) -> GLMFit:
+        fit = self._fit_so_far()
         if fit is None:
             msg = (
                 'This SecondLevelModel was fitted on inputs whose maps depend on a '
