@@ -121,8 +121,8 @@ class ParamsMixin:
 
     def _unknown_parameter(self, key: str, known: list[str]) -> InvalidParameterError:
         msg = (
-            f'Invalid parameter {key!r} for {type(self).__name__}: it has no such '
-            f'parameter. Valid parameters are: {known}.'
+            f'Invalid parameter {key!r} for {type(self).__name__}, which has no parameter '
+            f'of that name. Valid parameters are: {known}.'
         )
         return InvalidParameterError(msg)
 
