@@ -216,7 +216,15 @@ def test_a_fitted_model_pickles_with_its_attributes(rng):
 
 @pytest.mark.parametrize('level', PAIRS)
 def test_fitted_attributes_are_absent_before_fit_in_both(level):
-    names = ['masker_', 'labels_', 'results_', 'residuals_', 'predicted_', 'r_square_']
+    names = [
+        'masker_',
+        'n_elements_',
+        'labels_',
+        'results_',
+        'residuals_',
+        'predicted_',
+        'r_square_',
+    ]
     for kind in PAIRS[level]:
         model = kind()
         for name in names:

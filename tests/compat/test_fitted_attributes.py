@@ -352,3 +352,26 @@ def test_masker_preprocessing_bidsglm_does_not_apply_is_refused(rng, level):
     else:
         with pytest.raises(InvalidParameterError, match=r"detrend=True, standardize='zscore"):
             SecondLevelModel(mask_img=masker).fit(group_maps(rng))
+
+
+# ---------------------------------------------------------------- older names
+@pytest.mark.parametrize('name', ['residuals', 'predicted', 'r_square'])
+def test_deprecated_names_warn_and_give_the_attribute_as_nilearn(fitted_pairs, name):
+    ours, theirs, _ = fitted_pairs('ols', np.float64, 1)
+    with pytest.warns(FutureWarning, match=f"'{name}' is deprecated"):
+        mine = getattr(ours, name)
+    with pytest.warns(FutureWarning, match='is deprecated'):
+        reference = getattr(theirs, name)
+    expected = getattr(ours, f'{name}_')
+    assert len(mine) == len(reference) == 1
+    np.testing.assert_array_equal(mine[0].get_fdata(), expected[0].get_fdata())
+    assert not hasattr(FirstLevelModel(), name)  # unfitted: no attribute, no warning
+
+
+def test_models_count_their_mask_voxels_as_nilearn(fitted_pairs, rng):
+    ours, theirs, _ = fitted_pairs('ar1', np.float64, 1)
+    assert ours.n_elements_ == theirs.n_elements_ == int(ours.mask_img_.get_fdata().sum())
+    maps = group_maps(rng)
+    group = SecondLevelModel().fit(maps, design_matrix=group_design())
+    reference = quietly(NilearnSecondLevel().fit, maps, design_matrix=group_design())
+    assert group.n_elements_ == reference.n_elements_

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import nibabel as nib
 import numpy as np
 
-from bidsglm.errors import InvalidParameterError, NotFittedError
+from bidsglm.errors import InvalidParameterError, NotFittedError, warn_caller
 from bidsglm.models._images import load_image, load_mask
 from bidsglm.models._params import ParamsMixin
 from bidsglm.models.results import OUTPUT_TYPES, StatType
@@ -37,6 +37,30 @@ class BaseGLM(ParamsMixin):
                 'your data before using it.'
             )
             raise NotFittedError(msg)
+
+    @property
+    def residuals(self) -> Any:  # noqa: ANN401
+        """Deprecated name of ``residuals_``, kept as nilearn 0.14 keeps it."""
+        return self._renamed('residuals')
+
+    @property
+    def predicted(self) -> Any:  # noqa: ANN401
+        """Deprecated name of ``predicted_``, kept as nilearn 0.14 keeps it."""
+        return self._renamed('predicted')
+
+    @property
+    def r_square(self) -> Any:  # noqa: ANN401
+        """Deprecated name of ``r_square_``, kept as nilearn 0.14 keeps it."""
+        return self._renamed('r_square')
+
+    def _renamed(self, name: str) -> Any:  # noqa: ANN401
+        self._check_fitted()
+        msg = (
+            f"'{name}' is deprecated, as in nilearn (which removes it in 0.16): use "
+            f"'{name}_' instead."
+        )
+        warn_caller(msg, FutureWarning)
+        return getattr(self, f'{name}_')
 
     def _invalid(self, name: str, allowed: str, value: object) -> InvalidParameterError:
         msg = (

@@ -117,6 +117,8 @@ class FirstLevelModel(BaseGLM):
         The design of each run.
     mask_img_ : nibabel.Nifti1Image
         The mask used (uint8, 0 and 1).
+    n_elements_ : int
+        The number of voxels in the mask.
     masker_ : bidsglm.models.masker.VolumeMasker
         The mask and smoothing the runs were read with, as a fitted masker shaped
         like nilearn's ``NiftiMasker`` (``transform``, ``inverse_transform``,
@@ -248,6 +250,7 @@ class FirstLevelModel(BaseGLM):
         self.fits_ = [fit for fit, _mean in fitted]
         self.masker_ = masker
         self.mask_img_ = masker.mask_img_
+        self.n_elements_ = masker.n_elements_
         mean = np.mean([run_mean for _fit, run_mean in fitted], axis=0)
         self.mean_img_ = unmask(mean, masker.mask_img_, dtype=np.float32)
         return self

@@ -62,6 +62,8 @@ class SecondLevelModel(BaseGLM):
         The design, one row per input map.
     mask_img_ : nibabel.Nifti1Image
         The mask used (uint8, 0 and 1).
+    n_elements_ : int
+        The number of voxels in the mask.
     masker_ : bidsglm.models.masker.VolumeMasker
         The mask and smoothing the maps are read with, as a fitted masker shaped
         like nilearn's ``NiftiMasker``.
@@ -160,6 +162,7 @@ class SecondLevelModel(BaseGLM):
         self.design_matrix_ = design
         self.masker_ = masker
         self.mask_img_ = masker.mask_img_
+        self.n_elements_ = masker.n_elements_
         self.fit_: GLMFit | None = None
         self._last_fit: GLMFit | None = None
         self.input_sources_: list[str | None] = group.sources
