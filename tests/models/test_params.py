@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import pytest
@@ -105,3 +106,23 @@ def test_sklearn_tags_need_scikit_learn_imported(monkeypatch):
     monkeypatch.setitem(sys.modules, 'sklearn.utils', None)
     with pytest.raises(AttributeError, match=r'scikit-learn >= 1\.6'):
         Outer().__sklearn_tags__()
+
+
+def test_fitting_and_reading_attributes_import_no_heavy_or_test_only_package():
+    """scikit-learn and nilearn are test-only; scipy.signal costs a second to import."""
+    script = (
+        'import sys, numpy as np, nibabel as nib\n'
+        'from bidsglm import FirstLevelModel, SecondLevelModel\n'
+        'rng = np.random.default_rng(0)\n'
+        'run = nib.Nifti1Image(100 + rng.standard_normal((3, 3, 3, 20)), np.eye(4))\n'
+        'model = FirstLevelModel(t_r=2.0, mask_img=False, drift_model=None, hrf_model=None)\n'
+        'model.fit(run, design_matrices=__import__("pandas").DataFrame({"c": np.ones(20)}))\n'
+        'result = next(iter(model.results_[0].values()))\n'
+        'result.Y, result.residuals, model.masker_.transform(run), repr(model)\n'
+        'model.get_params(deep=True)\n'
+        'print(sorted(m for m in ("sklearn", "nilearn", "scipy.signal") if m in sys.modules))\n'
+    )
+    done = subprocess.run(
+        [sys.executable, '-c', script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == '[]'
