@@ -175,11 +175,15 @@ def test_contrasts_of_the_wrong_shape_are_refused(rng):
         result.Fcontrast(np.eye(4))
 
 
-def test_results_compute_their_arrays_once(rng):
+def test_results_compute_their_arrays_once_and_keep_only_those_read(rng):
     design = design_of(rng)
-    result = RegressionResults(fit_glm(rng.standard_normal((N, 3)), design, 'ols'), design, 0)
+    result = RegressionResults(fit_glm(rng.standard_normal((N, 3)), design, 'ar1'), design, 0)
     assert result.residuals is result.residuals
-    assert result.theta.shape == (3, 3)
+    kept = {'residuals', 'Y', 'whitened_Y', 'whitened_residuals', 'predicted'} & set(vars(result))
+    assert kept == {'residuals'}
+    np.testing.assert_allclose(
+        result.normalized_residuals * np.sqrt(result.dispersion), result.residuals, rtol=1e-12
+    )
 
 
 # ---------------------------------------------------------------- in the models
