@@ -239,3 +239,11 @@ def test_second_level_masker_computes_a_missing_mask_by_strategy(rng):
     effect = model.compute_contrast(output_type='effect_size').get_fdata()[brain_mask()]
     mean = np.mean([m.get_fdata()[brain_mask()] for m in maps], axis=0)
     np.testing.assert_allclose(effect, mean, rtol=1e-10)
+
+
+def test_second_level_refuses_a_masker_that_cannot_say_how_to_make_its_mask(rng):
+    maps = [nib.Nifti1Image(rng.standard_normal(SHAPE), AFFINE) for _ in range(3)]
+    with pytest.raises(InvalidParameterError, match='holds no mask and has no mask_strategy'):
+        SecondLevelModel(mask_img=DuckMasker()).fit(maps)
+    model = SecondLevelModel(mask_img=VolumeMasker()).fit(maps)  # background, as NiftiMasker
+    assert model.masker_.n_elements_ == int(np.prod(SHAPE))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import nibabel as nib
 import numpy as np
@@ -83,6 +83,10 @@ class VolumeMasker(ParamsMixin):
     array([[0., 1.],
            [0., 2.]])
     """
+
+    #: How :meth:`fit` computes a mask when there is no ``mask_img`` (as nilearn's
+    #: ``NiftiMasker`` by default).
+    mask_strategy: ClassVar[str] = 'background'
 
     def __init__(
         self,
@@ -265,15 +269,16 @@ class MaskerSettings:
         the masker has neither and the mask is to be computed.
     smoothing_fwhm : float, sequence or None
         The masker's smoothing, which replaces the model's (as in nilearn).
-    mask_strategy : str
-        How to compute a mask when ``mask_img`` is None.
+    mask_strategy : str or None
+        How to compute a mask when ``mask_img`` is None; None when the masker does
+        not say (a nilearn ``SurfaceMasker``, say), and then it cannot be computed.
     mask_args : dict
         Keywords for that computation.
     """
 
     mask_img: ImageLike | None
     smoothing_fwhm: float | Sequence[float] | None
-    mask_strategy: str
+    mask_strategy: str | None
     mask_args: dict[str, Any]
 
     def compute_mask(self, sample: nib.Nifti1Image) -> nib.Nifti1Image:
@@ -284,12 +289,14 @@ class MaskerSettings:
         InvalidParameterError
             For a strategy or a ``mask_args`` keyword bidsglm does not have.
         """
-        function = MASK_STRATEGIES.get(self.mask_strategy)
+        strategy = self.mask_strategy
+        function = None if strategy is None else MASK_STRATEGIES.get(strategy)
         if function is None:
+            said = 'no mask_strategy' if strategy is None else f'mask_strategy={strategy!r}'
             msg = (
-                f'The masker given as mask_img has mask_strategy={self.mask_strategy!r}; '
-                f'bidsglm computes masks with {sorted(MASK_STRATEGIES)} only. Fit the '
-                'masker first (masker.fit(imgs)) so that it holds its mask.'
+                f'The masker given as mask_img holds no mask and has {said}; bidsglm '
+                f'computes masks with {sorted(MASK_STRATEGIES)} only. Fit the masker '
+                'first (masker.fit(imgs)) so that it holds its mask, or give it a mask_img.'
             )
             raise InvalidParameterError(msg)
         accepted = set(inspect.signature(function).parameters) - {'img'}
@@ -381,7 +388,7 @@ def read_masker(
     settings = MaskerSettings(
         mask_img=_masker_mask(masker, owner),
         smoothing_fwhm=getattr(masker, 'smoothing_fwhm', None),
-        mask_strategy=str(getattr(masker, 'mask_strategy', 'background')),
+        mask_strategy=getattr(masker, 'mask_strategy', None),
         mask_args=dict(getattr(masker, 'mask_args', None) or {}),
     )
     _warn_if_overridden(owner, masker, smoothing_fwhm, settings.smoothing_fwhm)
