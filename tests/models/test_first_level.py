@@ -89,9 +89,9 @@ def test_fit_leaves_parameters_unchanged(one_run):
     assert model.get_params() == before
 
 
-def test_repr_shows_changed_parameters():
+def test_repr_shows_changed_parameters_sorted_by_name():
     assert repr(FirstLevelModel(t_r=2.0, noise_model='ols')) == (
-        "FirstLevelModel(t_r=2.0, noise_model='ols')"
+        "FirstLevelModel(noise_model='ols', t_r=2.0)"
     )
 
 

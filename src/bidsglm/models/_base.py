@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import TYPE_CHECKING, Any
 
 import nibabel as nib
 import numpy as np
 
-from bidsglm.errors import InvalidParameterError, NotFittedError
+from bidsglm.errors import InvalidParameterError, NotFittedError, warn_caller
 from bidsglm.models._images import load_image, load_mask
+from bidsglm.models._params import ParamsMixin
 from bidsglm.models.results import OUTPUT_TYPES, StatType
 
 if TYPE_CHECKING:
@@ -18,40 +18,14 @@ if TYPE_CHECKING:
 __all__ = ['BaseGLM']
 
 
-class BaseGLM:
+class BaseGLM(ParamsMixin):
     """Parameters as in scikit-learn: stored by ``__init__``, read by ``fit``.
 
     Subclasses store their constructor arguments unchanged under the same names;
-    ``get_params``, ``set_params`` and ``repr`` come from the signature.
+    ``get_params``, ``set_params``, ``repr`` and scikit-learn's tags come from the
+    signature (:class:`~bidsglm.models._params.ParamsMixin`), so that
+    ``sklearn.base.clone`` and ``check_is_fitted`` work on the models.
     """
-
-    @classmethod
-    def _parameter_names(cls) -> list[str]:
-        signature = inspect.signature(cls.__init__)
-        return [name for name in signature.parameters if name != 'self']
-
-    def get_params(self) -> dict[str, Any]:
-        """Return the parameters, by name, as given to the constructor."""
-        return {name: getattr(self, name) for name in self._parameter_names()}
-
-    def set_params(self, **params: Any) -> BaseGLM:  # noqa: ANN401
-        """Set parameters by name; returns the model. Unknown names are an error."""
-        known = self._parameter_names()
-        for name, value in params.items():
-            if name not in known:
-                msg = f'{type(self).__name__} has no parameter {name!r}; it has {known}.'
-                raise InvalidParameterError(msg)
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = inspect.signature(type(self).__init__).parameters
-        changed = [
-            f'{name}={value!r}'
-            for name, value in self.get_params().items()
-            if not _same(value, defaults[name].default)
-        ]
-        return f'{type(self).__name__}({", ".join(changed)})'
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, 'mask_img_')
@@ -63,6 +37,30 @@ class BaseGLM:
                 'your data before using it.'
             )
             raise NotFittedError(msg)
+
+    @property
+    def residuals(self) -> Any:  # noqa: ANN401
+        """Deprecated name of ``residuals_``, kept as nilearn 0.14 keeps it."""
+        return self._renamed('residuals')
+
+    @property
+    def predicted(self) -> Any:  # noqa: ANN401
+        """Deprecated name of ``predicted_``, kept as nilearn 0.14 keeps it."""
+        return self._renamed('predicted')
+
+    @property
+    def r_square(self) -> Any:  # noqa: ANN401
+        """Deprecated name of ``r_square_``, kept as nilearn 0.14 keeps it."""
+        return self._renamed('r_square')
+
+    def _renamed(self, name: str) -> Any:  # noqa: ANN401
+        self._check_fitted()
+        msg = (
+            f"'{name}' is deprecated, as in nilearn (which removes it in 0.16): use "
+            f"'{name}_' instead."
+        )
+        warn_caller(msg, FutureWarning)
+        return getattr(self, f'{name}_')
 
     def _invalid(self, name: str, allowed: str, value: object) -> InvalidParameterError:
         msg = (
@@ -115,11 +113,3 @@ class BaseGLM:
         """Return one map of a result, or all of them for ``output_type='all'``."""
         images = result.to_images()
         return images if output_type == 'all' else images[output_type]
-
-
-def _same(value: object, default: object) -> bool:
-    """Whether a parameter still has its default (arrays compare as not equal)."""
-    try:
-        return bool(value == default)
-    except (TypeError, ValueError):
-        return False

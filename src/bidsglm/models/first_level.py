@@ -13,10 +13,17 @@ import pandas as pd
 
 from bidsglm.design import check_confounds, check_events, make_first_level_design_matrix
 from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
-from bidsglm.errors import ContrastError, InvalidParameterError, ShapeMismatchError
+from bidsglm.errors import (
+    ContrastError,
+    InvalidParameterError,
+    NotFittedError,
+    ShapeMismatchError,
+)
 from bidsglm.models._base import BaseGLM
 from bidsglm.models._images import apply_mask, check_4d, check_same_grid, load_image, unmask
+from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_multi_epi_mask
+from bidsglm.models.regression import RegressionResults, run_labels, run_results
 from bidsglm.models.results import ContrastResult, MapName
 from bidsglm.stats import (
     NOISE_MODELS,
@@ -65,9 +72,18 @@ class FirstLevelModel(BaseGLM):
         Delays, in scans, of the FIR model.
     min_onset : float, default=-24
         Earliest event onset, in seconds, that the design accounts for.
-    mask_img : image, path, False or None, default=None
+    mask_img : image, path, masker, False or None, default=None
         The brain mask. None computes one from the runs as nilearn does (EPI
-        strategy); False uses every voxel.
+        strategy); False uses every voxel. A masker (a nilearn ``NiftiMasker`` or
+        another model's ``masker_``) gives its fitted ``mask_img_``, else its
+        ``mask_img``, and its ``smoothing_fwhm``, which replaces this model's (with
+        a warning when both are set and differ). Its ``standardize`` does not
+        matter (``signal_scaling`` applies), nor do ``t_r``, ``runs``,
+        ``standardize_confounds``, ``memory`` or reporting options; ``detrend``,
+        filters, resampling targets, ``dtype`` and ``clean_args`` must be at their
+        defaults. A masker with no mask at all is refused, as nilearn refuses an
+        unfitted masker; unlike nilearn, an unfitted masker that has a
+        ``mask_img`` is accepted (a ``sklearn.base.clone`` of the model unfits it).
     target_affine, target_shape : None
         Accepted for compatibility; resampling is not done here (resample the runs
         first), so anything but None is an error.
@@ -101,6 +117,23 @@ class FirstLevelModel(BaseGLM):
         The design of each run.
     mask_img_ : nibabel.Nifti1Image
         The mask used (uint8, 0 and 1).
+    n_elements_ : int
+        The number of voxels in the mask.
+    masker_ : bidsglm.models.masker.VolumeMasker
+        The mask and smoothing the runs were read with, as a fitted masker shaped
+        like nilearn's ``NiftiMasker`` (``transform``, ``inverse_transform``,
+        ``mask_img_``, ``n_elements_``). Always bidsglm's own, even when a nilearn
+        masker was given as ``mask_img`` (nilearn keeps that object, and changes its
+        ``standardize``).
+    labels_ : list of ndarray
+        Per run, the noise group of each voxel, labelled as nilearn does: ``0.0``
+        under OLS, the AR(1) coefficient as text (``'0.07'``) under AR(1).
+    results_ : list of dict
+        Per run, each group's :class:`~bidsglm.models.regression.RegressionResults`
+        (``theta``, ``residuals``, ``predicted``, ``r_square``, ``MSE``, ``SSE``, ...),
+        keyed by label. Unlike nilearn's with ``minimize_memory=True``, they are
+        always complete. ``labels_`` and ``results_`` are computed when read, so
+        fitting costs no more.
     fits_ : list of bidsglm.stats.GLMFit
         The voxel-wise fit of each run.
     run_sources_ : list of str or None
@@ -210,14 +243,16 @@ class FirstLevelModel(BaseGLM):
         if len(runs) == 1 and self.mask_img is None:  # the mask and the fit read it once
             runs = [_in_memory(runs[0])]
         designs = self._make_designs(runs, events, confounds, design_matrices)
-        mask_img = self._make_mask(runs)
-        fitted = self._fit_runs(runs, designs, mask_img, bins)
+        masker = self._make_masker(runs)
+        fitted = self._fit_runs(runs, designs, masker, bins)
         self.design_matrices_ = designs
         self.run_sources_ = sources
         self.fits_ = [fit for fit, _mean in fitted]
-        self.mask_img_ = mask_img
+        self.masker_ = masker
+        self.mask_img_ = masker.mask_img_
+        self.n_elements_ = masker.n_elements_
         mean = np.mean([run_mean for _fit, run_mean in fitted], axis=0)
-        self.mean_img_ = unmask(mean, mask_img, dtype=np.float32)
+        self.mean_img_ = unmask(mean, masker.mask_img_, dtype=np.float32)
         return self
 
     def _check_parameters(self) -> None:
@@ -303,6 +338,33 @@ class FirstLevelModel(BaseGLM):
             min_onset=self.min_onset,
         )
 
+    def _make_masker(self, runs: list[nib.Nifti1Image]) -> VolumeMasker:
+        """Build the fitted masker: the mask (given, computed, or a masker's) and smoothing.
+
+        A masker given as ``mask_img`` brings its mask and its ``smoothing_fwhm``, which
+        replaces the model's, as nilearn uses such a masker as it is; its
+        ``standardize`` does not matter (the model's applies).
+        """
+        if not is_masker(self.mask_img):
+            masker = VolumeMasker(self._make_mask(runs), smoothing_fwhm=self.smoothing_fwhm)
+            return masker.fit()
+        settings = read_masker(
+            self.mask_img,
+            'FirstLevelModel',
+            ignored=('standardize',),
+            smoothing_fwhm=self.smoothing_fwhm,
+        )
+        if settings.mask_img is None:
+            msg = (
+                f'The {type(self.mask_img).__name__} given as mask_img is not fitted and '
+                'has no mask_img, so it holds no mask (nilearn refuses it too). Fit it '
+                'first, e.g. masker.fit(run_imgs), or give it a mask_img.'
+            )
+            raise NotFittedError(msg)
+        mask = self._load_mask_img(settings.mask_img)
+        check_same_grid([runs[0], mask], ['run 1', 'mask_img'])
+        return VolumeMasker(mask, smoothing_fwhm=settings.smoothing_fwhm).fit()
+
     def _make_mask(self, runs: list[nib.Nifti1Image]) -> nib.Nifti1Image:
         if self.mask_img is None:
             return compute_multi_epi_mask(runs)
@@ -317,7 +379,7 @@ class FirstLevelModel(BaseGLM):
         self,
         runs: list[nib.Nifti1Image],
         designs: list[pd.DataFrame],
-        mask_img: nib.Nifti1Image,
+        masker: VolumeMasker,
         bins: int,
     ) -> list[tuple[GLMFit, np.ndarray]]:
         """Fit every run, ``n_jobs`` at a time, in the order of ``runs``."""
@@ -325,19 +387,19 @@ class FirstLevelModel(BaseGLM):
         if workers == 1:
             # Each run leaves the list as it is fitted, so an image read into memory
             # is freed as soon as it is masked (see _fit_run).
-            return [self._fit_run(runs.pop(0), design, mask_img, bins) for design in designs]
+            return [self._fit_run(runs.pop(0), design, masker, bins) for design in designs]
         with ThreadPoolExecutor(workers, thread_name_prefix='bidsglm-fit') as pool:
             jobs = [
-                pool.submit(self._fit_run, run, design, mask_img, bins)
+                pool.submit(self._fit_run, run, design, masker, bins)
                 for run, design in zip(runs, designs, strict=True)
             ]
             return [job.result() for job in jobs]
 
     def _fit_run(
-        self, run: nib.Nifti1Image, design: pd.DataFrame, mask_img: nib.Nifti1Image, bins: int
+        self, run: nib.Nifti1Image, design: pd.DataFrame, masker: VolumeMasker, bins: int
     ) -> tuple[GLMFit, np.ndarray]:
         """Fit one run; return the fit and the run's mean over time, in the mask."""
-        masked = apply_mask(run, mask_img, smoothing_fwhm=self.smoothing_fwhm)
+        masked = apply_mask(run, masker.mask_img_, smoothing_fwhm=masker.smoothing_fwhm)
         del run  # the last reference to a run read into memory: its 4D data go now
         mean = masked.mean(axis=0, dtype=np.float64)
         signal = scale_signal(masked, self.signal_scaling, copy=False)  # a fresh array
@@ -365,6 +427,30 @@ class FirstLevelModel(BaseGLM):
         self._check_fitted()
         return [
             unmask(_predicted(fit, design.to_numpy(dtype=np.float64)), self.mask_img_)
+            for fit, design in zip(self.fits_, self.design_matrices_, strict=True)
+        ]
+
+    @property
+    def labels_(self) -> list[np.ndarray]:
+        """The noise group of each voxel, per run, labelled as nilearn labels them.
+
+        Under OLS, ``0.0`` for every voxel; under AR(1), the text of the voxel's
+        coefficient (``'0.07'``). Computed when read, from ``fits_``.
+        """
+        self._check_fitted()
+        return [run_labels(fit, self.noise_model) for fit in self.fits_]
+
+    @property
+    def results_(self) -> list[dict[str | float, RegressionResults]]:
+        """Per run, each noise group's :class:`~bidsglm.models.regression.RegressionResults`.
+
+        Keyed by the labels of :attr:`labels_`, as nilearn's. The results compute
+        their arrays when first read; see their notes for which ones are rebuilt
+        from the float32 residuals.
+        """
+        self._check_fitted()
+        return [
+            run_results(fit, design.to_numpy(dtype=np.float64), self.noise_model)
             for fit, design in zip(self.fits_, self.design_matrices_, strict=True)
         ]
 

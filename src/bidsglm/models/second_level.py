@@ -16,7 +16,9 @@ from bidsglm.errors import ContrastError, InvalidParameterError, ShapeMismatchEr
 from bidsglm.models._base import BaseGLM
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
 from bidsglm.models._images import apply_mask, check_same_grid, unmask
+from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_background_mask
+from bidsglm.models.regression import RegressionResults, run_labels, run_results
 from bidsglm.models.results import ContrastResult, MapName
 from bidsglm.stats import GLMFit, compute_contrast_stats, fit_glm
 
@@ -36,9 +38,17 @@ class SecondLevelModel(BaseGLM):
 
     Parameters
     ----------
-    mask_img : image, path or None, default=None
+    mask_img : image, path, masker or None, default=None
         The mask. None computes it from the input maps as nilearn does (background
-        strategy on their mean).
+        strategy on their mean). A masker (a nilearn ``NiftiMasker``, fitted or not,
+        or another model's ``masker_``) gives its fitted ``mask_img_``, else its
+        ``mask_img``, else a mask computed by its ``mask_strategy``
+        ('background' or 'epi', with its ``mask_args``) from the mean input map;
+        its ``smoothing_fwhm`` replaces this model's, as in nilearn (with a warning
+        when both are set and differ). ``standardize``, ``detrend``, filters,
+        resampling targets, ``dtype`` and ``clean_args``, which nilearn would apply
+        across the input maps, must be at their defaults; ``t_r``, ``runs``,
+        ``memory`` and reporting options are not used.
     target_affine, target_shape : None
         Accepted for compatibility; resampling is not done here.
     smoothing_fwhm : float, optional
@@ -52,6 +62,11 @@ class SecondLevelModel(BaseGLM):
         The design, one row per input map.
     mask_img_ : nibabel.Nifti1Image
         The mask used (uint8, 0 and 1).
+    n_elements_ : int
+        The number of voxels in the mask.
+    masker_ : bidsglm.models.masker.VolumeMasker
+        The mask and smoothing the maps are read with, as a fitted masker shaped
+        like nilearn's ``NiftiMasker``.
     fit_ : bidsglm.stats.GLMFit or None
         The fit, when the maps were known at fit time.
     input_sources_ : list of str or None
@@ -61,8 +76,14 @@ class SecondLevelModel(BaseGLM):
         4D, one volume per input map. For inputs whose maps depend on a first-level
         contrast (first-level models), those of the last contrast computed, as in
         nilearn.
+    predicted_ : nibabel.Nifti1Image
+        The fitted values, 4D, as ``residuals_``.
     r_square_ : nibabel.Nifti1Image
-        3D, as ``residuals_``.
+        3D (nilearn's is 4D with one volume), as ``residuals_``.
+    labels_, results_ : ndarray and dict, or None
+        nilearn's view of the fit: ``0.0`` for every voxel, and
+        ``{0.0: RegressionResults}``; as ``residuals_`` for first-level inputs, but
+        None (as nilearn's) until a contrast is computed.
 
     Examples
     --------
@@ -135,11 +156,13 @@ class SecondLevelModel(BaseGLM):
             )
             raise InvalidParameterError(msg)
         design = self._make_design(group, confounds, design_matrix)
-        mask_img = self._make_mask(group)
+        masker = self._make_masker(group)
         self._group = group
         self._fits: dict[Any, tuple[GLMFit, GroupMaps]] = {}
         self.design_matrix_ = design
-        self.mask_img_ = mask_img
+        self.masker_ = masker
+        self.mask_img_ = masker.mask_img_
+        self.n_elements_ = masker.n_elements_
         self.fit_: GLMFit | None = None
         self._last_fit: GLMFit | None = None
         self.input_sources_: list[str | None] = group.sources
@@ -179,10 +202,27 @@ class SecondLevelModel(BaseGLM):
             raise ShapeMismatchError(msg)
         return design
 
-    def _make_mask(self, group: GroupInput) -> nib.Nifti1Image:
-        if self.mask_img is not None:
-            return self._load_mask_img(self.mask_img)
-        return compute_background_mask(group.sample_map())
+    def _make_masker(self, group: GroupInput) -> VolumeMasker:
+        """Build the fitted masker: the mask (given, computed, or a masker's) and smoothing.
+
+        A masker given as ``mask_img`` brings its mask (or computes it by its
+        ``mask_strategy`` from the mean input map) and its ``smoothing_fwhm``, which
+        replaces the model's, as nilearn copies such a masker's parameters.
+        """
+        if not is_masker(self.mask_img):
+            if self.mask_img is not None:
+                mask = self._load_mask_img(self.mask_img)
+            else:
+                mask = compute_background_mask(group.sample_map())
+            return VolumeMasker(mask, smoothing_fwhm=self.smoothing_fwhm).fit()
+        settings = read_masker(
+            self.mask_img, 'SecondLevelModel', smoothing_fwhm=self.smoothing_fwhm
+        )
+        if settings.mask_img is not None:
+            mask = self._load_mask_img(settings.mask_img)
+        else:
+            mask = settings.compute_mask(group.sample_map())
+        return VolumeMasker(mask, smoothing_fwhm=settings.smoothing_fwhm).fit()
 
     def _fit_maps(self, key: Any, maps: GroupMaps) -> tuple[GLMFit, GroupMaps]:  # noqa: ANN401
         if len(maps.images) != len(self.design_matrix_):
@@ -198,7 +238,7 @@ class SecondLevelModel(BaseGLM):
         return fit, maps
 
     def _masked(self, image: nib.Nifti1Image) -> np.ndarray:
-        return apply_mask(image, self.mask_img_, smoothing_fwhm=self.smoothing_fwhm)[0]
+        return apply_mask(image, self.mask_img_, smoothing_fwhm=self.masker_.smoothing_fwhm)[0]
 
     def _fit_for(self, first_level_contrast: Any) -> GLMFit:  # noqa: ANN401
         key = _cache_key(first_level_contrast)
@@ -217,9 +257,39 @@ class SecondLevelModel(BaseGLM):
         """The r-squared of the model, 3D."""
         return unmask(self._known_fit().r_square, self.mask_img_)
 
-    def _known_fit(self) -> GLMFit:
+    @property
+    def predicted_(self) -> nib.Nifti1Image:
+        """The fitted values (design times estimates), 4D, one volume per input map."""
+        fit = self._known_fit()
+        return unmask(self.design_matrix_.to_numpy(dtype=np.float64) @ fit.beta, self.mask_img_)
+
+    @property
+    def labels_(self) -> np.ndarray | None:
+        """The noise group of each voxel: ``0.0`` everywhere (OLS), as in nilearn.
+
+        None while the maps depend on a first-level contrast and none was computed
+        yet (nilearn's is None until a contrast is computed).
+        """
+        fit = self._fit_so_far()
+        return None if fit is None else run_labels(fit, 'ols')
+
+    @property
+    def results_(self) -> dict[str | float, RegressionResults] | None:
+        """The regression results, ``{0.0: RegressionResults}``, as nilearn's.
+
+        None when :attr:`labels_` is. The arrays are computed when first read.
+        """
+        fit = self._fit_so_far()
+        if fit is None:
+            return None
+        return run_results(fit, self.design_matrix_.to_numpy(dtype=np.float64), 'ols')
+
+    def _fit_so_far(self) -> GLMFit | None:
         self._check_fitted()
-        fit = self.fit_ if self.fit_ is not None else self._last_fit
+        return self.fit_ if self.fit_ is not None else self._last_fit
+
+    def _known_fit(self) -> GLMFit:
+        fit = self._fit_so_far()
         if fit is None:
             msg = (
                 'This SecondLevelModel was fitted on inputs whose maps depend on a '
