@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import nibabel as nib
 import numpy as np
 import pytest
 
@@ -8,7 +9,7 @@ from bidsglm.bids.model_view import view_model
 from bidsglm.errors import InvalidParameterError, NotFittedError
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 
-from .conftest import N_SCANS, N_SUBJECTS, ContractSecondLevel
+from .conftest import AFFINE, N_SCANS, N_SUBJECTS, T_R, ContractSecondLevel, brain
 
 
 def test_view_model_reads_a_first_level_model(first_level, run_files):
@@ -64,3 +65,14 @@ def test_view_model_refuses_an_unfitted_model(model):
 def test_view_model_refuses_what_is_not_a_model(thing):
     with pytest.raises(InvalidParameterError, match="'model' parameter of save_glm_to_bids"):
         view_model(thing)
+
+
+@pytest.mark.oracle
+def test_view_model_records_the_smoothing_a_masker_applied(run_files, events_pair):
+    from nilearn.maskers import NiftiMasker
+
+    masker = NiftiMasker(mask_img=nib.Nifti1Image(brain().astype(np.uint8), AFFINE))
+    model = FirstLevelModel(t_r=T_R, mask_img=masker.set_params(smoothing_fwhm=4.0))
+    model.fit([str(p) for p in run_files], events=events_pair)
+    assert model.smoothing_fwhm is None
+    assert view_model(model).parameters['smoothing_fwhm'] == 4.0

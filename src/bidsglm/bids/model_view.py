@@ -151,10 +151,18 @@ def _estimator_name(model: object) -> str:
 
 
 def _parameters(model: object) -> dict[str, Any]:
-    """Read the public parameters the model has, among MODEL_PARAMETERS."""
+    """Read the public parameters the model has, among MODEL_PARAMETERS.
+
+    The smoothing is the one applied: a masker given as ``mask_img`` may bring its
+    own (its ``masker_`` then says so) while the model's parameter stays None.
+    """
     getter = getattr(model, 'get_params', None)
-    params = getter() if callable(getter) else vars(model)
-    return {name: params[name] for name in MODEL_PARAMETERS if name in params}
+    params = getter(deep=False) if callable(getter) else vars(model)
+    found = {name: params[name] for name in MODEL_PARAMETERS if name in params}
+    applied = getattr(getattr(model, 'masker_', None), 'smoothing_fwhm', None)
+    if found.get('smoothing_fwhm') is None and applied is not None:
+        found['smoothing_fwhm'] = applied
+    return found
 
 
 def _fitted(model: object, attribute: str) -> Any:  # noqa: ANN401
