@@ -12,6 +12,7 @@ from bidsglm.errors import (
     ImageDimensionError,
     InvalidParameterError,
     NotFittedError,
+    ParameterTypeError,
     ShapeMismatchError,
 )
 
@@ -206,6 +207,47 @@ def test_fit_names_a_damaged_run_file(one_run, tmp_path):
     for mask_img in (None, nib.Nifti1Image(brain_mask().astype(np.uint8), AFFINE)):
         with pytest.raises(InvalidParameterError, match=f"Cannot read the data of '{path}'"):
             FirstLevelModel(t_r=T_R, mask_img=mask_img).fit(str(path), events)
+
+
+def test_fit_names_the_design_file_and_columns_with_missing_values(one_run, tmp_path):
+    run, events = one_run
+    design = FirstLevelModel(t_r=T_R).fit(run, events).design_matrices_[0]
+    design.loc[design.index[3], 'visual'] = np.nan
+    path = tmp_path / 'design.tsv'
+    design.to_csv(path, sep='\t', index=False, na_rep='n/a')
+    expected = rf"^The design matrix of run 1 \('{path}'\) holds missing values .*\['visual'\]"
+    with pytest.raises(InvalidParameterError, match=expected):
+        FirstLevelModel(mask_img=False).fit(run, design_matrices=path)
+
+
+def test_fit_names_the_design_column_that_holds_text(one_run):
+    run, _ = one_run
+    design = pd.DataFrame({'task': ['0.5'] * (N_SCANS - 1) + ['on'], 'constant': 1.0})
+    expected = r"^The design matrix of run 1: column 'task' holds text .* \[47\].*'on'; design"
+    with pytest.raises(ParameterTypeError, match=expected):
+        FirstLevelModel(mask_img=False).fit(run, design_matrices=design)
+
+
+def test_fit_keeps_a_ready_made_design_as_given(one_run):
+    run, _ = one_run
+    design = pd.DataFrame({'task': np.arange(N_SCANS) % 2, 'constant': 1})  # integers
+    model = FirstLevelModel(mask_img=False).fit(run, design_matrices=[design])
+    assert model.design_matrices_[0] is design
+
+
+def test_fit_takes_a_1d_confounds_array_as_one_column(one_run):
+    run, events = one_run
+    drift = np.linspace(-1.0, 1.0, N_SCANS) ** 3
+    model = FirstLevelModel(t_r=T_R).fit(run, events, confounds=drift)
+    design = model.design_matrices_[0]
+    assert list(design.columns)[3:5] == ['confound_0', 'drift_1']
+    np.testing.assert_array_equal(design['confound_0'], drift)
+
+
+def test_fit_refuses_a_3d_confounds_array(one_run):
+    run, events = one_run
+    with pytest.raises(ParameterTypeError, match='got 3 dimensions'):
+        FirstLevelModel(t_r=T_R).fit(run, events, confounds=np.ones((N_SCANS, 2, 2)))
 
 
 def test_fit_rejects_a_design_of_another_length(one_run):

@@ -13,7 +13,14 @@ import pandas as pd
 
 from bidsglm.design import check_confounds, check_events, make_first_level_design_matrix
 from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
-from bidsglm.errors import ContrastError, InvalidParameterError, ShapeMismatchError
+from bidsglm.design.tables import read_table
+from bidsglm.errors import (
+    ContrastError,
+    InvalidParameterError,
+    ParameterTypeError,
+    ShapeMismatchError,
+    warn_caller,
+)
 from bidsglm.models._base import BaseGLM
 from bidsglm.models._images import apply_mask, check_4d, check_same_grid, load_image, unmask
 from bidsglm.models.masking import compute_multi_epi_mask
@@ -34,6 +41,10 @@ __all__ = ['FirstLevelModel']
 
 ImageLike = str | os.PathLike[str] | nib.spatialimages.SpatialImage
 TableLike = pd.DataFrame | str | os.PathLike[str]
+ConfoundsLike = TableLike | np.ndarray
+
+#: Column names of confounds given as an array, as nilearn's FirstLevelModel names them.
+ARRAY_CONFOUND_NAME = 'confound_{}'
 
 _SIGNAL_SCALINGS = (False, 0, 1, (0, 1))
 
@@ -179,8 +190,8 @@ class FirstLevelModel(BaseGLM):
         self,
         run_imgs: ImageLike | Sequence[ImageLike],
         events: TableLike | Sequence[TableLike] | None = None,
-        confounds: TableLike | Sequence[TableLike] | None = None,
-        design_matrices: pd.DataFrame | Sequence[pd.DataFrame] | None = None,
+        confounds: ConfoundsLike | Sequence[ConfoundsLike] | None = None,
+        design_matrices: TableLike | Sequence[TableLike] | None = None,
         bins: int = 100,
     ) -> FirstLevelModel:
         """Fit the model to one or several runs.
@@ -189,14 +200,19 @@ class FirstLevelModel(BaseGLM):
         ----------
         run_imgs : image or path, or a list of them
             The 4D runs, all on the same grid.
-        events : DataFrame or TSV path, or a list with one per run, optional
+        events : DataFrame or path, or a list with one per run, optional
             Events with ``onset``, ``duration`` and optionally ``trial_type`` and
-            ``modulation``. Needs ``t_r``.
-        confounds : DataFrame or TSV path, or a list with one per run, optional
-            Extra regressors, one row per scan.
-        design_matrices : DataFrame or list of DataFrames, optional
-            Ready-made designs, one row per scan; then events and confounds must be
-            None.
+            ``modulation``; a path names a ``.tsv`` (tab-separated) or ``.csv``
+            (comma-separated) file. Needs ``t_r``.
+        confounds : DataFrame, array or path, or a list with one per run, optional
+            Extra regressors, one row per scan. A DataFrame's column names are
+            kept as they are; an array's columns are named ``confound_0``,
+            ``confound_1``, ... (as nilearn names them); a path names a ``.tsv`` or
+            ``.csv`` file.
+        design_matrices : DataFrame or path, or a list with one per run, optional
+            Ready-made designs, one row per scan; a path names a ``.tsv`` or
+            ``.csv`` file (header row, no index column). Events and confounds given
+            too are ignored, with a warning, as nilearn does.
         bins : int, default=100
             AR(1) coefficients are truncated to multiples of ``1 / bins``.
 
@@ -204,6 +220,23 @@ class FirstLevelModel(BaseGLM):
         -------
         FirstLevelModel
             The fitted model (``self``).
+
+        Raises
+        ------
+        ParameterTypeError
+            If a table is neither a DataFrame nor a path (confounds: nor an array),
+            or holds text (also a ``TypeError``, as nilearn raises).
+        InputNotFoundError
+            If a run or table file does not exist (also a ``ValueError``).
+        ShapeMismatchError
+            If the number of tables is not one per run, or a table has not one row
+            per volume.
+
+        Warns
+        -----
+        UserWarning
+            When ``design_matrices`` is given with events or confounds, which are
+            then ignored.
         """
         self._check_parameters()
         runs, sources = _load_runs(run_imgs)
@@ -255,18 +288,16 @@ class FirstLevelModel(BaseGLM):
         self,
         runs: list[nib.Nifti1Image],
         events: TableLike | Sequence[TableLike] | None,
-        confounds: TableLike | Sequence[TableLike] | None,
-        design_matrices: pd.DataFrame | Sequence[pd.DataFrame] | None,
+        confounds: ConfoundsLike | Sequence[ConfoundsLike] | None,
+        design_matrices: TableLike | Sequence[TableLike] | None,
     ) -> list[pd.DataFrame]:
         n_scans = [run.shape[3] for run in runs]
         if design_matrices is not None:
-            if events is not None or confounds is not None:
-                msg = 'Give either design_matrices or events and confounds, not both.'
-                raise ShapeMismatchError(msg)
+            _warn_ignored(events, confounds)
             designs = _per_run(design_matrices, len(runs), 'design_matrices')
             return [
-                _check_rows(d, n, i, 'design matrix')
-                for i, (d, n) in enumerate(zip(designs, n_scans, strict=True))
+                _read_design(design, n, index)
+                for index, (design, n) in enumerate(zip(designs, n_scans, strict=True))
             ]
         if self.t_r is None:
             msg = (
@@ -285,7 +316,7 @@ class FirstLevelModel(BaseGLM):
         ]
 
     def _design_of_run(
-        self, n_scans: int, events: TableLike | None, confounds: TableLike | None, index: int
+        self, n_scans: int, events: TableLike | None, confounds: ConfoundsLike | None, index: int
     ) -> pd.DataFrame:
         assert self.t_r is not None
         frame_times = (np.arange(n_scans) + self.slice_time_ref) * self.t_r
@@ -299,7 +330,7 @@ class FirstLevelModel(BaseGLM):
             drift_order=self.drift_order,
             fir_delays=self.fir_delays,
             add_regs=None if table is None else table.to_numpy(dtype=np.float64),
-            add_reg_names=None if table is None else [str(c) for c in table.columns],
+            add_reg_names=None if table is None else list(table.columns),
             min_onset=self.min_onset,
         )
 
@@ -527,17 +558,74 @@ def _per_run_contrast(contrast_def: Any, n_runs: int) -> list[Any]:  # noqa: ANN
     return list(contrast_def)
 
 
-def _read_table(table: TableLike) -> pd.DataFrame:
-    if isinstance(table, pd.DataFrame):
-        return table
-    return pd.read_csv(table, sep='\t')
+def _warn_ignored(events: object, confounds: object) -> None:
+    """Warn, as nilearn does, that ready-made designs leave events and confounds unused."""
+    given_with = {'events': events, 'confounds': confounds}
+    ignored = [name for name, value in given_with.items() if value is not None]
+    if ignored:
+        given = ' and '.join(ignored)
+        msg = (
+            f'FirstLevelModel.fit was given design_matrices and {given}: the designs are '
+            f'used as they are and the {given} are ignored (as nilearn does). To model '
+            f'them, add their columns to the designs, or pass {given} without '
+            'design_matrices.'
+        )
+        warn_caller(msg, UserWarning)
 
 
-def _read_confounds(confounds: TableLike, n_scans: int, index: int) -> pd.DataFrame:
+def _read_design(design: object, n_scans: int, index: int) -> pd.DataFrame:
+    """Read one run's ready-made design: one row per volume, numbers only."""
+    parameter = "The 'design_matrices' parameter of FirstLevelModel.fit"
+    table = read_table(design, parameter=parameter, kind='design matrix')
+    where = f' ({os.fspath(design)!r})' if isinstance(design, (str, os.PathLike)) else ''
+    name = f'The design matrix of run {index + 1}{where}'
+    values = _numbers_only(table, name, kind='design matrix columns')
+    missing = values.isna().any()
+    if missing.any():
+        msg = (
+            f'{name} holds missing values (NaN or n/a) in the columns '
+            f'{[str(column) for column in values.columns[missing]]}; fill them or drop '
+            'those columns.'
+        )
+        raise InvalidParameterError(msg)
+    return _check_rows(table, n_scans, index, 'design matrix')
+
+
+def _read_confounds(confounds: ConfoundsLike, n_scans: int, index: int) -> pd.DataFrame:
     """Read one run's confounds: one row per volume, numbers only (as float64)."""
-    table = _check_rows(_read_table(confounds), n_scans, index, 'confounds table')
-    where = '' if isinstance(confounds, pd.DataFrame) else f' ({os.fspath(confounds)!r})'
-    return check_confounds(table, f'The confounds of run {index + 1}{where}')
+    if isinstance(confounds, np.ndarray):
+        table = _array_confounds(confounds)
+    else:
+        parameter = "The 'confounds' parameter of FirstLevelModel.fit"
+        table = read_table(confounds, parameter=parameter, kind='confounds')
+    table = _check_rows(table, n_scans, index, 'confounds table')
+    where = f' ({os.fspath(confounds)!r})' if isinstance(confounds, (str, os.PathLike)) else ''
+    return _numbers_only(table, f'The confounds of run {index + 1}{where}', kind='confounds')
+
+
+def _numbers_only(table: pd.DataFrame, name: str, kind: str) -> pd.DataFrame:
+    """Return the table as float64; text in it is also a ``TypeError``, as in nilearn.
+
+    nilearn's ``fit`` fails with a ``TypeError`` on text in a confounds table or a
+    design, so the error raised here is a :class:`ParameterTypeError`.
+    """
+    try:
+        return check_confounds(table, name, kind=kind)
+    except InvalidParameterError as error:
+        raise ParameterTypeError(str(error)) from None
+
+
+def _array_confounds(confounds: np.ndarray) -> pd.DataFrame:
+    """Name the columns of confounds given as an array (a 1D array is one column)."""
+    if confounds.ndim not in (1, 2):
+        msg = (
+            "The 'confounds' parameter of FirstLevelModel.fit must be a 2D array (one row "
+            f'per volume, one column per confound); got {confounds.ndim} dimensions.'
+        )
+        raise ParameterTypeError(msg)
+    columns = confounds.reshape(confounds.shape[0], -1)
+    names = [ARRAY_CONFOUND_NAME.format(i) for i in range(columns.shape[1])]
+    return pd.DataFrame(columns, columns=names)
 
 
 def _check_rows(table: pd.DataFrame, n_scans: int, index: int, what: str) -> pd.DataFrame:
