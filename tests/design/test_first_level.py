@@ -236,6 +236,32 @@ def test_design_refuses_bad_parameters(kwargs, pattern) -> None:
 
 
 @pytest.mark.parametrize(
+    'kwargs',
+    [
+        {'high_pass': '0.01'},
+        {'hrf_model': 3},
+        {'drift_model': 1},
+        {'drift_order': 1.0},
+        {'oversampling': 2.5},
+        {'fir_delays': 2.5j},
+        {'min_onset': '-24'},
+    ],
+    ids=lambda kwargs: next(iter(kwargs)),
+)
+def test_design_refuses_parameters_of_a_wrong_type_as_type_errors(kwargs) -> None:
+    (name,) = kwargs
+    with pytest.raises(ParameterTypeError, match=f"^The '{name}' parameter of make_first"):
+        make_first_level_design_matrix(FRAME_TIMES, EVENTS, **kwargs)
+
+
+@pytest.mark.parametrize('kwargs', [{'high_pass': -1}, {'oversampling': 0}, {'drift_order': -1}])
+def test_design_values_out_of_range_are_not_type_errors(kwargs) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        make_first_level_design_matrix(FRAME_TIMES, EVENTS, **kwargs)
+    assert not isinstance(caught.value, TypeError)
+
+
+@pytest.mark.parametrize(
     ('frame_times', 'pattern'),
     [
         (np.zeros(10), 'frames 0 and 1 are 0 s apart'),

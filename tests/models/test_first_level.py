@@ -273,6 +273,30 @@ def test_fit_rejects_an_n_jobs_that_is_not_a_non_zero_int(one_run, n_jobs):
         FirstLevelModel(t_r=T_R, n_jobs=n_jobs).fit(run, events)
 
 
+def test_fit_needs_events_or_designs(one_run):
+    run, _ = one_run
+    with pytest.raises(InvalidParameterError, match='needs events or design_matrices'):
+        FirstLevelModel(t_r=T_R).fit(run, confounds=np.ones((N_SCANS, 1)))
+
+
+@pytest.mark.parametrize(
+    ('bins', 'error'), [('10', ParameterTypeError), (0, InvalidParameterError)]
+)
+def test_fit_refuses_bins_that_are_not_a_positive_int(one_run, bins, error):
+    run, events = one_run
+    with pytest.raises(error, match=r"'bins' parameter of FirstLevelModel\.fit must be an int"):
+        FirstLevelModel(t_r=T_R).fit(run, events, bins=bins)
+
+
+def test_fit_takes_slice_time_ref_none_only_with_ready_made_designs(one_run):
+    run, events = one_run
+    design = FirstLevelModel(t_r=T_R).fit(run, events).design_matrices_[0]
+    model = FirstLevelModel(slice_time_ref=None, mask_img=False).fit(run, design_matrices=design)
+    assert model.design_matrices_[0] is design
+    with pytest.raises(InvalidParameterError, match=r"'slice_time_ref' .* to build designs"):
+        FirstLevelModel(t_r=T_R, slice_time_ref=None).fit(run, events)
+
+
 def test_fit_needs_t_r_for_events(one_run):
     run, events = one_run
     with pytest.raises(InvalidParameterError, match=r't_r=2\.0'):

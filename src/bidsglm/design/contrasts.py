@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bidsglm.errors import ContrastError
+from bidsglm.errors import ContrastError, ContrastTypeError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -388,10 +388,10 @@ def _describe(name: str | None) -> str:
     return 'The contrast' if name is None else f'The contrast {name!r}'
 
 
-def _reject_type(definition: object, label: str) -> ContrastError:
+def _reject_type(definition: object, label: str) -> ContrastTypeError:
     """Build the error for a definition of a form we do not accept."""
     msg = f'{label} must be {_ACCEPTED_FORMS}. Got {type(definition).__name__} instead.'
-    return ContrastError(msg)
+    return ContrastTypeError(msg)
 
 
 def _as_array(definition: object, label: str) -> NDArray[Any]:
@@ -402,7 +402,7 @@ def _as_array(definition: object, label: str) -> NDArray[Any]:
         array = np.asarray(definition)
     except (ValueError, TypeError) as error:
         msg = f'{label} must be {_ACCEPTED_FORMS}. Its rows have different lengths: {error}'
-        raise ContrastError(msg) from error
+        raise ContrastTypeError(msg) from error
     if array.ndim == 0:
         raise _reject_type(definition, label)
     return array
@@ -416,12 +416,12 @@ def _weights_from_numbers(definition: object, label: str) -> NDArray[np.float64]
             f'{label} must be {_ACCEPTED_FORMS}. Got an array of '
             f'{_REJECTED_KINDS[array.dtype.kind]} (dtype {array.dtype}) instead.'
         )
-        raise ContrastError(msg)
+        raise ContrastTypeError(msg)
     if array.ndim > 2:
         msg = (
             f'{label} must be {_ACCEPTED_FORMS}. Got a {array.ndim}D array of shape {array.shape}.'
         )
-        raise ContrastError(msg)
+        raise ContrastTypeError(msg)
     return np.array(array, dtype=np.float64)
 
 
@@ -493,11 +493,14 @@ def contrast_to_matrix(
 
     Raises
     ------
-    ContrastError
+    ContrastTypeError
         For an unaccepted form (``None``, a dict, a scalar, booleans, strings in a
-        list, ragged rows, more than 2 dimensions), a wrong number of weights (no
-        zero padding), non-finite weights, an all-zero contrast or an all-zero row,
-        and every error of :func:`parse_contrast_expression`.
+        list, ragged rows, more than 2 dimensions); also a ``TypeError``, as
+        nilearn's ``SecondLevelModel`` raises.
+    ContrastError
+        For a wrong number of weights (no zero padding), non-finite weights, an
+        all-zero contrast or an all-zero row, and every error of
+        :func:`parse_contrast_expression`.
 
     Examples
     --------

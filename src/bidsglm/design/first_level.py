@@ -118,8 +118,10 @@ def make_first_level_design_matrix(  # noqa: PLR0913, PLR0917
         confounds hold NaN, or two columns get the same name (or names that read
         the same, as ``0`` and ``'0'``).
     ParameterTypeError
-        If ``add_regs`` is not a 1D or 2D array or a DataFrame, or holds text
-        (also a ``TypeError``, as nilearn raises).
+        If a parameter is of a type that is not accepted (a string for
+        ``high_pass``, a number for ``hrf_model``, ...), if ``add_regs`` is not a
+        1D or 2D array or a DataFrame, or holds text (also a ``TypeError``, as
+        nilearn raises).
     ShapeMismatchError
         If ``add_regs`` has not one row per scan, or ``add_reg_names`` has not
         one name per confound.

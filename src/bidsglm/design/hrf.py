@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, xlogy
 
-from bidsglm.errors import InvalidParameterError, ShapeMismatchError
+from bidsglm.errors import InvalidParameterError, ParameterTypeError, ShapeMismatchError
 
 __all__ = [
     'HRF_MODELS',
@@ -454,6 +454,8 @@ def _resolve_hrf_model(hrf_model: object, owner: str) -> HrfBuilder:
         f'function hrf(t_r, oversampling) or a list of such functions. Got {hrf_model!r} '
         'instead.'
     )
+    if hrf_model is not None and not isinstance(hrf_model, (str, list, tuple)):
+        raise ParameterTypeError(msg)
     raise InvalidParameterError(msg)
 
 
@@ -544,7 +546,9 @@ def compute_regressor(
     Raises
     ------
     InvalidParameterError
-        If a parameter is outside its valid range or the HRF model is unknown.
+        If a parameter is outside its valid range or the HRF model is unknown;
+        :class:`~bidsglm.errors.ParameterTypeError` (also a ``TypeError``) if a
+        parameter is of the wrong type.
     ShapeMismatchError
         If ``exp_condition`` does not hold three rows of equal length.
 
@@ -724,27 +728,38 @@ def _is_real(value: object) -> TypeGuard[float]:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+def _check_real(value: object, name: str, owner: str, expected: str) -> float:
+    """Return ``value`` as a float if it is a real number, else a type error."""
+    if not _is_real(value):
+        raise ParameterTypeError(_param_message(name, owner, expected, value))
+    return float(value)
+
+
 def _check_positive(value: object, name: str, owner: str) -> float:
     """Return ``value`` as a float if it is a finite number > 0."""
-    if not (_is_real(value) and np.isfinite(value) and value > 0):
+    number = _check_real(value, name, owner, 'a float in (0, inf)')
+    if not (np.isfinite(number) and number > 0):
         msg = _param_message(name, owner, 'a float in (0, inf)', value)
         raise InvalidParameterError(msg)
-    return float(value)
+    return number
 
 
 def _check_min_onset(value: object, owner: str) -> float:
     """Return ``min_onset`` as a float if it is finite and <= 0."""
-    if not (_is_real(value) and np.isfinite(value) and value <= 0):
-        expected = 'a float in (-inf, 0] (seconds before the first frame)'
+    expected = 'a float in (-inf, 0] (seconds before the first frame)'
+    number = _check_real(value, 'min_onset', owner, expected)
+    if not (np.isfinite(number) and number <= 0):
         msg = _param_message('min_onset', owner, expected, value)
         raise InvalidParameterError(msg)
-    return float(value)
+    return number
 
 
 def _check_oversampling(value: object, owner: str) -> int:
     """Return ``oversampling`` if it is an int >= 1."""
-    if not (isinstance(value, numbers.Integral) and _is_real(value) and value >= 1):
-        msg = _param_message('oversampling', owner, 'an int in [1, inf)', value)
+    msg = _param_message('oversampling', owner, 'an int in [1, inf)', value)
+    if not (isinstance(value, numbers.Integral) and _is_real(value)):
+        raise ParameterTypeError(msg)
+    if value < 1:
         raise InvalidParameterError(msg)
     return int(value)
 
@@ -763,6 +778,8 @@ def _check_fir_delays(value: object, owner: str) -> tuple[int, ...]:
             return tuple(int(delay) for delay in delays)
     expected = 'a non-empty list of distinct non-negative ints (delays in scans)'
     msg = _param_message('fir_delays', owner, expected, value)
+    if not isinstance(items, Iterable) or isinstance(items, str):
+        raise ParameterTypeError(msg)
     raise InvalidParameterError(msg)
 
 

@@ -19,7 +19,12 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from bidsglm.errors import InvalidParameterError, NotFittedError
+from bidsglm.errors import (
+    ImageDimensionError,
+    InvalidParameterError,
+    NotFittedError,
+    ParameterTypeError,
+)
 from bidsglm.models._images import check_3d, check_same_grid, load_image
 from bidsglm.models.first_level import FirstLevelModel
 
@@ -70,8 +75,12 @@ def read_group_input(second_level_input: Any) -> GroupInput:  # noqa: ANN401
 
     Raises
     ------
+    ParameterTypeError
+        For an unaccepted form or an empty list (also a ``TypeError``, as nilearn).
+    ImageDimensionError
+        For a single image that is not 4D (also a ``TypeError``, as nilearn).
     InvalidParameterError
-        For an unaccepted form, an empty list, or a table without its columns.
+        For a table without its columns.
 
     Examples
     --------
@@ -93,7 +102,7 @@ def read_group_input(second_level_input: Any) -> GroupInput:  # noqa: ANN401
         'a list of fitted FirstLevelModel, or a DataFrame with columns '
         f'{list(_TABLE_COLUMNS)}. Got {type(second_level_input).__name__}.'
     )
-    raise InvalidParameterError(msg)
+    raise ParameterTypeError(msg)
 
 
 def _fixed(maps: GroupMaps, labels: list[str] | None = None) -> GroupInput:
@@ -124,7 +133,7 @@ def _from_4d(image: nib.Nifti1Image) -> GroupInput:
             f'A single second-level input image must be 4D (one volume per map); got '
             f'shape {image.shape}. Pass a list of 3D maps instead.'
         )
-        raise InvalidParameterError(msg)
+        raise ImageDimensionError(msg)
     data = np.asanyarray(image.dataobj)
     volumes = [nib.Nifti1Image(data[..., i], image.affine) for i in range(image.shape[3])]
     return _fixed(GroupMaps(volumes, [None] * len(volumes)))

@@ -11,7 +11,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from bidsglm.design import check_confounds, check_events, make_first_level_design_matrix
+from bidsglm.design import check_events, make_first_level_design_matrix
 from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
 from bidsglm.design.tables import read_table
 from bidsglm.errors import (
@@ -23,6 +23,8 @@ from bidsglm.errors import (
 )
 from bidsglm.models._base import BaseGLM
 from bidsglm.models._images import apply_mask, check_4d, check_same_grid, load_image, unmask
+from bidsglm.models._param_types import check_parameter_types
+from bidsglm.models._tables import numbers_only, read_design
 from bidsglm.models.masking import compute_multi_epi_mask
 from bidsglm.models.results import ContrastResult, MapName
 from bidsglm.stats import (
@@ -203,7 +205,8 @@ class FirstLevelModel(BaseGLM):
         events : DataFrame or path, or a list with one per run, optional
             Events with ``onset``, ``duration`` and optionally ``trial_type`` and
             ``modulation``; a path names a ``.tsv`` (tab-separated) or ``.csv``
-            (comma-separated) file. Needs ``t_r``.
+            (comma-separated) file. Needs ``t_r``. Events or design matrices must be
+            given.
         confounds : DataFrame, array or path, or a list with one per run, optional
             Extra regressors, one row per scan. A DataFrame's column names are
             kept as they are; an array's columns are named ``confound_0``,
@@ -224,8 +227,13 @@ class FirstLevelModel(BaseGLM):
         Raises
         ------
         ParameterTypeError
-            If a table is neither a DataFrame nor a path (confounds: nor an array),
-            or holds text (also a ``TypeError``, as nilearn raises).
+            If a parameter is of a type nilearn refuses too (``t_r='2'``,
+            ``n_jobs=1.5``, ...), if a run is not an image or a path, if a table is
+            neither a DataFrame nor a path (confounds: nor an array), or holds text
+            (also a ``TypeError``, as nilearn raises).
+        ImageDimensionError
+            If a run is not 4D (also a ``TypeError``, as nilearn's
+            ``DimensionError``).
         InputNotFoundError
             If a run or table file does not exist (also a ``ValueError``).
         ShapeMismatchError
@@ -239,6 +247,7 @@ class FirstLevelModel(BaseGLM):
             then ignored.
         """
         self._check_parameters()
+        _check_bins(bins)
         runs, sources = _load_runs(run_imgs)
         if len(runs) == 1 and self.mask_img is None:  # the mask and the fit read it once
             runs = [_in_memory(runs[0])]
@@ -254,13 +263,14 @@ class FirstLevelModel(BaseGLM):
         return self
 
     def _check_parameters(self) -> None:
-        if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or not self.n_jobs:
+        check_parameter_types(self)
+        if not self.n_jobs:
             raise self._invalid(
                 name='n_jobs', allowed='a non-zero int (-1 for every core)', value=self.n_jobs
             )
         if self.t_r is not None and not self.t_r > 0:
             raise self._invalid(name='t_r', allowed='a float in (0, inf) or None', value=self.t_r)
-        if not 0 <= self.slice_time_ref <= 1:
+        if self.slice_time_ref is not None and not 0 <= self.slice_time_ref <= 1:
             raise self._invalid(
                 name='slice_time_ref', allowed='a float in [0, 1]', value=self.slice_time_ref
             )
@@ -299,6 +309,13 @@ class FirstLevelModel(BaseGLM):
                 _read_design(design, n, index)
                 for index, (design, n) in enumerate(zip(designs, n_scans, strict=True))
             ]
+        if events is None:
+            msg = (
+                'FirstLevelModel.fit needs events or design_matrices, as in nilearn: give '
+                'the events of each run, or build the designs (e.g. with '
+                'make_first_level_design_matrix) and pass them as design_matrices.'
+            )
+            raise InvalidParameterError(msg)
         if self.t_r is None:
             msg = (
                 "The 't_r' parameter of FirstLevelModel is needed to build designs from "
@@ -319,6 +336,12 @@ class FirstLevelModel(BaseGLM):
         self, n_scans: int, events: TableLike | None, confounds: ConfoundsLike | None, index: int
     ) -> pd.DataFrame:
         assert self.t_r is not None
+        if self.slice_time_ref is None:
+            raise self._invalid(
+                name='slice_time_ref',
+                allowed='a float in [0, 1] to build designs from events',
+                value=None,
+            )
         frame_times = (np.arange(n_scans) + self.slice_time_ref) * self.t_r
         table = None if confounds is None else _read_confounds(confounds, n_scans, index)
         return make_first_level_design_matrix(
@@ -478,7 +501,7 @@ class FirstLevelModel(BaseGLM):
                 if n_runs == 1:
                     raise
                 msg = f'In run {index + 1} of {n_runs}: {error}'
-                raise ContrastError(msg) from error
+                raise type(error)(msg) from error
         return weights
 
 
@@ -490,6 +513,15 @@ def _run_weights(definition: Any, design: pd.DataFrame) -> np.ndarray:  # noqa: 
     weights = contrast_to_matrix(definition, columns, name=name)
     check_estimable(weights, design.to_numpy(dtype=np.float64), columns, name)
     return weights
+
+
+def _check_bins(bins: object) -> None:
+    """Refuse a number of AR(1) bins that is not an int >= 1."""
+    msg = f"The 'bins' parameter of FirstLevelModel.fit must be an int >= 1. Got {bins!r}."
+    if not isinstance(bins, (int, np.integer)) or isinstance(bins, bool):
+        raise ParameterTypeError(msg)
+    if bins < 1:
+        raise InvalidParameterError(msg)
 
 
 def _same_scaling(value: object, allowed: object) -> bool:
@@ -576,18 +608,7 @@ def _warn_ignored(events: object, confounds: object) -> None:
 def _read_design(design: object, n_scans: int, index: int) -> pd.DataFrame:
     """Read one run's ready-made design: one row per volume, numbers only."""
     parameter = "The 'design_matrices' parameter of FirstLevelModel.fit"
-    table = read_table(design, parameter=parameter, kind='design matrix')
-    where = f' ({os.fspath(design)!r})' if isinstance(design, (str, os.PathLike)) else ''
-    name = f'The design matrix of run {index + 1}{where}'
-    values = _numbers_only(table, name, kind='design matrix columns')
-    missing = values.isna().any()
-    if missing.any():
-        msg = (
-            f'{name} holds missing values (NaN or n/a) in the columns '
-            f'{[str(column) for column in values.columns[missing]]}; fill them or drop '
-            'those columns.'
-        )
-        raise InvalidParameterError(msg)
+    table = read_design(design, parameter, f'The design matrix of run {index + 1}')
     return _check_rows(table, n_scans, index, 'design matrix')
 
 
@@ -600,19 +621,7 @@ def _read_confounds(confounds: ConfoundsLike, n_scans: int, index: int) -> pd.Da
         table = read_table(confounds, parameter=parameter, kind='confounds')
     table = _check_rows(table, n_scans, index, 'confounds table')
     where = f' ({os.fspath(confounds)!r})' if isinstance(confounds, (str, os.PathLike)) else ''
-    return _numbers_only(table, f'The confounds of run {index + 1}{where}', kind='confounds')
-
-
-def _numbers_only(table: pd.DataFrame, name: str, kind: str) -> pd.DataFrame:
-    """Return the table as float64; text in it is also a ``TypeError``, as in nilearn.
-
-    nilearn's ``fit`` fails with a ``TypeError`` on text in a confounds table or a
-    design, so the error raised here is a :class:`ParameterTypeError`.
-    """
-    try:
-        return check_confounds(table, name, kind=kind)
-    except InvalidParameterError as error:
-        raise ParameterTypeError(str(error)) from None
+    return numbers_only(table, f'The confounds of run {index + 1}{where}', kind='confounds')
 
 
 def _array_confounds(confounds: np.ndarray) -> pd.DataFrame:

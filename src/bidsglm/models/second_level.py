@@ -12,10 +12,17 @@ import pandas as pd
 
 from bidsglm.design import make_second_level_design_matrix
 from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
-from bidsglm.errors import ContrastError, InvalidParameterError, ShapeMismatchError
+from bidsglm.errors import (
+    ContrastError,
+    InvalidParameterError,
+    ParameterTypeError,
+    ShapeMismatchError,
+)
 from bidsglm.models._base import BaseGLM
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
 from bidsglm.models._images import apply_mask, check_same_grid, unmask
+from bidsglm.models._param_types import check_parameter_types
+from bidsglm.models._tables import read_design
 from bidsglm.models.masking import compute_background_mask
 from bidsglm.models.results import ContrastResult, MapName
 from bidsglm.stats import GLMFit, compute_contrast_stats, fit_glm
@@ -105,7 +112,7 @@ class SecondLevelModel(BaseGLM):
         self,
         second_level_input: Any,  # noqa: ANN401
         confounds: pd.DataFrame | None = None,
-        design_matrix: pd.DataFrame | None = None,
+        design_matrix: pd.DataFrame | str | os.PathLike[str] | None = None,
     ) -> SecondLevelModel:
         """Fit the group model.
 
@@ -117,14 +124,17 @@ class SecondLevelModel(BaseGLM):
             or a table with ``subject_label``, ``map_name`` and ``effects_map_path``.
         confounds : DataFrame, optional
             Covariates with a ``subject_label`` column (the input must name subjects).
-        design_matrix : DataFrame, optional
-            A ready-made design, one row per map; then confounds must be None.
+        design_matrix : DataFrame or path, optional
+            A ready-made design, one row per map, or the path of a ``.tsv`` or
+            ``.csv`` file holding it (header row, no index column); then confounds
+            must be None.
 
         Returns
         -------
         SecondLevelModel
             The fitted model (``self``).
         """
+        check_parameter_types(self)
         self._check_grid_and_smoothing(what='maps')
         group = read_group_input(second_level_input)
         if group.n_maps < 2:
@@ -133,7 +143,7 @@ class SecondLevelModel(BaseGLM):
                 f'study), as in nilearn; second_level_input holds {group.n_maps}. With one '
                 'map there is no variation across maps to test an effect against.'
             )
-            raise InvalidParameterError(msg)
+            raise ParameterTypeError(msg)  # nilearn's TypeError, for a list of one
         design = self._make_design(group, confounds, design_matrix)
         mask_img = self._make_mask(group)
         self._group = group
@@ -152,13 +162,14 @@ class SecondLevelModel(BaseGLM):
         self,
         group: GroupInput,
         confounds: pd.DataFrame | None,
-        design_matrix: pd.DataFrame | None,
+        design_matrix: pd.DataFrame | str | os.PathLike[str] | None,
     ) -> pd.DataFrame:
         if design_matrix is not None:
             if confounds is not None:
                 msg = 'Give either design_matrix or confounds, not both.'
                 raise InvalidParameterError(msg)
-            design = design_matrix
+            parameter = "The 'design_matrix' parameter of SecondLevelModel.fit"
+            design = read_design(design_matrix, parameter, 'The design matrix')
         elif confounds is not None:
             if group.labels is None:
                 msg = (
