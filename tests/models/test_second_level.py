@@ -178,6 +178,29 @@ def test_an_unaccepted_input_is_an_error():
         SecondLevelModel().fit(3)
 
 
+def test_a_series_is_read_as_the_list_it_holds(rng):
+    maps = group_maps(rng, 5)
+    from_list = SecondLevelModel(mask_img=full_mask()).fit(maps)
+    from_series = SecondLevelModel(mask_img=full_mask()).fit(pd.Series(maps, index=list('edcba')))
+    np.testing.assert_array_equal(
+        from_series.compute_contrast(output_type='stat').get_fdata(),
+        from_list.compute_contrast(output_type='stat').get_fdata(),
+    )
+
+
+def test_a_design_given_with_confounds_warns_and_is_used_as_given(rng):
+    maps = group_maps(rng, 4)
+    table = pd.DataFrame(
+        {'subject_label': list('abcd'), 'map_name': 'm', 'effects_map_path': maps}
+    )
+    design = pd.DataFrame({'intercept': np.ones(4)})
+    confounds = pd.DataFrame({'subject_label': list('abcd'), 'age': [1.0, 2.0, 3.0, 5.0]})
+    with pytest.warns(UserWarning, match='confounds are ignored') as caught:
+        model = SecondLevelModel(mask_img=full_mask()).fit(table, confounds, design)
+    assert caught[0].filename == __file__
+    assert model.design_matrix_ is design
+
+
 def test_a_single_3d_image_is_a_dimension_error(rng):
     with pytest.raises(ImageDimensionError, match=r'must be 4D .* shape \(4, 5, 3\)'):
         SecondLevelModel().fit(group_maps(rng, 1)[0])

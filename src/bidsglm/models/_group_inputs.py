@@ -1,8 +1,9 @@
 """The four forms of second-level input, turned into one shape: maps on demand.
 
-A second-level model takes a list of 3D maps (images or paths), one 4D image whose
-volumes are the maps, a list of fitted :class:`FirstLevelModel`, or a table with
-``subject_label``, ``map_name`` and ``effects_map_path``. :func:`read_group_input`
+A second-level model takes a list of 3D maps (images or paths; a pandas Series of
+them too, as in nilearn), one 4D image whose volumes are the maps, a list of fitted
+:class:`FirstLevelModel`, or a table with ``subject_label``, ``map_name`` and
+``effects_map_path``. :func:`read_group_input`
 turns each into a :class:`GroupInput`: the subject labels, the number of maps, a
 function giving the maps of a first-level contrast, and the map the default mask
 is computed from (chosen as nilearn chooses it, so masks agree).
@@ -91,6 +92,8 @@ def read_group_input(second_level_input: Any) -> GroupInput:  # noqa: ANN401
     """
     if isinstance(second_level_input, pd.DataFrame):
         return _from_table(second_level_input)
+    if isinstance(second_level_input, pd.Series):  # of paths or images, as nilearn takes
+        second_level_input = second_level_input.tolist()
     if isinstance(second_level_input, (str, os.PathLike, nib.spatialimages.SpatialImage)):
         return _from_4d(load_image(second_level_input, name='second_level_input'))
     if isinstance(second_level_input, (list, tuple)) and second_level_input:

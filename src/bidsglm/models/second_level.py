@@ -17,6 +17,7 @@ from bidsglm.errors import (
     InvalidParameterError,
     ParameterTypeError,
     ShapeMismatchError,
+    warn_caller,
 )
 from bidsglm.models._base import BaseGLM
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
@@ -119,20 +120,36 @@ class SecondLevelModel(BaseGLM):
         Parameters
         ----------
         second_level_input : list of 3D maps, a 4D image, list of FirstLevelModel, or DataFrame
-            The maps, one per subject: images or paths; the volumes of a 4D image;
-            fitted first-level models (their contrast is chosen at contrast time);
-            or a table with ``subject_label``, ``map_name`` and ``effects_map_path``.
+            The maps, one per subject: images or paths (in a list or a pandas
+            Series); the volumes of a 4D image; fitted first-level models (their
+            contrast is chosen at contrast time); or a table with
+            ``subject_label``, ``map_name`` and ``effects_map_path``.
         confounds : DataFrame, optional
-            Covariates with a ``subject_label`` column (the input must name subjects).
+            Covariates with a ``subject_label`` column (the input must name
+            subjects). Ignored, with a warning, when ``design_matrix`` is given.
         design_matrix : DataFrame or path, optional
             A ready-made design, one row per map, or the path of a ``.tsv`` or
-            ``.csv`` file holding it (header row, no index column); then confounds
-            must be None.
+            ``.csv`` file holding it (header row, no index column).
 
         Returns
         -------
         SecondLevelModel
             The fitted model (``self``).
+
+        Raises
+        ------
+        ParameterTypeError
+            If the input is of no accepted form or holds fewer than 2 maps, or a
+            parameter or the design is of a wrong type (also a ``TypeError``, as
+            nilearn raises).
+        ImageDimensionError
+            If a single input image is not 4D, or a map is not 3D.
+
+        Warns
+        -----
+        UserWarning
+            When ``design_matrix`` and ``confounds`` are both given: the confounds
+            are ignored.
         """
         check_parameter_types(self)
         self._check_grid_and_smoothing(what='maps')
@@ -166,8 +183,13 @@ class SecondLevelModel(BaseGLM):
     ) -> pd.DataFrame:
         if design_matrix is not None:
             if confounds is not None:
-                msg = 'Give either design_matrix or confounds, not both.'
-                raise InvalidParameterError(msg)
+                msg = (
+                    'SecondLevelModel.fit was given design_matrix and confounds: the design '
+                    'is used as it is and the confounds are ignored (nilearn ignores them '
+                    'too, silently). To model them, add their columns to the design, or pass '
+                    'confounds without design_matrix.'
+                )
+                warn_caller(msg, UserWarning)
             parameter = "The 'design_matrix' parameter of SecondLevelModel.fit"
             design = read_design(design_matrix, parameter, 'The design matrix')
         elif confounds is not None:
