@@ -367,6 +367,18 @@ def test_contrast_to_matrix_rejects_unaccepted_forms(definition, fragment):
     assert fragment in message
 
 
+@pytest.mark.parametrize('definition', [[0] * 6, '0 * audio', np.zeros((2, 6))])
+def test_contrast_to_matrix_returns_zeros_when_allowed(definition):
+    weights = contrast_to_matrix(definition, SIX, allow_null=True)
+    assert weights.shape[-1] == 6
+    assert not weights.any()
+
+
+def test_contrast_to_matrix_allowing_zeros_still_refuses_a_zero_f_row():
+    with pytest.raises(ContrastError, match=r'all-zero rows \[2\]'):
+        contrast_to_matrix([[1, 0, 0, 0, 0, 0], [0] * 6], SIX, allow_null=True)
+
+
 def test_contrast_to_matrix_names_the_contrast_in_parse_errors():
     with pytest.raises(ContrastError, match=r"^In contrast 'effect': .*refers to 'audoi'"):
         contrast_to_matrix('audoi', SIX, name='effect')

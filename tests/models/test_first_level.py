@@ -348,6 +348,39 @@ def test_compute_contrast_rejects_an_all_zero_contrast(one_run):
         model.compute_contrast(np.zeros(n_columns))
 
 
+def test_a_run_of_zeros_is_left_out_and_its_weights_are_kept(two_runs):
+    runs, events = two_runs
+    model = FirstLevelModel(t_r=T_R).fit(runs, events)
+    alone = FirstLevelModel(t_r=T_R, mask_img=model.mask_img_).fit(runs[0], events[0])
+    width = model.design_matrices_[0].shape[1]
+    with pytest.warns(UserWarning, match=r'^The contrast is all zeros for run\(s\) \[2\] of 2'):
+        result = model.compute_contrast_result(['audio', np.zeros(width)])
+    expected = alone.compute_contrast_result('audio')
+    assert result.dof == expected.dof
+    np.testing.assert_allclose(result.stat, expected.stat, rtol=1e-10)
+    np.testing.assert_array_equal(result.weights[1], np.zeros((1, width)))
+    assert result.weights[0][0, list(model.design_matrices_[0].columns).index('audio')] == 1.0
+
+
+def test_compute_contrast_result_does_not_warn_about_a_reused_contrast(two_runs):
+    runs, events = two_runs
+    model = FirstLevelModel(t_r=T_R).fit(runs, events)
+    width = model.design_matrices_[0].shape[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        model.compute_contrast_result(np.eye(width)[0])
+        model.compute_contrast(['audio - visual'])  # an expression: read per run
+    with pytest.warns(RuntimeWarning, match='same contrast weights are used for all 2 runs'):
+        model.compute_contrast(np.eye(width)[0])
+
+
+def test_compute_contrast_definitions_not_one_per_run_are_refused(two_runs):
+    runs, events = two_runs
+    model = FirstLevelModel(t_r=T_R).fit(runs, events)
+    with pytest.raises(ShapeMismatchError, match='3 contrast definitions were given for 2 runs'):
+        model.compute_contrast(['audio', 'visual', 'audio'])
+
+
 def test_compute_contrast_rejects_a_non_estimable_contrast(one_run):
     run, events = one_run
     base = FirstLevelModel(t_r=T_R).fit(run, events).design_matrices_[0]

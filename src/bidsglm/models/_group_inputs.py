@@ -148,6 +148,15 @@ def _first_run(model: Any) -> str | None:  # noqa: ANN401
     return sources[0]
 
 
+def _effect(model: Any, contrast: Any) -> nib.Nifti1Image:  # noqa: ANN401
+    """Return a first-level model's effect map of ``contrast``.
+
+    Through ``compute_contrast_result``, so that a contrast used for every run of the
+    model does not warn once per model (nilearn's second level does).
+    """
+    return model.compute_contrast_result(contrast).to_images()['effect_size']
+
+
 def _from_models(models: list[Any]) -> GroupInput:
     for index, model in enumerate(models):
         if not hasattr(model, 'mask_img_'):
@@ -161,15 +170,12 @@ def _from_models(models: list[Any]) -> GroupInput:
                 "e.g. compute_contrast(first_level_contrast='audio - visual')."
             )
             raise InvalidParameterError(msg)
-        images = [
-            model.compute_contrast(first_level_contrast, output_type='effect_size')
-            for model in models
-        ]
+        images = [_effect(model, first_level_contrast) for model in models]
         return GroupMaps(images, [_first_run(model) for model in models])
 
     def sample_map() -> nib.Nifti1Image:
         first_column = str(models[0].design_matrices_[0].columns[0])
-        return models[0].compute_contrast(first_column, output_type='effect_size')
+        return _effect(models[0], first_column)
 
     labels = [model.subject_label for model in models]
     return GroupInput(

@@ -452,7 +452,9 @@ class FirstLevelModel(BaseGLM):
         ----------
         contrast_def : str, array, or a list with one per run
             An expression over the design columns (``'2*audio - visual'``), a 1D
-            array (t-test) or a 2D array (F-test) of weights over the columns.
+            array (t-test) or a 2D array (F-test) of weights over the columns. A
+            list of strings or arrays holds one definition per run; a run whose
+            weights are all zeros is left out of the fixed effects, with a warning.
         stat_type : {'t', 'F'}, optional
             The test; by default t for one row and F for several. 'F' on one row
             gives F = t squared.
@@ -463,9 +465,30 @@ class FirstLevelModel(BaseGLM):
         Returns
         -------
         nibabel.Nifti1Image or dict of them
+
+        Warns
+        -----
+        RuntimeWarning
+            When one definition given as weights (or a list of one) is used for
+            several runs, as nilearn warns: weights mean the same in each run only if
+            the runs' designs have the same columns in the same order. A string
+            expression is read against each run's own columns, so it does not warn
+            (nilearn warns for it too).
+        UserWarning
+            For each run left out because its weights are all zeros.
         """
         self._check_fitted()
         self._check_output_type(output_type)
+        n_runs = len(self.design_matrices_)
+        if n_runs > 1 and _reused_weights(contrast_def):
+            msg = (
+                f'The same contrast weights are used for all {n_runs} runs (as nilearn '
+                'does, with this warning). They mean the same in each run only if the '
+                'designs have the same columns in the same order: otherwise write the '
+                'contrast as an expression of column names, which is read against each '
+                "run's own columns, or give one definition per run in a list."
+            )
+            warn_caller(msg, RuntimeWarning)
         return self._select_output(
             self.compute_contrast_result(contrast_def, stat_type), output_type
         )
@@ -480,15 +503,17 @@ class FirstLevelModel(BaseGLM):
         """
         self._check_fitted()
         weights = self._weights_per_run(contrast_def)
-        stat_type = self._resolve_stat_type(stat_type, weights[0])
+        included = _included_runs(weights)
+        stat_type = self._resolve_stat_type(stat_type, weights[included[0]])
         per_run = [
-            compute_contrast_stats(fit, run_weights, stat_type)
-            for fit, run_weights in zip(self.fits_, weights, strict=True)
+            compute_contrast_stats(self.fits_[index], weights[index], stat_type)
+            for index in included
         ]
         columns = [list(design.columns) for design in self.design_matrices_]
         return ContrastResult.from_stats(fixed_effects(per_run), weights, columns, self.mask_img_)
 
     def _weights_per_run(self, contrast_def: Any) -> list[np.ndarray]:  # noqa: ANN401
+        """Return each run's weights; all zeros for a run to leave out (several runs)."""
         n_runs = len(self.design_matrices_)
         definitions = _per_run_contrast(contrast_def, n_runs)
         weights = []
@@ -496,7 +521,7 @@ class FirstLevelModel(BaseGLM):
             zip(definitions, self.design_matrices_, strict=True)
         ):
             try:
-                weights.append(_run_weights(definition, design))
+                weights.append(_run_weights(definition, design, allow_null=n_runs > 1))
             except ContrastError as error:
                 if n_runs == 1:
                     raise
@@ -506,13 +531,37 @@ class FirstLevelModel(BaseGLM):
 
 
 # --------------------------------------------------------------------- helpers
-def _run_weights(definition: Any, design: pd.DataFrame) -> np.ndarray:  # noqa: ANN401
+def _run_weights(definition: Any, design: pd.DataFrame, allow_null: bool) -> np.ndarray:  # noqa: ANN401
     """Return a contrast's weights over one run's columns, checked estimable there."""
     columns = [str(column) for column in design.columns]
     name = definition if isinstance(definition, str) else None
-    weights = contrast_to_matrix(definition, columns, name=name)
+    weights = contrast_to_matrix(definition, columns, name=name, allow_null=allow_null)
     check_estimable(weights, design.to_numpy(dtype=np.float64), columns, name)
     return weights
+
+
+def _included_runs(weights: list[np.ndarray]) -> list[int]:
+    """Return the runs whose weights are not all zeros; warn about the others.
+
+    nilearn leaves such a run out of the fixed effects (``[c, zeros]`` tests ``c`` on
+    run 1 alone); a contrast that is all zeros in every run tests nothing.
+    """
+    included = [index for index, run_weights in enumerate(weights) if np.any(run_weights)]
+    if not included:
+        msg = (
+            f'The contrast is all zeros in each of the {len(weights)} runs, so it tests '
+            'nothing. Give a non-zero weight to a column in at least one run.'
+        )
+        raise ContrastError(msg)
+    left_out = [index + 1 for index in range(len(weights)) if index not in included]
+    if left_out:
+        msg = (
+            f'The contrast is all zeros for run(s) {left_out} of {len(weights)}: they are '
+            'left out of the fixed effects (as nilearn does), which combine the other '
+            'runs only.'
+        )
+        warn_caller(msg, UserWarning)
+    return included
 
 
 def _check_bins(bins: object) -> None:
@@ -574,13 +623,37 @@ def _per_run(values: Any, n_runs: int, name: str) -> list[Any]:  # noqa: ANN401
     return items
 
 
-def _per_run_contrast(contrast_def: Any, n_runs: int) -> list[Any]:  # noqa: ANN401
-    """Return one definition per run: a list of strings or arrays is per run."""
-    is_per_run = isinstance(contrast_def, (list, tuple)) and all(
-        isinstance(item, (str, np.ndarray)) for item in contrast_def
+def _is_per_run(contrast_def: object) -> bool:
+    """Whether a definition is a list of definitions, one per run (strings or arrays)."""
+    return (
+        isinstance(contrast_def, (list, tuple))
+        and len(contrast_def) > 0
+        and all(isinstance(item, (str, np.ndarray)) for item in contrast_def)
     )
-    if not is_per_run or not contrast_def:
+
+
+def _reused_weights(contrast_def: object) -> bool:
+    """Whether one definition given as weights is used for every run.
+
+    Alone or in a list of one; a string expression is read against each run's
+    columns, so it is never "the same weights".
+    """
+    if _is_per_run(contrast_def) and isinstance(contrast_def, (list, tuple)):
+        if len(contrast_def) > 1:
+            return False
+        contrast_def = contrast_def[0]
+    return not isinstance(contrast_def, str)
+
+
+def _per_run_contrast(contrast_def: Any, n_runs: int) -> list[Any]:  # noqa: ANN401
+    """Return one definition per run: a list of strings or arrays is per run.
+
+    A single definition, or a list of one, is used for every run, as in nilearn.
+    """
+    if not _is_per_run(contrast_def):
         return [contrast_def] * n_runs
+    if len(contrast_def) == 1:
+        return list(contrast_def) * n_runs
     if len(contrast_def) != n_runs:
         msg = (
             f'{len(contrast_def)} contrast definitions were given for {n_runs} runs; give '
