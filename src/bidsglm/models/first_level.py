@@ -63,9 +63,10 @@ class FirstLevelModel(BaseGLM):
     ----------
     t_r : float, optional
         Repetition time in seconds; needed to build designs from events.
-    slice_time_ref : float, default=0.0
+    slice_time_ref : float or None, default=0.0
         Where in the repetition (0 to 1) the slices were referenced to; frame times
-        are ``(arange(n) + slice_time_ref) * t_r``.
+        are ``(arange(n) + slice_time_ref) * t_r``. None only with ready-made
+        designs, as in nilearn.
     hrf_model : str or None, default='glover'
         A name of :data:`bidsglm.design.HRF_MODELS`.
     drift_model : {'cosine', 'polynomial', None}, default='cosine'
