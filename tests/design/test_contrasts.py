@@ -14,7 +14,7 @@ from bidsglm.design.contrasts import (
     is_estimable,
     parse_contrast_expression,
 )
-from bidsglm.errors import BidsGlmError, ContrastError
+from bidsglm.errors import BidsGlmError, ContrastError, ContrastTypeError
 
 COLUMNS = ['audio', 'visual', 'motor', 'drift_1', 'x1', 'x2', 'trial type', 'constant']
 
@@ -335,6 +335,7 @@ def test_contrast_to_matrix_returns_a_copy():
 def test_contrast_to_matrix_rejects_bad_weights(definition, fragments):
     with pytest.raises(ContrastError) as info:
         contrast_to_matrix(definition, SIX, name='x')
+    assert not isinstance(info.value, TypeError)  # the form is right, the values not
     for fragment in fragments:
         assert fragment in str(info.value)
 
@@ -358,12 +359,24 @@ def test_contrast_to_matrix_rejects_bad_weights(definition, fragments):
     ],
 )
 def test_contrast_to_matrix_rejects_unaccepted_forms(definition, fragment):
-    with pytest.raises(ContrastError) as info:
+    with pytest.raises(ContrastTypeError) as info:  # also a TypeError, as in nilearn
         contrast_to_matrix(definition, SIX, name='x')
     message = str(info.value)
     assert message.startswith("The contrast 'x' must be a string expression")
     assert '2D array of numbers' in message
     assert fragment in message
+
+
+@pytest.mark.parametrize('definition', [[0] * 6, '0 * audio', np.zeros((2, 6))])
+def test_contrast_to_matrix_returns_zeros_when_allowed(definition):
+    weights = contrast_to_matrix(definition, SIX, allow_null=True)
+    assert weights.shape[-1] == 6
+    assert not weights.any()
+
+
+def test_contrast_to_matrix_allowing_zeros_still_refuses_a_zero_f_row():
+    with pytest.raises(ContrastError, match=r'all-zero rows \[2\]'):
+        contrast_to_matrix([[1, 0, 0, 0, 0, 0], [0] * 6], SIX, allow_null=True)
 
 
 def test_contrast_to_matrix_names_the_contrast_in_parse_errors():

@@ -88,6 +88,8 @@ def test_check_events_unknown_file_type_lists_the_readable_ones(tmp_path) -> Non
 def test_check_events_refuses_other_types() -> None:
     with pytest.raises(InvalidParameterError, match=r"'events' parameter.*Got list"):
         check_events([[0, 1]])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"'events' parameter.*Got int"):
+        check_events(3)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize('column', ['onset', 'duration'])
@@ -117,6 +119,18 @@ def test_check_events_negative_duration_names_the_rows() -> None:
 def test_check_events_text_onset_is_refused() -> None:
     with pytest.raises(EventsError, match=r"'onset'.*not a number.*rows \[2\]"):
         check_events(_events(onset=['0', '1', 'soon']))
+
+
+@pytest.mark.parametrize('column', ['onset', 'duration', 'modulation'])
+def test_check_events_text_for_numbers_is_also_a_type_error(column) -> None:
+    with pytest.raises(TypeError, match=rf"'{column}'.*not a number.*rows \[1\]"):
+        check_events(_events(**{column: [1.0, 'high', 2.0]}))
+
+
+def test_check_events_missing_values_are_not_a_type_error() -> None:
+    with pytest.raises(EventsError) as caught:
+        check_events(_events(onset=[0.0, np.nan, 3.0]))
+    assert not isinstance(caught.value, TypeError)
 
 
 def test_check_events_infinite_onset_is_refused() -> None:

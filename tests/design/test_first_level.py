@@ -11,7 +11,12 @@ import pytest
 from nilearn.glm.first_level import make_first_level_design_matrix as nilearn_design
 
 from bidsglm.design import HRF_MODELS, make_first_level_design_matrix
-from bidsglm.errors import EventsError, InvalidParameterError, ShapeMismatchError
+from bidsglm.errors import (
+    EventsError,
+    InvalidParameterError,
+    ParameterTypeError,
+    ShapeMismatchError,
+)
 
 HAXBY = Path(__file__).parents[1] / 'data' / 'haxby'
 HAXBY_EVENTS = HAXBY / 'sub-1_task-objectviewing_acq-25mm_run-01_events.tsv'
@@ -82,6 +87,35 @@ def test_design_confounds_dataframe_gives_the_names(rng) -> None:
     table = pd.DataFrame(rng.normal(size=(60, 2)), columns=['rot_x', 'trans_x'])
     design = make_first_level_design_matrix(FRAME_TIMES, add_regs=table, add_reg_names=['a'])
     assert list(design.columns)[:2] == ['rot_x', 'trans_x']
+
+
+def test_design_confound_names_are_kept_as_given(rng) -> None:
+    table = pd.DataFrame(rng.normal(size=(60, 2)), columns=[0, 'csf'])
+    design = make_first_level_design_matrix(FRAME_TIMES, add_regs=table)
+    assert list(design.columns)[:2] == [0, 'csf']
+    named = make_first_level_design_matrix(
+        FRAME_TIMES, add_regs=table.to_numpy(), add_reg_names=[7, 'csf']
+    )
+    assert list(named.columns)[:2] == [7, 'csf']
+    np.testing.assert_array_equal(named[7], table[0])
+
+
+def test_design_names_that_read_the_same_are_refused(rng) -> None:
+    table = pd.DataFrame(rng.normal(size=(60, 2)), columns=[1, '1'])
+    with pytest.raises(InvalidParameterError, match=r"several columns named \['1'\]"):
+        make_first_level_design_matrix(FRAME_TIMES, add_regs=table)
+
+
+@pytest.mark.parametrize('add_regs', ['motion.tsv', 3.0, np.ones((60, 2, 2))])
+def test_design_confounds_that_are_not_a_table_are_a_type_error(add_regs) -> None:
+    with pytest.raises(ParameterTypeError, match=r"'add_regs' parameter .* must be a 2D array"):
+        make_first_level_design_matrix(FRAME_TIMES, add_regs=add_regs)
+
+
+def test_design_confounds_holding_text_are_a_type_error() -> None:
+    confounds = np.array([['0.5']] * 59 + [['high']])
+    with pytest.raises(TypeError, match=r"'add_regs' .* numbers only, not text"):
+        make_first_level_design_matrix(FRAME_TIMES, add_regs=confounds)
 
 
 def test_design_one_dimensional_confound_is_one_column(rng) -> None:
@@ -199,6 +233,32 @@ def test_design_repeated_column_names_are_refused(rng) -> None:
 def test_design_refuses_bad_parameters(kwargs, pattern) -> None:
     with pytest.raises(InvalidParameterError, match=pattern):
         make_first_level_design_matrix(FRAME_TIMES, EVENTS, **kwargs)
+
+
+@pytest.mark.parametrize(
+    'kwargs',
+    [
+        {'high_pass': '0.01'},
+        {'hrf_model': 3},
+        {'drift_model': 1},
+        {'drift_order': 1.0},
+        {'oversampling': 2.5},
+        {'fir_delays': 2.5j},
+        {'min_onset': '-24'},
+    ],
+    ids=lambda kwargs: next(iter(kwargs)),
+)
+def test_design_refuses_parameters_of_a_wrong_type_as_type_errors(kwargs) -> None:
+    (name,) = kwargs
+    with pytest.raises(ParameterTypeError, match=f"^The '{name}' parameter of make_first"):
+        make_first_level_design_matrix(FRAME_TIMES, EVENTS, **kwargs)
+
+
+@pytest.mark.parametrize('kwargs', [{'high_pass': -1}, {'oversampling': 0}, {'drift_order': -1}])
+def test_design_values_out_of_range_are_not_type_errors(kwargs) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        make_first_level_design_matrix(FRAME_TIMES, EVENTS, **kwargs)
+    assert not isinstance(caught.value, TypeError)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from bidsglm.errors import (
     ImageDimensionError,
     InvalidParameterError,
     NotFittedError,
+    ParameterTypeError,
     ShapeMismatchError,
 )
 
@@ -208,6 +209,47 @@ def test_fit_names_a_damaged_run_file(one_run, tmp_path):
             FirstLevelModel(t_r=T_R, mask_img=mask_img).fit(str(path), events)
 
 
+def test_fit_names_the_design_file_and_columns_with_missing_values(one_run, tmp_path):
+    run, events = one_run
+    design = FirstLevelModel(t_r=T_R).fit(run, events).design_matrices_[0]
+    design.loc[design.index[3], 'visual'] = np.nan
+    path = tmp_path / 'design.tsv'
+    design.to_csv(path, sep='\t', index=False, na_rep='n/a')
+    expected = rf"^The design matrix of run 1 \('{path}'\) holds missing values .*\['visual'\]"
+    with pytest.raises(InvalidParameterError, match=expected):
+        FirstLevelModel(mask_img=False).fit(run, design_matrices=path)
+
+
+def test_fit_names_the_design_column_that_holds_text(one_run):
+    run, _ = one_run
+    design = pd.DataFrame({'task': ['0.5'] * (N_SCANS - 1) + ['on'], 'constant': 1.0})
+    expected = r"^The design matrix of run 1: column 'task' holds text .* \[47\].*'on'; design"
+    with pytest.raises(ParameterTypeError, match=expected):
+        FirstLevelModel(mask_img=False).fit(run, design_matrices=design)
+
+
+def test_fit_keeps_a_ready_made_design_as_given(one_run):
+    run, _ = one_run
+    design = pd.DataFrame({'task': np.arange(N_SCANS) % 2, 'constant': 1})  # integers
+    model = FirstLevelModel(mask_img=False).fit(run, design_matrices=[design])
+    assert model.design_matrices_[0] is design
+
+
+def test_fit_takes_a_1d_confounds_array_as_one_column(one_run):
+    run, events = one_run
+    drift = np.linspace(-1.0, 1.0, N_SCANS) ** 3
+    model = FirstLevelModel(t_r=T_R).fit(run, events, confounds=drift)
+    design = model.design_matrices_[0]
+    assert list(design.columns)[3:5] == ['confound_0', 'drift_1']
+    np.testing.assert_array_equal(design['confound_0'], drift)
+
+
+def test_fit_refuses_a_3d_confounds_array(one_run):
+    run, events = one_run
+    with pytest.raises(ParameterTypeError, match='got 3 dimensions'):
+        FirstLevelModel(t_r=T_R).fit(run, events, confounds=np.ones((N_SCANS, 2, 2)))
+
+
 def test_fit_rejects_a_design_of_another_length(one_run):
     run, _ = one_run
     design = pd.DataFrame({'constant': np.ones(N_SCANS + 1)})
@@ -229,6 +271,30 @@ def test_fit_rejects_an_n_jobs_that_is_not_a_non_zero_int(one_run, n_jobs):
     run, events = one_run
     with pytest.raises(InvalidParameterError, match=r"'n_jobs' parameter .* non-zero int"):
         FirstLevelModel(t_r=T_R, n_jobs=n_jobs).fit(run, events)
+
+
+def test_fit_needs_events_or_designs(one_run):
+    run, _ = one_run
+    with pytest.raises(InvalidParameterError, match='needs events or design_matrices'):
+        FirstLevelModel(t_r=T_R).fit(run, confounds=np.ones((N_SCANS, 1)))
+
+
+@pytest.mark.parametrize(
+    ('bins', 'error'), [('10', ParameterTypeError), (0, InvalidParameterError)]
+)
+def test_fit_refuses_bins_that_are_not_a_positive_int(one_run, bins, error):
+    run, events = one_run
+    with pytest.raises(error, match=r"'bins' parameter of FirstLevelModel\.fit must be an int"):
+        FirstLevelModel(t_r=T_R).fit(run, events, bins=bins)
+
+
+def test_fit_takes_slice_time_ref_none_only_with_ready_made_designs(one_run):
+    run, events = one_run
+    design = FirstLevelModel(t_r=T_R).fit(run, events).design_matrices_[0]
+    model = FirstLevelModel(slice_time_ref=None, mask_img=False).fit(run, design_matrices=design)
+    assert model.design_matrices_[0] is design
+    with pytest.raises(InvalidParameterError, match=r"'slice_time_ref' .* to build designs"):
+        FirstLevelModel(t_r=T_R, slice_time_ref=None).fit(run, events)
 
 
 def test_fit_needs_t_r_for_events(one_run):
@@ -280,6 +346,39 @@ def test_compute_contrast_rejects_an_all_zero_contrast(one_run):
     n_columns = model.design_matrices_[0].shape[1]
     with pytest.raises(ContrastError, match='zero'):
         model.compute_contrast(np.zeros(n_columns))
+
+
+def test_a_run_of_zeros_is_left_out_and_its_weights_are_kept(two_runs):
+    runs, events = two_runs
+    model = FirstLevelModel(t_r=T_R).fit(runs, events)
+    alone = FirstLevelModel(t_r=T_R, mask_img=model.mask_img_).fit(runs[0], events[0])
+    width = model.design_matrices_[0].shape[1]
+    with pytest.warns(UserWarning, match=r'^The contrast is all zeros for run\(s\) \[2\] of 2'):
+        result = model.compute_contrast_result(['audio', np.zeros(width)])
+    expected = alone.compute_contrast_result('audio')
+    assert result.dof == expected.dof
+    np.testing.assert_allclose(result.stat, expected.stat, rtol=1e-10)
+    np.testing.assert_array_equal(result.weights[1], np.zeros((1, width)))
+    assert result.weights[0][0, list(model.design_matrices_[0].columns).index('audio')] == 1.0
+
+
+def test_compute_contrast_result_does_not_warn_about_a_reused_contrast(two_runs):
+    runs, events = two_runs
+    model = FirstLevelModel(t_r=T_R).fit(runs, events)
+    width = model.design_matrices_[0].shape[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        model.compute_contrast_result(np.eye(width)[0])
+        model.compute_contrast(['audio - visual'])  # an expression: read per run
+    with pytest.warns(RuntimeWarning, match='same contrast weights are used for all 2 runs'):
+        model.compute_contrast(np.eye(width)[0])
+
+
+def test_compute_contrast_definitions_not_one_per_run_are_refused(two_runs):
+    runs, events = two_runs
+    model = FirstLevelModel(t_r=T_R).fit(runs, events)
+    with pytest.raises(ShapeMismatchError, match='3 contrast definitions were given for 2 runs'):
+        model.compute_contrast(['audio', 'visual', 'audio'])
 
 
 def test_compute_contrast_rejects_a_non_estimable_contrast(one_run):

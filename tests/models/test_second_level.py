@@ -7,6 +7,7 @@ from scipy import stats as sps
 from bidsglm import FirstLevelModel, SecondLevelModel
 from bidsglm.errors import (
     ContrastError,
+    ImageDimensionError,
     InvalidParameterError,
     NotFittedError,
     ShapeMismatchError,
@@ -173,6 +174,51 @@ def test_maps_of_different_shapes_name_both_grids_before_any_mask_is_computed(rn
 def test_an_unaccepted_input_is_an_error():
     with pytest.raises(InvalidParameterError, match='non-empty list of 3D images'):
         SecondLevelModel().fit([])
+    with pytest.raises(TypeError, match=r'non-empty list of 3D images.*Got int'):
+        SecondLevelModel().fit(3)
+
+
+def test_a_series_is_read_as_the_list_it_holds(rng):
+    maps = group_maps(rng, 5)
+    from_list = SecondLevelModel(mask_img=full_mask()).fit(maps)
+    from_series = SecondLevelModel(mask_img=full_mask()).fit(pd.Series(maps, index=list('edcba')))
+    np.testing.assert_array_equal(
+        from_series.compute_contrast(output_type='stat').get_fdata(),
+        from_list.compute_contrast(output_type='stat').get_fdata(),
+    )
+
+
+def test_a_design_given_with_confounds_warns_and_is_used_as_given(rng):
+    maps = group_maps(rng, 4)
+    table = pd.DataFrame(
+        {'subject_label': list('abcd'), 'map_name': 'm', 'effects_map_path': maps}
+    )
+    design = pd.DataFrame({'intercept': np.ones(4)})
+    confounds = pd.DataFrame({'subject_label': list('abcd'), 'age': [1.0, 2.0, 3.0, 5.0]})
+    with pytest.warns(UserWarning, match='confounds are ignored') as caught:
+        model = SecondLevelModel(mask_img=full_mask()).fit(table, confounds, design)
+    assert caught[0].filename == __file__
+    assert model.design_matrix_ is design
+
+
+def test_a_single_3d_image_is_a_dimension_error(rng):
+    with pytest.raises(ImageDimensionError, match=r'must be 4D .* shape \(4, 5, 3\)'):
+        SecondLevelModel().fit(group_maps(rng, 1)[0])
+
+
+@pytest.mark.parametrize('suffix', ['.tsv', '.csv'])
+def test_a_design_file_is_read_as_a_table(rng, tmp_path, suffix):
+    maps = group_maps(rng, 4)
+    design = pd.DataFrame({'intercept': np.ones(4), 'age': [-1.5, -0.5, 0.5, 1.5]})
+    path = tmp_path / f'design{suffix}'
+    design.to_csv(path, sep='\t' if suffix == '.tsv' else ',', index=False)
+    from_file = SecondLevelModel(mask_img=full_mask()).fit(maps, design_matrix=str(path))
+    in_memory = SecondLevelModel(mask_img=full_mask()).fit(maps, design_matrix=design)
+    pd.testing.assert_frame_equal(from_file.design_matrix_, design)
+    np.testing.assert_array_equal(
+        from_file.compute_contrast('age').get_fdata(),
+        in_memory.compute_contrast('age').get_fdata(),
+    )
 
 
 def test_a_table_without_its_columns_is_an_error():

@@ -1,9 +1,10 @@
 """Check a confounds table: extra regressors of a design, one column each, numbers only.
 
 Confounds (motion, physiological noise...) enter the design as they are, so every
-cell must be a number. A column holding text, often a spreadsheet's note or a
-shifted column, is refused with the column, the row and the value named, rather
-than with numpy's bare "could not convert string to float".
+cell must be a number; so must every cell of a ready-made design matrix. A column
+holding text, often a spreadsheet's note or a shifted column, is refused with the
+column, the row and the value named, rather than with numpy's bare "could not
+convert string to float".
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from bidsglm.errors import InvalidParameterError
 __all__ = ['check_confounds']
 
 
-def check_confounds(table: pd.DataFrame, name: str = 'The confounds table') -> pd.DataFrame:
+def check_confounds(
+    table: pd.DataFrame, name: str = 'The confounds table', kind: str = 'confounds'
+) -> pd.DataFrame:
     """Return the confounds as float64, refusing a column that holds text.
 
     Missing values (NaN) are kept: they are text of no kind, and what to do with
@@ -29,6 +32,9 @@ def check_confounds(table: pd.DataFrame, name: str = 'The confounds table') -> p
         One column per regressor, one row per volume.
     name : str, default='The confounds table'
         How messages start: what the table is and where it came from.
+    kind : str, default='confounds'
+        What the columns are, as the message says they must be numbers
+        (``'design matrix columns'`` for a design).
 
     Returns
     -------
@@ -59,7 +65,7 @@ def check_confounds(table: pd.DataFrame, name: str = 'The confounds table') -> p
             first = raw[text].iloc[0]
             msg = (
                 f'{name}: column {str(column)!r} holds text that is not a number at '
-                f'{_rows(table, text)}, such as {first!r}; confounds must be numbers. Fix '
+                f'{_rows(table, text)}, such as {first!r}; {kind} must be numbers. Fix '
                 'the values, or leave the column out.'
             )
             raise InvalidParameterError(msg)

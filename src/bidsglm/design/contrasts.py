@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bidsglm.errors import ContrastError
+from bidsglm.errors import ContrastError, ContrastTypeError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -388,10 +388,10 @@ def _describe(name: str | None) -> str:
     return 'The contrast' if name is None else f'The contrast {name!r}'
 
 
-def _reject_type(definition: object, label: str) -> ContrastError:
+def _reject_type(definition: object, label: str) -> ContrastTypeError:
     """Build the error for a definition of a form we do not accept."""
     msg = f'{label} must be {_ACCEPTED_FORMS}. Got {type(definition).__name__} instead.'
-    return ContrastError(msg)
+    return ContrastTypeError(msg)
 
 
 def _as_array(definition: object, label: str) -> NDArray[Any]:
@@ -402,7 +402,7 @@ def _as_array(definition: object, label: str) -> NDArray[Any]:
         array = np.asarray(definition)
     except (ValueError, TypeError) as error:
         msg = f'{label} must be {_ACCEPTED_FORMS}. Its rows have different lengths: {error}'
-        raise ContrastError(msg) from error
+        raise ContrastTypeError(msg) from error
     if array.ndim == 0:
         raise _reject_type(definition, label)
     return array
@@ -416,12 +416,12 @@ def _weights_from_numbers(definition: object, label: str) -> NDArray[np.float64]
             f'{label} must be {_ACCEPTED_FORMS}. Got an array of '
             f'{_REJECTED_KINDS[array.dtype.kind]} (dtype {array.dtype}) instead.'
         )
-        raise ContrastError(msg)
+        raise ContrastTypeError(msg)
     if array.ndim > 2:
         msg = (
             f'{label} must be {_ACCEPTED_FORMS}. Got a {array.ndim}D array of shape {array.shape}.'
         )
-        raise ContrastError(msg)
+        raise ContrastTypeError(msg)
     return np.array(array, dtype=np.float64)
 
 
@@ -441,8 +441,10 @@ def _check_width(weights: NDArray[np.float64], columns: list[str], label: str) -
         raise ContrastError(msg)
 
 
-def _check_values(weights: NDArray[np.float64], columns: list[str], label: str) -> None:
-    """Refuse non-finite weights, an all-zero contrast and all-zero F rows."""
+def _check_values(
+    weights: NDArray[np.float64], columns: list[str], label: str, allow_null: bool
+) -> None:
+    """Refuse non-finite weights, an all-zero contrast (unless allowed), all-zero F rows."""
     bad = np.argwhere(~np.isfinite(np.atleast_2d(weights)))
     if bad.size:
         row, col = bad[0]
@@ -452,6 +454,8 @@ def _check_values(weights: NDArray[np.float64], columns: list[str], label: str) 
         )
         raise ContrastError(msg)
     if not np.any(weights):
+        if allow_null:
+            return
         msg = f'{label} is all zeros, so it tests nothing. Give a non-zero weight to a column.'
         raise ContrastError(msg)
     zero_rows = np.flatnonzero(~np.any(np.atleast_2d(weights), axis=1))
@@ -464,7 +468,11 @@ def _check_values(weights: NDArray[np.float64], columns: list[str], label: str) 
 
 
 def contrast_to_matrix(
-    definition: str | ArrayLike, columns: Sequence[str], *, name: str | None = None
+    definition: str | ArrayLike,
+    columns: Sequence[str],
+    *,
+    name: str | None = None,
+    allow_null: bool = False,
 ) -> NDArray[np.float64]:
     """Turn a contrast definition into float64 weights over the design columns.
 
@@ -485,6 +493,9 @@ def contrast_to_matrix(
         The design's column names, in order.
     name : str or None, optional
         The contrast's name, used in error messages.
+    allow_null : bool, default=False
+        Return an all-zero contrast instead of refusing it: one run of several
+        may be left out of the fixed effects that way, as in nilearn.
 
     Returns
     -------
@@ -493,11 +504,14 @@ def contrast_to_matrix(
 
     Raises
     ------
-    ContrastError
+    ContrastTypeError
         For an unaccepted form (``None``, a dict, a scalar, booleans, strings in a
-        list, ragged rows, more than 2 dimensions), a wrong number of weights (no
-        zero padding), non-finite weights, an all-zero contrast or an all-zero row,
-        and every error of :func:`parse_contrast_expression`.
+        list, ragged rows, more than 2 dimensions); also a ``TypeError``, as
+        nilearn's ``SecondLevelModel`` raises.
+    ContrastError
+        For a wrong number of weights (no zero padding), non-finite weights, an
+        all-zero contrast (unless ``allow_null``) or an all-zero row of a contrast
+        that is not all zeros, and every error of :func:`parse_contrast_expression`.
 
     Examples
     --------
@@ -506,6 +520,8 @@ def contrast_to_matrix(
     >>> contrast_to_matrix([[1, 0, 0], [0, 1, 0]], ['audio', 'visual', 'constant'])
     array([[1., 0., 0.],
            [0., 1., 0.]])
+    >>> contrast_to_matrix('0 * audio', ['audio', 'visual', 'constant'], allow_null=True)
+    array([0., 0., 0.])
     """
     label = _describe(name)
     names = [str(column) for column in columns]
@@ -514,7 +530,7 @@ def contrast_to_matrix(
     else:
         weights = _weights_from_numbers(definition, label)
     _check_width(weights, names, label)
-    _check_values(weights, names, label)
+    _check_values(weights, names, label, allow_null)
     return weights
 
 

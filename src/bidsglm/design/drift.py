@@ -32,7 +32,7 @@ from bidsglm.design.hrf import (
     _param_message,
     orthogonalize,
 )
-from bidsglm.errors import InvalidParameterError
+from bidsglm.errors import InvalidParameterError, ParameterTypeError
 
 __all__ = ['DRIFT_MODELS', 'make_drift']
 
@@ -118,7 +118,9 @@ def make_drift(
     Raises
     ------
     InvalidParameterError
-        If the drift model is unknown or a parameter is out of range.
+        If the drift model is unknown or a parameter is out of range;
+        :class:`~bidsglm.errors.ParameterTypeError` (also a ``TypeError``) if a
+        parameter is of the wrong type.
 
     Warns
     -----
@@ -161,12 +163,16 @@ def _resolve_drift_model(drift_model: object, owner: str) -> DriftBuilder:
     if (key is None or isinstance(key, str)) and key in DRIFT_MODELS:
         return DRIFT_MODELS[key]
     msg = _param_message('drift_model', owner, f'one of {list(DRIFT_MODELS)}', drift_model)
+    if drift_model is not None and not isinstance(drift_model, str):
+        raise ParameterTypeError(msg)
     raise InvalidParameterError(msg)
 
 
 def _check_drift_order(value: object, owner: str) -> int:
     """Return the polynomial order if it is an int >= 0."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0:
-        return int(value)
     msg = _param_message('drift_order', owner, 'an int in [0, inf)', value)
-    raise InvalidParameterError(msg)
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise ParameterTypeError(msg)
+    if value < 0:
+        raise InvalidParameterError(msg)
+    return int(value)

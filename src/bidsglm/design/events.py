@@ -22,18 +22,17 @@ modulation) we stop with an :class:`~bidsglm.errors.EventsError` instead.
 
 from __future__ import annotations
 
-import os
 import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from bidsglm.errors import EventsError, InputNotFoundError, InvalidParameterError
+from bidsglm.design.tables import read_table
+from bidsglm.errors import EventsError, EventsTypeError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    import os
 
 __all__ = ['EVENT_COLUMNS', 'check_events']
 
@@ -42,12 +41,6 @@ EVENT_COLUMNS = ('onset', 'duration', 'trial_type', 'modulation')
 
 #: The condition given to every event of a table without ``trial_type``.
 DEFAULT_TRIAL_TYPE = 'dummy'
-
-#: Readers of events files, by file extension.
-_READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
-    '.tsv': lambda path: pd.read_csv(path, sep='\t'),
-    '.csv': pd.read_csv,
-}
 
 #: How many offending rows an error message lists before it abbreviates.
 _MAX_ROWS_SHOWN = 10
@@ -72,13 +65,18 @@ def check_events(events: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
     Raises
     ------
     EventsError
-        If ``onset`` or ``duration`` is missing, holds text that is not a number,
-        missing or infinite values, if a duration is negative, or if
-        ``modulation`` holds something other than finite numbers.
+        If ``onset`` or ``duration`` is missing, holds missing or infinite
+        values, if a duration is negative, or if ``modulation`` holds missing or
+        infinite values.
+    EventsTypeError
+        If ``onset``, ``duration`` or ``modulation`` holds text that is not a
+        number (also a ``TypeError``).
     InputNotFoundError
         If ``events`` is a path that does not exist.
+    ParameterTypeError
+        If ``events`` is neither a DataFrame nor a path (also a ``TypeError``).
     InvalidParameterError
-        If ``events`` is neither a DataFrame nor the path of a TSV or CSV file.
+        If the file is not a ``.tsv`` or ``.csv`` file, or is empty.
 
     Warns
     -----
@@ -115,26 +113,8 @@ def check_events(events: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
 
 def _load_table(events: object) -> pd.DataFrame:
     """Return a copy of ``events``, reading it from disk when it is a path."""
-    if isinstance(events, pd.DataFrame):
-        return events.copy()
-    if not isinstance(events, (str, os.PathLike)):
-        msg = (
-            "The 'events' parameter of check_events must be a pandas DataFrame or "
-            f'the path of a .tsv or .csv file. Got {type(events).__name__} instead.'
-        )
-        raise InvalidParameterError(msg)
-    path = Path(events)
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
-        msg = (
-            f'Cannot read events from {str(path)!r}: the file must end in one of '
-            f'{sorted(_READERS)} (BIDS events files are .tsv).'
-        )
-        raise InvalidParameterError(msg)
-    if not path.is_file():
-        msg = f'The events file {str(path)!r} does not exist.'
-        raise InputNotFoundError(msg)
-    return reader(path)
+    parameter = "The 'events' parameter of check_events"
+    return read_table(events, parameter=parameter, kind='events').copy()
 
 
 def _finite_numbers(table: pd.DataFrame, column: str) -> pd.Series:
@@ -148,15 +128,15 @@ def _finite_numbers(table: pd.DataFrame, column: str) -> pd.Series:
         raise EventsError(msg)
     raw = table[column]
     values = pd.to_numeric(raw, errors='coerce').astype(np.float64)
-    problems: dict[str, pd.Series] = {
-        'holds text that is not a number': values.isna() & raw.notna(),
-        'holds missing (NaN / n/a) values': raw.isna(),
-        'holds infinite values': values.abs() == np.inf,
+    problems: dict[str, tuple[pd.Series, type[EventsError]]] = {
+        'holds text that is not a number': (values.isna() & raw.notna(), EventsTypeError),
+        'holds missing (NaN / n/a) values': (raw.isna(), EventsError),
+        'holds infinite values': (values.abs() == np.inf, EventsError),
     }
-    for what, bad in problems.items():
+    for what, (bad, error) in problems.items():
         if bad.any():
             msg = f'The {column!r} column of the events {what} at {_rows(table, bad)}.'
-            raise EventsError(msg)
+            raise error(msg)
     return values
 
 

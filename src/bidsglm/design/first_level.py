@@ -9,10 +9,13 @@ meaning, and returns nilearn 0.14.1's numbers and column names, in this order:
    columns, or ``reg0, reg1, ...``;
 3. the drifts ``drift_1 ... drift_K``, then ``constant``.
 
-Deliberate differences from nilearn: the column names are always strings
-(a numeric ``trial_type`` 3 gives the column ``'3'``, still in numeric order),
-a 1D ``add_regs`` is one confound column, and invalid inputs raise our errors
-with the offending values named instead of failing later or silently.
+Confounds keep the names they are given, as in nilearn: a DataFrame column ``0``
+stays the integer ``0``. Deliberate differences from nilearn: condition names are
+always strings (a numeric ``trial_type`` 3 gives the column ``'3'``, still in
+numeric order), two columns whose names read the same (``0`` and ``'0'``) are
+refused as duplicates, a 1D ``add_regs`` is one confound column, and invalid inputs
+raise our errors with the offending values named instead of failing later or
+silently.
 """
 
 from __future__ import annotations
@@ -38,10 +41,10 @@ from bidsglm.design.hrf import (
     _repetition_time,
     _resolve_hrf_model,
 )
-from bidsglm.errors import InvalidParameterError, ShapeMismatchError
+from bidsglm.errors import InvalidParameterError, ParameterTypeError, ShapeMismatchError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Hashable, Iterable, Sequence
 
 __all__ = ['make_first_level_design_matrix']
 
@@ -61,7 +64,7 @@ def make_first_level_design_matrix(  # noqa: PLR0913, PLR0917
     drift_order: int = 1,
     fir_delays: Iterable[int] | None = (0,),
     add_regs: np.ndarray | pd.DataFrame | None = None,
-    add_reg_names: Sequence[str] | None = None,
+    add_reg_names: Sequence[Hashable] | None = None,
     min_onset: float = -24,
     oversampling: int = 50,
 ) -> pd.DataFrame:
@@ -92,10 +95,10 @@ def make_first_level_design_matrix(  # noqa: PLR0913, PLR0917
         ``(0,)``); FIR only.
     add_regs : (n_scans, n_confounds) array-like or pandas.DataFrame or None
         Confounds (motion, physiology, ...), one row per scan, without NaN. A
-        DataFrame's column names become the regressor names.
+        DataFrame's column names become the regressor names, as they are.
     add_reg_names : sequence of str or None, default=None
-        Names of the columns of an array ``add_regs``; ``reg0, reg1, ...``
-        when None. Ignored when ``add_regs`` is a DataFrame.
+        Names of the columns of an array ``add_regs``, kept as they are;
+        ``reg0, reg1, ...`` when None. Ignored when ``add_regs`` is a DataFrame.
     min_onset : float, default=-24
         Start of the modelled time in seconds relative to the first frame
         (<= 0); earlier events are cut at that time.
@@ -112,7 +115,13 @@ def make_first_level_design_matrix(  # noqa: PLR0913, PLR0917
     ------
     InvalidParameterError
         If a parameter is out of range, the HRF or drift model is unknown,
-        confounds hold NaN, or two columns get the same name.
+        confounds hold NaN, or two columns get the same name (or names that read
+        the same, as ``0`` and ``'0'``).
+    ParameterTypeError
+        If a parameter is of a type that is not accepted (a string for
+        ``high_pass``, a number for ``hrf_model``, ...), if ``add_regs`` is not a
+        1D or 2D array or a DataFrame, or holds text (also a ``TypeError``, as
+        nilearn raises).
     ShapeMismatchError
         If ``add_regs`` has not one row per scan, or ``add_reg_names`` has not
         one name per confound.
@@ -190,17 +199,19 @@ def _event_regressors(
 
 
 def _confounds(
-    add_regs: np.ndarray | pd.DataFrame, add_reg_names: Sequence[str] | None, index: np.ndarray
+    add_regs: np.ndarray | pd.DataFrame,
+    add_reg_names: Sequence[Hashable] | None,
+    index: np.ndarray,
 ) -> pd.DataFrame:
     """Return the confounds as named float columns, one row per scan, without NaN."""
+    names: list[Hashable]
     if isinstance(add_regs, pd.DataFrame):
-        names = [str(name) for name in add_regs.columns]
+        names = list(add_regs.columns)
         add_regs = add_regs.to_numpy()
     else:
-        add_regs = np.asarray(add_regs)
-        add_regs = add_regs[:, np.newaxis] if add_regs.ndim == 1 else add_regs
+        add_regs = _confound_array(add_regs)
         names = [f'reg{k}' for k in range(add_regs.shape[-1])]
-        names = names if add_reg_names is None else [str(name) for name in add_reg_names]
+        names = names if add_reg_names is None else list(add_reg_names)
     values = _confound_values(add_regs, index.size)
     if len(names) != values.shape[1]:
         msg = (
@@ -209,6 +220,19 @@ def _confounds(
         )
         raise ShapeMismatchError(msg)
     return pd.DataFrame(values, columns=names, index=index)
+
+
+def _confound_array(add_regs: object) -> np.ndarray:
+    """Return array-like confounds as a 2D array (a 1D array is one column)."""
+    array = np.asarray(add_regs)
+    if isinstance(add_regs, (str, bytes)) or array.ndim not in (1, 2):
+        msg = (
+            f"The 'add_regs' parameter of {_OWNER} must be a 2D array (one row per scan, "
+            f'one column per confound), a 1D array or a DataFrame. Got {add_regs!r:.80} '
+            'instead.'
+        )
+        raise ParameterTypeError(msg)
+    return array[:, np.newaxis] if array.ndim == 1 else array
 
 
 def _confound_values(add_regs: np.ndarray, n_scans: int) -> np.ndarray:
@@ -223,8 +247,8 @@ def _confound_values(add_regs: np.ndarray, n_scans: int) -> np.ndarray:
     try:
         values = add_regs.astype(np.float64)
     except (TypeError, ValueError):
-        msg = f"The 'add_regs' parameter of {_OWNER} must hold numbers only."
-        raise InvalidParameterError(msg) from None
+        msg = f"The 'add_regs' parameter of {_OWNER} must hold numbers only, not text."
+        raise ParameterTypeError(msg) from None
     bad_rows = np.flatnonzero(~np.isfinite(values).all(axis=1))
     if bad_rows.size:
         msg = (
@@ -238,8 +262,9 @@ def _confound_values(add_regs: np.ndarray, n_scans: int) -> np.ndarray:
 
 
 def _check_unique_names(names: pd.Index) -> None:
-    """Refuse a design where two columns share a name."""
-    repeated = sorted({str(name) for name in names[names.duplicated()]})
+    """Refuse a design where two columns share a name, or names that read the same."""
+    texts = pd.Index([str(name) for name in names])
+    repeated = sorted(set(texts[texts.duplicated()]))
     if repeated:
         msg = (
             f'The design matrix would have several columns named {repeated}; rename '

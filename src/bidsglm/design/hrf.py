@@ -38,10 +38,9 @@ from dataclasses import dataclass
 from typing import TypeGuard
 
 import numpy as np
-import pandas as pd
 from scipy.special import gammaln, xlogy
 
-from bidsglm.errors import InvalidParameterError, ShapeMismatchError
+from bidsglm.errors import InvalidParameterError, ParameterTypeError, ShapeMismatchError
 
 __all__ = [
     'HRF_MODELS',
@@ -454,6 +453,8 @@ def _resolve_hrf_model(hrf_model: object, owner: str) -> HrfBuilder:
         f'function hrf(t_r, oversampling) or a list of such functions. Got {hrf_model!r} '
         'instead.'
     )
+    if hrf_model is not None and not isinstance(hrf_model, (str, list, tuple)):
+        raise ParameterTypeError(msg)
     raise InvalidParameterError(msg)
 
 
@@ -462,33 +463,42 @@ def orthogonalize(columns: np.ndarray) -> np.ndarray:
 
     Each column, from the second on, loses its least-squares projection on the
     columns to its left (Gram-Schmidt without normalisation), so the first
-    column is unchanged and the span of the first ``k`` columns is kept.
+    column is unchanged and the span of the first ``k`` columns is kept. A 1D
+    array is a single column, returned unchanged, as nilearn does.
 
     Parameters
     ----------
-    columns : (n_samples, n_columns) array-like
+    columns : (n_samples, n_columns) or (n_samples,) array-like
         The columns to orthogonalise.
 
     Returns
     -------
-    orthogonal : (n_samples, n_columns) ndarray
-        A new float64 array; the input is not modified.
+    orthogonal : ndarray of the shape of ``columns``
+        A new float64 array; the input is not modified (nilearn's is changed in
+        place).
 
     Raises
     ------
     ShapeMismatchError
-        If ``columns`` is not 2D.
+        If ``columns`` has more than 2 dimensions.
 
     Examples
     --------
     >>> out = orthogonalize([[1.0, 2.0], [1.0, 0.0]])
     >>> print(out.tolist())
     [[1.0, 1.0], [1.0, -1.0]]
+    >>> print(orthogonalize(np.array([3, 4])))
+    [3. 4.]
     """
     result = np.array(columns, dtype=np.float64)
-    if result.ndim != 2:
-        msg = f'orthogonalize needs a 2D array of columns; got {result.ndim} dimension(s).'
+    if result.ndim not in (1, 2):
+        msg = (
+            'orthogonalize needs a 2D array of columns (or a 1D array, one column); got '
+            f'{result.ndim} dimension(s).'
+        )
         raise ShapeMismatchError(msg)
+    if result.ndim == 1:
+        return result
     for index in range(1, result.shape[1]):
         previous = result[:, :index]
         result[:, index] -= previous @ (np.linalg.pinv(previous) @ result[:, index])
@@ -503,7 +513,7 @@ def compute_regressor(
     oversampling: int = 50,
     fir_delays: Iterable[int] | None = None,
     min_onset: float = -24.0,
-) -> pd.DataFrame:
+) -> tuple[np.ndarray, list[str]]:
     """Model one condition's events with an HRF model, sampled at the frame times.
 
     The events make a boxcar on a grid ``oversampling`` times finer than the
@@ -536,15 +546,18 @@ def compute_regressor(
 
     Returns
     -------
-    regressors : pandas.DataFrame
-        One column per regressor of the model (``con_id``,
-        ``con_id + '_derivative'``, ``con_id + '_delay_<d>'``, ...), indexed by
-        the frame times.
+    regressors : (n_scans, n_regressors) ndarray
+        One column per regressor of the model, one row per frame time.
+    names : list of str
+        The name of each column: ``con_id``, ``con_id + '_derivative'``,
+        ``con_id + '_delay_<d>'``, ... As nilearn returns them.
 
     Raises
     ------
     InvalidParameterError
-        If a parameter is outside its valid range or the HRF model is unknown.
+        If a parameter is outside its valid range or the HRF model is unknown;
+        :class:`~bidsglm.errors.ParameterTypeError` (also a ``TypeError``) if a
+        parameter is of the wrong type.
     ShapeMismatchError
         If ``exp_condition`` does not hold three rows of equal length.
 
@@ -556,10 +569,10 @@ def compute_regressor(
     Examples
     --------
     >>> import numpy as np
-    >>> regressors = compute_regressor(
+    >>> regressors, names = compute_regressor(
     ...     ([10.0], [20.0], [1.0]), 'glover', np.arange(20) * 2.0, con_id='block')
-    >>> print(list(regressors.columns), regressors['block'].round(3).tolist()[6:11])
-    ['block'] [0.022, 0.377, 1.043, 1.481, 1.543]
+    >>> print(names, regressors.shape, regressors[6:11, 0].round(3).tolist())
+    ['block'] (20, 1) [0.022, 0.377, 1.043, 1.481, 1.543]
     """
     owner = 'compute_regressor'
     times = _check_frame_times(frame_times, owner)
@@ -570,8 +583,7 @@ def compute_regressor(
     basis = builder(_repetition_time(times), oversampling, delays)
     events = _condition_arrays(exp_condition)
     values = _condition_regressors(times, events, basis, oversampling, start, str(con_id))
-    names = _regressor_names(str(con_id), basis)
-    return pd.DataFrame(values, columns=names, index=np.asarray(frame_times))
+    return values, _regressor_names(str(con_id), basis)
 
 
 def _repetition_time(times: np.ndarray) -> float:
@@ -724,27 +736,38 @@ def _is_real(value: object) -> TypeGuard[float]:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+def _check_real(value: object, name: str, owner: str, expected: str) -> float:
+    """Return ``value`` as a float if it is a real number, else a type error."""
+    if not _is_real(value):
+        raise ParameterTypeError(_param_message(name, owner, expected, value))
+    return float(value)
+
+
 def _check_positive(value: object, name: str, owner: str) -> float:
     """Return ``value`` as a float if it is a finite number > 0."""
-    if not (_is_real(value) and np.isfinite(value) and value > 0):
+    number = _check_real(value, name, owner, 'a float in (0, inf)')
+    if not (np.isfinite(number) and number > 0):
         msg = _param_message(name, owner, 'a float in (0, inf)', value)
         raise InvalidParameterError(msg)
-    return float(value)
+    return number
 
 
 def _check_min_onset(value: object, owner: str) -> float:
     """Return ``min_onset`` as a float if it is finite and <= 0."""
-    if not (_is_real(value) and np.isfinite(value) and value <= 0):
-        expected = 'a float in (-inf, 0] (seconds before the first frame)'
+    expected = 'a float in (-inf, 0] (seconds before the first frame)'
+    number = _check_real(value, 'min_onset', owner, expected)
+    if not (np.isfinite(number) and number <= 0):
         msg = _param_message('min_onset', owner, expected, value)
         raise InvalidParameterError(msg)
-    return float(value)
+    return number
 
 
 def _check_oversampling(value: object, owner: str) -> int:
     """Return ``oversampling`` if it is an int >= 1."""
-    if not (isinstance(value, numbers.Integral) and _is_real(value) and value >= 1):
-        msg = _param_message('oversampling', owner, 'an int in [1, inf)', value)
+    msg = _param_message('oversampling', owner, 'an int in [1, inf)', value)
+    if not (isinstance(value, numbers.Integral) and _is_real(value)):
+        raise ParameterTypeError(msg)
+    if value < 1:
         raise InvalidParameterError(msg)
     return int(value)
 
@@ -763,6 +786,8 @@ def _check_fir_delays(value: object, owner: str) -> tuple[int, ...]:
             return tuple(int(delay) for delay in delays)
     expected = 'a non-empty list of distinct non-negative ints (delays in scans)'
     msg = _param_message('fir_delays', owner, expected, value)
+    if not isinstance(items, Iterable) or isinstance(items, str):
+        raise ParameterTypeError(msg)
     raise InvalidParameterError(msg)
 
 

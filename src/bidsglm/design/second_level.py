@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
-from bidsglm.errors import InvalidParameterError
+from bidsglm.errors import InvalidParameterError, ParameterTypeError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -50,8 +50,11 @@ def make_second_level_design_matrix(
     ------
     InvalidParameterError
         If there are no labels, if ``confounds`` has no ``subject_label`` column,
-        lacks a subject, lists one several times, holds text or missing values
-        for a listed subject, or has a column named ``intercept``.
+        lacks a subject, lists one several times, holds missing values for a
+        listed subject, or has a column named ``intercept``.
+    ParameterTypeError
+        If ``subjects_label`` is not a list, ``confounds`` not a DataFrame, or a
+        covariate holds text (also a ``TypeError``, as nilearn raises).
 
     Warns
     -----
@@ -86,7 +89,7 @@ def _check_labels(subjects_label: object) -> list[object]:
             f"The 'subjects_label' parameter of {_OWNER} must be a list of subject "
             f'labels. Got {subjects_label!r} instead.'
         )
-        raise InvalidParameterError(msg)
+        raise ParameterTypeError(msg)
     labels = list(subjects_label)
     if not labels:
         msg = f"The 'subjects_label' parameter of {_OWNER} is empty; give one label per map."
@@ -125,7 +128,8 @@ def _covariate_names(confounds: object) -> list[str]:
             f"The 'confounds' parameter of {_OWNER} must be a DataFrame with a "
             f"'subject_label' column and one column per covariate. Got {got!r} instead."
         )
-        raise InvalidParameterError(msg)
+        is_table = isinstance(confounds, pd.DataFrame)
+        raise (InvalidParameterError if is_table else ParameterTypeError)(msg)
     names = [name for name in confounds.columns if name != 'subject_label']
     text = [str(name) for name in names if not is_numeric_dtype(confounds[name])]
     if text or 'intercept' in names:
@@ -133,7 +137,7 @@ def _covariate_names(confounds: object) -> list[str]:
             f"The 'confounds' parameter of {_OWNER} must hold numeric covariates not "
             f"named 'intercept'; non-numeric columns: {text}."
         )
-        raise InvalidParameterError(msg)
+        raise (ParameterTypeError if text else InvalidParameterError)(msg)
     return names
 
 

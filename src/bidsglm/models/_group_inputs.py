@@ -1,8 +1,9 @@
 """The four forms of second-level input, turned into one shape: maps on demand.
 
-A second-level model takes a list of 3D maps (images or paths), one 4D image whose
-volumes are the maps, a list of fitted :class:`FirstLevelModel`, or a table with
-``subject_label``, ``map_name`` and ``effects_map_path``. :func:`read_group_input`
+A second-level model takes a list of 3D maps (images or paths; a pandas Series of
+them too, as in nilearn), one 4D image whose volumes are the maps, a list of fitted
+:class:`FirstLevelModel`, or a table with ``subject_label``, ``map_name`` and
+``effects_map_path``. :func:`read_group_input`
 turns each into a :class:`GroupInput`: the subject labels, the number of maps, a
 function giving the maps of a first-level contrast, and the map the default mask
 is computed from (chosen as nilearn chooses it, so masks agree).
@@ -19,7 +20,12 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from bidsglm.errors import InvalidParameterError, NotFittedError
+from bidsglm.errors import (
+    ImageDimensionError,
+    InvalidParameterError,
+    NotFittedError,
+    ParameterTypeError,
+)
 from bidsglm.models._images import check_3d, check_same_grid, load_image
 from bidsglm.models.first_level import FirstLevelModel
 
@@ -70,8 +76,12 @@ def read_group_input(second_level_input: Any) -> GroupInput:  # noqa: ANN401
 
     Raises
     ------
+    ParameterTypeError
+        For an unaccepted form or an empty list (also a ``TypeError``, as nilearn).
+    ImageDimensionError
+        For a single image that is not 4D (also a ``TypeError``, as nilearn).
     InvalidParameterError
-        For an unaccepted form, an empty list, or a table without its columns.
+        For a table without its columns.
 
     Examples
     --------
@@ -82,6 +92,8 @@ def read_group_input(second_level_input: Any) -> GroupInput:  # noqa: ANN401
     """
     if isinstance(second_level_input, pd.DataFrame):
         return _from_table(second_level_input)
+    if isinstance(second_level_input, pd.Series):  # of paths or images, as nilearn takes
+        second_level_input = second_level_input.tolist()
     if isinstance(second_level_input, (str, os.PathLike, nib.spatialimages.SpatialImage)):
         return _from_4d(load_image(second_level_input, name='second_level_input'))
     if isinstance(second_level_input, (list, tuple)) and second_level_input:
@@ -93,7 +105,7 @@ def read_group_input(second_level_input: Any) -> GroupInput:  # noqa: ANN401
         'a list of fitted FirstLevelModel, or a DataFrame with columns '
         f'{list(_TABLE_COLUMNS)}. Got {type(second_level_input).__name__}.'
     )
-    raise InvalidParameterError(msg)
+    raise ParameterTypeError(msg)
 
 
 def _fixed(maps: GroupMaps, labels: list[str] | None = None) -> GroupInput:
@@ -124,7 +136,7 @@ def _from_4d(image: nib.Nifti1Image) -> GroupInput:
             f'A single second-level input image must be 4D (one volume per map); got '
             f'shape {image.shape}. Pass a list of 3D maps instead.'
         )
-        raise InvalidParameterError(msg)
+        raise ImageDimensionError(msg)
     data = np.asanyarray(image.dataobj)
     volumes = [nib.Nifti1Image(data[..., i], image.affine) for i in range(image.shape[3])]
     return _fixed(GroupMaps(volumes, [None] * len(volumes)))
@@ -134,6 +146,15 @@ def _first_run(model: Any) -> str | None:  # noqa: ANN401
     """Return the file of a first-level model's first run: its name tells task and space."""
     sources = getattr(model, 'run_sources_', None) or [None]
     return sources[0]
+
+
+def _effect(model: Any, contrast: Any) -> nib.Nifti1Image:  # noqa: ANN401
+    """Return a first-level model's effect map of ``contrast``.
+
+    Through ``compute_contrast_result``, so that a contrast used for every run of the
+    model does not warn once per model (nilearn's second level does).
+    """
+    return model.compute_contrast_result(contrast).to_images()['effect_size']
 
 
 def _from_models(models: list[Any]) -> GroupInput:
@@ -149,15 +170,12 @@ def _from_models(models: list[Any]) -> GroupInput:
                 "e.g. compute_contrast(first_level_contrast='audio - visual')."
             )
             raise InvalidParameterError(msg)
-        images = [
-            model.compute_contrast(first_level_contrast, output_type='effect_size')
-            for model in models
-        ]
+        images = [_effect(model, first_level_contrast) for model in models]
         return GroupMaps(images, [_first_run(model) for model in models])
 
     def sample_map() -> nib.Nifti1Image:
         first_column = str(models[0].design_matrices_[0].columns[0])
-        return models[0].compute_contrast(first_column, output_type='effect_size')
+        return _effect(models[0], first_column)
 
     labels = [model.subject_label for model in models]
     return GroupInput(

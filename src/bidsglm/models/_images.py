@@ -32,6 +32,7 @@ from bidsglm.errors import (
     ImageDimensionError,
     InputNotFoundError,
     InvalidParameterError,
+    ParameterTypeError,
     ShapeMismatchError,
 )
 
@@ -81,10 +82,12 @@ def load_image(img: ImageLike, *, name: str = 'image') -> nib.Nifti1Image:
     Raises
     ------
     InputNotFoundError
-        If a path does not point to an existing file.
+        If a path does not point to an existing file (also a ``ValueError``, as
+        nilearn raises).
+    ParameterTypeError
+        If ``img`` is neither a path nor a nibabel image (also a ``TypeError``).
     InvalidParameterError
-        If ``img`` is neither a path nor a nibabel image, or the file cannot be
-        read as an image.
+        If the file cannot be read as an image.
 
     Examples
     --------
@@ -109,7 +112,7 @@ def _coerce_image(img: object, name: str) -> nib.Nifti1Image:
         f"The '{name}' parameter must be a path to a NIfTI file or a nibabel image. "
         f'Got {type(img).__name__} instead.'
     )
-    raise InvalidParameterError(msg)
+    raise ParameterTypeError(msg)
 
 
 def _load_path(path: Path, name: str) -> nib.Nifti1Image:

@@ -11,16 +11,21 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from bidsglm.design import check_confounds, check_events, make_first_level_design_matrix
+from bidsglm.design import check_events, make_first_level_design_matrix
 from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
+from bidsglm.design.tables import read_table
 from bidsglm.errors import (
     ContrastError,
     InvalidParameterError,
     NotFittedError,
+    ParameterTypeError,
     ShapeMismatchError,
+    warn_caller,
 )
 from bidsglm.models._base import BaseGLM
 from bidsglm.models._images import apply_mask, check_4d, check_same_grid, load_image, unmask
+from bidsglm.models._param_types import check_parameter_types
+from bidsglm.models._tables import numbers_only, read_design
 from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_multi_epi_mask
 from bidsglm.models.regression import RegressionResults, run_labels, run_results
@@ -41,6 +46,10 @@ __all__ = ['FirstLevelModel']
 
 ImageLike = str | os.PathLike[str] | nib.spatialimages.SpatialImage
 TableLike = pd.DataFrame | str | os.PathLike[str]
+ConfoundsLike = TableLike | np.ndarray
+
+#: Column names of confounds given as an array, as nilearn's FirstLevelModel names them.
+ARRAY_CONFOUND_NAME = 'confound_{}'
 
 _SIGNAL_SCALINGS = (False, 0, 1, (0, 1))
 
@@ -57,9 +66,10 @@ class FirstLevelModel(BaseGLM):
     ----------
     t_r : float, optional
         Repetition time in seconds; needed to build designs from events.
-    slice_time_ref : float, default=0.0
+    slice_time_ref : float or None, default=0.0
         Where in the repetition (0 to 1) the slices were referenced to; frame times
-        are ``(arange(n) + slice_time_ref) * t_r``.
+        are ``(arange(n) + slice_time_ref) * t_r``. None only with ready-made
+        designs, as in nilearn.
     hrf_model : str or None, default='glover'
         A name of :data:`bidsglm.design.HRF_MODELS`.
     drift_model : {'cosine', 'polynomial', None}, default='cosine'
@@ -212,8 +222,8 @@ class FirstLevelModel(BaseGLM):
         self,
         run_imgs: ImageLike | Sequence[ImageLike],
         events: TableLike | Sequence[TableLike] | None = None,
-        confounds: TableLike | Sequence[TableLike] | None = None,
-        design_matrices: pd.DataFrame | Sequence[pd.DataFrame] | None = None,
+        confounds: ConfoundsLike | Sequence[ConfoundsLike] | None = None,
+        design_matrices: TableLike | Sequence[TableLike] | None = None,
         bins: int = 100,
     ) -> FirstLevelModel:
         """Fit the model to one or several runs.
@@ -222,14 +232,20 @@ class FirstLevelModel(BaseGLM):
         ----------
         run_imgs : image or path, or a list of them
             The 4D runs, all on the same grid.
-        events : DataFrame or TSV path, or a list with one per run, optional
+        events : DataFrame or path, or a list with one per run, optional
             Events with ``onset``, ``duration`` and optionally ``trial_type`` and
-            ``modulation``. Needs ``t_r``.
-        confounds : DataFrame or TSV path, or a list with one per run, optional
-            Extra regressors, one row per scan.
-        design_matrices : DataFrame or list of DataFrames, optional
-            Ready-made designs, one row per scan; then events and confounds must be
-            None.
+            ``modulation``; a path names a ``.tsv`` (tab-separated) or ``.csv``
+            (comma-separated) file. Needs ``t_r``. Events or design matrices must be
+            given.
+        confounds : DataFrame, array or path, or a list with one per run, optional
+            Extra regressors, one row per scan. A DataFrame's column names are
+            kept as they are; an array's columns are named ``confound_0``,
+            ``confound_1``, ... (as nilearn names them); a path names a ``.tsv`` or
+            ``.csv`` file.
+        design_matrices : DataFrame or path, or a list with one per run, optional
+            Ready-made designs, one row per scan; a path names a ``.tsv`` or
+            ``.csv`` file (header row, no index column). Events and confounds given
+            too are ignored, with a warning, as nilearn does.
         bins : int, default=100
             AR(1) coefficients are truncated to multiples of ``1 / bins``.
 
@@ -237,8 +253,31 @@ class FirstLevelModel(BaseGLM):
         -------
         FirstLevelModel
             The fitted model (``self``).
+
+        Raises
+        ------
+        ParameterTypeError
+            If a parameter is of a type nilearn refuses too (``t_r='2'``,
+            ``n_jobs=1.5``, ...), if a run is not an image or a path, if a table is
+            neither a DataFrame nor a path (confounds: nor an array), or holds text
+            (also a ``TypeError``, as nilearn raises).
+        ImageDimensionError
+            If a run is not 4D (also a ``TypeError``, as nilearn's
+            ``DimensionError``).
+        InputNotFoundError
+            If a run or table file does not exist (also a ``ValueError``).
+        ShapeMismatchError
+            If the number of tables is not one per run, or a table has not one row
+            per volume.
+
+        Warns
+        -----
+        UserWarning
+            When ``design_matrices`` is given with events or confounds, which are
+            then ignored.
         """
         self._check_parameters()
+        _check_bins(bins)
         runs, sources = _load_runs(run_imgs)
         if len(runs) == 1 and self.mask_img is None:  # the mask and the fit read it once
             runs = [_in_memory(runs[0])]
@@ -256,13 +295,14 @@ class FirstLevelModel(BaseGLM):
         return self
 
     def _check_parameters(self) -> None:
-        if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or not self.n_jobs:
+        check_parameter_types(self)
+        if not self.n_jobs:
             raise self._invalid(
                 name='n_jobs', allowed='a non-zero int (-1 for every core)', value=self.n_jobs
             )
         if self.t_r is not None and not self.t_r > 0:
             raise self._invalid(name='t_r', allowed='a float in (0, inf) or None', value=self.t_r)
-        if not 0 <= self.slice_time_ref <= 1:
+        if self.slice_time_ref is not None and not 0 <= self.slice_time_ref <= 1:
             raise self._invalid(
                 name='slice_time_ref', allowed='a float in [0, 1]', value=self.slice_time_ref
             )
@@ -290,19 +330,24 @@ class FirstLevelModel(BaseGLM):
         self,
         runs: list[nib.Nifti1Image],
         events: TableLike | Sequence[TableLike] | None,
-        confounds: TableLike | Sequence[TableLike] | None,
-        design_matrices: pd.DataFrame | Sequence[pd.DataFrame] | None,
+        confounds: ConfoundsLike | Sequence[ConfoundsLike] | None,
+        design_matrices: TableLike | Sequence[TableLike] | None,
     ) -> list[pd.DataFrame]:
         n_scans = [run.shape[3] for run in runs]
         if design_matrices is not None:
-            if events is not None or confounds is not None:
-                msg = 'Give either design_matrices or events and confounds, not both.'
-                raise ShapeMismatchError(msg)
+            _warn_ignored(events, confounds)
             designs = _per_run(design_matrices, len(runs), 'design_matrices')
             return [
-                _check_rows(d, n, i, 'design matrix')
-                for i, (d, n) in enumerate(zip(designs, n_scans, strict=True))
+                _read_design(design, n, index)
+                for index, (design, n) in enumerate(zip(designs, n_scans, strict=True))
             ]
+        if events is None:
+            msg = (
+                'FirstLevelModel.fit needs events or design_matrices, as in nilearn: give '
+                'the events of each run, or build the designs (e.g. with '
+                'make_first_level_design_matrix) and pass them as design_matrices.'
+            )
+            raise InvalidParameterError(msg)
         if self.t_r is None:
             msg = (
                 "The 't_r' parameter of FirstLevelModel is needed to build designs from "
@@ -320,9 +365,15 @@ class FirstLevelModel(BaseGLM):
         ]
 
     def _design_of_run(
-        self, n_scans: int, events: TableLike | None, confounds: TableLike | None, index: int
+        self, n_scans: int, events: TableLike | None, confounds: ConfoundsLike | None, index: int
     ) -> pd.DataFrame:
         assert self.t_r is not None
+        if self.slice_time_ref is None:
+            raise self._invalid(
+                name='slice_time_ref',
+                allowed='a float in [0, 1] to build designs from events',
+                value=None,
+            )
         frame_times = (np.arange(n_scans) + self.slice_time_ref) * self.t_r
         table = None if confounds is None else _read_confounds(confounds, n_scans, index)
         return make_first_level_design_matrix(
@@ -334,7 +385,7 @@ class FirstLevelModel(BaseGLM):
             drift_order=self.drift_order,
             fir_delays=self.fir_delays,
             add_regs=None if table is None else table.to_numpy(dtype=np.float64),
-            add_reg_names=None if table is None else [str(c) for c in table.columns],
+            add_reg_names=None if table is None else list(table.columns),
             min_onset=self.min_onset,
         )
 
@@ -484,7 +535,9 @@ class FirstLevelModel(BaseGLM):
         ----------
         contrast_def : str, array, or a list with one per run
             An expression over the design columns (``'2*audio - visual'``), a 1D
-            array (t-test) or a 2D array (F-test) of weights over the columns.
+            array (t-test) or a 2D array (F-test) of weights over the columns. A
+            list of strings or arrays holds one definition per run; a run whose
+            weights are all zeros is left out of the fixed effects, with a warning.
         stat_type : {'t', 'F'}, optional
             The test; by default t for one row and F for several. 'F' on one row
             gives F = t squared.
@@ -495,9 +548,30 @@ class FirstLevelModel(BaseGLM):
         Returns
         -------
         nibabel.Nifti1Image or dict of them
+
+        Warns
+        -----
+        RuntimeWarning
+            When one definition given as weights (or a list of one) is used for
+            several runs, as nilearn warns: weights mean the same in each run only if
+            the runs' designs have the same columns in the same order. A string
+            expression is read against each run's own columns, so it does not warn
+            (nilearn warns for it too).
+        UserWarning
+            For each run left out because its weights are all zeros.
         """
         self._check_fitted()
         self._check_output_type(output_type)
+        n_runs = len(self.design_matrices_)
+        if n_runs > 1 and _reused_weights(contrast_def):
+            msg = (
+                f'The same contrast weights are used for all {n_runs} runs (as nilearn '
+                'does, with this warning). They mean the same in each run only if the '
+                'designs have the same columns in the same order: otherwise write the '
+                'contrast as an expression of column names, which is read against each '
+                "run's own columns, or give one definition per run in a list."
+            )
+            warn_caller(msg, RuntimeWarning)
         return self._select_output(
             self.compute_contrast_result(contrast_def, stat_type), output_type
         )
@@ -512,15 +586,17 @@ class FirstLevelModel(BaseGLM):
         """
         self._check_fitted()
         weights = self._weights_per_run(contrast_def)
-        stat_type = self._resolve_stat_type(stat_type, weights[0])
+        included = _included_runs(weights)
+        stat_type = self._resolve_stat_type(stat_type, weights[included[0]])
         per_run = [
-            compute_contrast_stats(fit, run_weights, stat_type)
-            for fit, run_weights in zip(self.fits_, weights, strict=True)
+            compute_contrast_stats(self.fits_[index], weights[index], stat_type)
+            for index in included
         ]
         columns = [list(design.columns) for design in self.design_matrices_]
         return ContrastResult.from_stats(fixed_effects(per_run), weights, columns, self.mask_img_)
 
     def _weights_per_run(self, contrast_def: Any) -> list[np.ndarray]:  # noqa: ANN401
+        """Return each run's weights; all zeros for a run to leave out (several runs)."""
         n_runs = len(self.design_matrices_)
         definitions = _per_run_contrast(contrast_def, n_runs)
         weights = []
@@ -528,23 +604,56 @@ class FirstLevelModel(BaseGLM):
             zip(definitions, self.design_matrices_, strict=True)
         ):
             try:
-                weights.append(_run_weights(definition, design))
+                weights.append(_run_weights(definition, design, allow_null=n_runs > 1))
             except ContrastError as error:
                 if n_runs == 1:
                     raise
                 msg = f'In run {index + 1} of {n_runs}: {error}'
-                raise ContrastError(msg) from error
+                raise type(error)(msg) from error
         return weights
 
 
 # --------------------------------------------------------------------- helpers
-def _run_weights(definition: Any, design: pd.DataFrame) -> np.ndarray:  # noqa: ANN401
+def _run_weights(definition: Any, design: pd.DataFrame, allow_null: bool) -> np.ndarray:  # noqa: ANN401
     """Return a contrast's weights over one run's columns, checked estimable there."""
     columns = [str(column) for column in design.columns]
     name = definition if isinstance(definition, str) else None
-    weights = contrast_to_matrix(definition, columns, name=name)
+    weights = contrast_to_matrix(definition, columns, name=name, allow_null=allow_null)
     check_estimable(weights, design.to_numpy(dtype=np.float64), columns, name)
     return weights
+
+
+def _included_runs(weights: list[np.ndarray]) -> list[int]:
+    """Return the runs whose weights are not all zeros; warn about the others.
+
+    nilearn leaves such a run out of the fixed effects (``[c, zeros]`` tests ``c`` on
+    run 1 alone); a contrast that is all zeros in every run tests nothing.
+    """
+    included = [index for index, run_weights in enumerate(weights) if np.any(run_weights)]
+    if not included:
+        msg = (
+            f'The contrast is all zeros in each of the {len(weights)} runs, so it tests '
+            'nothing. Give a non-zero weight to a column in at least one run.'
+        )
+        raise ContrastError(msg)
+    left_out = [index + 1 for index in range(len(weights)) if index not in included]
+    if left_out:
+        msg = (
+            f'The contrast is all zeros for run(s) {left_out} of {len(weights)}: they are '
+            'left out of the fixed effects (as nilearn does), which combine the other '
+            'runs only.'
+        )
+        warn_caller(msg, UserWarning)
+    return included
+
+
+def _check_bins(bins: object) -> None:
+    """Refuse a number of AR(1) bins that is not an int >= 1."""
+    msg = f"The 'bins' parameter of FirstLevelModel.fit must be an int >= 1. Got {bins!r}."
+    if not isinstance(bins, (int, np.integer)) or isinstance(bins, bool):
+        raise ParameterTypeError(msg)
+    if bins < 1:
+        raise InvalidParameterError(msg)
 
 
 def _same_scaling(value: object, allowed: object) -> bool:
@@ -597,13 +706,37 @@ def _per_run(values: Any, n_runs: int, name: str) -> list[Any]:  # noqa: ANN401
     return items
 
 
-def _per_run_contrast(contrast_def: Any, n_runs: int) -> list[Any]:  # noqa: ANN401
-    """Return one definition per run: a list of strings or arrays is per run."""
-    is_per_run = isinstance(contrast_def, (list, tuple)) and all(
-        isinstance(item, (str, np.ndarray)) for item in contrast_def
+def _is_per_run(contrast_def: object) -> bool:
+    """Whether a definition is a list of definitions, one per run (strings or arrays)."""
+    return (
+        isinstance(contrast_def, (list, tuple))
+        and len(contrast_def) > 0
+        and all(isinstance(item, (str, np.ndarray)) for item in contrast_def)
     )
-    if not is_per_run or not contrast_def:
+
+
+def _reused_weights(contrast_def: object) -> bool:
+    """Whether one definition given as weights is used for every run.
+
+    Alone or in a list of one; a string expression is read against each run's
+    columns, so it is never "the same weights".
+    """
+    if _is_per_run(contrast_def) and isinstance(contrast_def, (list, tuple)):
+        if len(contrast_def) > 1:
+            return False
+        contrast_def = contrast_def[0]
+    return not isinstance(contrast_def, str)
+
+
+def _per_run_contrast(contrast_def: Any, n_runs: int) -> list[Any]:  # noqa: ANN401
+    """Return one definition per run: a list of strings or arrays is per run.
+
+    A single definition, or a list of one, is used for every run, as in nilearn.
+    """
+    if not _is_per_run(contrast_def):
         return [contrast_def] * n_runs
+    if len(contrast_def) == 1:
+        return list(contrast_def) * n_runs
     if len(contrast_def) != n_runs:
         msg = (
             f'{len(contrast_def)} contrast definitions were given for {n_runs} runs; give '
@@ -613,17 +746,51 @@ def _per_run_contrast(contrast_def: Any, n_runs: int) -> list[Any]:  # noqa: ANN
     return list(contrast_def)
 
 
-def _read_table(table: TableLike) -> pd.DataFrame:
-    if isinstance(table, pd.DataFrame):
-        return table
-    return pd.read_csv(table, sep='\t')
+def _warn_ignored(events: object, confounds: object) -> None:
+    """Warn, as nilearn does, that ready-made designs leave events and confounds unused."""
+    given_with = {'events': events, 'confounds': confounds}
+    ignored = [name for name, value in given_with.items() if value is not None]
+    if ignored:
+        given = ' and '.join(ignored)
+        msg = (
+            f'FirstLevelModel.fit was given design_matrices and {given}: the designs are '
+            f'used as they are and the {given} are ignored (as nilearn does). To model '
+            f'them, add their columns to the designs, or pass {given} without '
+            'design_matrices.'
+        )
+        warn_caller(msg, UserWarning)
 
 
-def _read_confounds(confounds: TableLike, n_scans: int, index: int) -> pd.DataFrame:
+def _read_design(design: object, n_scans: int, index: int) -> pd.DataFrame:
+    """Read one run's ready-made design: one row per volume, numbers only."""
+    parameter = "The 'design_matrices' parameter of FirstLevelModel.fit"
+    table = read_design(design, parameter, f'The design matrix of run {index + 1}')
+    return _check_rows(table, n_scans, index, 'design matrix')
+
+
+def _read_confounds(confounds: ConfoundsLike, n_scans: int, index: int) -> pd.DataFrame:
     """Read one run's confounds: one row per volume, numbers only (as float64)."""
-    table = _check_rows(_read_table(confounds), n_scans, index, 'confounds table')
-    where = '' if isinstance(confounds, pd.DataFrame) else f' ({os.fspath(confounds)!r})'
-    return check_confounds(table, f'The confounds of run {index + 1}{where}')
+    if isinstance(confounds, np.ndarray):
+        table = _array_confounds(confounds)
+    else:
+        parameter = "The 'confounds' parameter of FirstLevelModel.fit"
+        table = read_table(confounds, parameter=parameter, kind='confounds')
+    table = _check_rows(table, n_scans, index, 'confounds table')
+    where = f' ({os.fspath(confounds)!r})' if isinstance(confounds, (str, os.PathLike)) else ''
+    return numbers_only(table, f'The confounds of run {index + 1}{where}', kind='confounds')
+
+
+def _array_confounds(confounds: np.ndarray) -> pd.DataFrame:
+    """Name the columns of confounds given as an array (a 1D array is one column)."""
+    if confounds.ndim not in (1, 2):
+        msg = (
+            "The 'confounds' parameter of FirstLevelModel.fit must be a 2D array (one row "
+            f'per volume, one column per confound); got {confounds.ndim} dimensions.'
+        )
+        raise ParameterTypeError(msg)
+    columns = confounds.reshape(confounds.shape[0], -1)
+    names = [ARRAY_CONFOUND_NAME.format(i) for i in range(columns.shape[1])]
+    return pd.DataFrame(columns, columns=names)
 
 
 def _check_rows(table: pd.DataFrame, n_scans: int, index: int, what: str) -> pd.DataFrame:

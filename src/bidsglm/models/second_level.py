@@ -12,10 +12,18 @@ import pandas as pd
 
 from bidsglm.design import make_second_level_design_matrix
 from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
-from bidsglm.errors import ContrastError, InvalidParameterError, ShapeMismatchError
+from bidsglm.errors import (
+    ContrastError,
+    InvalidParameterError,
+    ParameterTypeError,
+    ShapeMismatchError,
+    warn_caller,
+)
 from bidsglm.models._base import BaseGLM
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
 from bidsglm.models._images import apply_mask, check_same_grid, unmask
+from bidsglm.models._param_types import check_parameter_types
+from bidsglm.models._tables import read_design
 from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_background_mask
 from bidsglm.models.regression import RegressionResults, run_labels, run_results
@@ -126,26 +134,45 @@ class SecondLevelModel(BaseGLM):
         self,
         second_level_input: Any,  # noqa: ANN401
         confounds: pd.DataFrame | None = None,
-        design_matrix: pd.DataFrame | None = None,
+        design_matrix: pd.DataFrame | str | os.PathLike[str] | None = None,
     ) -> SecondLevelModel:
         """Fit the group model.
 
         Parameters
         ----------
         second_level_input : list of 3D maps, a 4D image, list of FirstLevelModel, or DataFrame
-            The maps, one per subject: images or paths; the volumes of a 4D image;
-            fitted first-level models (their contrast is chosen at contrast time);
-            or a table with ``subject_label``, ``map_name`` and ``effects_map_path``.
+            The maps, one per subject: images or paths (in a list or a pandas
+            Series); the volumes of a 4D image; fitted first-level models (their
+            contrast is chosen at contrast time); or a table with
+            ``subject_label``, ``map_name`` and ``effects_map_path``.
         confounds : DataFrame, optional
-            Covariates with a ``subject_label`` column (the input must name subjects).
-        design_matrix : DataFrame, optional
-            A ready-made design, one row per map; then confounds must be None.
+            Covariates with a ``subject_label`` column (the input must name
+            subjects). Ignored, with a warning, when ``design_matrix`` is given.
+        design_matrix : DataFrame or path, optional
+            A ready-made design, one row per map, or the path of a ``.tsv`` or
+            ``.csv`` file holding it (header row, no index column).
 
         Returns
         -------
         SecondLevelModel
             The fitted model (``self``).
+
+        Raises
+        ------
+        ParameterTypeError
+            If the input is of no accepted form or holds fewer than 2 maps, or a
+            parameter or the design is of a wrong type (also a ``TypeError``, as
+            nilearn raises).
+        ImageDimensionError
+            If a single input image is not 4D, or a map is not 3D.
+
+        Warns
+        -----
+        UserWarning
+            When ``design_matrix`` and ``confounds`` are both given: the confounds
+            are ignored.
         """
+        check_parameter_types(self)
         self._check_grid_and_smoothing(what='maps')
         group = read_group_input(second_level_input)
         if group.n_maps < 2:
@@ -154,7 +181,7 @@ class SecondLevelModel(BaseGLM):
                 f'study), as in nilearn; second_level_input holds {group.n_maps}. With one '
                 'map there is no variation across maps to test an effect against.'
             )
-            raise InvalidParameterError(msg)
+            raise ParameterTypeError(msg)  # nilearn's TypeError, for a list of one
         design = self._make_design(group, confounds, design_matrix)
         masker = self._make_masker(group)
         self._group = group
@@ -175,13 +202,19 @@ class SecondLevelModel(BaseGLM):
         self,
         group: GroupInput,
         confounds: pd.DataFrame | None,
-        design_matrix: pd.DataFrame | None,
+        design_matrix: pd.DataFrame | str | os.PathLike[str] | None,
     ) -> pd.DataFrame:
         if design_matrix is not None:
             if confounds is not None:
-                msg = 'Give either design_matrix or confounds, not both.'
-                raise InvalidParameterError(msg)
-            design = design_matrix
+                msg = (
+                    'SecondLevelModel.fit was given design_matrix and confounds: the design '
+                    'is used as it is and the confounds are ignored (nilearn ignores them '
+                    'too, silently). To model them, add their columns to the design, or pass '
+                    'confounds without design_matrix.'
+                )
+                warn_caller(msg, UserWarning)
+            parameter = "The 'design_matrix' parameter of SecondLevelModel.fit"
+            design = read_design(design_matrix, parameter, 'The design matrix')
         elif confounds is not None:
             if group.labels is None:
                 msg = (

@@ -81,7 +81,7 @@ def convolve(
     refuse_missing(variable, 'Convolve')
     timing = run_timing(collection, 'Convolve')
     key = hrf_key(model, bool(derivative), bool(dispersion))
-    regressors = compute_regressor(
+    regressors, names = compute_regressor(
         _events(variable),
         key,
         timing.frame_times,
@@ -92,8 +92,6 @@ def convolve(
     )
     rate = 1.0 / float(timing.repetition_time)
     return tuple(
-        DenseVariable(
-            _pybids_name(variable.name, str(column)), regressors[column].to_numpy(), rate
-        )
-        for column in regressors.columns
+        DenseVariable(_pybids_name(variable.name, name), regressors[:, index], rate)
+        for index, name in enumerate(names)
     )
