@@ -1,9 +1,10 @@
 """Worker processes that stop when the main process is gone.
 
-Without it, a local process pool (``--n-jobs``) outlives a main process killed with
-SIGKILL or by a closed terminal: its workers fit and save the subjects already
-handed to them, then wait for more work for ever, holding the terminal's output
-open, and the fork server waits for them. A :class:`Lifeline` tells them:
+Without it, a local process pool (``--n-jobs``) outlives a main process killed by a
+signal it cannot handle (SIGKILL, or SIGTERM and SIGHUP sent to it alone): its
+workers fit and save the subjects already handed to them, then wait for more work
+for ever, holding the terminal's output open, and the fork server waits for them.
+A :class:`Lifeline` tells them:
 
 - the main process makes a pipe and keeps its write end; each worker gets the read
   end through the pool's initializer (:func:`hold`). Nothing is ever written: the
