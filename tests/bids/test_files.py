@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 
 import nibabel as nib
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from bidsglm.bids._files import (
+    gzip_stream,
     json_safe,
     nifti_image,
     write_json,
@@ -25,6 +27,39 @@ def test_write_nifti_gives_the_same_bytes_whatever_the_file_name(tmp_path):
     assert packed[3] == 0  # no file name in the gzip header
     assert packed[4:8] == bytes(4)  # no time stamp
     assert gzip.decompress(packed) == image.to_bytes()
+
+
+def _gzip_in_pieces(data: bytes, sizes: list[int]) -> bytes:
+    """Compress ``data`` through gzip_stream, written in pieces of these sizes."""
+    raw = io.BytesIO()
+    with gzip_stream(raw) as stream:
+        at = 0
+        for size in sizes:
+            stream.write(data[at : at + size])
+            at += size
+        stream.write(data[at:])
+    return raw.getvalue()
+
+
+def test_gzip_stream_bytes_depend_on_the_data_not_on_how_it_is_written(rng):
+    # isal's deflate, unlike zlib's, gives other (valid) bytes when the same data
+    # come in pieces of other sizes; nothing of the way a file is written may show
+    inside = np.zeros((30, 30, 20, 1), np.float32)
+    inside[5:25, 5:25, 3:17] = 1.0
+    data = (inside * rng.standard_normal((30, 30, 20, 40))).astype(np.float32).tobytes()
+    volume = len(data) // 40
+    pieces = {
+        'whole': [],
+        'volumes': [volume] * 40,
+        'header, then volumes': [348, 4, *[volume] * 39],
+        'small': [1000] * (len(data) // 1000),
+        'random': list(rng.integers(1, 300_000, 50)),
+    }
+    packed = {name: _gzip_in_pieces(data, sizes) for name, sizes in pieces.items()}
+    assert gzip.decompress(packed['whole']) == data
+    assert {name: value == packed['whole'] for name, value in packed.items()} == dict.fromkeys(
+        pieces, True
+    )
 
 
 def test_nifti_image_sets_units_codes_time_step_and_intent():

@@ -3,18 +3,29 @@
 Every writer is deterministic, so saving twice gives byte-identical files: gzip
 streams carry no time stamp, JSON keeps insertion order, TSV floats use pandas'
 shortest round-trip form. Compression goes through :func:`gzip_stream` only: python-isal
-(``isal.igzip``, several times faster than zlib) when installed, else the standard
-library's gzip, at level 1; images are streamed into it, never copied whole.
+(``isal.isal_zlib``, several times faster than zlib) when installed, else the standard
+library's zlib, at level 1; images are streamed into it, never copied whole.
+
+The compressed bytes depend on the data alone, not on how they were written: isal's
+deflate, unlike zlib's, gives other (equally valid) bytes for the same data passed in
+pieces of other sizes, so :func:`gzip_stream` passes it blocks of one fixed size
+(``BLOCK_BYTES``), whatever the sizes of the writes. The same data thus give the same
+file however a save ran (threads, processes, Dask) and whichever nibabel or Python
+version cut them into writes. They still depend on the compressor: the version of
+python-isal (and of the ISA-L library inside it) and the instruction set it picks for
+the processor (SSE, AVX2 or AVX-512 kernels); one installation on one kind of
+processor always gives the same bytes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gzip
 import importlib
+import io
 import json
 import math
 import os
+import zlib
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -26,20 +37,23 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import pandas as pd
+    from _typeshed import ReadableBuffer
     from numpy.typing import DTypeLike
 
 
-def _gzip_module() -> ModuleType:
-    """Return python-isal's gzip module when installed, else the standard library's."""
+def _zlib_module() -> ModuleType:
+    """Return python-isal's zlib module when installed, else the standard library's."""
     try:
-        return importlib.import_module('isal.igzip')
-    except ImportError:  # pragma: no cover - isal is a dependency, gzip the fallback
-        return gzip
+        return importlib.import_module('isal.isal_zlib')
+    except ImportError:  # pragma: no cover - isal is a dependency, zlib the fallback
+        return zlib
 
 
-_GZIP = _gzip_module()
+_ZLIB = _zlib_module()
 
 __all__ = [
+    'BLOCK_BYTES',
+    'GzipBlockWriter',
     'gzip_stream',
     'json_bytes',
     'json_safe',
@@ -52,9 +66,101 @@ __all__ = [
 ]
 
 _LEVEL = 1
+#: ``wbits`` that make the compressor write the gzip header (no name, no time stamp)
+#: and trailer itself.
+_GZIP_WBITS = 31
+#: The size of the blocks the compressor is given (256 KiB: at least as fast as
+#: whole volumes, and the copies into blocks cost little).
+BLOCK_BYTES = 256 * 2**10
 
 
-def gzip_stream(raw: BinaryIO) -> Any:  # noqa: ANN401 - isal's or gzip's GzipFile
+class GzipBlockWriter(io.BufferedIOBase):
+    """A binary file that gzips what is written into ``raw``, in fixed-size blocks.
+
+    Writes are cut into, or gathered into, blocks of ``block_bytes``, which alone
+    reach the compressor (the last one shorter), so the output depends only on the
+    bytes written. Besides ``write``, it can ``tell`` and ``seek`` forwards (zeros
+    fill the gap), as nibabel needs. Close it before ``raw``, which stays open.
+
+    Parameters
+    ----------
+    raw : binary file object
+        Where the compressed bytes go.
+    block_bytes : int, default=BLOCK_BYTES
+        The size of the blocks given to the compressor.
+    """
+
+    def __init__(self, raw: BinaryIO, block_bytes: int = BLOCK_BYTES) -> None:
+        super().__init__()
+        self._raw = raw
+        self._compressor = _ZLIB.compressobj(_LEVEL, _ZLIB.DEFLATED, _GZIP_WBITS)
+        self._block = memoryview(bytearray(block_bytes))  # the block being gathered
+        self._filled = 0
+        self._position = 0
+
+    def writable(self) -> bool:
+        """Return True."""
+        return True
+
+    def write(self, buffer: ReadableBuffer, /) -> int:
+        """Take ``buffer`` (any bytes-like object); return its length."""
+        data = memoryview(buffer).cast('B')
+        size = data.nbytes
+        block = len(self._block)
+        if self._filled:  # complete the block begun by earlier writes
+            data = data[self._gather(data) :]
+        whole = len(data) - len(data) % block
+        for start in range(0, whole, block):  # whole blocks go as they are, uncopied
+            self._compress(data[start : start + block])
+        self._gather(data[whole:])
+        self._position += size
+        return size
+
+    def _gather(self, data: memoryview) -> int:
+        """Copy the start of ``data`` into the block, compressing it once full."""
+        taken = min(len(self._block) - self._filled, len(data))
+        self._block[self._filled : self._filled + taken] = data[:taken]
+        self._filled += taken
+        if self._filled == len(self._block):
+            self._compress(self._block)
+            self._filled = 0
+        return taken
+
+    def tell(self) -> int:
+        """Return how many bytes were written."""
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int:
+        """Move forwards to ``offset`` by writing zeros; return the new position.
+
+        Raises
+        ------
+        io.UnsupportedOperation
+            For a move backwards, or from the end.
+        """
+        target = offset + (self._position if whence == io.SEEK_CUR else 0)
+        if whence == io.SEEK_END or target < self._position:
+            msg = 'A gzip stream being written can only move forwards.'
+            raise io.UnsupportedOperation(msg)
+        self.write(bytes(target - self._position))
+        return self._position
+
+    def close(self) -> None:
+        """Compress what is left and end the gzip stream."""
+        if self.closed:
+            return
+        try:
+            self._compress(self._block[: self._filled])
+            self._filled = 0
+            self._raw.write(self._compressor.flush())
+        finally:
+            super().close()
+
+    def _compress(self, block: ReadableBuffer) -> None:
+        self._raw.write(self._compressor.compress(block))
+
+
+def gzip_stream(raw: BinaryIO) -> GzipBlockWriter:
     """Open a fast, deterministic gzip writer over a binary file.
 
     Parameters
@@ -64,20 +170,24 @@ def gzip_stream(raw: BinaryIO) -> Any:  # noqa: ANN401 - isal's or gzip's GzipFi
 
     Returns
     -------
-    file object
-        A gzip writer at level 1, with no time stamp and no file name in its header
-        (so the same content always gives the same bytes); close it before ``raw``.
+    GzipBlockWriter
+        A gzip writer at level 1, with no time stamp and no file name in its header,
+        compressing fixed-size blocks (so the same content always gives the same
+        bytes, however it is written); close it before ``raw``.
 
     Examples
     --------
-    >>> import io
-    >>> raw = io.BytesIO()
-    >>> with gzip_stream(raw) as stream:
-    ...     _ = stream.write(b'bidsglm')
-    >>> gzip.decompress(raw.getvalue())
-    b'bidsglm'
+    >>> import gzip
+    >>> data = bytes(range(256)) * 4096
+    >>> raw_a, raw_b = io.BytesIO(), io.BytesIO()
+    >>> with gzip_stream(raw_a) as stream:
+    ...     _ = stream.write(data)
+    >>> with gzip_stream(raw_b) as stream:
+    ...     _ = [stream.write(data[i : i + 1000]) for i in range(0, len(data), 1000)]
+    >>> raw_a.getvalue() == raw_b.getvalue(), gzip.decompress(raw_a.getvalue()) == data
+    (True, True)
     """
-    return _GZIP.GzipFile(filename='', mode='wb', compresslevel=_LEVEL, fileobj=raw, mtime=0)
+    return GzipBlockWriter(raw)
 
 
 def nifti_image(

@@ -54,6 +54,7 @@ from bidsglm.cli._checks import (
     check_runs,
     collect_contrast_maps,
 )
+from bidsglm.cli._lifeline import Lifeline
 from bidsglm.cli._progress import Progress
 from bidsglm.cli._work import (
     FirstLevelSettings,
@@ -601,20 +602,38 @@ def _process_context() -> multiprocessing.context.BaseContext:
     if 'forkserver' not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context('spawn')
     context = multiprocessing.get_context('forkserver')
-    context.set_forkserver_preload(list(_PRELOAD))
+    context.set_forkserver_preload([*_PRELOAD, Lifeline.__module__])
     return context
 
 
 def _pool(
     jobs: Sequence[Any], work: Callable[[Any], JobResult], n_jobs: int, progress: Progress
 ) -> list[JobResult]:
-    with ProcessPoolExecutor(
-        max_workers=min(n_jobs, len(jobs)), mp_context=_process_context()
-    ) as pool:
-        futures = [pool.submit(work, job) for job in jobs]
+    """Run the jobs in worker processes that stop when this process ends or is interrupted.
+
+    The workers hold a :class:`~bidsglm.cli._lifeline.Lifeline`: if this process is
+    killed, they interrupt their job (its save cleans up) and exit. On an error
+    here, Ctrl-C included, the jobs not begun are cancelled and the lifeline cut at
+    once, so the pool stops rather than finishing every subject.
+    """
+    lifeline = Lifeline()
+    pool = ProcessPoolExecutor(
+        max_workers=min(n_jobs, len(jobs)),
+        mp_context=_process_context(),
+        initializer=lifeline.initializer,
+        initargs=lifeline.initargs,
+    )
+    try:
+        futures = [pool.submit(lifeline.guard(work), job) for job in jobs]
         for _ in as_completed(futures):
             progress.advance()
         return [future.result() for future in futures]
+    except BaseException:
+        lifeline.cut()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        lifeline.cut()
 
 
 def _dask(
