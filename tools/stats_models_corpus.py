@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bidsglm.bids.stats_models import read_stats_model
+from bidsglm.dataset.stats_models import read_stats_model
 from bidsglm.errors import BidsGlmError
 
 CORPUS = Path(__file__).parents[1] / 'tests' / 'data' / 'stats_models'

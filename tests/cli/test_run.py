@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bidsglm.bids.discovery import Query
 from bidsglm.cli import main
 from bidsglm.cli.run import _find_saved
+from bidsglm.dataset.discovery import Query
 from bidsglm.errors import InvalidParameterError
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 

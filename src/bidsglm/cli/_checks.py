@@ -39,10 +39,10 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from bidsglm.bids.discovery import RunInputs
     from bidsglm.bids.layout import Layout
     from bidsglm.bids.reader import LoadedContrast, LoadedGlm
     from bidsglm.cli._work import FirstLevelSettings
+    from bidsglm.dataset.discovery import RunInputs
 
 __all__ = [
     'RunsPlan',

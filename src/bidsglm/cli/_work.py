@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from pathlib import PurePosixPath
 
-    from bidsglm.bids.discovery import RunInputs
+    from bidsglm.dataset.discovery import RunInputs
 
 __all__ = [
     'FirstLevelSettings',

@@ -27,7 +27,7 @@ import numpy as np
 
 from bidsglm._save import save_glm_to_bids
 from bidsglm.bids import SavedGlm
-from bidsglm.bids.discovery import index_dataset
+from bidsglm.dataset.discovery import index_dataset
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 from bidsglm.report import write_index
 

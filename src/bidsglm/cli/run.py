@@ -27,25 +27,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from bidsglm.bids.discovery import (
-    Query,
-    RunInputs,
-    close_matches,
-    discover_runs,
-    find_fmriprep,
-    read_tsv_column,
-    read_tsv_header,
-)
 from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.input_files import check_same_grid
 from bidsglm.bids.layout import plan_layout
-from bidsglm.bids.stats_models import (
-    INTERCEPT,
-    Contrast,
-    StatsModel,
-    expand_variables,
-    read_stats_model,
-)
 from bidsglm.bids.transaction import recover_stale_work
 from bidsglm.cli._checks import (
     RunsPlan,
@@ -64,6 +48,22 @@ from bidsglm.cli._work import (
     fit_group,
     fit_subject,
     is_saved,
+)
+from bidsglm.dataset.discovery import (
+    Query,
+    RunInputs,
+    close_matches,
+    discover_runs,
+    find_fmriprep,
+    read_tsv_column,
+    read_tsv_header,
+)
+from bidsglm.dataset.stats_models import (
+    INTERCEPT,
+    Contrast,
+    StatsModel,
+    expand_variables,
+    read_stats_model,
 )
 from bidsglm.errors import (
     BidsGlmError,

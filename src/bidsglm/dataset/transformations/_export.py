@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from bidsglm.bids.transformations._common import (
+from bidsglm.dataset.transformations._common import (
     fail,
     lookup,
     refuse_missing,
@@ -15,7 +15,7 @@ from bidsglm.bids.transformations._common import (
     run_timing,
     to_dense,
 )
-from bidsglm.bids.transformations._variables import (
+from bidsglm.dataset.transformations._variables import (
     DenseVariable,
     SimpleVariable,
     SparseVariable,
@@ -70,7 +70,7 @@ def to_events(collection: VariableCollection, names: Sequence[str] | None = None
 
     Examples
     --------
-    >>> from bidsglm.bids.transformations import RunTiming, SparseVariable
+    >>> from bidsglm.dataset.transformations import RunTiming, SparseVariable
     >>> run = VariableCollection({'rt': SparseVariable('rt', [2.0, 6.0], [1.0, 1.0], [0.4, 0.9])},
     ...                          timing=RunTiming(5, 2.0))
     >>> to_events(run).to_dict('list')
@@ -102,7 +102,7 @@ def to_volumes(collection: VariableCollection, names: Sequence[str] | None = Non
     Dense variables at ``1 / repetition_time`` (confounds, ``Convolve`` output) are
     taken as they are; other dense variables are linearly interpolated at
     ``k * repetition_time``; sparse variables become their boxcar at that rate
-    (see :func:`~bidsglm.bids.transformations.densify`), unconvolved.
+    (see :func:`~bidsglm.dataset.transformations.densify`), unconvolved.
 
     Parameters
     ----------
@@ -123,7 +123,7 @@ def to_volumes(collection: VariableCollection, names: Sequence[str] | None = Non
 
     Examples
     --------
-    >>> from bidsglm.bids.transformations import RunTiming
+    >>> from bidsglm.dataset.transformations import RunTiming
     >>> run = VariableCollection({'fd': DenseVariable('fd', [0.1, 0.3, 0.2], 0.5)},
     ...                          timing=RunTiming(3, 2.0))
     >>> to_volumes(run)['fd'].tolist()

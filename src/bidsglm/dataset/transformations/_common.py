@@ -9,8 +9,8 @@ from typing import NoReturn
 
 import numpy as np
 
-from bidsglm.bids.discovery import close_matches
-from bidsglm.bids.transformations._variables import (
+from bidsglm.dataset.discovery import close_matches
+from bidsglm.dataset.transformations._variables import (
     DenseVariable,
     RunTiming,
     SimpleVariable,

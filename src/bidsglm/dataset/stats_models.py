@@ -59,7 +59,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bidsglm.bids.discovery import close_matches
+from bidsglm.dataset.discovery import close_matches
 from bidsglm.design.hrf import HRF_MODELS
 from bidsglm.errors import InputNotFoundError, InvalidParameterError
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bidsglm.bids.stats_models import read_stats_model
+from bidsglm.dataset.stats_models import read_stats_model
 from bidsglm.errors import BidsGlmError
 
 CORPUS = Path(__file__).parents[1] / 'data' / 'stats_models'

@@ -7,10 +7,10 @@ from functools import partial
 from types import MappingProxyType
 from typing import Any
 
-from bidsglm.bids.transformations import _compute as compute
-from bidsglm.bids.transformations import _munge as munge
-from bidsglm.bids.transformations._convolve import convolve
-from bidsglm.bids.transformations._spec import (
+from bidsglm.dataset.transformations import _compute as compute
+from bidsglm.dataset.transformations import _munge as munge
+from bidsglm.dataset.transformations._convolve import convolve
+from bidsglm.dataset.transformations._spec import (
     InstructionSpec,
     Option,
     is_bool,

@@ -10,7 +10,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from bidsglm.bids.discovery import (
+from bidsglm.dataset.discovery import (
     Query,
     close_matches,
     discover_runs,

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from bidsglm.bids.transformations._common import fail
+from bidsglm.dataset.transformations._common import fail
 
 __all__ = ['evaluate_query', 'identifier']
 

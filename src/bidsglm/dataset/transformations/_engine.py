@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from bidsglm.bids.discovery import close_matches
-from bidsglm.bids.transformations._common import (
+from bidsglm.dataset.discovery import close_matches
+from bidsglm.dataset.transformations._common import (
     common_dense,
     densify,
     fail,
@@ -19,12 +19,12 @@ from bidsglm.bids.transformations._common import (
     require_aligned,
     run_timing,
 )
-from bidsglm.bids.transformations._registry import REFUSED, TRANSFORMERS
-from bidsglm.bids.transformations._variables import SparseVariable, Variable, VariableCollection
+from bidsglm.dataset.transformations._registry import REFUSED, TRANSFORMERS
+from bidsglm.dataset.transformations._variables import SparseVariable, Variable, VariableCollection
 from bidsglm.errors import TransformationError
 
 if TYPE_CHECKING:
-    from bidsglm.bids.transformations._spec import InstructionSpec
+    from bidsglm.dataset.transformations._spec import InstructionSpec
 
 __all__ = ['Instruction', 'Transformations', 'apply_transformations', 'read_transformations']
 
@@ -411,7 +411,7 @@ def apply_transformations(
     Examples
     --------
     >>> import pandas as pd
-    >>> from bidsglm.bids.transformations import RunTiming, collection_from_run
+    >>> from bidsglm.dataset.transformations import RunTiming, collection_from_run
     >>> events = pd.DataFrame({'onset': [0, 4, 8], 'duration': [1, 1, 1],
     ...                        'trial_type': ['go', 'stop', 'go']})
     >>> run = collection_from_run(RunTiming(n_volumes=10, repetition_time=2.0), events)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from bidsglm.bids.transformations._common import (
+from bidsglm.dataset.transformations._common import (
     fail,
     numbers,
     refuse_missing,
     run_timing,
 )
-from bidsglm.bids.transformations._variables import (
+from bidsglm.dataset.transformations._variables import (
     DenseVariable,
     SparseVariable,
     Variable,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
-from bidsglm.bids.transformations._common import (
+from bidsglm.dataset.transformations._common import (
     common_dense,
     fail,
     lookup,
@@ -22,7 +22,7 @@ from bidsglm.bids.transformations._common import (
     run_timing,
     with_values,
 )
-from bidsglm.bids.transformations._variables import (
+from bidsglm.dataset.transformations._variables import (
     DenseVariable,
     Variable,
     VariableCollection,

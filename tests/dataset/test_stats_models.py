@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bidsglm.bids.stats_models import (
+from bidsglm.dataset.stats_models import (
     Contrast,
     DummyContrasts,
     expand_variables,

@@ -12,7 +12,7 @@ from dataclasses import replace as replace_fields
 
 import numpy as np
 
-from bidsglm.bids.transformations._common import (
+from bidsglm.dataset.transformations._common import (
     MISSING,
     densify,
     fail,
@@ -25,8 +25,8 @@ from bidsglm.bids.transformations._common import (
     to_dense,
     with_values,
 )
-from bidsglm.bids.transformations._query import evaluate_query
-from bidsglm.bids.transformations._variables import (
+from bidsglm.dataset.transformations._query import evaluate_query
+from bidsglm.dataset.transformations._variables import (
     DenseVariable,
     SparseVariable,
     Variable,

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bidsglm.bids.transformations import (
+from bidsglm.dataset.transformations import (
     REFUSED,
     TRANSFORMERS,
     DenseVariable,

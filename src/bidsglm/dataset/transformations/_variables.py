@@ -27,7 +27,7 @@ from typing import TypeAlias, TypeGuard
 import numpy as np
 import pandas as pd
 
-from bidsglm.bids.discovery import close_matches
+from bidsglm.dataset.discovery import close_matches
 from bidsglm.errors import EventsError, InvalidParameterError, ShapeMismatchError
 
 __all__ = [

@@ -128,18 +128,18 @@ reason, as are its own extensions (Add, Constant, LabelIdenticalRows, ...).
 
 from __future__ import annotations
 
-from bidsglm.bids.transformations._common import densify, resample
-from bidsglm.bids.transformations._engine import (
+from bidsglm.dataset.transformations._common import densify, resample
+from bidsglm.dataset.transformations._engine import (
     Instruction,
     Transformations,
     apply_transformations,
     expand_inputs,
     read_transformations,
 )
-from bidsglm.bids.transformations._export import to_events, to_table, to_volumes
-from bidsglm.bids.transformations._registry import REFUSED, TRANSFORMERS
-from bidsglm.bids.transformations._spec import InstructionSpec, Option
-from bidsglm.bids.transformations._variables import (
+from bidsglm.dataset.transformations._export import to_events, to_table, to_volumes
+from bidsglm.dataset.transformations._registry import REFUSED, TRANSFORMERS
+from bidsglm.dataset.transformations._spec import InstructionSpec, Option
+from bidsglm.dataset.transformations._variables import (
     DenseVariable,
     RunTiming,
     SimpleVariable,
