@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from bidsglm import FirstLevelModel
-from bidsglm.models import select_runs
 from bidsglm.errors import (
     ContrastError,
     EventsError,
@@ -16,6 +15,7 @@ from bidsglm.errors import (
     ParameterTypeError,
     ShapeMismatchError,
 )
+from bidsglm.models import select_runs
 
 from .conftest import AFFINE, N_SCANS, SHAPE, T_R, brain_mask, make_events, make_run
 
