@@ -7,6 +7,7 @@ Usage: ``python tools/stats_models_corpus.py [--refused]``. One line per file:
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 from bidsglm.dataset.stats_models import read_stats_model
@@ -22,7 +23,9 @@ def main(argv: list[str]) -> int:
     files = sorted(CORPUS.rglob('*.json'))
     for path in files:
         try:
-            read_stats_model(path)
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', UserWarning)  # earlier spellings: read
+                read_stats_model(path)
         except BidsGlmError as error:
             print(f'refused   {path.relative_to(CORPUS)}: {error}')  # noqa: T201
             continue

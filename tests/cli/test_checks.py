@@ -313,7 +313,7 @@ def test_group_of_one_subject_exits_2_before_any_fit(fake_dataset, tmp_path, cap
     )
     err = _group_refused(fake_dataset, out, capsys)
     assert (
-        'A group model needs at least 2 input maps, but only sub-01 saved the contrast '
+        'a group model needs at least 2 input maps, but only sub-01 saved the contrast '
         "'incMinusCon'. Run the participant level for more subjects" in err
     )
 

@@ -380,13 +380,24 @@ class Query:
     subjects : tuple of str, optional
         Subject labels (without ``sub-``); all when None.
     filters : dict of str to tuple of str
-        Other entities the BOLD files must have (``{'ses': ('1',)}``).
+        Other entities the BOLD files must have (``{'ses': ('1',)}``); ``''``
+        means the entity is absent (``{'acq': ('',)}``).
+    tasks : tuple of str, optional
+        Several tasks to model together (a model's ``Input``); overrides ``task``.
+    desc : str, default='preproc'
+        The ``desc`` of the preprocessed BOLD files.
+    mask : dict of str to tuple of str, optional
+        Entities selecting each run's mask among the derivatives (a model's
+        ``Options.Mask``); by default the ``desc-brain`` mask beside the run.
     """
 
     task: str | None = None
     space: str | None = None
     subjects: tuple[str, ...] | None = None
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    tasks: tuple[str, ...] | None = None
+    desc: str = 'preproc'
+    mask: dict[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -483,20 +494,34 @@ def _select_subjects(bolds: list[BidsFile], subjects: tuple[str, ...] | None) ->
     return [b for b in bolds if b.entities.get('sub') in subjects]
 
 
+def _select_tasks(bolds: list[BidsFile], query: Query) -> list[BidsFile]:
+    """Keep the BOLD files of the task (or the tasks) the query asks for."""
+    tasks = sorted({b.entities.get('task', '') for b in bolds})
+    if query.tasks is None:
+        chosen = [_choose('task', query.task, tasks, '--task')]
+    else:
+        chosen = [_choose('task', task, tasks, "the model's Input") for task in query.tasks]
+    return [b for b in bolds if b.entities.get('task') in chosen]
+
+
 def _select_bolds(deriv: BidsIndex, query: Query) -> list[BidsFile]:
     """Return the preprocessed BOLD files the query asks for, or explain what exists."""
-    bolds = deriv.select(suffix='bold', extension=_NIFTI, desc='preproc')
+    bolds = deriv.select(suffix='bold', extension=_NIFTI, desc=query.desc)
     if not bolds:
         msg = (
-            f'No preprocessed BOLD (*_desc-preproc_bold.nii[.gz]) in {str(deriv.root)!r}. '
-            'Point --derivatives to the fMRIPrep output folder.'
+            f'No preprocessed BOLD (*_desc-{query.desc}_bold.nii[.gz]) in '
+            f'{str(deriv.root)!r}. Point --derivatives to the fMRIPrep output folder.'
         )
         raise InputNotFoundError(msg)
-    tasks = sorted({b.entities.get('task', '') for b in bolds})
-    task = _choose('task', query.task, tasks, '--task')
-    bolds = _select_space([b for b in bolds if b.entities.get('task') == task], query.space)
+    bolds = _select_space(_select_tasks(bolds, query), query.space)
     for key, labels in query.filters.items():
-        bolds = [b for b in bolds if any(b.has(**{key: label}) for label in labels)]
+        bolds = [b for b in bolds if any(b.has(**{key: label or None}) for label in labels)]
+    if not bolds:
+        msg = (
+            f"No preprocessed BOLD has the entities {query.filters} (from the model's "
+            'Input). Check them against the file names.'
+        )
+        raise InputNotFoundError(msg)
     return sorted(_select_subjects(bolds, query.subjects), key=lambda b: str(b.path))
 
 
@@ -528,7 +553,44 @@ def _repetition_time(
     return float(header.get_zooms()[3]) * _TIME_UNITS.get(unit, 1.0), 'NIfTI header'
 
 
-def _run_inputs(deriv: BidsIndex, raw: BidsIndex, bold: BidsFile) -> RunInputs:
+def _fits(mask: BidsFile, bold: BidsFile, wanted: Mapping[str, tuple[str, ...]]) -> bool:
+    """Tell whether a mask file has the wanted entities and none that contradicts the run."""
+    for key, labels in wanted.items():
+        if key != 'suffix' and not any(mask.has(**{key: label or None}) for label in labels):
+            return False
+    return all(
+        _same_label(key, bold.entities[key], value)
+        for key, value in mask.entities.items()
+        if key in bold.entities and key not in wanted and key != 'desc'
+    )
+
+
+def _chosen_mask(deriv: BidsIndex, bold: BidsFile, wanted: Mapping[str, tuple[str, ...]]) -> Path:
+    """Return the mask the model's entities select for a run: the one closest to it."""
+    masks = deriv.select(suffix='mask', extension=_NIFTI)
+    found = [m for m in masks if _fits(m, bold, wanted)]
+    if not found:
+        msg = (
+            f'No mask file (*_mask.nii[.gz]) in {str(deriv.root)!r} has the entities '
+            f"{dict(wanted)} of the model's Options.Mask and fits {bold.path.name}. Check "
+            'Options.Mask, or give the path of a mask file.'
+        )
+        raise InputNotFoundError(msg)
+    shared = [sum(k in bold.entities for k in m.entities) for m in found]
+    best = [m for m, n in zip(found, shared, strict=True) if n == max(shared)]
+    if len(best) > 1:
+        names = sorted(m.path.name for m in best)
+        msg = (
+            f'Options.Mask {dict(wanted)} selects several masks for {bold.path.name}: '
+            f'{names}. Add entities to choose one.'
+        )
+        raise InvalidParameterError(msg)
+    return best[0].path
+
+
+def _run_inputs(
+    deriv: BidsIndex, raw: BidsIndex, bold: BidsFile, mask: Mapping[str, tuple[str, ...]] | None
+) -> RunInputs:
     """Gather the files and timing of one run."""
     sidecar = deriv.metadata(bold)
     t_r, source = _repetition_time(deriv, raw, bold, sidecar)
@@ -541,7 +603,9 @@ def _run_inputs(deriv: BidsIndex, raw: BidsIndex, bold: BidsFile) -> RunInputs:
         subject=bold.entities.get('sub', ''),
         entities=dict(bold.entities),
         bold=bold.path,
-        mask=_sibling(deriv, bold, 'mask', desc='brain'),
+        mask=_sibling(deriv, bold, 'mask', desc='brain')
+        if mask is None
+        else _chosen_mask(deriv, bold, mask),
         confounds=confounds,
         events=events[-1].path if events else None,
         repetition_time=t_r,
@@ -619,6 +683,6 @@ def discover_runs(
     raw = index_dataset(bids_dir)
     same = Path(derivatives).resolve() == Path(bids_dir).resolve()
     deriv = raw if same else index_dataset(derivatives)
-    runs = tuple(_run_inputs(deriv, raw, bold) for bold in _select_bolds(deriv, query))
+    runs = tuple(_run_inputs(deriv, raw, bold, query.mask) for bold in _select_bolds(deriv, query))
     _check_runs(runs)
     return runs
