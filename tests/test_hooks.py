@@ -26,3 +26,11 @@ def test_importing_a_model_module_alone_supplies_generate_report():
         "assert 'bidsglm.report' not in sys.modules  # drawn on first call only\n"
     )
     subprocess.run([sys.executable, '-c', code], check=True)
+
+
+def test_generate_report_returns_what_the_hook_promises():
+    from bidsglm.report.document import HTMLReport
+
+    document: _hooks.HtmlDocument = HTMLReport('<!DOCTYPE html>')
+    for method in ('save_as_html', 'open_in_browser', '_repr_html_'):
+        assert callable(getattr(document, method))

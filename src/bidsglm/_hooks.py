@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 if TYPE_CHECKING:
     import os
     from collections.abc import Callable
+    from pathlib import Path
 
 __all__ = ['GENERATE_REPORT', 'Hook', 'HtmlDocument']
 
@@ -72,6 +73,9 @@ class HtmlDocument(Protocol):
 
     def save_as_html(self, file_name: str | os.PathLike[str]) -> None:
         """Write the page to a file."""
+
+    def open_in_browser(self, file_name: str | os.PathLike[str] | None = None) -> Path:
+        """Save the page and open it in a web browser."""
 
     def _repr_html_(self) -> str:
         """Return the HTML a notebook shows."""
