@@ -212,12 +212,33 @@ def _dummies(dummy: DummyContrasts | None, designs: Sequence[RunDesign]) -> list
     """Expand DummyContrasts; over every variable of ``X``, the intercept is left out."""
     if dummy is None:
         return []
-    given = dummy.conditions
-    names = given if given is not None else _variables(designs)
+    variables = _variables(designs)
+    names = dummy.conditions if dummy.conditions is not None else variables
     return [
-        Contrast('intercept' if name == INTERCEPT else name, (name,), ((1.0,),), dummy.test)
+        Contrast(
+            'intercept' if name == INTERCEPT else name,
+            (_variable_of(name, variables),),
+            ((1.0,),),
+            dummy.test,
+        )
         for name in names
     ]
+
+
+def _variable_of(name: str, variables: Sequence[str]) -> str:
+    """Return the variable a dummy contrast names: itself, or bidspm's short name's variable.
+
+    Examples
+    --------
+    >>> _variable_of('face', ['trial_type.face', 'trial_type.house'])
+    'trial_type.face'
+    >>> _variable_of('face', ['face', 'trial_type.face']), _variable_of('x', ['y'])
+    ('face', 'x')
+    """
+    if name in variables:
+        return name
+    matches = [variable for variable in variables if contrast_matches(name, variable)]
+    return matches[0] if len(matches) == 1 else name
 
 
 def _from_expression(name: str, expression: str, state: _Subject) -> Contrast:
