@@ -480,6 +480,40 @@ def test_low_pass_is_refused_with_the_reason():
             lambda m: m.run.model.mask is None,
             'Mask is ""',
         ),
+        (
+            ('Nodes', 0, 'DummyContrasts'),
+            {'Contrasts': ['congruent'], 'type': 't'},
+            lambda m: m.run.dummy == DummyContrasts(('congruent',), 't'),
+            'DummyContrasts.type: read as Test',
+        ),
+        # bidspm's templates: blank placeholders that were never filled in
+        (
+            ('Nodes', 0, 'Model', 'X'),
+            ['congruent', '', 'incongruent', ' ', 1],
+            lambda m: m.run.model.x == ('congruent', 'incongruent', '1'),
+            'X holds blank placeholders: dropped',
+        ),
+        (
+            ('Nodes', 0, 'Model', 'HRF', 'Variables'),
+            [''],
+            lambda m: m.run.model.hrf.variables is None,
+            'Variables holds blank placeholders only: read as absent',
+        ),
+        (
+            ('Nodes', 0, 'DummyContrasts', 'Contrasts'),
+            [' '],
+            lambda m: m.run.dummy == DummyContrasts(None, 't'),
+            'Contrasts holds blank placeholders only',
+        ),
+        (
+            ('Nodes', 0, 'Contrasts', 1),
+            {'Name': '', 'ConditionList': [''], 'Weights': [''], 'Test': 't'},
+            lambda m: (
+                [c.name for c in m.run.contrasts]
+                == ['incongruentMinusCongruent', 'effectsOfInterest']
+            ),
+            'a contrast never filled in (blank conditions) left out',
+        ),
     ],
 )
 def test_earlier_spellings_are_read_with_one_warning(path, value, check, note):
@@ -549,6 +583,15 @@ def test_dataset_dummy_contrasts_over_x_are_checked_against_x():
 def test_an_empty_contrast_name_is_refused():
     model = _changed(('Nodes', 0, 'Contrasts', 0, 'Name'), '')
     with pytest.raises(InvalidParameterError, match='expected a non-empty name'):
+        read_stats_model(model)
+
+
+def test_an_x_of_blank_placeholders_only_is_refused_with_one_warning():
+    model = _changed(('Nodes', 0, 'Model', 'X'), [''])
+    with (
+        pytest.warns(UserWarning, match='X holds blank placeholders'),
+        pytest.raises(InvalidParameterError, match='X: expected a list of names or 1, got an em'),
+    ):
         read_stats_model(model)
 
 

@@ -91,9 +91,11 @@ def name_list(
     ...
     bidsglm.errors.InvalidParameterError: BIDS Stats Model, X: expected a list of names...
     """
-    if not isinstance(value, list) or (not value and not empty):
-        allowed = 'names or 1' if intercept else 'names'
+    allowed = 'names or 1' if intercept else 'names'
+    if not isinstance(value, list):
         reject(where, f'expected a list of {allowed}, got {value!r}', f'write [{value!r}]')
+    if not value and not empty:
+        reject(where, f'expected a list of {allowed}, got an empty list', 'fill it in')
     names = []
     for item in value:
         if intercept and item in (1, INTERCEPT) and not isinstance(item, bool):

@@ -128,7 +128,7 @@ def _check_run(node: Node, where: str) -> None:
         )
     x = node.model.x
     named = [c for contrast in node.contrasts for c in contrast.conditions]
-    named += list(node.model.hrf.variables if node.model.hrf else ())
+    named += list((node.model.hrf.variables or ()) if node.model.hrf else ())
     named += list((node.dummy and node.dummy.conditions) or ())
     for name in named:
         if name != INTERCEPT and not _covered(name, x):

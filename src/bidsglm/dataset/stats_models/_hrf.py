@@ -101,7 +101,11 @@ def read_hrf(obj: object, where: str) -> Hrf:
             f'bidsglm uses the {model!r} kernel as it is',
             'remove "Parameters"',
         )
-    variables = name_list(hrf.get('Variables'), f'{where}.Variables', empty=True)
+    variables = (
+        name_list(hrf['Variables'], f'{where}.Variables', empty=True)
+        if 'Variables' in hrf
+        else None
+    )
     return Hrf(model, variables, delays, str(written))
 
 

@@ -9,8 +9,8 @@ no ``Name`` (model or node)                         ``"unnamed"`` / the level in
 no ``GroupBy``; ``""`` in ``GroupBy``               the level's usual grouping; dropped
 no ``Model.Type``                                   ``"glm"`` (pybids' default)
 contrast ``"Type"``                                 ``"Test"``
-``DummyContrasts``: ``true`` / ``"Type"`` /         ``{"Test": "t"}`` / ``"Test"`` /
-``"Conditions"`` / no ``Test``                      ``"Contrasts"`` / ``"t"``
+``DummyContrasts``: ``true`` / ``"Type"`` or        ``{"Test": "t"}`` / ``"Test"`` /
+``"type"`` / ``"Conditions"`` / no ``Test``         ``"Contrasts"`` / ``"t"``
 ``Transformations`` as a list                       ``{"Transformer": "pybids-transforms-v1",
                                                     "Instructions": [...]}``
 ``"Transformer"``: ``cpp_spm``,                     ``"bidspm"`` (its former names)
@@ -19,6 +19,10 @@ bidspm's template ``{"Transformer": "",             no transformations
 "Instructions": [{"Name": ""}]}``
 ``"Mask": ""``                                      no mask option
 ``"Options": []``, ``"Software": []`` (MATLAB)      ``{}``
+bidspm's blank placeholders ``""`` (never filled)   dropped: from ``X``; ``HRF.Variables``,
+in ``X``, ``HRF.Variables``, ``DummyContrasts``     ``DummyContrasts.Contrasts`` of blanks
+and a contrast's ``ConditionList``                  only are absent; such a contrast is
+                                                    left out
 ==================================================  ===================================
 
 ``Steps`` (the pre-1.0 name of ``Nodes``, which pybids no longer reads) is refused
@@ -122,6 +126,7 @@ def _dummy(node: dict[str, Any], where: str, notes: list[str]) -> None:
         return
     for old, new in (
         ('Type', 'Test'),
+        ('type', 'Test'),
         ('Conditions', 'Contrasts'),
         ('ConditionList', 'Contrasts'),
     ):
@@ -162,7 +167,48 @@ def _transformations(node: dict[str, Any], where: str, notes: list[str]) -> None
         notes.append(f'{where}.Transformer {name!r}: read as {spec["Transformer"]!r}')
 
 
-_NODE_RULES = (_level, _group_by, _model, _contrasts, _dummy, _transformations)
+def _is_blank(value: object) -> bool:
+    """Tell whether a value is one of bidspm's unfilled placeholders (``""``, ``" "``)."""
+    return isinstance(value, str) and not value.strip()
+
+
+def _without_blanks(owner: dict[str, Any], key: str, where: str, notes: list[str]) -> None:
+    """Drop the blank names of ``owner[key]``; a list of blanks only becomes absent."""
+    names = owner.get(key)
+    if not isinstance(names, list) or not any(_is_blank(name) for name in names):
+        return
+    kept = [name for name in names if not _is_blank(name)]
+    if kept or key == 'X':
+        owner[key] = kept
+        notes.append(f'{where}.{key} holds blank placeholders: dropped')
+    else:
+        del owner[key]
+        notes.append(f'{where}.{key} holds blank placeholders only: read as absent')
+
+
+def _unfilled(contrast: object) -> bool:
+    """Tell whether a contrast is a template never filled in (its conditions all blank)."""
+    if not isinstance(contrast, dict):
+        return False
+    conditions = contrast.get('ConditionList')
+    return isinstance(conditions, list) and all(_is_blank(c) for c in conditions)
+
+
+def _blanks(node: dict[str, Any], where: str, notes: list[str]) -> None:
+    model = node.get('Model')
+    if isinstance(model, dict):
+        _without_blanks(model, 'X', f'{where}.Model', notes)
+        if isinstance(model.get('HRF'), dict):
+            _without_blanks(model['HRF'], 'Variables', f'{where}.Model.HRF', notes)
+    if isinstance(node.get('DummyContrasts'), dict):
+        _without_blanks(node['DummyContrasts'], 'Contrasts', f'{where}.DummyContrasts', notes)
+    contrasts = node.get('Contrasts')
+    if isinstance(contrasts, list) and any(_unfilled(c) for c in contrasts):
+        node['Contrasts'] = [c for c in contrasts if not _unfilled(c)]
+        notes.append(f'{where}.Contrasts: a contrast never filled in (blank conditions) left out')
+
+
+_NODE_RULES = (_level, _group_by, _model, _blanks, _contrasts, _dummy, _transformations)
 
 
 def modernize(model: dict[str, Any]) -> list[str]:

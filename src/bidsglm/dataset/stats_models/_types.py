@@ -136,8 +136,9 @@ class Hrf:
     model : str
         A name of :data:`bidsglm.design.HRF_MODELS` (see the HRF table of
         :mod:`bidsglm.dataset.stats_models`).
-    variables : tuple of str
-        ``Variables``: names or globs of ``X``.
+    variables : tuple of str or None
+        ``Variables``: names or globs of ``X``; None (absent) convolves every events
+        variable of ``X``, as without ``HRF``.
     fir_delays : tuple of int or None
         The FIR delays, in volumes (``fir`` only).
     written : str
@@ -145,7 +146,7 @@ class Hrf:
     """
 
     model: str
-    variables: tuple[str, ...]
+    variables: tuple[str, ...] | None
     fir_delays: tuple[int, ...] | None = None
     written: str = ''
 
