@@ -377,3 +377,22 @@ def test_write_model_then_model_gives_the_same_maps(tmp_path, rng, level):
     assert content['Nodes'][0]['GroupBy'] == ['subject']  # one model of all the runs
     name = f'sub-01/func/sub-01_{ENTITIES}_contrast-incMinusCon_stat-effect_statmap.nii.gz'
     np.testing.assert_array_equal(_data(by_model / 'node-subject' / name), _data(options / name))
+
+
+def test_dummy_contrasts_over_an_x_holding_1_leave_the_intercept_out(tmp_path, rng):
+    ds = make_fake_dataset(tmp_path, rng, n_subjects=1)
+    run_node = {
+        'Level': 'Run',
+        'Name': 'run',
+        'GroupBy': ['run', 'subject'],
+        'Model': {'Type': 'glm', 'X': ['congruent', 'incongruent', 1]},
+        'DummyContrasts': {'Test': 't'},
+    }
+    out = tmp_path / 'out'
+    assert _run(ds, out, 'participant', _model(tmp_path, [run_node]), '-q') == 0
+    labels = {
+        name.split('_contrast-')[1].split('_')[0]
+        for name in _tree(out / 'node-run')
+        if '_contrast-' in name and name.endswith('_statmap.nii.gz')
+    }
+    assert labels == {'congruent', 'incongruent'}
