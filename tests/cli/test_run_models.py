@@ -396,3 +396,27 @@ def test_dummy_contrasts_over_an_x_holding_1_leave_the_intercept_out(tmp_path, r
         if '_contrast-' in name and name.endswith('_statmap.nii.gz')
     }
     assert labels == {'congruent', 'incongruent'}
+
+
+def test_a_model_is_checked_against_the_dataset_listing_every_problem_at_once(
+    tmp_path, rng, capsys
+):
+    ds = make_fake_dataset(tmp_path, rng, n_subjects=3)
+    for subject in ('02', '03'):  # two subjects miss a confound the model names
+        for path in ds.func(subject).glob('*_desc-confounds_timeseries.tsv'):
+            table = pd.read_csv(path, sep='\t')
+            table.drop(columns='csf').to_csv(path, sep='\t', index=False, na_rep='n/a')
+    events = ds.func('01', raw=True) / 'sub-01_task-stroop_run-2_events.tsv'
+    table = pd.read_csv(events, sep='\t')
+    table['onset'] = table['onset'].astype(object)
+    table.loc[1, 'onset'] = 'soon'
+    table.to_csv(events, sep='\t', index=False)
+    run_node = {**RUN_NODE, 'Model': {'Type': 'glm', 'X': ['congruent', 'incongruent', 'csf', 1]}}
+    out = tmp_path / 'out'
+    assert _run(ds, out, 'participant', _model(tmp_path, [run_node, SUBJECT_NODE]), '-q') == 2
+    err = capsys.readouterr().err
+    assert 'The model does not fit the dataset: 2 problems.' in err
+    assert '1. (sub-01) ' in err
+    assert "The 'onset' column of the events holds text" in err
+    assert "2. (sub-02, sub-03) Model.X names ['csf'], which no run of this subject has" in err
+    assert not out.exists()

@@ -10,6 +10,7 @@ of several subjects on one line.
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import TYPE_CHECKING
 
 from bidsglm.errors import BidsGlmError, InvalidParameterError
@@ -45,15 +46,35 @@ class Problems:
     def __init__(self) -> None:
         self._found: dict[str, list[str]] = {}
         self._errors: dict[str, type[BidsGlmError]] = {}
+        self._first: dict[str, str] = {}
 
     def add(
         self, message: str, where: str = '', error: type[BidsGlmError] = InvalidParameterError
     ) -> None:
-        """Record one problem (``where`` says whose it is: a subject, a node)."""
-        places = self._found.setdefault(message, [])
+        """Record one problem (``where`` says whose it is: a subject, a node).
+
+        A subject named in the message (not inside a path) is read as "this subject"
+        when comparing problems, so the same problem of several subjects is listed
+        once, in those words; a problem of one subject keeps its own words.
+
+        Examples
+        --------
+        >>> problems = Problems()
+        >>> problems.add('no run of sub-02 has x (sub-02/func/sub-02_events.tsv)', 'sub-02')
+        >>> problems.add('no run of sub-03 has x (sub-03/func/sub-03_events.tsv)', 'sub-03')
+        >>> len(problems)
+        2
+        >>> problems.add('no run of sub-04 has x', 'sub-04')
+        >>> problems.add('no run of sub-05 has x', 'sub-05')
+        >>> len(problems)
+        3
+        """
+        key = _without_place(message, where)
+        places = self._found.setdefault(key, [])
         if where and where not in places:
             places.append(where)
-        self._errors.setdefault(message, error)
+        self._errors.setdefault(key, error)
+        self._first.setdefault(key, message)
 
     @contextlib.contextmanager
     def collect(self, where: str = '') -> Iterator[None]:
@@ -77,18 +98,28 @@ class Problems:
         """
         if not self._found:
             return
-        lines = [
-            f'({_places(places)}) {message}' if places else message
-            for message, places in self._found.items()
-        ]
+        lines = [self._line(key, places) for key, places in self._found.items()]
         if len(lines) == 1:
-            message = next(iter(self._found))
-            raise self._errors[message](lines[0])
+            raise self._errors[next(iter(self._found))](lines[0])
         shown = [f'  {i}. {line}' for i, line in enumerate(lines[:MAX_SHOWN], 1)]
         if len(lines) > MAX_SHOWN:
             shown.append(f'  ... and {len(lines) - MAX_SHOWN} more.')
         msg = '\n'.join([f'The model does not fit the dataset: {len(lines)} problems.', *shown])
         raise InvalidParameterError(msg)
+
+    def _line(self, key: str, places: list[str]) -> str:
+        """One problem: its places, then its words (its own for a single place)."""
+        if not places:
+            return key
+        message = self._first[key] if len(places) == 1 else key
+        return f'({_places(places)}) {message}'
+
+
+def _without_place(message: str, where: str) -> str:
+    """Return the message with its subject (not inside a path) read as "this subject"."""
+    if not where.startswith('sub-'):
+        return message
+    return re.sub(rf'(?<![\w/.-]){re.escape(where)}(?![\w/.-])', 'this subject', message)
 
 
 def _places(places: list[str]) -> str:

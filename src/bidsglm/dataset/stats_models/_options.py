@@ -12,7 +12,7 @@ option                         what bidsglm does
 ``Mask``                       entities selecting a mask file (``{"desc":
                                ["brain"], "suffix": ["mask"]}``, the brain mask
                                next to each run, is what is used anyway) or a
-                               file path; see :mod:`bidsglm.dataset.masks`
+                               file path (see :func:`bidsglm.dataset.plan.plan_participant`)
 ``ReplaceVariables``           refused: voxel-wise regressors are not available
 ``Aggregate``                  refused: models are fitted voxel by voxel
 =============================  ================================================
