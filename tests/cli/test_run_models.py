@@ -420,3 +420,26 @@ def test_a_model_is_checked_against_the_dataset_listing_every_problem_at_once(
     assert "The 'onset' column of the events holds text" in err
     assert "2. (sub-02, sub-03) Model.X names ['csf'], which no run of this subject has" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize('level', ['participant', 'group'])
+def test_a_contrast_name_that_cannot_be_a_label_exits_2_at_planning(tmp_path, rng, capsys, level):
+    ds = make_fake_dataset(tmp_path, rng, n_subjects=3)
+    bad = {'Name': 'café', 'ConditionList': ['incongruent'], 'Weights': [1], 'Test': 't'}
+    dataset = {
+        'Level': 'Dataset',
+        'Name': 'dataset',
+        'GroupBy': ['contrast'],
+        'Model': {'Type': 'glm', 'X': [1, 'age']},
+        'Contrasts': [{**bad, 'ConditionList': ['age']}] if level == 'group' else [],
+        'DummyContrasts': {'Test': 't'},
+    }
+    run_node = {**RUN_NODE, 'Contrasts': [*RUN_NODE['Contrasts'], bad]}
+    model = _model(tmp_path, [run_node if level == 'participant' else RUN_NODE, dataset])
+    out = tmp_path / 'out'
+    if level == 'group':
+        assert _run(ds, out, 'participant', model, '-q') == 0
+    before = _tree(out) if out.exists() else set()
+    assert _run(ds, out, level, model, '-q') == 2
+    assert "'café' cannot become a BIDS label" in capsys.readouterr().err
+    assert (_tree(out) if out.exists() else set()) == before
