@@ -506,6 +506,12 @@ def test_low_pass_is_refused_with_the_reason():
             'Contrasts holds blank placeholders only',
         ),
         (
+            ('Input', 'task'),
+            [''],
+            lambda m: 'task' not in m.input and m.input['sub'] == ('01', '02'),
+            'Input.task holds blank placeholders only: read as absent',
+        ),
+        (
             ('Nodes', 0, 'Contrasts', 1),
             {'Name': '', 'ConditionList': [''], 'Weights': [''], 'Test': 't'},
             lambda m: (

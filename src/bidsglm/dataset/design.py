@@ -86,15 +86,24 @@ def read_bids_tsv(path: Path, columns: Sequence[str] | None = None) -> pd.DataFr
     >>> _ = path.write_text('onset\tduration\ttrial_type\n0\t1\tNULL\n2\t1\tn/a\n')
     >>> read_bids_tsv(path)['trial_type'].tolist()
     ['NULL', nan]
+    >>> _ = path.write_text('\n')
+    >>> read_bids_tsv(path)
+    Traceback (most recent call last):
+    ...
+    bidsglm.errors.InvalidParameterError: The table '...e.tsv' is empty: a BIDS table ...
     """
-    return pd.read_csv(
-        path,
-        sep='\t',
-        na_values=['n/a', ''],
-        keep_default_na=False,
-        dtype={_TRIAL_TYPE: str},
-        usecols=None if columns is None else list(columns),
-    )
+    try:
+        return pd.read_csv(
+            path,
+            sep='\t',
+            na_values=['n/a', ''],
+            keep_default_na=False,
+            dtype={_TRIAL_TYPE: str},
+            usecols=None if columns is None else list(columns),
+        )
+    except pd.errors.EmptyDataError:
+        msg = f'The table {str(path)!r} is empty: a BIDS table starts with a row of column names.'
+        raise InvalidParameterError(msg) from None
 
 
 @dataclass(frozen=True)

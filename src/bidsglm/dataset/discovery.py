@@ -345,9 +345,18 @@ def read_tsv_header(path: Path) -> list[str]:
     >>> _ = path.write_text('trans_x\ttrans_y\n0\t1\n')
     >>> read_tsv_header(path)
     ['trans_x', 'trans_y']
+
+    Raises
+    ------
+    InvalidParameterError
+        If the file has no row of column names (it is empty).
     """
     with path.open(encoding='utf-8', newline='') as stream:
-        return next(csv.reader(stream, delimiter='\t'), [])
+        header = next(csv.reader(stream, delimiter='\t'), [])
+    if not any(header):
+        msg = f'The table {str(path)!r} is empty: a BIDS table starts with a row of column names.'
+        raise InvalidParameterError(msg)
+    return header
 
 
 def read_tsv_column(path: Path, column: str) -> list[str]:

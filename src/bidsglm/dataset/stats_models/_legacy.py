@@ -21,7 +21,7 @@ bidspm's template ``{"Transformer": "",             no transformations
 ``"Options": []``, ``"Software": []`` (MATLAB)      ``{}``
 bidspm's blank placeholders ``""`` (never filled)   dropped: from ``X``; ``HRF.Variables``,
 in ``X``, ``HRF.Variables``, ``DummyContrasts``     ``DummyContrasts.Contrasts`` of blanks
-and a contrast's ``ConditionList``                  only are absent; such a contrast is
+and a contrast's ``ConditionList``; ``Input.task``  only are absent; such a contrast is
                                                     left out
 ==================================================  ===================================
 
@@ -65,6 +65,10 @@ def _top(model: dict[str, Any], notes: list[str]) -> None:
     if 'Name' not in model:
         model['Name'] = 'unnamed'
         notes.append('no Name: named "unnamed"')
+    given = model.get('Input')
+    if isinstance(given, dict) and _blanks_only(given.get('task')):
+        del given['task']  # every BOLD has a task: "" is a template never filled in
+        notes.append('Input.task holds blank placeholders only: read as absent')
 
 
 def _level(node: dict[str, Any], where: str, notes: list[str]) -> None:
@@ -170,6 +174,11 @@ def _transformations(node: dict[str, Any], where: str, notes: list[str]) -> None
 def _is_blank(value: object) -> bool:
     """Tell whether a value is one of bidspm's unfilled placeholders (``""``, ``" "``)."""
     return isinstance(value, str) and not value.strip()
+
+
+def _blanks_only(value: object) -> bool:
+    """Tell whether a value is a list of placeholders only (``[""]``)."""
+    return isinstance(value, list) and bool(value) and all(_is_blank(v) for v in value)
 
 
 def _without_blanks(owner: dict[str, Any], key: str, where: str, notes: list[str]) -> None:
