@@ -143,12 +143,27 @@ def _write_run(root: Path, stem: str, folder: str, inputs: dict[str, Any]) -> No
     table.to_csv(deriv / f'{stem}_desc-confounds_timeseries.tsv', sep='\t', index=False)
 
 
+def _session_labels(content: dict[str, Any]) -> list[str]:
+    """Return the session labels the contrasts of a node over ``session`` name."""
+    labels: list[str] = []
+    for node in content['Nodes']:
+        if 'session' in _names(node.get('Model', {}).get('X')):
+            for contrast in node.get('Contrasts') or []:
+                names = _names(contrast.get('ConditionList'))
+                labels += [n.removeprefix('session.') for n in names if n not in labels]
+    return labels
+
+
 def _inputs(content: dict[str, Any]) -> dict[str, Any]:
     """Read what the dataset must hold from the model's ``Input`` and nodes."""
     given = content.get('Input') or {}
     mask = (_run_node(content).get('Model', {}).get('Options') or {}).get('Mask') or {}
     levels = {str(n.get('Level', '')).lower() for n in content['Nodes']}
-    sessions = _names(given.get('session')) or _names(mask.get('ses') if mask else None)
+    sessions = (
+        _names(given.get('session'))
+        or _names(mask.get('ses') if mask else None)
+        or _session_labels(content)
+    )
     return {
         'tasks': [t for t in _names(given.get('task')) if t] or ['task'],
         'space': ([*_names(given.get('space')), 'MNI152NLin2009cAsym'])[0],

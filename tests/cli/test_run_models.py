@@ -443,3 +443,59 @@ def test_a_contrast_name_that_cannot_be_a_label_exits_2_at_planning(tmp_path, rn
     assert _run(ds, out, level, model, '-q') == 2
     assert "'café' cannot become a BIDS label" in capsys.readouterr().err
     assert (_tree(out) if out.exists() else set()) == before
+
+
+def test_a_subject_node_over_sessions_gives_their_difference(tmp_path, rng):
+    # bidspm's compare_sessions: X ["session", 1] and a contrast of two session labels
+    ds = make_fake_dataset(tmp_path, rng, n_subjects=1, sessions=('retest', 'test'))
+    session = {
+        'Level': 'Session',
+        'Name': 'session',
+        'GroupBy': ['subject', 'session', 'contrast'],
+        'Model': {'Type': 'meta', 'X': [1]},
+        'DummyContrasts': {'Test': 't'},
+    }
+    compare = {
+        'Level': 'Subject',
+        'Name': 'compare_sessions',
+        'GroupBy': ['subject', 'contrast'],
+        'Model': {'Type': 'glm', 'X': ['session', 1]},
+        'Contrasts': [
+            {
+                'Name': 'test_gt_retest',
+                'ConditionList': ['test', 'retest'],
+                'Weights': [1, -1],
+                'Test': 't',
+            }
+        ],
+    }
+    edges = [
+        {'Source': 'run', 'Destination': 'session', 'Filter': {'contrast': ['incMinusCon']}},
+        {'Source': 'session', 'Destination': 'compare_sessions'},
+    ]
+    run_node = {**RUN_NODE, 'GroupBy': ['run', 'session', 'subject']}
+    model = _model(tmp_path, [run_node, session, compare], Edges=edges)
+    out = tmp_path / 'out'
+    assert _run(ds, out, 'participant', model, '-q') == 0
+    maps = {}
+    for ses in ('retest', 'test'):
+        stem = out / 'node-session' / 'sub-01' / f'ses-{ses}' / 'func' / f'sub-01_ses-{ses}'
+        maps[ses] = {
+            stat: _data(f'{stem}_{ENTITIES}_contrast-incMinusCon_stat-{stat}_statmap.nii.gz')
+            for stat in ('effect', 'variance')
+        }
+    folder = out / 'node-compareSessions' / 'sub-01' / 'func'
+    name = f'sub-01_{ENTITIES}_contrast-incMinusConTestGtRetest_stat-{{}}_statmap.nii.gz'
+    effect = _data(folder / name.format('effect'))
+    variance = _data(folder / name.format('variance'))
+    inside = maps['test']['variance'] > 0
+    assert inside.sum() > 100
+    expected = maps['test']['effect'] - maps['retest']['effect']
+    np.testing.assert_allclose(effect[inside], expected[inside], rtol=1e-6, atol=1e-9)
+    expected = maps['test']['variance'] + maps['retest']['variance']
+    np.testing.assert_allclose(variance[inside], expected[inside], rtol=1e-6)
+    sidecar = json.loads((folder / name.format('t').replace('.nii.gz', '.json')).read_text())
+    assert sidecar['DegreesOfFreedom'] == [4 * (30 - 7)]  # 4 runs of 30 volumes, 7 columns
+    # each run's own weights: the retest runs -2, the test runs +2 (1/2 each, times 4 runs)
+    firsts = [run['Weights'][0][:2] for run in sidecar['ContrastWeights']]
+    assert firsts == [[2.0, -2.0], [2.0, -2.0], [-2.0, 2.0], [-2.0, 2.0]]

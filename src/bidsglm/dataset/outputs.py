@@ -5,10 +5,17 @@ object, an :class:`Output`: weights over the columns of the runs' designs and th
 runs they are combined over by fixed effects. A Run node's output of one run is
 that run's contrast; a fixed-effects node's output is the fixed effects, over the
 union of its inputs' runs, of the same weights (or of their combination, for a
-contrast that weights incoming contrasts). Fixed effects weight each run by its
-precision, so combining the runs of each session and then the sessions gives the
-same numbers as combining all the runs at once: every fixed-effects output is
-bidsglm's first-level fixed effects over its runs, and is saved as such.
+contrast that weights incoming contrasts). So a Subject node after a Session node
+gives the fixed effects of all the subject's runs at once (the mean of the runs'
+contrasts, nilearn's and bidsglm's first-level fixed effects), not a mean of the
+sessions' means: every fixed-effects output is bidsglm's first-level fixed effects
+over its runs, and is saved as such.
+
+A Session or Subject node whose ``X`` holds entities (bidspm's
+``"X": ["session", 1]``) weights its inputs by a contrast over them: its output
+then gives each run its own factor (:attr:`Output.run_factors`; the difference of
+two sessions weights one session's runs ``+1/k`` and the other's ``-1/k``), saved as
+one expression per run.
 """
 
 from __future__ import annotations
@@ -91,6 +98,9 @@ class Output:
     entities : tuple of (str, str)
         Entities common to its runs (``sub``, ``ses``, ``task``, ``run``...), for
         grouping at the next node.
+    run_factors : tuple of float or None, default=None
+        The factor of each run of ``runs`` (the output is the sum over runs of the
+        factor times the run's contrast); None: the fixed effects, ``1/k`` each.
     """
 
     node: str
@@ -99,6 +109,7 @@ class Output:
     test: str
     runs: tuple[int, ...]
     entities: tuple[tuple[str, str], ...]
+    run_factors: tuple[float, ...] | None = None
 
     @property
     def stat_type(self) -> str:
@@ -121,7 +132,39 @@ class Output:
             return self.name
         return dict(self.entities).get(key)
 
-    def expression(self) -> str:
+    def factors(self) -> tuple[float, ...]:
+        """Return the factor of each run (``1/k`` each for the fixed effects).
+
+        Examples
+        --------
+        >>> Output('n', 'c', ((('a', 1.0),),), 't', (0, 1), ()).factors()
+        (0.5, 0.5)
+        """
+        if self.run_factors is not None:
+            return self.run_factors
+        return (1.0 / len(self.runs),) * len(self.runs)
+
+    def definition(self) -> str | tuple[str, ...]:
+        """Return what the saved model computes: one expression, or one per run.
+
+        With one expression per run, bidsglm's fixed effects average the runs whose
+        weights are not all zero, so each run's weights are its factor times their
+        number.
+
+        Examples
+        --------
+        >>> weights = ((('a', 1.0),),)
+        >>> Output('n', 'c', weights, 't', (0, 1), ()).definition()
+        '1*`a`'
+        >>> Output('n', 'c', weights, 't', (0, 1), (), (-0.5, 0.5)).definition()
+        ('-1*`a`', '1*`a`')
+        """
+        if self.run_factors is None:
+            return self.expression()
+        used = sum(factor != 0 for factor in self.run_factors)
+        return tuple(self.expression(factor * used) for factor in self.run_factors)
+
+    def expression(self, scale: float = 1.0) -> str:
         """Write the weights as an expression (rows joined by ``', '``).
 
         Examples
@@ -131,6 +174,6 @@ class Output:
         """
         rows = []
         for row in self.weights:
-            text = ' '.join(_term(weight, column) for column, weight in row)
+            text = ' '.join(_term(weight * scale, column) for column, weight in row)
             rows.append(text[2:] if text.startswith('+') else f'-{text[2:]}')
         return ', '.join(rows)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bidsglm.bids.layout import plan_layout
+from bidsglm.dataset.entity_model import entity_outputs
 from bidsglm.dataset.naming import check_contrast_names
 from bidsglm.dataset.outputs import Output, combine, weights_of
 from bidsglm.dataset.runs import checked_design, not_estimable, unusable_columns, without_subject
@@ -36,6 +37,7 @@ from bidsglm.dataset.stats_models import (
     StatsModel,
     contrast_matches,
 )
+from bidsglm.dataset.stats_models._graph import is_entity_model
 from bidsglm.design.contrasts import parse_contrast_expression
 from bidsglm.errors import BidsGlmError, ContrastError, InvalidParameterError
 
@@ -116,8 +118,8 @@ class PlannedSave:
         The derivative dataset it goes to.
     runs : tuple of int
         The subject's runs (indices) it is a view of.
-    contrasts : tuple of (str, str)
-        Name and expression of each contrast.
+    contrasts : tuple of (str, str or tuple of str)
+        Name and expression of each contrast (or one expression per run).
     contrast_types : tuple of (str, str)
         Name and test (``'t'`` or ``'F'``).
     statmap : PurePosixPath
@@ -127,7 +129,7 @@ class PlannedSave:
     node: str
     out_dir: Path
     runs: tuple[int, ...]
-    contrasts: tuple[tuple[str, str], ...]
+    contrasts: tuple[tuple[str, str | tuple[str, ...]], ...]
     contrast_types: tuple[tuple[str, str], ...]
     statmap: PurePosixPath
 
@@ -168,7 +170,7 @@ class SubjectJob:
         return f'sub-{self.subject}'
 
     @property
-    def contrasts(self) -> tuple[tuple[str, str], ...]:
+    def contrasts(self) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
         """Every contrast saved, for messages."""
         return tuple(c for save in self.saves for c in save.contrasts)
 
@@ -371,6 +373,16 @@ def _combined(contrast: Contrast, group: Sequence[Output], node: str) -> Output:
 
 
 def _fixed_group(node: Node, group: Sequence[Output], state: _Subject) -> list[Output]:
+    if is_entity_model(node):
+        return entity_outputs(node, group, state.entities)
+    weighted = sorted({o.name for o in group if o.run_factors is not None})
+    if weighted:
+        msg = (
+            f'Node {node.name!r} receives {weighted}, contrasts across inputs of '
+            f'sub-{state.subject}, which fixed effects over [1] do not combine again. '
+            'Send them to a Dataset node.'
+        )
+        raise ContrastError(msg)
     expected = tuple(sorted({r for o in group for r in o.runs}))
     names = list(dict.fromkeys(o.name for o in group))
     if 'contrast' not in node.group_by and len(names) > 1 and (node.dummy or _per_input(node)):
@@ -438,7 +450,7 @@ def _saves(
                 node.name,
                 out_dir,
                 runs,
-                tuple((o.name, o.expression()) for o in members),
+                tuple((o.name, o.definition()) for o in members),
                 tuple((o.name, o.stat_type) for o in members),
                 layout.statmap_path(),
             )

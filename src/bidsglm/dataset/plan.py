@@ -328,7 +328,11 @@ def _log_first(
         logger.info('Confound columns: %s.', _describe(confounds) if confounds else 'none')
     else:
         logger.info('Run node X: %s.', _describe(list(first_level.spec.x)))
-    contrasts = dict.fromkeys(f'{n} = {e}' for save in saves for n, e in save.contrasts)
+    contrasts = dict.fromkeys(
+        f'{n} = {e if isinstance(e, str) else " | ".join(e)}'
+        for save in saves
+        for n, e in save.contrasts
+    )
     logger.info('Contrasts: %s.', _describe(list(contrasts)))
 
 

@@ -8,12 +8,16 @@ Each node is run one of three ways (:attr:`Node.kind`):
     contrasts combined by fixed effects). ``subject`` is implied: runs of several
     subjects never share a model.
 ``fixed`` (Session and Subject nodes)
-    Fixed effects, per subject, of the contrasts they receive: ``X`` must be
-    ``[1]``, whether ``Type`` is ``meta`` or ``glm`` (SPM and bidspm combine runs
-    this way; an OLS over a subject's few runs, FitLins' reading of ``glm``, is
-    not offered). ``GroupBy`` must hold ``subject``, and ``contrast`` unless one
+    Fixed effects, per subject, of the contrasts they receive: with ``X`` ``[1]``,
+    whether ``Type`` is ``meta`` or ``glm`` (SPM and bidspm combine runs this way;
+    an OLS over a subject's few runs, FitLins' reading of ``glm``, is not
+    offered). ``GroupBy`` must hold ``subject``, and ``contrast`` unless one
     contrast comes in. Their outputs equal bidsglm's first-level fixed effects
-    over the same runs.
+    over the same runs. ``X`` may also hold entities (bidspm's
+    ``["session", 1]``): each label becomes an indicator (``session.test``), and
+    each t contrast over them (``ConditionList`` ``["test", "retest"]``) weights
+    the incoming contrast of each input, within the fixed effects of all their
+    runs; such a node needs ``contrast`` in ``GroupBy`` and writes its contrasts.
 ``group`` (Dataset nodes)
     An OLS model across the inputs of each group: ``X`` of ``1``,
     ``participants.tsv`` columns (numbers, or ``column.level`` indicators of a
@@ -30,13 +34,19 @@ import fnmatch
 import itertools
 from typing import TYPE_CHECKING
 
-from bidsglm.dataset.stats_models._fields import check_keys, filters, is_entity, reject
+from bidsglm.dataset.stats_models._fields import (
+    check_keys,
+    entity_key,
+    filters,
+    is_entity,
+    reject,
+)
 from bidsglm.dataset.stats_models._types import INTERCEPT, LEVELS, Edge, Node
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-__all__ = ['check_graph', 'contrast_matches', 'read_edges']
+__all__ = ['check_graph', 'contrast_matches', 'is_entity_model', 'read_edges']
 
 _EDGE_KEYS = frozenset({'Source', 'Destination', 'Filter', 'Description'})
 #: The name a dummy contrast over ``1`` takes when no single contrast comes in.
@@ -135,13 +145,56 @@ def _check_run(node: Node, where: str) -> None:
             reject(where, f'{name!r} is used but is not in Model.X {list(x)}')
 
 
+def is_entity_model(node: Node) -> bool:
+    """Tell whether a fixed node's ``X`` holds entities (and maybe ``1``), not ``[1]`` only.
+
+    Examples
+    --------
+    >>> from bidsglm.dataset.stats_models._types import NodeModel
+    >>> node = Node('Subject', 's', ('sub', 'contrast'), NodeModel('glm', ('session', '1')))
+    >>> is_entity_model(node)
+    True
+    """
+    x = node.model.x
+    return (
+        node.model.formula is None
+        and not node.model.intercept_only
+        and all(name == INTERCEPT or is_entity(entity_key(name)) for name in x)
+        and any(name != INTERCEPT for name in x)
+    )
+
+
+def _check_entity_model(node: Node, where: str) -> None:
+    """Check a fixed node whose ``X`` holds entities: t contrasts, ``contrast`` grouping."""
+    if 'contrast' not in node.group_by:
+        reject(f'{where}.GroupBy', 'a model over entities needs "contrast" in GroupBy')
+    if node.dummy is not None:
+        reject(
+            f'{where}.DummyContrasts',
+            'dummy contrasts over entities are not available',
+            'write the contrasts (e.g. ConditionList ["test", "retest"], Weights [1, -1])',
+        )
+    if not node.contrasts:
+        reject(f'{where}.Contrasts', 'a model over entities needs contrasts over them')
+    for index, contrast in enumerate(node.contrasts):
+        if contrast.stat_type != 't':
+            reject(
+                f'{where}.Contrasts[{index}].Test',
+                'over entities, bidsglm computes t contrasts (one row)',
+                'write one t contrast per row',
+            )
+
+
 def _check_fixed(node: Node, run: Node, where: str) -> None:
-    if not node.model.intercept_only:
+    if is_entity_model(node):
+        _check_entity_model(node, where)
+    elif not node.model.intercept_only:
         reject(
             f'{where}.Model.X',
             f"a {node.level} node combines a subject's contrasts by fixed effects, so X must "
-            f'be [1], not {list(node.model.x)}{" with a Formula" if node.model.formula else ""}'
-            ' (a model across the contrasts or sessions of one subject is not available)',
+            f'be [1] or entities with 1 (such as ["session", 1]), not {list(node.model.x)}'
+            f'{" with a Formula" if node.model.formula else ""} (a model of variables across '
+            'the contrasts or runs of one subject is not available)',
             'compute such differences as contrasts of the Run node',
         )
     if 'sub' not in node.group_by:
@@ -300,6 +353,9 @@ def _check_fixed_contrasts(node: Node, incoming: _Names, where: str) -> None:
 
 
 def _fixed_names(node: Node, incoming: _Names) -> _Names:
+    if is_entity_model(node):
+        made = [f'{n}_{c.name}' for n in incoming.known for c in node.contrasts if c.passes_on]
+        return _Names(made)
     names = list(incoming.known) if node.dummy is not None and node.dummy.test != 'F' else []
     for contrast in node.contrasts:
         if not contrast.passes_on:
@@ -344,7 +400,8 @@ def check_graph(nodes: Sequence[Node], edges: Sequence[Edge]) -> None:
         _check_mixing(node, incoming, where[node.name])
         if node.kind == 'fixed':
             _check_fixed(node, run, where[node.name])
-            _check_fixed_contrasts(node, incoming, where[node.name])
+            if not is_entity_model(node):
+                _check_fixed_contrasts(node, incoming, where[node.name])
             names[node.name] = _fixed_names(node, incoming)
         else:
             _check_group(node, where[node.name])
