@@ -447,7 +447,7 @@ def test_a_contrast_name_that_cannot_be_a_label_exits_2_at_planning(tmp_path, rn
 
 def test_a_subject_node_over_sessions_gives_their_difference(tmp_path, rng):
     # bidspm's compare_sessions: X ["session", 1] and a contrast of two session labels
-    ds = make_fake_dataset(tmp_path, rng, n_subjects=1, sessions=('retest', 'test'))
+    ds = make_fake_dataset(tmp_path, rng, n_subjects=2, sessions=('retest', 'test'))
     session = {
         'Level': 'Session',
         'Name': 'session',
@@ -474,9 +474,20 @@ def test_a_subject_node_over_sessions_gives_their_difference(tmp_path, rng):
         {'Source': 'session', 'Destination': 'compare_sessions'},
     ]
     run_node = {**RUN_NODE, 'GroupBy': ['run', 'session', 'subject']}
-    model = _model(tmp_path, [run_node, session, compare], Edges=edges)
+    dataset = {
+        'Level': 'Dataset',
+        'Name': 'dataset',
+        'GroupBy': ['contrast'],
+        'Model': {'Type': 'glm', 'X': [1]},
+        'DummyContrasts': {'Test': 't'},
+    }
+    edges.append({'Source': 'compare_sessions', 'Destination': 'dataset'})
+    model = _model(tmp_path, [run_node, session, compare, dataset], Edges=edges)
     out = tmp_path / 'out'
     assert _run(ds, out, 'participant', model, '-q') == 0
+    assert _run(ds, out, 'group', model, '-q') == 0
+    group = f'{ENTITIES}_contrast-incMinusConTestGtRetest_stat-t_desc-incMinusConTestGtRetest'
+    assert (out / 'node-dataset' / f'{group}_statmap.nii.gz').is_file()
     maps = {}
     for ses in ('retest', 'test'):
         stem = out / 'node-session' / 'sub-01' / f'ses-{ses}' / 'func' / f'sub-01_ses-{ses}'
