@@ -510,3 +510,22 @@ def test_a_subject_node_over_sessions_gives_their_difference(tmp_path, rng):
     # each run's own weights: the retest runs -2, the test runs +2 (1/2 each, times 4 runs)
     firsts = [run['Weights'][0][:2] for run in sidecar['ContrastWeights']]
     assert firsts == [[2.0, -2.0], [2.0, -2.0], [-2.0, 2.0], [-2.0, 2.0]]
+
+
+def test_a_sessions_difference_is_not_combined_again_within_the_subject(tmp_path, rng, capsys):
+    ds = make_fake_dataset(tmp_path, rng, n_subjects=1, sessions=('retest', 'test'))
+    compare = {
+        'Level': 'Session',
+        'Name': 'compare',
+        'GroupBy': ['subject', 'contrast'],
+        'Model': {'Type': 'glm', 'X': ['session', 1]},
+        'Contrasts': [
+            {'Name': 'd', 'ConditionList': ['test', 'retest'], 'Weights': [1, -1], 'Test': 't'}
+        ],
+    }
+    again = {**SUBJECT_NODE, 'Name': 'again'}
+    run_node = {**RUN_NODE, 'GroupBy': ['run', 'session', 'subject']}
+    model = _model(tmp_path, [run_node, compare, again])
+    assert _run(ds, tmp_path / 'out', 'participant', model, '-q') == 2
+    assert 'fixed effects over [1] do not combine again' in capsys.readouterr().err
+    assert not (tmp_path / 'out').exists()

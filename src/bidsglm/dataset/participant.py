@@ -372,9 +372,8 @@ def _combined(contrast: Contrast, group: Sequence[Output], node: str) -> Output:
     return Output(node, contrast.name, combine(parts), contrast.test, runs, entities)
 
 
-def _fixed_group(node: Node, group: Sequence[Output], state: _Subject) -> list[Output]:
-    if is_entity_model(node):
-        return entity_outputs(node, group, state.entities)
+def _refuse_weighted(node: Node, group: Sequence[Output], state: _Subject) -> None:
+    """Refuse to combine again, over [1], contrasts across a subject's inputs."""
     weighted = sorted({o.name for o in group if o.run_factors is not None})
     if weighted:
         msg = (
@@ -383,6 +382,12 @@ def _fixed_group(node: Node, group: Sequence[Output], state: _Subject) -> list[O
             'Send them to a Dataset node.'
         )
         raise ContrastError(msg)
+
+
+def _fixed_group(node: Node, group: Sequence[Output], state: _Subject) -> list[Output]:
+    if is_entity_model(node):
+        return entity_outputs(node, group, state.entities)
+    _refuse_weighted(node, group, state)
     expected = tuple(sorted({r for o in group for r in o.runs}))
     names = list(dict.fromkeys(o.name for o in group))
     if 'contrast' not in node.group_by and len(names) > 1 and (node.dummy or _per_input(node)):
