@@ -31,16 +31,18 @@ from bidsglm.models.masking import compute_multi_epi_mask
 from bidsglm.models.regression import RegressionResults, run_labels, run_results
 from bidsglm.models.results import ContrastResult, MapName
 from bidsglm.stats import (
-    NOISE_MODELS,
     compute_contrast_stats,
     fit_glm,
     fixed_effects,
     scale_signal,
 )
-from bidsglm.stats.regression import whiten_ar1
+from bidsglm.stats.autoregression import whiten_ar
+from bidsglm.stats.clustering import spread_random_state
+from bidsglm.stats.regression import check_noise_model
 
 if TYPE_CHECKING:
     from bidsglm.stats import GLMFit
+    from bidsglm.stats.clustering import RandomState
 
 __all__ = ['FirstLevelModel']
 
@@ -57,7 +59,7 @@ _SIGNAL_SCALINGS = (False, 0, 1, (0, 1))
 class FirstLevelModel(BaseGLM):
     """A GLM of one subject's task fMRI runs, with nilearn's parameters and numbers.
 
-    Each run is masked, scaled to percent signal change, fitted with OLS or AR(1)
+    Each run is masked, scaled to percent signal change, fitted with OLS or AR(p)
     prewhitening, and contrasts are combined over runs by fixed effects. Unlike
     nilearn's, the residuals and r-squared that :func:`bidsglm.save_glm_to_bids`
     writes are always kept, so the default parameters are enough to save a model.
@@ -105,8 +107,12 @@ class FirstLevelModel(BaseGLM):
         Accepted for compatibility; only ``False`` is supported.
     signal_scaling : {0, 1, (0, 1), False}, default=0
         0 scales each voxel to percent signal change around its temporal mean.
-    noise_model : {'ar1', 'ols'}, default='ar1'
-        The temporal noise model.
+    noise_model : str, default='ar1'
+        The temporal noise model: ``'ols'``, or ``'ar<p>'`` for AR(p) prewhitening
+        (``'ar1'``, ``'ar2'``, ...) as nilearn fits it: Yule-Walker coefficients per
+        voxel, grouped (AR(1): truncated to steps of ``1 / bins``; AR(p > 1):
+        clustered by k-means into at most ``bins`` groups), one whitened refit per
+        group.
     verbose : int, default=0
         Accepted for compatibility; nothing is printed.
     n_jobs : int, default=1
@@ -118,8 +124,10 @@ class FirstLevelModel(BaseGLM):
         kept, as saving needs them; predictions are computed on demand.
     subject_label : str, optional
         The subject, used by second-level models and for file names.
-    random_state : optional
-        Accepted for compatibility (only AR(p > 1) would use it).
+    random_state : int, numpy Generator or RandomState, or None
+        The seed of the k-means clustering of AR(p > 1) coefficients. Unlike
+        nilearn's (scikit-learn's) None, which draws other clusters at every fit,
+        None is a fixed seed: a refit gives the same numbers.
 
     Attributes
     ----------
@@ -137,7 +145,9 @@ class FirstLevelModel(BaseGLM):
         ``standardize``).
     labels_ : list of ndarray
         Per run, the noise group of each voxel, labelled as nilearn does: ``0.0``
-        under OLS, the AR(1) coefficient as text (``'0.07'``) under AR(1).
+        under OLS, the AR(1) coefficient as text (``'0.07'``) under AR(1), the
+        group's coefficients rounded to 2 decimals and joined by ``'_'``
+        (``'0.35_-0.12'``) under AR(p > 1).
     results_ : list of dict
         Per run, each group's :class:`~bidsglm.models.regression.RegressionResults`
         (``theta``, ``residuals``, ``predicted``, ``r_square``, ``MSE``, ``SSE``, ...),
@@ -152,7 +162,7 @@ class FirstLevelModel(BaseGLM):
         The data averaged over time (before scaling) inside the mask, then over the
         runs; 0 outside. Saved as ``stat-mean``; the report draws the maps over it.
     residuals_, predicted_, r_square_ : list of nibabel.Nifti1Image
-        Per run: the residuals (4D, whitened under AR(1)), the fitted values (4D)
+        Per run: the residuals (4D, whitened under AR(p)), the fitted values (4D)
         and r-squared (3D).
 
     Examples
@@ -247,7 +257,8 @@ class FirstLevelModel(BaseGLM):
             ``.csv`` file (header row, no index column). Events and confounds given
             too are ignored, with a warning, as nilearn does.
         bins : int, default=100
-            AR(1) coefficients are truncated to multiples of ``1 / bins``.
+            AR(1) coefficients are truncated to multiples of ``1 / bins``; AR(p > 1)
+            coefficient vectors are clustered into at most ``bins`` groups.
 
         Returns
         -------
@@ -306,12 +317,14 @@ class FirstLevelModel(BaseGLM):
             raise self._invalid(
                 name='slice_time_ref', allowed='a float in [0, 1]', value=self.slice_time_ref
             )
-        if self.noise_model not in NOISE_MODELS:
+        try:
+            check_noise_model(self.noise_model)
+        except InvalidParameterError:
             raise self._invalid(
                 name='noise_model',
-                allowed=f'one of {sorted(NOISE_MODELS)}',
+                allowed="'ols' or 'ar<p>' with an order p >= 1 ('ar1', 'ar2', ...)",
                 value=self.noise_model,
-            )
+            ) from None
         if not any(_same_scaling(self.signal_scaling, s) for s in _SIGNAL_SCALINGS):
             raise self._invalid(
                 name='signal_scaling',
@@ -433,28 +446,45 @@ class FirstLevelModel(BaseGLM):
         masker: VolumeMasker,
         bins: int,
     ) -> list[tuple[GLMFit, np.ndarray]]:
-        """Fit every run, ``n_jobs`` at a time, in the order of ``runs``."""
+        """Fit every run, ``n_jobs`` at a time, in the order of ``runs``.
+
+        Under AR(p > 1), each run's clustering gets its ``random_state`` here, in run
+        order, so that the fits do not depend on ``n_jobs``.
+        """
         workers = min(_job_count(self.n_jobs), len(runs))
+        uses_random = check_noise_model(self.noise_model) > 1
+        states = spread_random_state(self.random_state if uses_random else None, len(runs))
         if workers == 1:
             # Each run leaves the list as it is fitted, so an image read into memory
             # is freed as soon as it is masked (see _fit_run).
-            return [self._fit_run(runs.pop(0), design, masker, bins) for design in designs]
+            return [
+                self._fit_run(runs.pop(0), design, masker, (bins, state))
+                for design, state in zip(designs, states, strict=True)
+            ]
         with ThreadPoolExecutor(workers, thread_name_prefix='bidsglm-fit') as pool:
             jobs = [
-                pool.submit(self._fit_run, run, design, masker, bins)
-                for run, design in zip(runs, designs, strict=True)
+                pool.submit(self._fit_run, run, design, masker, (bins, state))
+                for run, design, state in zip(runs, designs, states, strict=True)
             ]
             return [job.result() for job in jobs]
 
     def _fit_run(
-        self, run: nib.Nifti1Image, design: pd.DataFrame, masker: VolumeMasker, bins: int
+        self,
+        run: nib.Nifti1Image,
+        design: pd.DataFrame,
+        masker: VolumeMasker,
+        grouping: tuple[int, RandomState],
     ) -> tuple[GLMFit, np.ndarray]:
-        """Fit one run; return the fit and the run's mean over time, in the mask."""
+        """Fit one run; return the fit and the run's mean over time, in the mask.
+
+        ``grouping`` holds ``bins`` and the ``random_state`` of the AR groups.
+        """
         masked = apply_mask(run, masker.mask_img_, smoothing_fwhm=masker.smoothing_fwhm)
         del run  # the last reference to a run read into memory: its 4D data go now
         mean = masked.mean(axis=0, dtype=np.float64)
         signal = scale_signal(masked, self.signal_scaling, copy=False)  # a fresh array
-        fit = fit_glm(signal, design.to_numpy(dtype=np.float64), self.noise_model, bins)
+        bins, state = grouping
+        fit = fit_glm(signal, design.to_numpy(dtype=np.float64), self.noise_model, bins, state)
         return fit, mean
 
     # ---------------------------------------------------------------- outputs
@@ -486,7 +516,8 @@ class FirstLevelModel(BaseGLM):
         """The noise group of each voxel, per run, labelled as nilearn labels them.
 
         Under OLS, ``0.0`` for every voxel; under AR(1), the text of the voxel's
-        coefficient (``'0.07'``). Computed when read, from ``fits_``.
+        coefficient (``'0.07'``); under AR(p > 1), the group's coefficients rounded
+        to 2 decimals and joined by ``'_'``. Computed when read, from ``fits_``.
         """
         self._check_fitted()
         return [run_labels(fit, self.noise_model) for fit in self.fits_]
@@ -804,9 +835,9 @@ def _check_rows(table: pd.DataFrame, n_scans: int, index: int, what: str) -> pd.
 
 
 def _predicted(fit: GLMFit, design: np.ndarray) -> np.ndarray:
-    """Whitened design times beta, group by group."""
+    """Whitened design times beta, group by group (AR(1) or AR(p) coefficients)."""
     predicted = np.empty(fit.residuals.shape)
     for group, rho in enumerate(fit.rho):
         voxels = fit.labels == group
-        predicted[:, voxels] = whiten_ar1(design, rho) @ fit.beta[:, voxels]
+        predicted[:, voxels] = whiten_ar(design, rho) @ fit.beta[:, voxels]
     return predicted
