@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import nibabel as nib
@@ -25,6 +26,7 @@ from bidsglm.errors import (
 from bidsglm.models._base import BaseGLM
 from bidsglm.models._images import apply_mask, check_4d, check_same_grid, load_image, unmask
 from bidsglm.models._param_types import check_parameter_types
+from bidsglm.models._sample_masks import read_sample_masks
 from bidsglm.models._tables import numbers_only, read_design
 from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_multi_epi_mask
@@ -41,6 +43,8 @@ from bidsglm.stats.clustering import spread_random_state
 from bidsglm.stats.regression import check_noise_model
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from bidsglm.stats import GLMFit
     from bidsglm.stats.clustering import RandomState
 
@@ -132,7 +136,7 @@ class FirstLevelModel(BaseGLM):
     Attributes
     ----------
     design_matrices_ : list of pandas.DataFrame
-        The design of each run.
+        The design of each run (its kept rows, under ``sample_masks``).
     mask_img_ : nibabel.Nifti1Image
         The mask used (uint8, 0 and 1).
     n_elements_ : int
@@ -159,8 +163,9 @@ class FirstLevelModel(BaseGLM):
     run_sources_ : list of str or None
         The file each run was read from, or None for an image in memory.
     mean_img_ : nibabel.Nifti1Image
-        The data averaged over time (before scaling) inside the mask, then over the
-        runs; 0 outside. Saved as ``stat-mean``; the report draws the maps over it.
+        The data averaged over time (the kept volumes, before scaling) inside the
+        mask, then over the runs; 0 outside. Saved as ``stat-mean``; the report
+        draws the maps over it.
     residuals_, predicted_, r_square_ : list of nibabel.Nifti1Image
         Per run: the residuals (4D, whitened under AR(p)), the fitted values (4D)
         and r-squared (3D).
@@ -233,6 +238,7 @@ class FirstLevelModel(BaseGLM):
         run_imgs: ImageLike | Sequence[ImageLike],
         events: TableLike | Sequence[TableLike] | None = None,
         confounds: ConfoundsLike | Sequence[ConfoundsLike] | None = None,
+        sample_masks: ArrayLike | Sequence[ArrayLike | None] | None = None,
         design_matrices: TableLike | Sequence[TableLike] | None = None,
         bins: int = 100,
     ) -> FirstLevelModel:
@@ -252,6 +258,14 @@ class FirstLevelModel(BaseGLM):
             kept as they are; an array's columns are named ``confound_0``,
             ``confound_1``, ... (as nilearn names them); a path names a ``.tsv`` or
             ``.csv`` file.
+        sample_masks : array, or a list with one per run, optional
+            The volumes kept in each run (scrubbing), as nilearn takes them: the
+            indices of the volumes kept, or a boolean array with one value per volume
+            (True for those kept); a list holds one per run (None keeps every volume
+            of that run), a single array is the mask of a single run. The design is
+            made from every volume, then the design and the data keep those rows (so
+            ``design_matrices_`` have one row per kept volume); the mask is computed
+            from every volume.
         design_matrices : DataFrame or path, or a list with one per run, optional
             Ready-made designs, one row per scan; a path names a ``.tsv`` or
             ``.csv`` file (header row, no index column). Events and confounds given
@@ -278,8 +292,8 @@ class FirstLevelModel(BaseGLM):
         InputNotFoundError
             If a run or table file does not exist (also a ``ValueError``).
         ShapeMismatchError
-            If the number of tables is not one per run, or a table has not one row
-            per volume.
+            If the number of tables or sample masks is not one per run, a table has
+            not one row per volume, or a sample mask names a volume the run has not.
 
         Warns
         -----
@@ -290,11 +304,16 @@ class FirstLevelModel(BaseGLM):
         self._check_parameters()
         _check_bins(bins)
         runs, sources = _load_runs(run_imgs)
+        volumes = read_sample_masks(sample_masks, [run.shape[3] for run in runs])
         if len(runs) == 1 and self.mask_img is None:  # the mask and the fit read it once
             runs = [_in_memory(runs[0])]
         designs = self._make_designs(runs, events, confounds, design_matrices)
+        designs = [
+            design if kept is None else design.iloc[kept]
+            for design, kept in zip(designs, volumes, strict=True)
+        ]
         masker = self._make_masker(runs)
-        fitted = self._fit_runs(runs, designs, masker, bins)
+        fitted = self._fit_runs(runs, designs, masker, _RunSettings(bins, volumes))
         self.design_matrices_ = designs
         self.run_sources_ = sources
         self.fits_ = [fit for fit, _mean in fitted]
@@ -444,7 +463,7 @@ class FirstLevelModel(BaseGLM):
         runs: list[nib.Nifti1Image],
         designs: list[pd.DataFrame],
         masker: VolumeMasker,
-        bins: int,
+        settings: _RunSettings,
     ) -> list[tuple[GLMFit, np.ndarray]]:
         """Fit every run, ``n_jobs`` at a time, in the order of ``runs``.
 
@@ -454,37 +473,33 @@ class FirstLevelModel(BaseGLM):
         workers = min(_job_count(self.n_jobs), len(runs))
         uses_random = check_noise_model(self.noise_model) > 1
         states = spread_random_state(self.random_state if uses_random else None, len(runs))
+        jobs = [
+            _RunJob(design, kept, settings.bins, state)
+            for design, kept, state in zip(designs, settings.volumes, states, strict=True)
+        ]
         if workers == 1:
             # Each run leaves the list as it is fitted, so an image read into memory
             # is freed as soon as it is masked (see _fit_run).
-            return [
-                self._fit_run(runs.pop(0), design, masker, (bins, state))
-                for design, state in zip(designs, states, strict=True)
-            ]
+            return [self._fit_run(runs.pop(0), job, masker) for job in jobs]
         with ThreadPoolExecutor(workers, thread_name_prefix='bidsglm-fit') as pool:
-            jobs = [
-                pool.submit(self._fit_run, run, design, masker, (bins, state))
-                for run, design, state in zip(runs, designs, states, strict=True)
+            futures = [
+                pool.submit(self._fit_run, run, job, masker)
+                for run, job in zip(runs, jobs, strict=True)
             ]
-            return [job.result() for job in jobs]
+            return [future.result() for future in futures]
 
     def _fit_run(
-        self,
-        run: nib.Nifti1Image,
-        design: pd.DataFrame,
-        masker: VolumeMasker,
-        grouping: tuple[int, RandomState],
+        self, run: nib.Nifti1Image, job: _RunJob, masker: VolumeMasker
     ) -> tuple[GLMFit, np.ndarray]:
-        """Fit one run; return the fit and the run's mean over time, in the mask.
-
-        ``grouping`` holds ``bins`` and the ``random_state`` of the AR groups.
-        """
+        """Fit one run; return the fit and the mean over its kept volumes, in the mask."""
         masked = apply_mask(run, masker.mask_img_, smoothing_fwhm=masker.smoothing_fwhm)
         del run  # the last reference to a run read into memory: its 4D data go now
+        if job.volumes is not None:
+            masked = masked[job.volumes]
         mean = masked.mean(axis=0, dtype=np.float64)
         signal = scale_signal(masked, self.signal_scaling, copy=False)  # a fresh array
-        bins, state = grouping
-        fit = fit_glm(signal, design.to_numpy(dtype=np.float64), self.noise_model, bins, state)
+        design = job.design.to_numpy(dtype=np.float64)
+        fit = fit_glm(signal, design, self.noise_model, job.bins, job.random_state)
         return fit, mean
 
     # ---------------------------------------------------------------- outputs
@@ -645,6 +660,24 @@ class FirstLevelModel(BaseGLM):
 
 
 # --------------------------------------------------------------------- helpers
+@dataclass(frozen=True)
+class _RunSettings:
+    """What ``fit`` passes to every run's fit: AR ``bins`` and each run's kept volumes."""
+
+    bins: int
+    volumes: list[np.ndarray | None]
+
+
+@dataclass(frozen=True)
+class _RunJob:
+    """One run's fit: its design (kept rows), kept volumes, AR bins and random state."""
+
+    design: pd.DataFrame
+    volumes: np.ndarray | None
+    bins: int
+    random_state: RandomState
+
+
 def _run_weights(definition: Any, design: pd.DataFrame, allow_null: bool) -> np.ndarray:  # noqa: ANN401
     """Return a contrast's weights over one run's columns, checked estimable there."""
     columns = [str(column) for column in design.columns]
