@@ -58,6 +58,9 @@ ConfoundsLike = TableLike | np.ndarray
 ARRAY_CONFOUND_NAME = 'confound_{}'
 
 _SIGNAL_SCALINGS = (False, 0, 1, (0, 1))
+#: The ``standardize`` methods nilearn 0.14.1's FirstLevelModel accepts (besides True,
+#: False and None); it refuses 'zscore', which its signal cleaning dropped in 0.14.
+_STANDARDIZE_METHODS = ('zscore_sample', 'psc')
 
 
 class FirstLevelModel(BaseGLM):
@@ -107,8 +110,14 @@ class FirstLevelModel(BaseGLM):
         Full width at half maximum, in mm, of a Gaussian smoothing of the runs.
     memory, memory_level : optional
         Accepted for compatibility; bidsglm caches nothing on disk.
-    standardize : False
-        Accepted for compatibility; only ``False`` is supported.
+    standardize : {False, True, None, 'zscore_sample', 'psc'}, default=False
+        nilearn 0.14.1's values, all accepted, none applied, as in nilearn 0.14.1:
+        its ``fit`` sets ``standardize_`` to None whatever ``signal_scaling`` is
+        (its test ``signal_scaling in [0, 1, (0, 1)]`` also holds for False), so its
+        numbers never depend on ``standardize``, and bidsglm's neither. A value that
+        asks for standardizing (True, ``'zscore_sample'``, ``'psc'``) warns that it
+        is not applied; ``'zscore'`` and other values are refused, as nilearn 0.14.1
+        refuses them.
     signal_scaling : {0, 1, (0, 1), False}, default=0
         0 scales each voxel to percent signal change around its temporal mean.
     noise_model : str, default='ar1'
@@ -139,6 +148,8 @@ class FirstLevelModel(BaseGLM):
         The design of each run (its kept rows, under ``sample_masks``).
     mask_img_ : nibabel.Nifti1Image
         The mask used (uint8, 0 and 1).
+    standardize_ : None
+        The standardization applied to the runs: none, as nilearn 0.14.1's.
     n_elements_ : int
         The number of voxels in the mask.
     masker_ : bidsglm.models.masker.VolumeMasker
@@ -200,7 +211,7 @@ class FirstLevelModel(BaseGLM):
         smoothing_fwhm: float | None = None,
         memory: Any = None,  # noqa: ANN401
         memory_level: int = 1,
-        standardize: bool = False,
+        standardize: bool | str | None = False,
         signal_scaling: int | tuple[int, int] | bool = 0,
         noise_model: str = 'ar1',
         verbose: int = 0,
@@ -318,6 +329,7 @@ class FirstLevelModel(BaseGLM):
         self.run_sources_ = sources
         self.fits_ = [fit for fit, _mean in fitted]
         self.masker_ = masker
+        self.standardize_ = None  # never applied, as in nilearn 0.14.1 (see standardize)
         self.mask_img_ = masker.mask_img_
         self.n_elements_ = masker.n_elements_
         mean = np.mean([run_mean for _fit, run_mean in fitted], axis=0)
@@ -350,13 +362,36 @@ class FirstLevelModel(BaseGLM):
                 allowed='one of 0, 1, (0, 1) or False',
                 value=self.signal_scaling,
             )
-        if self.standardize is not False:
+        self._check_standardize()
+        self._check_grid_and_smoothing(what='runs')
+
+    def _check_standardize(self) -> None:
+        """Accept nilearn 0.14.1's values of ``standardize``; warn that none applies."""
+        value = self.standardize
+        if isinstance(value, str):
+            accepted = value in _STANDARDIZE_METHODS
+        else:
+            integral = isinstance(value, (int, np.integer, np.bool_))
+            accepted = value is None or (integral and value in (0, 1))
+        if not accepted:
             raise self._invalid(
                 name='standardize',
-                allowed='False (scale the signal instead)',
-                value=self.standardize,
+                allowed=(
+                    "one of 'zscore_sample', 'psc', True, False or None, as in nilearn "
+                    "0.14.1 ('zscore' is gone there: 'zscore_sample' replaces it)"
+                ),
+                value=value,
             )
-        self._check_grid_and_smoothing(what='runs')
+        if value is None or not value:
+            return
+        msg = (
+            f'FirstLevelModel(standardize={value!r}) is not applied: nilearn 0.14.1 never '
+            'applies it on the first level (its standardize_ is always None), and bidsglm '
+            'gives the same numbers. The runs are scaled by signal_scaling (0: percent '
+            "signal change of each voxel, as 'psc'); to z-score them, clean the runs before "
+            'fitting. Leave standardize=False to silence this.'
+        )
+        warn_caller(msg, UserWarning)
 
     def _make_designs(
         self,
