@@ -24,8 +24,9 @@ from bidsglm.errors import (
     warn_caller,
 )
 from bidsglm.models._base import BaseGLM
-from bidsglm.models._images import apply_mask, check_4d, check_same_grid, load_image, unmask
+from bidsglm.models._images import check_4d, check_same_grid, load_image, unmask
 from bidsglm.models._param_types import check_parameter_types
+from bidsglm.models._resampling import Target
 from bidsglm.models._sample_masks import read_sample_masks
 from bidsglm.models._tables import numbers_only, read_design
 from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
@@ -95,17 +96,25 @@ class FirstLevelModel(BaseGLM):
         The brain mask. None computes one from the runs as nilearn does (EPI
         strategy); False uses every voxel. A masker (a nilearn ``NiftiMasker`` or
         another model's ``masker_``) gives its fitted ``mask_img_``, else its
-        ``mask_img``, and its ``smoothing_fwhm``, which replaces this model's (with
-        a warning when both are set and differ). Its ``standardize`` does not
-        matter (``signal_scaling`` applies), nor do ``t_r``, ``runs``,
-        ``standardize_confounds``, ``memory`` or reporting options; ``detrend``,
-        filters, resampling targets, ``dtype`` and ``clean_args`` must be at their
-        defaults. A masker with no mask at all is refused, as nilearn refuses an
-        unfitted masker; unlike nilearn, an unfitted masker that has a
+        ``mask_img``, and its ``smoothing_fwhm``, ``target_affine`` and
+        ``target_shape``, which replace this model's (with a warning when both are
+        set and differ). Its ``standardize`` does not matter (``signal_scaling``
+        applies), nor do ``t_r``, ``runs``, ``standardize_confounds``, ``memory`` or
+        reporting options; ``detrend``, filters, ``dtype`` and ``clean_args`` must be
+        at their defaults. A masker with no mask at all is refused, as nilearn
+        refuses an unfitted masker; unlike nilearn, an unfitted masker that has a
         ``mask_img`` is accepted (a ``sklearn.base.clone`` of the model unfits it).
-    target_affine, target_shape : None
-        Accepted for compatibility; resampling is not done here (resample the runs
-        first), so anything but None is an error.
+    target_affine : (4, 4) or (3, 3) array-like, optional
+        Resample the runs (cubic splines) and the mask (nearest neighbour) onto
+        this grid, as nilearn does (its ``resample_img``; see
+        :mod:`bidsglm.stats.resampling`): a mask computed from the runs is computed
+        there from their resampled means; the runs are resampled one volume at a
+        time, onto the mask's bounding box, then smoothed and masked. A 3x3 affine
+        gives the axes only: the offset and shape are chosen to hold the runs' (or
+        the mask's) grid. The runs need not be on the mask's grid.
+    target_shape : 3 ints, optional
+        The shape of that grid, with a 4x4 ``target_affine``; by default the shape
+        that holds the runs' (or the mask's) grid.
     smoothing_fwhm : float, optional
         Full width at half maximum, in mm, of a Gaussian smoothing of the runs.
     memory, memory_level : optional
@@ -363,7 +372,7 @@ class FirstLevelModel(BaseGLM):
                 value=self.signal_scaling,
             )
         self._check_standardize()
-        self._check_grid_and_smoothing(what='runs')
+        self._check_grid_and_smoothing()
 
     def _check_standardize(self) -> None:
         """Accept nilearn 0.14.1's values of ``standardize``; warn that none applies."""
@@ -463,14 +472,20 @@ class FirstLevelModel(BaseGLM):
         replaces the model's, as nilearn uses such a masker as it is; its
         ``standardize`` does not matter (the model's applies).
         """
+        target = Target(self.target_affine, self.target_shape)
         if not is_masker(self.mask_img):
-            masker = VolumeMasker(self._make_mask(runs), smoothing_fwhm=self.smoothing_fwhm)
-            return masker.fit()
+            return VolumeMasker(
+                self._make_mask(runs, target),
+                smoothing_fwhm=self.smoothing_fwhm,
+                target_affine=self.target_affine,
+                target_shape=self.target_shape,
+            ).fit()
         settings = read_masker(
             self.mask_img,
             'FirstLevelModel',
             ignored=('standardize',),
             smoothing_fwhm=self.smoothing_fwhm,
+            target=target,
         )
         if settings.mask_img is None:
             msg = (
@@ -480,17 +495,27 @@ class FirstLevelModel(BaseGLM):
             )
             raise NotFittedError(msg)
         mask = self._load_mask_img(settings.mask_img)
-        check_same_grid([runs[0], mask], ['run 1', 'mask_img'])
-        return VolumeMasker(mask, smoothing_fwhm=settings.smoothing_fwhm).fit()
+        if not settings.target.given:
+            check_same_grid([runs[0], mask], ['run 1', 'mask_img'])
+        return VolumeMasker(
+            mask,
+            smoothing_fwhm=settings.smoothing_fwhm,
+            target_affine=settings.target.affine,
+            target_shape=settings.target.shape,
+        ).fit()
 
-    def _make_mask(self, runs: list[nib.Nifti1Image]) -> nib.Nifti1Image:
+    def _make_mask(self, runs: list[nib.Nifti1Image], target: Target) -> nib.Nifti1Image:
+        """Return the mask: computed on the target grid, or on its own (resampled later)."""
         if self.mask_img is None:
-            return compute_multi_epi_mask(runs)
+            return compute_multi_epi_mask(
+                runs, target_affine=target.affine, target_shape=target.shape
+            )
         if self.mask_img is False:
             shape = runs[0].shape[:3]
             return nib.Nifti1Image(np.ones(shape, dtype=np.uint8), runs[0].affine)
         mask = self._load_mask_img(self.mask_img)
-        check_same_grid([runs[0], mask], ['run 1', 'mask_img'])
+        if not target.given:
+            check_same_grid([runs[0], mask], ['run 1', 'mask_img'])
         return mask
 
     def _fit_runs(
@@ -527,7 +552,7 @@ class FirstLevelModel(BaseGLM):
         self, run: nib.Nifti1Image, job: _RunJob, masker: VolumeMasker
     ) -> tuple[GLMFit, np.ndarray]:
         """Fit one run; return the fit and the mean over its kept volumes, in the mask."""
-        masked = apply_mask(run, masker.mask_img_, smoothing_fwhm=masker.smoothing_fwhm)
+        masked = masker.transform_single_imgs(run)
         del run  # the last reference to a run read into memory: its 4D data go now
         if job.volumes is not None:
             masked = masked[job.volumes]

@@ -23,6 +23,7 @@ from bidsglm.models._base import BaseGLM
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
 from bidsglm.models._images import apply_mask, check_same_grid, unmask
 from bidsglm.models._param_types import check_parameter_types
+from bidsglm.models._resampling import Target, image_grid, resample_and_mask
 from bidsglm.models._tables import read_design
 from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_background_mask
@@ -52,13 +53,19 @@ class SecondLevelModel(BaseGLM):
         or another model's ``masker_``) gives its fitted ``mask_img_``, else its
         ``mask_img``, else a mask computed by its ``mask_strategy``
         ('background' or 'epi', with its ``mask_args``) from the mean input map;
-        its ``smoothing_fwhm`` replaces this model's, as in nilearn (with a warning
-        when both are set and differ). ``standardize``, ``detrend``, filters,
-        resampling targets, ``dtype`` and ``clean_args``, which nilearn would apply
-        across the input maps, must be at their defaults; ``t_r``, ``runs``,
-        ``memory`` and reporting options are not used.
-    target_affine, target_shape : None
-        Accepted for compatibility; resampling is not done here.
+        its ``smoothing_fwhm``, ``target_affine`` and ``target_shape`` replace this
+        model's, as in nilearn (with a warning when both are set and differ).
+        ``standardize``, ``detrend``, filters, ``dtype`` and ``clean_args``, which
+        nilearn would apply across the input maps, must be at their defaults;
+        ``t_r``, ``runs``, ``memory`` and reporting options are not used.
+    target_affine : (4, 4) or (3, 3) array-like, optional
+        Resample the mask (nearest neighbour) and the input maps (cubic splines)
+        onto this grid, as nilearn does (nilearn's ``resample_img``; see
+        :mod:`bidsglm.stats.resampling`). A 3x3 affine gives the axes only: the
+        offset and shape are chosen to hold the mask's grid.
+    target_shape : 3 ints, optional
+        The shape of that grid, with a 4x4 ``target_affine``; by default the shape
+        that holds the mask's grid.
     smoothing_fwhm : float, optional
         Full width at half maximum, in mm, of a Gaussian smoothing of the maps.
     memory, memory_level, verbose, n_jobs, minimize_memory
@@ -173,7 +180,7 @@ class SecondLevelModel(BaseGLM):
             are ignored.
         """
         check_parameter_types(self)
-        self._check_grid_and_smoothing(what='maps')
+        self._check_grid_and_smoothing()
         group = read_group_input(second_level_input)
         if group.n_maps < 2:
             msg = (
@@ -247,15 +254,28 @@ class SecondLevelModel(BaseGLM):
                 mask = self._load_mask_img(self.mask_img)
             else:
                 mask = compute_background_mask(group.sample_map())
-            return VolumeMasker(mask, smoothing_fwhm=self.smoothing_fwhm).fit()
+            return VolumeMasker(
+                mask,
+                smoothing_fwhm=self.smoothing_fwhm,
+                target_affine=self.target_affine,
+                target_shape=self.target_shape,
+            ).fit()
         settings = read_masker(
-            self.mask_img, 'SecondLevelModel', smoothing_fwhm=self.smoothing_fwhm
+            self.mask_img,
+            'SecondLevelModel',
+            smoothing_fwhm=self.smoothing_fwhm,
+            target=Target(self.target_affine, self.target_shape),
         )
         if settings.mask_img is not None:
             mask = self._load_mask_img(settings.mask_img)
         else:
             mask = settings.compute_mask(group.sample_map())
-        return VolumeMasker(mask, smoothing_fwhm=settings.smoothing_fwhm).fit()
+        return VolumeMasker(
+            mask,
+            smoothing_fwhm=settings.smoothing_fwhm,
+            target_affine=settings.target.affine,
+            target_shape=settings.target.shape,
+        ).fit()
 
     def _fit_maps(self, key: Any, maps: GroupMaps) -> tuple[GLMFit, GroupMaps]:  # noqa: ANN401
         if len(maps.images) != len(self.design_matrix_):
@@ -264,14 +284,31 @@ class SecondLevelModel(BaseGLM):
                 f'{len(maps.images)} input maps; give one design row per map.'
             )
             raise ShapeMismatchError(msg)
-        check_same_grid([*maps.images, self.mask_img_], [*_map_names(maps), 'mask'])
-        data = np.stack([self._masked(image) for image in maps.images])
-        fit = fit_glm(data, self.design_matrix_.to_numpy(dtype=np.float64), 'ols')
+        design = self.design_matrix_.to_numpy(dtype=np.float64)
+        fit = fit_glm(self._masked(maps), design, 'ols')
         self._fits[key] = (fit, maps)
         return fit, maps
 
-    def _masked(self, image: nib.Nifti1Image) -> np.ndarray:
-        return apply_mask(image, self.mask_img_, smoothing_fwhm=self.masker_.smoothing_fwhm)[0]
+    def _masked(self, maps: GroupMaps) -> np.ndarray:
+        """Return the maps' in-mask values, (maps, voxels); resampled if the masker says.
+
+        With a resampling target, the maps (on one grid) are resampled together, so
+        that one clip range applies to all of them, as nilearn resamples them.
+        """
+        names = _map_names(maps)
+        smoothing = self.masker_.smoothing_fwhm
+        mask_grid = image_grid(self.mask_img_)
+        on_mask_grid = all(image_grid(image).same_as(mask_grid) for image in maps.images)
+        if self.masker_.target_affine is None or on_mask_grid:
+            check_same_grid([*maps.images, self.mask_img_], [*names, 'mask'])
+            return np.stack(
+                [
+                    apply_mask(map_, self.mask_img_, smoothing_fwhm=smoothing)[0]
+                    for map_ in maps.images
+                ]
+            )
+        check_same_grid(maps.images, names)
+        return resample_and_mask(maps.images, self.mask_img_, smoothing_fwhm=smoothing)
 
     def _fit_for(self, first_level_contrast: Any) -> GLMFit:  # noqa: ANN401
         key = _cache_key(first_level_contrast)
