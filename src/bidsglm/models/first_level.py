@@ -147,9 +147,11 @@ class FirstLevelModel(BaseGLM):
     subject_label : str, optional
         The subject, used by second-level models and for file names.
     random_state : int, numpy Generator or RandomState, or None
-        The seed of the k-means clustering of AR(p > 1) coefficients. Unlike
-        nilearn's (scikit-learn's) None, which draws other clusters at every fit,
-        None is a fixed seed: a refit gives the same numbers.
+        The seed of scikit-learn's k-means clustering of AR(p > 1) coefficients,
+        given to every run as nilearn gives it: an int gives nilearn's numbers.
+        Unlike nilearn's None, which draws other clusters at every fit, None is seed
+        0, so a refit gives the same numbers; a generator gives each run a seed drawn
+        from it in run order, whatever ``n_jobs``.
 
     Attributes
     ----------

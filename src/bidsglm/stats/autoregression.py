@@ -10,9 +10,9 @@ follows so that the numbers agree:
    ``toeplitz(r[0..p-1]) rho = r[1..p]``.
 3. AR(1): ``rho`` truncated toward 0 to a multiple of ``1 / bins`` (see
    :mod:`bidsglm.stats.regression`). AR(p > 1): the coefficient vectors are clustered
-   by k-means into ``min(bins, n_voxels)`` clusters (:mod:`bidsglm.stats.clustering`;
-   one start, where nilearn asks for 10: see :data:`KMEANS_STARTS`), and each voxel
-   takes its cluster's centre.
+   by scikit-learn's k-means into ``min(bins, n_voxels)`` clusters with nilearn's
+   arguments (:mod:`bidsglm.stats.clustering`), and each voxel takes its cluster's
+   centre.
 4. Each centre is labelled by its coefficients rounded to 2 decimals and joined by
    ``'_'`` (``'0.35_-0.12'``). Voxels whose labels are equal form one group, whitened
    with the centre of the group's first voxel (in mask order): two clusters whose
@@ -21,12 +21,9 @@ follows so that the numbers agree:
    each lag where it is available (the first row is unchanged, the second loses only
    the first lag, ...), then one OLS fit per group.
 
-Where the numbers can differ from nilearn's: with more voxels than ``bins``, the
-clusters are found with numpy's random numbers, not scikit-learn's, so they are not
-the same partition (nilearn's own partition changes with its ``random_state``, and
-with every fit when it is None); with at most ``bins`` voxels each voxel is its own
-cluster in both, and the numbers agree to rounding. A voxel whose residuals are all
-equal (zero autocovariance) gets coefficients 0, where nilearn's solve fails.
+For one seed the groups are nilearn's, and so are the numbers (to rounding). A voxel
+whose residuals are all equal (zero autocovariance) gets coefficients 0, where
+nilearn's solve fails.
 """
 
 from __future__ import annotations
@@ -44,22 +41,12 @@ if TYPE_CHECKING:
     from bidsglm.stats.clustering import RandomState
 
 __all__ = [
-    'KMEANS_STARTS',
     'ar_label',
     'ar_order',
     'group_ar_coefficients',
     'whiten_ar',
     'yule_walker',
 ]
-
-#: k-means starts per AR(p > 1) fit. nilearn asks scikit-learn for 10; one start is
-#: as close to nilearn's maps as nilearn's are to themselves with another seed, at a
-#: tenth of the time. On a 64x64x36x240 run (48,944 voxels, 100 clusters) the
-#: t maps of nilearn with seeds 0 and 1 differ by up to 0.33 (AR(2)) and 0.67 (AR(3))
-#: (medians 0.009 and 0.026); ours with 1 start differ from nilearn's seed 0 by up
-#: to 0.48 and 0.61 (medians 0.009 and 0.025), with 10 starts by 0.54 and 0.69; the
-#: fit takes 2.5 s and 2.9 s with 1 start, 9.6 s and 17 s with 10 (nilearn: 15 to 55 s).
-KMEANS_STARTS = 1
 
 
 def ar_order(noise_model: str) -> int:
@@ -218,12 +205,8 @@ def group_ar_coefficients(
     >>> groups.tolist(), table.tolist()  # 0.301 and 0.298 both round to 0.3
     ([0, 1, 0], [[0.301, 0.1], [0.5, -0.2]])
     """
-    n_voxels = coefficients.shape[0]
-    if n_voxels <= bins:
-        centres, members = coefficients, np.arange(n_voxels)
-    else:
-        result = kmeans(coefficients, bins, n_init=KMEANS_STARTS, random_state=random_state)
-        centres, members = result.centres, result.members
+    n_clusters = min(bins, coefficients.shape[0])
+    centres, members = kmeans(coefficients, n_clusters, random_state=random_state)
     cluster_labels = np.array([ar_label(centre) for centre in centres])
     _, first_voxel, groups = np.unique(
         cluster_labels[members], return_index=True, return_inverse=True
