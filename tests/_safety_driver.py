@@ -138,7 +138,7 @@ class SaveScenario:
         mask = nib.Nifti1Image(np.ones((5, 6, 7), np.uint8), np.eye(4))
         self.model = FirstLevelModel(t_r=2.0, mask_img=mask).fit(_runs(rng), events=_events())
         self.before = workdir / 'before'
-        _in_child(lambda: self.save(self.before, ['audio', 'visual']))
+        _succeed(lambda: self.save(self.before, ['audio', 'visual']))
         (self.before / 'dataset_description.json').write_text(json.dumps(USER_DESCRIPTION))
         (self.before / USER_FILE).parent.mkdir(parents=True, exist_ok=True)
         (self.before / USER_FILE).write_bytes(b'the user')
@@ -164,15 +164,18 @@ class ParticipantScenario:
         self.before = workdir / 'before'
         self.overwrite = ('--overwrite',) if overwrite else ()
         if overwrite:  # both saved with another contrast: every file is replaced
-            _in_child(lambda: self.cli(self.before, self.first))
+            _succeed(lambda: self.cli(self.before, self.first))
         else:  # sub-01 saved already, with these contrasts: skipped
             only_01 = (*self.arguments, '--participant-label', '01')
-            _in_child(lambda: self.cli(self.before, only_01))
+            _succeed(lambda: self.cli(self.before, only_01))
         (self.before / 'dataset_description.json').write_text(json.dumps(USER_DESCRIPTION))
         (self.before / USER_FILE).write_bytes(b'the user')
 
     def cli(self, out: Path, extra: tuple[str, ...]) -> None:
-        main([self.bids, str(out), 'participant', '-q', *extra])
+        code = main([self.bids, str(out), 'participant', '-q', *extra])
+        if code != 0:  # a failed subject: an error for the child's exit status
+            msg = f'bidsglm participant exited with {code}'
+            raise RuntimeError(msg)
 
     def run(self, out: Path) -> None:
         self.cli(out, (*self.arguments, *self.overwrite))
@@ -204,6 +207,15 @@ def _in_child(work, fault: Fault | None = None) -> dict:
         return {'end': f'signal {os.WTERMSIG(status)}', 'count': None}
     end = {0: 'done', 1: 'error', 130: 'interrupted'}[os.WEXITSTATUS(status)]
     return {'end': end, **json.loads(report)}
+
+
+def _succeed(work) -> dict:
+    """Run ``work`` in a forked child (counting its operations); stop if it failed."""
+    outcome = _in_child(work, Fault(None, 'kill'))
+    if outcome['end'] != 'done':
+        msg = f'Building the scenario failed: {outcome["end"]}.'
+        raise SystemExit(msg)
+    return outcome
 
 
 # ------------------------------------------------------------------ checks
@@ -287,8 +299,10 @@ def check_point(scenario, at: int, mode: str, trial: Path, after, *, rerun: bool
         broken.append("the user's dataset_description fields were lost")
     if rerun:
         _in_child(lambda: scenario.run(trial))
-        if snapshot(trial) != after:
-            broken.append(f'after the rerun: {mixed_units(snapshot(trial), after, after)}')
+        again = snapshot(trial)
+        differing = sorted(n for n in {*again, *after} if again.get(n) != after.get(n))
+        if differing:
+            broken.append(f'after the rerun, these differ from a clean run: {differing}')
     return {'at': at, 'end': outcome['end'], 'broken': broken}
 
 
@@ -336,7 +350,7 @@ def main_(argv: list[str] | None = None) -> None:
         scenario = ParticipantScenario(args.workdir, overwrite=args.scenario == 'overwrite')
     reference = args.workdir / 'after'
     shutil.copytree(scenario.before, reference, symlinks=True)
-    count = _in_child(lambda: scenario.run(reference), Fault(None, args.mode))['count']
+    count = _succeed(lambda: scenario.run(reference))['count']
     after = snapshot(reference)
     points = args.points or list(range(1, count + 1, args.every))
 

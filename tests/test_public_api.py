@@ -27,7 +27,7 @@ def test_all_is_the_public_api():
 
 def test_save_glm_to_bids_has_exactly_the_promised_signature():
     parameters = inspect.signature(bidsglm.save_glm_to_bids).parameters.values()
-    positional = [p for p in parameters if p.kind != inspect.Parameter.KEYWORD_ONLY]
+    positional = [p for p in parameters if p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD]
     assert [(p.name, p.default) for p in positional] == [
         ('model', inspect.Parameter.empty),
         ('contrasts', inspect.Parameter.empty),
@@ -35,8 +35,33 @@ def test_save_glm_to_bids_has_exactly_the_promised_signature():
         ('out_dir', '.'),
         ('prefix', None),
     ]
-    extensions = [(p.name, p.default) for p in parameters if p not in positional]
-    assert extensions == [('first_level_contrast', None)]  # keyword only, as nilearn's
+    extensions = [(p.name, p.kind, p.default) for p in parameters if p not in positional]
+    assert extensions == [
+        ('first_level_contrast', inspect.Parameter.KEYWORD_ONLY, None),  # keyword only
+        # nilearn's report keywords, forwarded to the report as nilearn forwards them
+        ('report_kwargs', inspect.Parameter.VAR_KEYWORD, inspect.Parameter.empty),
+    ]
+
+
+@pytest.mark.parametrize('model_class', [FirstLevelModel, SecondLevelModel])
+def test_generate_report_has_nilearns_parameters_and_defaults(model_class):
+    parameters = inspect.signature(model_class.generate_report).parameters
+    assert {name: p.default for name, p in parameters.items() if name != 'self'} == {
+        'contrasts': None,
+        'first_level_contrast': None,
+        'title': None,
+        'bg_img': 'MNI152TEMPLATE',
+        'threshold': None,
+        'alpha': 0.001,
+        'cluster_threshold': 0,
+        'height_control': 'fpr',
+        'two_sided': False,
+        'min_distance': 8.0,
+        'plot_type': 'slice',
+        'cut_coords': None,
+        'display_mode': None,
+        'report_dims': (1600, 800),
+    }
 
 
 def test_first_level_parameters_carry_nilearn_names_and_defaults():
@@ -82,6 +107,8 @@ def test_using_an_unfitted_model_raises_not_fitted(model_class):
         model.compute_contrast('intercept')
     with pytest.raises(NotFittedError):
         _ = model.residuals_
+    with pytest.raises(NotFittedError, match='not fitted yet'):
+        model.generate_report('intercept')
 
 
 def test_not_fitted_error_is_also_a_value_and_attribute_error():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from bidsglm import _hooks
 from bidsglm._version import __version__
 
 if TYPE_CHECKING:
@@ -43,6 +44,15 @@ _HOMES = {
     'make_second_level_design_matrix': 'bidsglm.design',
     'save_glm_to_bids': 'bidsglm._save',
 }
+
+
+def _generate_report(model: object, **keywords: Any) -> _hooks.HtmlDocument:  # noqa: ANN401
+    """Draw a fitted model's report: ``models`` declares the method, ``report`` draws it."""
+    fitted = importlib.import_module('bidsglm.report.fitted')
+    return fitted.generate_report(model, **keywords)
+
+
+_hooks.GENERATE_REPORT.supply(_generate_report)
 
 
 def __getattr__(name: str) -> Any:  # noqa: ANN401

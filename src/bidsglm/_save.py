@@ -7,10 +7,10 @@ all-or-nothing move. Every call writes the same files, whatever else was importe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bidsglm.bids.writer import SavedGlm, write_derivatives
-from bidsglm.report import REPORT_COMPANION
+from bidsglm.report import REPORT_COMPANION, report_companion, report_options
 
 if TYPE_CHECKING:
     import os
@@ -32,11 +32,13 @@ def save_glm_to_bids(
     prefix: str | None = None,
     *,
     first_level_contrast: str | np.ndarray | None = None,
+    **report_kwargs: Any,  # noqa: ANN401 - nilearn's report keywords, checked by name
 ) -> SavedGlm:
     """Save a fitted GLM and its contrasts as BIDS statistical derivatives.
 
     Besides the maps, designs, figures and sidecars, the model's HTML report
-    (``<entities>_report.html``) is written beside its ``statmap.json``.
+    (``<entities>_report.html``) is written beside its ``statmap.json``, drawn as
+    ``report_kwargs`` say.
 
     Parameters
     ----------
@@ -65,6 +67,15 @@ def save_glm_to_bids(
         given by name and ``prefix`` is None, its label becomes the ``desc-`` of every
         file name, so the group models of several first-level contrasts never
         overwrite each other.
+    **report_kwargs
+        nilearn's report keywords, as its ``save_glm_to_bids`` forwards them to its
+        report (see ``FirstLevelModel.generate_report``): ``height_control``,
+        ``alpha``, ``threshold``, ``cluster_threshold``, ``two_sided``,
+        ``min_distance``, ``bg_img``, ``title``, ``cut_coords`` and
+        ``display_mode`` set how the report is drawn; ``plot_type='glass'``,
+        display modes other than None, ``'z'``, ``'ortho'`` and ``'tiled'``, and
+        ``report_dims`` (a notebook frame's size) are accepted with a warning that
+        names them.
 
     Returns
     -------
@@ -80,7 +91,9 @@ def save_glm_to_bids(
     BidsNameError
         For a name or prefix that cannot make safe, distinct BIDS file names.
     InvalidParameterError
-        For a wrong ``out_dir``, ``prefix`` or model type.
+        For a wrong ``out_dir``, ``prefix`` or model type, or a report keyword that
+        is not one of nilearn's (the message lists them) or is out of range (a
+        ``ParameterTypeError``, also a ``TypeError``, for one of the wrong type).
 
     Notes
     -----
@@ -103,13 +116,21 @@ def save_glm_to_bids(
      'task-x_contrast-intercept_stat-t_statmap.nii.gz']
     >>> saved.statmap.with_name('task-x_report.html').is_file()
     True
+    >>> saved = save_glm_to_bids(model, 'intercept', out_dir=tempfile.mkdtemp(),
+    ...                          height_control=None, threshold=2.5, title='Group')
+    >>> '<h1>Group</h1>' in saved.statmap.with_name('report.html').read_text()
+    True
     """
+    companions = COMPANIONS
+    if report_kwargs:
+        options = report_options(report_kwargs, caller='save_glm_to_bids')
+        companions = (report_companion(options),)
     return write_derivatives(
         model,
         contrasts,
         contrast_types,
         out_dir,
         prefix,
-        companions=COMPANIONS,
+        companions=companions,
         first_level_contrast=first_level_contrast,
     )

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bidsglm.bids.contrast_specs import ContrastSpec, contrast_weights, normalize_contrasts
-from bidsglm.errors import BidsNameError, ContrastError
+from bidsglm.errors import BidsNameError, ContrastError, ContrastTypeError
 
 COLUMNS = ['audio', 'visual', 'constant']
 DESIGNS = [COLUMNS, COLUMNS]
@@ -106,6 +106,13 @@ def test_normalize_contrasts_accepts_no_contrast():
 def test_normalize_contrasts_refuses_bad_input(contrasts, contrast_types, match):
     with pytest.raises(ContrastError, match=match):
         normalize_contrasts(contrasts, DESIGNS, contrast_types)
+
+
+@pytest.mark.parametrize('contrasts', [{1: 'audio'}, {'x': 5}, {'x': None}, 5, None, [None]])
+def test_normalize_contrasts_forms_not_accepted_are_type_errors_as_nileans(contrasts):
+    with pytest.raises(TypeError) as info:
+        normalize_contrasts(contrasts, DESIGNS)
+    assert isinstance(info.value, ContrastTypeError)
 
 
 def test_normalize_contrasts_checks_every_design():

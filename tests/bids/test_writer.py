@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 
 import nibabel as nib
 import numpy as np
@@ -433,3 +434,43 @@ def test_write_derivatives_hands_companions_the_staged_images(first_level_in_mem
     expected = first_level_in_memory.compute_contrast('audio', output_type='z_score')
     np.testing.assert_array_equal(seen[staged_z].get_fdata(), expected.get_fdata())
     assert out_dir / z_name in saved.files
+
+
+def test_preview_derivatives_hands_the_maps_over_in_memory_and_keeps_nothing(
+    first_level, tmp_path, monkeypatch
+):
+    scratch = tmp_path / 'tmp'
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, 'tempdir', str(scratch))
+    seen = {}
+
+    def look(staged_statmap, statmap, stage, images):
+        staged = {p.relative_to(scratch).parts[1:]: p for p in scratch.rglob('*') if p.is_file()}
+        seen.update(statmap=statmap, staged=staged, images=images)
+        seen['sizes'] = {path.name: path.stat().st_size for path in staged.values()}
+        assert staged_statmap.is_file()
+
+    writer_module.preview_derivatives(first_level, 'audio', look)
+    assert list(scratch.iterdir()) == []  # the scratch folder is gone
+    common = f'sub-01_task-x_space-{SPACE}'
+    assert seen['statmap'].as_posix() == f'sub-01/{common}_statmap.json'  # names as a save's
+    images = {path.name: image for path, image in seen['images'].items()}
+    z_name = f'{common}_contrast-audio_stat-z_statmap.nii.gz'
+    expected = first_level.compute_contrast('audio', output_type='z_score')
+    np.testing.assert_array_equal(images[z_name].get_fdata(), expected.get_fdata())
+    for name in images:  # each NIfTI file is listed, empty: its image is in memory
+        assert seen['sizes'][name] == 0
+    assert seen['sizes'][f'{common}_contrast-audio_stat-z_statmap.json'] > 0
+
+
+def test_preview_derivatives_needs_no_valid_subject_label(first_level_in_memory, out_dir):
+    first_level_in_memory.subject_label = 'not a label!'
+    with pytest.raises(BidsNameError, match='subject_label'):  # a save needs one
+        save_glm_to_bids(first_level_in_memory, 'audio', out_dir=out_dir)
+    names = []
+    writer_module.preview_derivatives(
+        first_level_in_memory,
+        'audio',
+        lambda staged, statmap, stage, images: names.append(statmap),
+    )
+    assert [name.as_posix() for name in names] == ['statmap.json']

@@ -1,4 +1,4 @@
-"""Saved models to build reports from: tiny runs with planted effects, saved for real."""
+"""Models to build reports from: tiny runs with planted effects, fitted, and saved for real."""
 
 from __future__ import annotations
 
@@ -39,25 +39,35 @@ def planted_run(rng: np.random.Generator, table: pd.DataFrame) -> nib.Nifti1Imag
 
 
 @pytest.fixture
-def first_level_dir(tmp_path, rng):
-    """A first-level model of two runs, saved with three contrasts (t, t, F)."""
+def first_level_model(rng):
+    """A fitted first-level model of two runs, an 'audio' effect planted in one block."""
     tables = [events(0.0), events(2.0)]
     runs = [planted_run(rng, table) for table in tables]
     mask = nib.Nifti1Image(np.ones(SHAPE, np.uint8), AFFINE)
-    model = FirstLevelModel(t_r=T_R, mask_img=mask, drift_model=None).fit(runs, events=tables)
+    return FirstLevelModel(t_r=T_R, mask_img=mask, drift_model=None).fit(runs, events=tables)
+
+
+@pytest.fixture
+def first_level_dir(tmp_path, first_level_model):
+    """That model, saved with three contrasts (t, t, F)."""
     out = tmp_path / 'first'
-    save_glm_to_bids(model, CONTRASTS, out_dir=out, prefix='sub-01_task-x')
+    save_glm_to_bids(first_level_model, CONTRASTS, out_dir=out, prefix='sub-01_task-x')
     return out
 
 
 @pytest.fixture
-def second_level_dir(tmp_path, rng):
-    """A group model of 12 maps with a positive effect in one block."""
+def second_level_model(rng):
+    """A fitted group model of 12 maps with a positive effect in one block."""
     effect = np.zeros(SHAPE)
     effect[4:6, 4:7, 2:5] = 3.0
     maps = [nib.Nifti1Image(effect + rng.standard_normal(SHAPE), AFFINE) for _ in range(12)]
     mask = nib.Nifti1Image(np.ones(SHAPE, np.uint8), AFFINE)
-    model = SecondLevelModel(mask_img=mask).fit(maps)
+    return SecondLevelModel(mask_img=mask).fit(maps)
+
+
+@pytest.fixture
+def second_level_dir(tmp_path, second_level_model):
+    """That model, saved with its intercept."""
     out = tmp_path / 'group'
-    save_glm_to_bids(model, 'intercept', out_dir=out, prefix='task-x')
+    save_glm_to_bids(second_level_model, 'intercept', out_dir=out, prefix='task-x')
     return out

@@ -101,7 +101,7 @@ def test_stat_map_figure_shows_the_picture_at_one_pixel_per_screen_pixel():
 
 @pytest.mark.parametrize('count', [1, 6])
 def test_stat_map_figure_has_one_picture_and_a_colour_bar(count):
-    document = stat_map_figure(np.zeros(SHAPE), LAS, threshold=3.0, n_slices=count)
+    document = stat_map_figure(np.zeros(SHAPE), LAS, threshold=3.0, axial=count)
     assert len(svg.embedded_pngs(document)) == 2
     assert sum(t.startswith('z = ') for t in texts(document)) == 1 + count
 
@@ -162,3 +162,10 @@ def test_background_volume_resamples_onto_the_map_grid():
     np.testing.assert_allclose(
         background_volume(image, np.eye(4), coarse, (2, 2, 2)), image[::2, ::2, ::2]
     )
+
+
+def test_stat_map_figure_axial_slices_at_given_z():
+    document = stat_map_figure(np.zeros(SHAPE), LAS, threshold=3.0, axial=[0.0, 7.1, -100.0])
+    # nearest slices (3.5 mm apart, from z = -14), the last one clipped to the volume
+    axial = [text for text in texts(document) if text.startswith('z = ')][1:]
+    assert axial == ['z = -14', 'z = 0', 'z = 7']

@@ -163,3 +163,22 @@ def test_context_of_a_group_model_has_no_background(second_level_dir):
     assert context.glm.mean is None
     assert context.background is None
     assert context.background_name == 'the mask'
+
+
+def test_contrast_section_cuts_at_the_given_point_and_spaces_peaks(first_level_dir, monkeypatch):
+    from bidsglm.report import _sections
+    from bidsglm.report.options import Cuts
+
+    context = ReportContext.load(first_level_dir, cuts=Cuts(point=(0.0, 0.0, 0.0), axial=2))
+    body = contrast_section(context.glm.contrast('audio'), context).body
+    assert 'three planes at the given point, then axial slices.' in body
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return find_clusters(*args, **kwargs)
+
+    monkeypatch.setattr(_sections, 'find_clusters', spy)
+    context = ReportContext.load(first_level_dir, min_distance=12.5)
+    contrast_section(context.glm.contrast('audio'), context)
+    assert calls[0]['min_distance'] == 12.5

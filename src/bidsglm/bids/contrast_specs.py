@@ -36,7 +36,7 @@ import numpy as np
 
 from bidsglm.bids.labels import label_contrasts, name_from_weights
 from bidsglm.design.contrasts import contrast_to_matrix
-from bidsglm.errors import ContrastError
+from bidsglm.errors import ContrastError, ContrastTypeError
 
 __all__ = ['STAT_TYPES', 'ContrastSpec', 'Definition', 'contrast_weights', 'normalize_contrasts']
 
@@ -110,7 +110,7 @@ def _definition(value: object, where: str) -> Any:  # noqa: ANN401 - a str, list
         f'The contrast {where} must be a string, a list of numbers or a 1D/2D array. '
         f'Got {type(value).__name__} {value!r} instead.'
     )
-    raise ContrastError(msg)
+    raise ContrastTypeError(msg)
 
 
 def _from_mapping(contrasts: Mapping[object, object]) -> list[tuple[str | None, Any]]:
@@ -119,7 +119,7 @@ def _from_mapping(contrasts: Mapping[object, object]) -> list[tuple[str | None, 
     for name, value in contrasts.items():
         if not isinstance(name, str):
             msg = f'Contrast names must be strings. Got {type(name).__name__} {name!r} instead.'
-            raise ContrastError(msg)
+            raise ContrastTypeError(msg)
         items.append((name, _definition(value, repr(name))))
     return items
 
@@ -146,10 +146,10 @@ def _named_items(contrasts: object) -> list[tuple[str | None, Any]]:
     if isinstance(contrasts, (list, tuple)):
         return _from_sequence(contrasts)
     msg = (
-        "The 'contrasts' parameter of save_glm_to_bids must be a string, a list, a dict or "
-        f'an array. Got {type(contrasts).__name__} instead.'
+        "The 'contrasts' parameter must be a string, a list, a dict or an array. "
+        f'Got {type(contrasts).__name__} instead.'
     )
-    raise ContrastError(msg)
+    raise ContrastTypeError(msg)
 
 
 def _read_all(
@@ -239,7 +239,9 @@ def normalize_contrasts(
     ContrastError
         For a malformed definition, an unknown column, a wrong number of weights, a
         null contrast, a contrast given twice, an unknown ``contrast_types`` key or
-        value, or ``'t'`` on several rows.
+        value, or ``'t'`` on several rows; a :class:`ContrastTypeError` (also a
+        ``TypeError``, as nilearn raises) for a name that is not a string or a
+        definition of a form not accepted (None, a number, a dict).
     BidsNameError
         For names that cannot be labelled or whose labels collide.
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ if TYPE_CHECKING:
 
     from bidsglm.bids.contrast_specs import ContrastSpec
 
-__all__ = ['Companion', 'CompanionWriter', 'SavedGlm', 'write_derivatives']
+__all__ = ['Companion', 'CompanionWriter', 'SavedGlm', 'preview_derivatives', 'write_derivatives']
 
 _DESCRIPTION = PurePosixPath('dataset_description.json')
 _BIDSIGNORE = PurePosixPath('.bidsignore')
@@ -358,6 +359,18 @@ def _first_level_label(first_level_contrast: object) -> str | None:
     return None
 
 
+def _layout(view: ModelView, prefix: str | None, first_level_contrast: object) -> Layout:
+    """Plan the names of every file of the model."""
+    return plan_layout(
+        view.level,
+        view.sources,
+        prefix,
+        n_designs=len(view.designs),
+        subject_label=view.parameters.get('subject_label'),
+        first_level_label=_first_level_label(first_level_contrast),
+    )
+
+
 def write_derivatives(
     model: object,
     contrasts: object,
@@ -404,14 +417,7 @@ def write_derivatives(
     """
     root = _output_folder(out_dir)
     view = view_model(model, first_level_contrast)
-    layout = plan_layout(
-        view.level,
-        view.sources,
-        prefix,
-        n_designs=len(view.designs),
-        subject_label=view.parameters.get('subject_label'),
-        first_level_label=_first_level_label(first_level_contrast),
-    )
+    layout = _layout(view, prefix, first_level_contrast)
     specs = normalize_contrasts(contrasts, view.columns, contrast_types)
     merge_dataset_description(read_dataset_description(root / _DESCRIPTION))  # fail early
     computed = [(spec, view.compute(spec)) for spec in specs]
@@ -420,13 +426,84 @@ def write_derivatives(
     statmap = layout.statmap_path()
     transaction = OutputTransaction(root, model=statmap, shared=shared)
     with transaction, _NiftiWriter() as nifti_writer:
-        images = _write_outputs(outputs, transaction, nifti_writer)
+        images = _write_outputs(outputs, transaction.stage, nifti_writer.write)
         for companion in companions:
             staged_statmap = transaction.staged_path(statmap)
             companion.write(staged_statmap, statmap, transaction.stage, images)
         nifti_writer.finish()
     written = [*shared, *transaction.staged]
     return SavedGlm(root, root / statmap, tuple(root / path for path in written))
+
+
+def _scratch(root: Path) -> Callable[[PurePosixPath], Path]:
+    """Return ``stage`` for a scratch folder: the path of a file in it, folders made."""
+
+    def stage(relative: PurePosixPath) -> Path:
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    return stage
+
+
+def _placeholder(target: Path, image: nib.Nifti1Image) -> None:
+    """List a NIfTI file without writing it: its image stays in memory."""
+    del image
+    target.touch()
+
+
+def preview_derivatives(
+    model: object,
+    contrasts: object,
+    companion: CompanionWriter,
+    *,
+    first_level_contrast: str | np.ndarray | None = None,
+) -> None:
+    """Hand a model's derivatives to a companion without saving them.
+
+    Everything :func:`write_derivatives` would write is planned and computed the
+    same way (names inferred from the inputs), then staged in a scratch folder of
+    the system's temporary directory that is removed on return: the small files
+    (sidecars, designs, figures) are written, each NIfTI file is an empty
+    placeholder and its image is handed over in memory. This is how a fitted model
+    draws its HTML report (``generate_report``) without writing its maps.
+
+    Parameters
+    ----------
+    model, contrasts
+        As for :func:`bidsglm.save_glm_to_bids`.
+    companion : CompanionWriter
+        Called once on the staged model, as by a save; what it stages is removed
+        with the scratch folder, so it keeps what it needs.
+    first_level_contrast : str or array, optional
+        As for :func:`bidsglm.save_glm_to_bids`.
+
+    Examples
+    --------
+    >>> import nibabel as nib, numpy as np
+    >>> from bidsglm.models import SecondLevelModel
+    >>> maps = [nib.Nifti1Image(np.full((2, 2, 2), v), np.eye(4)) for v in (1., 2., 4.)]
+    >>> mask = nib.Nifti1Image(np.ones((2, 2, 2), np.uint8), np.eye(4))
+    >>> seen = []
+    >>> def look(staged_statmap, statmap, stage, images):
+    ...     seen.extend(sorted(path.name for path in images if 'stat-t' in path.name))
+    >>> preview_derivatives(SecondLevelModel(mask_img=mask).fit(maps), 'intercept', look)
+    >>> seen
+    ['contrast-intercept_stat-t_statmap.nii.gz']
+    """
+    view = view_model(model, first_level_contrast)
+    try:
+        layout = _layout(view, None, first_level_contrast)
+    except BidsNameError:  # the model's subject label cannot name files: a preview needs none
+        layout = _layout(view, '', first_level_contrast)
+    specs = normalize_contrasts(contrasts, view.columns)
+    computed = [(spec, view.compute(spec)) for spec in specs]
+    outputs = _plan(view, layout, computed, {})
+    statmap = layout.statmap_path()
+    with tempfile.TemporaryDirectory(prefix='bidsglm-preview-') as scratch:
+        stage = _scratch(Path(scratch))
+        images = _write_outputs(outputs, stage, _placeholder)
+        companion(stage(statmap), statmap, stage, images)
 
 
 class _NiftiWriter:
@@ -468,15 +545,17 @@ class _NiftiWriter:
 
 
 def _write_outputs(
-    outputs: Sequence[_Output], transaction: OutputTransaction, nifti_writer: _NiftiWriter
+    outputs: Sequence[_Output],
+    stage: Callable[[PurePosixPath], Path],
+    write_image: Callable[[Path, nib.Nifti1Image], None],
 ) -> dict[Path, nib.Nifti1Image]:
-    """Write every output into the staging folder; return the images, by staged path."""
+    """Write every output at its staged path; return the images, by staged path."""
     images = {}
     for output in outputs:
-        target = transaction.stage(output.path)
+        target = stage(output.path)
         if output.image is not None:
             images[target] = output.image()
-            nifti_writer.write(target, images[target])
+            write_image(target, images[target])
         elif output.write is not None:
             output.write(target)
     return images

@@ -1,15 +1,19 @@
-"""The HTML report of a saved model, built from the saved files alone.
+"""The HTML report of a model, built from its saved files.
 
 :func:`write_report` reads a folder written by :func:`bidsglm.save_glm_to_bids` and
 writes one self-contained page beside the model's ``statmap.json``
 (``<entities>_report.html``): the model, its designs, each contrast's weights,
 thresholded z map and table of clusters and peaks, and r-squared and residual
-maps. :func:`write_index` writes ``index.html`` at the top of an output folder,
-linking every report below it.
+maps. Every save writes it too (:func:`report_companion`), and a fitted model's
+``generate_report`` draws the same page from the model in memory
+(:mod:`bidsglm.report.fitted`). :func:`report_options` reads nilearn's report
+keywords. :func:`write_index` writes ``index.html`` at the top of an output
+folder, linking every report below it.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from html import unescape
@@ -22,60 +26,31 @@ from bidsglm.bids.transaction import model_lock, replace_shared_file, write_atom
 from bidsglm.bids.writer import Companion
 from bidsglm.errors import InputNotFoundError
 from bidsglm.report import html
-from bidsglm.report._sections import (
-    ReportContext,
-    contrast_section,
-    design_section,
-    model_section,
-    quality_section,
-)
+from bidsglm.report._render import REPORT_SUFFIX, render_report
 from bidsglm.report.clusters import Clusters, Thresholding, fdr_threshold, find_clusters
+from bidsglm.report.options import ReportOptions, report_options
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from nibabel.spatialimages import SpatialImage
 
-    from bidsglm.bids import LoadedGlm
-
 __all__ = [
     'REPORT_COMPANION',
     'Clusters',
+    'ReportOptions',
     'Thresholding',
     'fdr_threshold',
     'find_clusters',
     'find_reports',
+    'report_companion',
+    'report_options',
     'write_index',
     'write_report',
 ]
 
-REPORT_SUFFIX = 'report.html'
 INDEX_NAME = 'index.html'
 _DESCRIPTION = re.compile(r'<meta name="description" content="([^"]*)">')
-
-
-def _report_path(statmap: Path) -> Path:
-    """Name the report after the model's statmap.json: ``<entities>_report.html``."""
-    return statmap.with_name(statmap.name.removesuffix('statmap.json') + REPORT_SUFFIX)
-
-
-def _title(glm: LoadedGlm) -> str:
-    """Title a report by the model's entities, or its folder."""
-    name = parse_bids_name(glm.statmap)
-    parts = [f'{k}-{v}' for k, v in name.entities.items()] + list(name.others)
-    return 'GLM report: ' + (' '.join(parts) if parts else glm.statmap.parent.name)
-
-
-def _subtitle(glm: LoadedGlm) -> str:
-    """Summarise the model in one line."""
-    level = 'Group (second-level) model' if glm.level == 'second' else 'First-level model'
-    designs = len(glm.designs)
-    unit = 'design' if glm.level == 'second' else 'run'
-    contrasts = len(glm.contrasts)
-    return (
-        f'{level}, {designs} {unit}{"s" if designs != 1 else ""}, '
-        f'{contrasts} contrast{"s" if contrasts != 1 else ""}'
-    )
 
 
 def write_report(
@@ -127,38 +102,10 @@ def write_report(
     >>> write_report(out).name
     'task-x_report.html'
     """
-    target, document = _render_report(path, thresholding, background, images)
+    options = ReportOptions(thresholding=thresholding or Thresholding(), background=background)
+    target, document = render_report(path, options, images)
     write_atomically(target, document.encode('utf-8'))
     return target
-
-
-def _render_report(
-    path: str | os.PathLike[str],
-    thresholding: Thresholding | None = None,
-    background: str | os.PathLike[str] | SpatialImage | None = None,
-    images: Mapping[Path, SpatialImage] | None = None,
-) -> tuple[Path, str]:
-    """Return where a model's report goes and its HTML (see :func:`write_report`)."""
-    context = ReportContext.load(
-        path, thresholding=thresholding, background=background, images=images
-    )
-    glm = context.glm
-    sections = [
-        model_section(context),
-        design_section(context),
-        *(contrast_section(contrast, context) for contrast in glm.contrasts),
-        quality_section(context),
-    ]
-    subtitle = _subtitle(glm)
-    document = html.page(
-        _title(glm),
-        sections,
-        subtitle=subtitle,
-        description=subtitle,
-        footer=f'Made by bidsglm {__version__} from the files beside this page. '
-        'The page is self-contained: it loads nothing from the network.',
-    )
-    return _report_path(glm.statmap), document
 
 
 def _visible_files(root: Path) -> list[Path]:
@@ -260,7 +207,7 @@ def _rebuild_report(root: Path, statmap: Path) -> None:
     """Write a model's report again, while no save of the model runs."""
     relative = PurePosixPath(statmap.relative_to(root).as_posix())
     with model_lock(root, relative):
-        target, document = _render_report(statmap)
+        target, document = render_report(statmap)
         replace_shared_file(
             root, target.relative_to(root).as_posix(), lambda _old: document.encode('utf-8')
         )
@@ -271,11 +218,35 @@ def _write_staged_report(
     statmap: PurePosixPath,
     stage: Callable[[PurePosixPath], Path],
     images: Mapping[Path, SpatialImage],
+    *,
+    options: ReportOptions,
 ) -> None:
     """Write the report of a model being saved, inside the save's staging folder."""
-    staged_report, document = _render_report(staged_statmap, images=images)
+    staged_report, document = render_report(staged_statmap, options, images)
     stage(statmap.parent / staged_report.name).write_text(document, encoding='utf-8')
 
 
+def report_companion(options: ReportOptions | None = None) -> Companion:
+    """Return the report as a companion of a save, drawn with ``options``.
+
+    Parameters
+    ----------
+    options : ReportOptions, optional
+        How the report is drawn (see :func:`report_options` for nilearn's keywords).
+
+    Returns
+    -------
+    Companion
+        What :func:`bidsglm.bids.write_derivatives` runs with a save.
+
+    Examples
+    --------
+    >>> report_companion().ignore
+    ('*report.html', 'index.html')
+    """
+    write = functools.partial(_write_staged_report, options=options or ReportOptions())
+    return Companion(write, ignore=(f'*{REPORT_SUFFIX}', INDEX_NAME))
+
+
 #: The report as a companion of every save (see :func:`bidsglm.save_glm_to_bids`).
-REPORT_COMPANION = Companion(_write_staged_report, ignore=(f'*{REPORT_SUFFIX}', INDEX_NAME))
+REPORT_COMPANION = report_companion()

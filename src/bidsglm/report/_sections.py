@@ -13,7 +13,7 @@ are drawn again only when missing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import nibabel as nib
@@ -34,6 +34,7 @@ from bidsglm.report.figures import (
     svg_data_uri,
     volume_figure,
 )
+from bidsglm.report.options import Cuts
 
 if TYPE_CHECKING:
     import os
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
     from bidsglm.bids import LoadedContrast, LoadedGlm
     from bidsglm.report.clusters import Clusters
+    from bidsglm.report.options import Background
 
 __all__ = [
     'ReportContext',
@@ -79,6 +81,10 @@ class ReportContext:
         Reads the saved maps (from memory when a save handed them over).
     background_name : str
         What is drawn under the z maps, for the captions.
+    min_distance : float, default=8.0
+        The smallest distance (mm) between two peaks of a cluster in the tables.
+    cuts : Cuts, optional
+        Where the z maps are cut.
     """
 
     glm: LoadedGlm
@@ -88,6 +94,8 @@ class ReportContext:
     thresholding: Thresholding
     saved_maps: SavedMaps
     background_name: str = 'the mask'
+    min_distance: float = 8.0
+    cuts: Cuts = field(default_factory=Cuts)
 
     @classmethod
     def load(
@@ -95,8 +103,10 @@ class ReportContext:
         path: str | os.PathLike[str],
         *,
         thresholding: Thresholding | None = None,
-        background: str | os.PathLike[str] | SpatialImage | None = None,
+        background: Background = None,
         images: Mapping[Path, SpatialImage] | None = None,
+        min_distance: float = 8.0,
+        cuts: Cuts | None = None,
     ) -> ReportContext:
         """Read a saved model, its mask and a background (see :func:`write_report`).
 
@@ -106,11 +116,15 @@ class ReportContext:
             A model's ``statmap.json``, or a folder holding one saved model.
         thresholding : Thresholding, optional
             How z maps are thresholded; by default uncorrected p < 0.001.
-        background : path-like or nibabel image, optional
+        background : path-like, nibabel image or False, optional
             Drawn under the z maps, after resampling to their grid; by default the
-            saved mean image (``stat-mean``) when there is one.
+            saved mean image (``stat-mean``) when there is one; False draws none.
         images : mapping of path to nibabel image, optional
             Saved maps already in memory, by path.
+        min_distance : float, default=8.0
+            The smallest distance (mm) between two peaks of a cluster.
+        cuts : Cuts, optional
+            Where the z maps are cut.
 
         Returns
         -------
@@ -132,8 +146,8 @@ class ReportContext:
             drawn_under: np.ndarray | None = maps.volume(glm.mean)[0]
             name = 'the mean of the data'
         else:
-            drawn_under = _background(background, affine, mask.shape)
-            name = 'the mask' if background is None else 'the given background'
+            drawn_under = _background(background or None, affine, mask.shape)
+            name = 'the given background' if background else 'the mask'
         return cls(
             glm=glm,
             mask=mask != 0,
@@ -142,6 +156,8 @@ class ReportContext:
             thresholding=thresholding or Thresholding(),
             saved_maps=maps,
             background_name=name,
+            min_distance=min_distance,
+            cuts=cuts or Cuts(),
         )
 
     @property
@@ -236,6 +252,7 @@ MODEL_FIELDS: dict[str, tuple[str, Callable[[Any], str]]] = {
     'NumberOfRuns': ('Runs', _format_value),
     'NumberOfVolumes': ('Volumes per run', _format_value),
     'NumberOfSubjects': ('Input maps (subjects)', _format_value),
+    'FirstLevelContrast': ('First-level contrast tested', _format_value),
 }
 
 
@@ -395,6 +412,31 @@ def _threshold_text(
     return html.paragraph(text, 'threshold')
 
 
+def _z_map_picture(
+    contrast: LoadedContrast, z: np.ndarray, clusters: Clusters, context: ReportContext
+) -> html.Picture:
+    """Draw the clusters of a z map: three planes at a point, then axial slices."""
+    cut: list[float] | None
+    if context.cuts.point is not None:
+        cut, where = list(context.cuts.point), 'at the given point'
+    elif len(clusters.table):
+        cut = clusters.table.iloc[0][['X (mm)', 'Y (mm)', 'Z (mm)']].tolist()
+        where = 'at the strongest peak'
+    else:
+        cut, where = None, 'through the centre of the mask'
+    figure = stat_map_figure(
+        np.where(clusters.labels > 0, z, 0.0), context.affine, threshold=clusters.threshold,
+        mask=context.mask, background=context.background,
+        two_sided=context.thresholding.two_sided, cut=cut, axial=context.cuts.axial,
+    )  # fmt: skip
+    return html.Picture(
+        svg_data_uri(figure),
+        f'Thresholded z map of {contrast.name}',
+        f'z map, thresholded, over {context.background_name}; three planes {where}, '
+        'then axial slices.',
+    )
+
+
 def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.Section:
     """Return the part of one contrast: weights, thresholded z map, clusters and peaks.
 
@@ -420,29 +462,13 @@ def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.S
     inside = np.where(context.mask, z, np.nan)
     clusters = find_clusters(
         inside, context.affine, threshold, cluster_extent=rule.cluster_extent,
-        two_sided=rule.two_sided,
+        two_sided=rule.two_sided, min_distance=context.min_distance,
     )  # fmt: skip
-    table = clusters.table
-    cut = table.iloc[0][['X (mm)', 'Y (mm)', 'Z (mm)']].tolist() if len(table) else None
-    figure = stat_map_figure(
-        np.where(clusters.labels > 0, z, 0.0), context.affine, threshold=threshold,
-        mask=context.mask, background=context.background, two_sided=rule.two_sided, cut=cut,
-    )  # fmt: skip
-    where = 'at the strongest peak' if cut is not None else 'through the centre of the mask'
     body = (
         html.paragraph(f'{_test_text(contrast)}; label “{contrast.label}”.', 'muted')
         + html.figures(_weight_pictures(contrast, context))
         + _threshold_text(z_values, threshold, clusters, rule)
-        + html.figures(
-            [
-                html.Picture(
-                    svg_data_uri(figure),
-                    f'Thresholded z map of {contrast.name}',
-                    f'z map, thresholded, over {context.background_name}; three planes '
-                    f'{where}, then axial slices.',
-                )
-            ]
-        )
+        + html.figures([_z_map_picture(contrast, z, clusters, context)])
         + _cluster_table(clusters)
     )
     return html.Section(anchor, title, body, 'contrast')

@@ -254,6 +254,12 @@ def _cuts(inside: np.ndarray, count: int) -> np.ndarray:
     return np.unique(np.rint(edges).astype(int))
 
 
+def _z_cuts(grid: _Grid, z_values: Sequence[float], shape: Sequence[int]) -> np.ndarray:
+    """Return the axial slice indices nearest to z coordinates (mm), in increasing order."""
+    centre = apply_affine(grid.affine, (np.asarray(shape[:3]) - 1) / 2)
+    return np.unique([grid.voxel((centre[0], centre[1], z), shape)[2] for z in z_values])
+
+
 def _oriented(volumes: Sequence[np.ndarray], affine: np.ndarray) -> tuple[list[np.ndarray], _Grid]:
     """Turn volumes of one grid to the closest RAS orientation."""
     grid, orientation = _Grid.of(affine, volumes[0].shape)
@@ -301,7 +307,7 @@ def stat_map_figure(
     background: np.ndarray | None = None,
     two_sided: bool = False,
     cut: Sequence[float] | None = None,
-    n_slices: int = 6,
+    axial: int | Sequence[float] = 6,
 ) -> bytes:
     """Draw a thresholded map over a background: three planes at a point, and axial slices.
 
@@ -322,8 +328,9 @@ def stat_map_figure(
         Also paint values ``<= -threshold``, in blue.
     cut : sequence of 3 float, optional
         The point (mm) of the three planes; by default the centre of the mask.
-    n_slices : int, default=6
-        The number of axial slices below, spread over the mask.
+    axial : int or sequence of float, default=6
+        The axial slices below: their number, spread over the mask, or their z
+        coordinates (mm; each drawn at the nearest slice of the volume).
 
     Returns
     -------
@@ -355,7 +362,8 @@ def stat_map_figure(
         voxel = np.clip(np.rint(centre).astype(int), 0, np.array(stat.shape) - 1)
     else:
         voxel = grid.voxel(cut, stat.shape)
-    rows = [_ortho_row(rgb, grid, voxel), *_axial_rows(rgb, grid, _cuts(inside, n_slices), 6)]
+    cuts = _cuts(inside, axial) if isinstance(axial, int) else _z_cuts(grid, axial, stat.shape)
+    rows = [_ortho_row(rgb, grid, voxel), *_axial_rows(rgb, grid, cuts, 6)]
     canvas, captions = _tile(rows)
     return _slices_svg(canvas, captions, _stat_colourbar(threshold, vmax, two_sided))
 
