@@ -97,7 +97,7 @@ def kmeans(
     --------
     >>> points = np.array([[0.0], [0.1], [5.0], [5.2]])
     >>> centres, members = kmeans(points, 2, random_state=0)
-    >>> sorted(np.round(centres.ravel(), 2).tolist()), members[0] == members[1]
+    >>> sorted(np.round(centres.ravel(), 2).tolist()), bool(members[0] == members[1])
     ([0.05, 5.1], True)
     """
     if not 1 <= n_clusters <= len(points):
