@@ -88,8 +88,8 @@ class FirstLevelModel(BaseGLM):
         Cut-off frequency (Hz) of the cosine drifts.
     drift_order : int, default=1
         Order of the polynomial drifts.
-    fir_delays : sequence of int, default=(0,)
-        Delays, in scans, of the FIR model.
+    fir_delays : sequence of int or None, default=None
+        Delays, in scans, of the FIR model (None: ``[0]``).
     min_onset : float, default=-24
         Earliest event onset, in seconds, that the design accounts for.
     mask_img : image, path, masker, False or None, default=None
@@ -152,6 +152,10 @@ class FirstLevelModel(BaseGLM):
         Unlike nilearn's None, which draws other clusters at every fit, None is seed
         0, so a refit gives the same numbers; a generator gives each run a seed drawn
         from it in run order, whatever ``n_jobs``.
+    reports : bool, default=True
+        Accepted for compatibility. nilearn skips gathering report data at fit time
+        when it is False; bidsglm gathers none at fit time, and
+        :meth:`generate_report` draws the page from the fitted model either way.
 
     Attributes
     ----------
@@ -214,7 +218,7 @@ class FirstLevelModel(BaseGLM):
         drift_model: str | None = 'cosine',
         high_pass: float = 0.01,
         drift_order: int = 1,
-        fir_delays: Sequence[int] = (0,),
+        fir_delays: Sequence[int] | None = None,
         min_onset: float = -24,
         mask_img: ImageLike | bool | None = None,
         target_affine: np.ndarray | None = None,
@@ -230,6 +234,7 @@ class FirstLevelModel(BaseGLM):
         minimize_memory: bool = True,
         subject_label: str | None = None,
         random_state: Any = None,  # noqa: ANN401
+        reports: bool = True,
     ) -> None:
         self.t_r = t_r
         self.slice_time_ref = slice_time_ref
@@ -253,6 +258,7 @@ class FirstLevelModel(BaseGLM):
         self.minimize_memory = minimize_memory
         self.subject_label = subject_label
         self.random_state = random_state
+        self.reports = reports
 
     # ----------------------------------------------------------------- fitting
     def fit(

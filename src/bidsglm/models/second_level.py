@@ -68,8 +68,9 @@ class SecondLevelModel(BaseGLM):
         that holds the mask's grid.
     smoothing_fwhm : float, optional
         Full width at half maximum, in mm, of a Gaussian smoothing of the maps.
-    memory, memory_level, verbose, n_jobs, minimize_memory
-        Accepted for compatibility; they change nothing.
+    memory, memory_level, verbose, n_jobs, minimize_memory, reports
+        Accepted for compatibility; they change nothing (:meth:`generate_report`
+        draws the page from the fitted model whatever ``reports``).
 
     Attributes
     ----------
@@ -125,6 +126,7 @@ class SecondLevelModel(BaseGLM):
         verbose: int = 0,
         n_jobs: int = 1,
         minimize_memory: bool = True,
+        reports: bool = True,
     ) -> None:
         self.mask_img = mask_img
         self.target_affine = target_affine
@@ -135,6 +137,7 @@ class SecondLevelModel(BaseGLM):
         self.verbose = verbose
         self.n_jobs = n_jobs
         self.minimize_memory = minimize_memory
+        self.reports = reports
 
     # ----------------------------------------------------------------- fitting
     def fit(
