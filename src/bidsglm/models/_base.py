@@ -23,7 +23,26 @@ if TYPE_CHECKING:
     from bidsglm._hooks import HtmlDocument
     from bidsglm.models.results import ContrastResult
 
-__all__ = ['BaseGLM']
+__all__ = ['BaseGLM', 'joblib_memory']
+
+
+def joblib_memory(memory: Any) -> Any:  # noqa: ANN401
+    """Return the ``memory_`` that nilearn's models hold: a ``joblib.Memory``.
+
+    bidsglm caches nothing; the object is made for code written for nilearn that
+    reads it. None or a folder gives a ``Memory`` there (None: caching nothing), and
+    an object with a ``cache`` method is kept.
+
+    Examples
+    --------
+    >>> joblib_memory(None).location is None
+    True
+    """
+    if hasattr(memory, 'cache'):
+        return memory
+    from joblib import Memory  # noqa: PLC0415 - scikit-learn's dependency, for this only
+
+    return Memory(location=memory, verbose=0)
 
 
 class BaseGLM(ParamsMixin):

@@ -23,7 +23,7 @@ from bidsglm.errors import (
     ShapeMismatchError,
     warn_caller,
 )
-from bidsglm.models._base import BaseGLM
+from bidsglm.models._base import BaseGLM, joblib_memory
 from bidsglm.models._images import check_4d, check_same_grid, load_image, unmask
 from bidsglm.models._param_types import check_parameter_types
 from bidsglm.models._resampling import Target
@@ -165,6 +165,11 @@ class FirstLevelModel(BaseGLM):
         The mask used (uint8, 0 and 1).
     standardize_ : None
         The standardization applied to the runs: none, as nilearn 0.14.1's.
+    fir_delays_ : list of int
+        The FIR delays used: ``fir_delays``, or ``[0]`` when it is None.
+    memory_ : joblib.Memory
+        nilearn's cache object, made from ``memory`` for code that reads it;
+        bidsglm caches nothing.
     n_elements_ : int
         The number of voxels in the mask.
     masker_ : bidsglm.models.masker.VolumeMasker
@@ -347,6 +352,8 @@ class FirstLevelModel(BaseGLM):
         self.fits_ = [fit for fit, _mean in fitted]
         self.masker_ = masker
         self.standardize_ = None  # never applied, as in nilearn 0.14.1 (see standardize)
+        self.fir_delays_ = [0] if self.fir_delays is None else self.fir_delays
+        self.memory_ = joblib_memory(self.memory)
         self.mask_img_ = masker.mask_img_
         self.n_elements_ = masker.n_elements_
         mean = np.mean([run_mean for _fit, run_mean in fitted], axis=0)

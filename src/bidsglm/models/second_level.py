@@ -19,7 +19,7 @@ from bidsglm.errors import (
     ShapeMismatchError,
     warn_caller,
 )
-from bidsglm.models._base import BaseGLM
+from bidsglm.models._base import BaseGLM, joblib_memory
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
 from bidsglm.models._images import apply_mask, check_same_grid, unmask
 from bidsglm.models._param_types import check_parameter_types
@@ -76,6 +76,13 @@ class SecondLevelModel(BaseGLM):
     ----------
     design_matrix_ : pandas.DataFrame
         The design, one row per input map.
+    second_level_input_ : list, DataFrame or Series
+        The input as nilearn keeps it: a table sorted by ``subject_label``, a 4D
+        image as its 3D volumes, anything else as given.
+    confounds_ : pandas.DataFrame or None
+        The ``confounds`` given to :meth:`fit`.
+    memory_ : joblib.Memory
+        nilearn's cache object, made from ``memory``; bidsglm caches nothing.
     mask_img_ : nibabel.Nifti1Image
         The mask used (uint8, 0 and 1).
     n_elements_ : int
@@ -200,6 +207,9 @@ class SecondLevelModel(BaseGLM):
         self.masker_ = masker
         self.mask_img_ = masker.mask_img_
         self.n_elements_ = masker.n_elements_
+        self.second_level_input_ = _input_as_kept(second_level_input)
+        self.confounds_ = confounds
+        self.memory_ = joblib_memory(self.memory)
         self.fit_: GLMFit | None = None
         self._last_fit: GLMFit | None = None
         self.input_sources_: list[str | None] = group.sources
@@ -462,6 +472,20 @@ class SecondLevelModel(BaseGLM):
 
 
 # --------------------------------------------------------------------- helpers
+def _input_as_kept(second_level_input: Any) -> Any:  # noqa: ANN401
+    """Return ``second_level_input_`` as nilearn keeps it.
+
+    A table is sorted by ``subject_label`` (stably, index reset), a 4D image split
+    into its 3D volumes; any other input is kept as given.
+    """
+    if isinstance(second_level_input, pd.DataFrame):
+        ordered = second_level_input.sort_values('subject_label', kind='stable')
+        return ordered.reset_index(drop=True)
+    if isinstance(second_level_input, nib.Nifti1Image) and second_level_input.ndim == 4:
+        return nib.four_to_three(second_level_input)
+    return second_level_input
+
+
 def _cache_key(first_level_contrast: Any) -> Any:  # noqa: ANN401
     if isinstance(first_level_contrast, np.ndarray):
         return (first_level_contrast.shape, first_level_contrast.tobytes())
