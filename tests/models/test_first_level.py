@@ -96,6 +96,8 @@ def test_select_runs_is_the_model_of_those_runs_without_fitting_again(two_runs):
     np.testing.assert_array_equal(second.mean_img_.get_fdata(), alone.mean_img_.get_fdata())
     assert second.design_matrices_[0] is both.design_matrices_[1]
     assert second.get_params() == both.get_params()
+    fitted = ('fir_delays_', 'standardize_', 'memory_', 'masker_', 'mask_img_', 'n_elements_')
+    assert all(getattr(second, name) is getattr(both, name) for name in fitted)
     # the fixed effects of the views are the model's
     np.testing.assert_array_equal(
         select_runs(both, [0, 1]).compute_contrast('audio').get_fdata(),

@@ -786,6 +786,9 @@ def select_runs(model: FirstLevelModel, runs: Sequence[int]) -> FirstLevelModel:
     view.run_sources_ = [model.run_sources_[i] for i in chosen]
     view.fits_ = [model.fits_[i] for i in chosen]
     view.masker_ = model.masker_
+    view.standardize_ = model.standardize_
+    view.fir_delays_ = model.fir_delays_
+    view.memory_ = model.memory_
     view.mask_img_ = model.mask_img_
     view.n_elements_ = model.n_elements_
     view._run_means = [model._run_means[i] for i in chosen]
