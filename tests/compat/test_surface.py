@@ -129,3 +129,27 @@ def test_gifti_and_cifti_runs_give_the_numbers_of_the_surface_image(rng, mesh, t
         else:
             values = np.asarray(stat.dataobj)[0]
         np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_cifti_run_equals_nilearns_array_level_glm_and_our_volume_engine(rng, mesh):
+    from nilearn.glm.contrasts import compute_contrast as nilearn_contrast
+    from nilearn.glm.first_level import mean_scaling, run_glm
+
+    run = cifti_run(surface_run(rng, mesh))
+    events = make_events(0.0)
+    model = FirstLevelModel(t_r=T_R).fit(run, events)
+    ours = model.compute_contrast('audio - visual', output_type='all')
+    design = model.design_matrices_[0]
+    weights = np.asarray(design.columns == 'audio', float) - np.asarray(design.columns == 'visual')
+    matrix = np.asarray(run.dataobj, dtype=np.float64)
+    labels, results = run_glm(mean_scaling(matrix)[0], design.to_numpy(), noise_model='ar1')
+    reference = nilearn_contrast(labels, results, weights, stat_type='t')
+    np.testing.assert_allclose(np.asarray(ours['stat'].dataobj)[0], reference.stat(), rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(ours['effect_size'].dataobj)[0], reference.effect_size().ravel(), rtol=1e-6
+    )
+    # the same matrix as a volume of 1 x 1 x n voxels, through the volume path
+    volume = nib.Nifti1Image(matrix.T.reshape(1, 1, -1, N_SCANS), np.eye(4))
+    as_volume = FirstLevelModel(t_r=T_R, mask_img=False).fit(volume, events)
+    expected = as_volume.compute_contrast('audio - visual', output_type='stat').get_fdata()
+    np.testing.assert_allclose(np.asarray(ours['stat'].dataobj)[0], expected.ravel(), rtol=1e-6)
