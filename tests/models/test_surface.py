@@ -119,7 +119,7 @@ def test_a_single_gifti_file_asks_for_both_hemispheres(rng):
 def test_a_cifti_with_the_wrong_axes_is_refused():
     parcels = nib.cifti2.ScalarAxis(['a', 'b'])
     image = nib.Cifti2Image(np.zeros((2, 2)), header=(parcels, parcels))
-    with pytest.raises(ImageDimensionError, match=r'axes \(ScalarAxis, ScalarAxis\)'):
+    with pytest.raises(ImageDimensionError, match=r'axes \(SCALARS, SCALARS\)'):
         read_surface(image)
 
 

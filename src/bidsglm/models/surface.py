@@ -20,7 +20,9 @@ mesh). The GLM itself does not know it runs on a surface: it sees the matrix.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -60,12 +62,15 @@ class SurfaceLayout:
     parts : tuple of (str, int)
         Each part's name and number of vertices, in order (``left``, ``right`` for
         GIFTI and ``SurfaceImage``; the brain structures of a CIFTI file).
-    brain_models : nibabel.cifti2.BrainModelAxis, optional
-        The grayordinates of a CIFTI input.
-    series : nibabel.cifti2.SeriesAxis, optional
+    brain_models : nibabel.cifti2.Cifti2MatrixIndicesMap, optional
+        The grayordinates of a CIFTI input (its brain-models index map, written back
+        into the outputs as it is).
+    series : nibabel.cifti2.Cifti2MatrixIndicesMap, optional
         The time axis of a CIFTI run (its start, step and unit are kept).
     template : object, optional
         A ``SurfaceImage`` input: outputs are built by its class on its mesh.
+    signature : str
+        CIFTI: a digest of the grayordinates, to tell two files' apart.
 
     Examples
     --------
@@ -82,6 +87,7 @@ class SurfaceLayout:
     brain_models: Any = None
     series: Any = None
     template: Any = None
+    signature: str = ''
 
     @property
     def n_vertices(self) -> int:
@@ -101,7 +107,7 @@ class SurfaceLayout:
         if self.kind != other.kind or self.parts != other.parts:
             return False
         if self.kind == 'cifti':
-            return bool(self.brain_models == other.brain_models)
+            return self.signature == other.signature
         return True
 
     def make(self, values: np.ndarray, names: list[str] | None = None) -> Any:  # noqa: ANN401
@@ -151,11 +157,33 @@ class SurfaceLayout:
             first = nib.cifti2.ScalarAxis(names)
         elif self.series is not None:
             first = nib.cifti2.SeriesAxis(
-                self.series.start, self.series.step, rows.shape[0], self.series.unit
+                float(self.series.series_start),
+                float(self.series.series_step),
+                rows.shape[0],
+                str(self.series.series_unit),
             )
         else:
             first = nib.cifti2.SeriesAxis(0.0, 1.0, rows.shape[0])
-        return nib.Cifti2Image(rows, header=(first, self.brain_models))
+        matrix = nib.cifti2.Cifti2Matrix()
+        matrix.append(first.to_mapping(0))
+        matrix.append(self.brain_models)
+        return _cifti_image(rows, matrix)
+
+
+def _cifti_image(rows: np.ndarray, matrix: nib.cifti2.Cifti2Matrix) -> nib.Cifti2Image:
+    """Make a CIFTI-2 image of ``rows`` whose header holds ``matrix``, shared, not copied.
+
+    Given a header, nibabel deep-copies it: seconds for the Python lists of 91k
+    grayordinates, for every map. The image is made bare (nibabel warns that its
+    empty header does not match the data, as its own examples do), then given the
+    matrix.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Dataobj shape', category=UserWarning)
+        image = nib.Cifti2Image(rows)
+    image.header.matrix = matrix
+    image.update_headers()
+    return image
 
 
 def _gifti(values: np.ndarray) -> nib.gifti.GiftiImage:
@@ -331,31 +359,71 @@ def _check_same_samples(counts: list[int], parts: list[Any], name: str) -> None:
 
 
 def _read_cifti(image: object, name: str, source: str | None) -> SurfaceData:
+    """Read a dense CIFTI-2 image from its header's index maps.
+
+    nibabel's axis objects are not built: for 91k grayordinates they take seconds
+    each way. The grayordinates' index map is kept as it is and written back into
+    the outputs.
+    """
     if not isinstance(image, nib.Cifti2Image):
         msg = f'{name} is not a CIFTI-2 image (got {type(image).__name__}).'
         raise ImageDimensionError(msg)
-    axes = [image.header.get_axis(index) for index in range(image.ndim)]
-    samples_axis = (nib.cifti2.SeriesAxis, nib.cifti2.ScalarAxis)
-    if (
-        len(axes) != 2
-        or not isinstance(axes[0], samples_axis)
-        or not isinstance(axes[1], nib.cifti2.BrainModelAxis)
-    ):
-        kinds = ', '.join(type(axis).__name__ for axis in axes)
+    kinds = [_map_kind(image.header.matrix, dimension) for dimension in range(image.ndim)]
+    if image.ndim != 2 or kinds[0] not in _SAMPLE_MAPS or kinds[1] != _BRAIN_MODELS:
+        described = ', '.join(kind.removeprefix('CIFTI_INDEX_TYPE_') for kind in kinds)
         msg = (
-            f'{name} is a CIFTI-2 file with axes ({kinds}); bidsglm reads dense files: '
-            'a series or scalar axis first, a brain-model axis second '
+            f'{name} is a CIFTI-2 file with axes ({described}); bidsglm reads dense '
+            'files: a series or scalar axis first, brain models second '
             '(.dtseries.nii or .dscalar.nii).'
         )
         raise ImageDimensionError(msg)
-    brain_models = axes[1]
+    brain_map = image.header.matrix.get_index_map(1)
     parts = tuple(
-        (str(structure), len(range(*block.indices(len(brain_models)))))
-        for structure, block, _models in brain_models.iter_structures()
+        (str(model.brain_structure), int(model.index_count)) for model in brain_map.brain_models
     )
-    series = axes[0] if isinstance(axes[0], nib.cifti2.SeriesAxis) else None
-    layout = SurfaceLayout('cifti', parts, brain_models=brain_models, series=series)
+    samples = image.header.matrix.get_index_map(0)
+    series = samples if kinds[0] == _SERIES else None
+    layout = SurfaceLayout(
+        'cifti',
+        parts,
+        brain_models=brain_map,
+        series=series,
+        signature=_brain_signature(brain_map),
+    )
     return SurfaceData(np.asarray(image.dataobj), layout, source)
+
+
+_SERIES = 'CIFTI_INDEX_TYPE_SERIES'
+_SAMPLE_MAPS = (_SERIES, 'CIFTI_INDEX_TYPE_SCALARS')
+_BRAIN_MODELS = 'CIFTI_INDEX_TYPE_BRAIN_MODELS'
+
+
+def _map_kind(matrix: Any, dimension: int) -> str:  # noqa: ANN401
+    try:
+        return str(matrix.get_index_map(dimension).indices_map_to_data_type)
+    except nib.cifti2.Cifti2HeaderError:  # no map for that dimension
+        return 'none'
+
+
+def _brain_signature(brain_map: Any) -> str:  # noqa: ANN401
+    """Digest the grayordinates: structures, vertices, voxels and volume."""
+    digest = hashlib.sha256()
+    for model in brain_map.brain_models:
+        digest.update(
+            f'{model.brain_structure}|{model.model_type}|{model.index_offset}|'
+            f'{model.index_count}|{model.surface_number_of_vertices}'.encode()
+        )
+        if model.vertex_indices is not None:
+            digest.update(np.asarray(model.vertex_indices, dtype=np.int64).tobytes())
+        if model.voxel_indices_ijk is not None:
+            digest.update(np.asarray(model.voxel_indices_ijk, dtype=np.int64).tobytes())
+    volume = brain_map.volume
+    if volume is not None:
+        digest.update(str(tuple(volume.volume_dimensions)).encode())
+        digest.update(
+            np.asarray(volume.transformation_matrix_voxel_indices_ijk_to_xyz.matrix).tobytes()
+        )
+    return digest.hexdigest()
 
 
 def _read_surface_image(image: Any, name: str) -> SurfaceData:  # noqa: ANN401
