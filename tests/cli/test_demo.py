@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,8 @@ def test_demo_prints_where_results_and_report_are(demo):
     assert (out / 'index.html').is_file()
     for name in (*CONTRASTS, 'pain'):
         assert f'{name} ' in stdout
+    # the strongest z, by magnitude, with its sign: houses beat faces in this subject
+    assert re.search(r'faceMinusHouse +peak z = -6\.19', stdout)
 
 
 def test_demo_first_level_is_saved_with_its_contrasts(demo):

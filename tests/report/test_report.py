@@ -231,3 +231,46 @@ def test_report_fits_a_phone_screen(first_level_dir, tmp_path):
     assert probe['windowWidth'] == 500
     assert probe['pageWidth'] <= 500  # nothing wider than the screen: no sideways scrolling
     assert max(probe['shownWidths']) <= 500  # every figure shrinks to the width
+
+
+def signed_tables(document):
+    """The rows of the positive and negative tables of a page, by heading."""
+    tables = {}
+    for heading in ('Positive effects (z &gt; 0)', 'Negative effects (z &lt; 0)'):
+        part = document.split(f'<h4>{heading}</h4>', 1)[1].split('</table>', 1)[0]
+        rows = re.findall(r'<tr><td>(\w+)</td>((?:<td class="num">[^<]*</td>)+)</tr>', part)
+        tables[heading[:8]] = [
+            [name, *re.findall(r'>([^<]*)<', cells)[::2]] for name, cells in rows
+        ]
+    return tables
+
+
+def test_report_shows_a_planted_positive_and_a_planted_negative_blob(tmp_path, rng):
+    effect = np.zeros(SHAPE)
+    effect[1:3, 1:4, 1:3] = 6.0  # 12 voxels up
+    effect[1, 2, 1] = 14.0  # its peak
+    effect[4:6, 4:7, 5:8] = -6.0  # 18 voxels down
+    effect[5, 5, 6] = -14.0
+    maps = [nib.Nifti1Image(effect + 1.5 * rng.standard_normal(SHAPE), AFFINE) for _ in range(30)]
+    mask = nib.Nifti1Image(np.ones(SHAPE, np.uint8), AFFINE)
+    model = SecondLevelModel(mask_img=mask).fit(maps)
+    # two_sided is not given: a save's report is two-sided by default
+    saved = save_glm_to_bids(
+        model, 'intercept', out_dir=tmp_path, prefix='task-x', cluster_threshold=5
+    )
+    document = saved.statmap.with_name('task-x_report.html').read_text(encoding='utf-8')
+    assert 'uncorrected p &lt; 0.001, two-sided (|z| ≥ 3.29), clusters of at least 5' in document
+    assert '30 voxels in 2 clusters survive (1 cluster of positive z, 1 negative).' in document
+    tables = signed_tables(document)
+    # columns: cluster, X, Y, Z, peak z, voxels, volume (mm3); one voxel is 31.5 mm3
+    up, down = tables['Positive'][0], tables['Negative'][0]
+    assert up[0] == '1'
+    assert [float(v) for v in up[1:4]] == (AFFINE @ [1, 2, 1, 1])[:3].tolist()
+    assert float(up[4]) == pytest.approx(11.51, abs=0.01)
+    assert (up[5], up[6]) == ('12', '378')
+    assert down[0] == '2'
+    assert [float(v) for v in down[1:4]] == (AFFINE @ [5, 5, 6, 1])[:3].tolist()
+    assert float(down[4]) == pytest.approx(-11.70, abs=0.01)
+    assert (down[5], down[6]) == ('18', '567')
+    assert all(float(row[4]) > 0 for row in tables['Positive'])  # subpeaks keep their sign
+    assert all(float(row[4]) < 0 for row in tables['Negative'])

@@ -65,7 +65,7 @@ def test_contrast_section_finds_the_planted_block(first_level_dir):
     assert section.anchor == 'contrast-audio'
     assert section.title == 'Contrast: audio'
     assert 't test, 72 degrees of freedom' in section.body
-    assert 'Threshold: z ≥ 6. 27 voxels in 1 cluster survive.' in section.body
+    assert 'Threshold: |z| ≥ 6. 27 voxels in 1 cluster survive.' in section.body
     rows = re.findall(r'<tr><td>(\w+)</td>((?:<td class="num">[^<]*</td>)+)</tr>', section.body)
     assert rows[0][0] == '1'
     cells = re.findall(r'>([^<]*)<', rows[0][1])
@@ -92,10 +92,10 @@ def test_contrast_section_states_the_fdr_threshold_and_folds_long_tables(first_l
     rule = Thresholding(None, z=-10.0, cluster_extent=0)
     context = ReportContext.load(first_level_dir, thresholding=rule)
     body = contrast_section(context.glm.contrast('audio'), context).body
-    assert 'For comparison, FDR q &lt; 0.05: z ≥' in body
+    assert 'For comparison, FDR q &lt; 0.05: |z| ≥' in body
     fdr = ReportContext.load(first_level_dir, thresholding=Thresholding('fdr', alpha=0.05))
     body_fdr = contrast_section(fdr.glm.contrast('audio'), fdr).body
-    assert 'FDR (Benjamini-Hochberg) q &lt; 0.05 (z ≥' in body_fdr
+    assert 'FDR (Benjamini-Hochberg) q &lt; 0.05, two-sided (|z| ≥' in body_fdr
     assert 'For comparison' not in body_fdr
 
 
@@ -130,7 +130,7 @@ def test_second_level_sections_name_the_group_design(second_level_dir):
 def test_long_cluster_tables_are_folded():
     z = np.zeros((20, 20, 20))
     z[::2, ::2, ::2] = 5.0
-    table = _cluster_table(find_clusters(z, np.eye(4), 3.0))
+    table = _cluster_table(find_clusters(z, np.eye(4), 3.0), False, 'scanner space')
     assert table.count('<tr><td>') == 1000
     assert f'The other {1000 - SHOWN_ROWS} of 1000 peaks' in table
     assert table.count('<details>') == 1
@@ -152,10 +152,7 @@ def test_context_draws_first_level_maps_over_the_saved_mean(first_level_dir):
     assert mean[context.mask].min() > 400  # the runs' baseline of 500, not the mask's 1
     assert context.background_name == 'the mean of the data'
     contrast = context.glm.contrasts[0]
-    assert (
-        'z map, thresholded, over the mean of the data;'
-        in contrast_section(contrast, context).body
-    )
+    assert 'over the mean of the data, scanner space;' in contrast_section(contrast, context).body
 
 
 def test_context_of_a_group_model_has_no_background(second_level_dir):
@@ -182,3 +179,25 @@ def test_contrast_section_cuts_at_the_given_point_and_spaces_peaks(first_level_d
     context = ReportContext.load(first_level_dir, min_distance=12.5)
     contrast_section(context.glm.contrast('audio'), context)
     assert calls[0]['min_distance'] == 12.5
+
+
+def test_f_contrasts_stay_one_sided_while_t_contrasts_read_both_ways(first_level_dir):
+    context = ReportContext.load(first_level_dir, thresholding=Thresholding(None, z=3.0))
+    f_body = contrast_section(context.glm.contrast('effects'), context).body
+    assert 'Threshold: z ≥ 3.' in f_body
+    assert 'An F test is one-sided' in f_body
+    assert 'Negative effects' not in f_body
+    t_body = contrast_section(context.glm.contrast('audio'), context).body
+    assert 'Threshold: |z| ≥ 3.' in t_body
+    assert '<h4>Positive effects (z &gt; 0)</h4>' in t_body
+    assert '<h4>Negative effects (z &lt; 0)</h4>' in t_body
+    assert 'Peak coordinates in mm, scanner space.' in t_body
+
+
+def test_one_sided_t_contrast_says_how_many_negative_voxels_it_leaves_out(first_level_dir):
+    rule = Thresholding(None, z=3.0, two_sided=False)
+    context = ReportContext.load(first_level_dir, thresholding=rule)
+    body = contrast_section(context.glm.contrast('audio'), context).body
+    z = context.saved_maps.volume(context.glm.contrast('audio').maps['z'])[0]
+    hidden = int((z[context.mask] <= -3.0).sum())
+    assert f'Only positive effects are shown (two_sided=False): {hidden} voxel' in body

@@ -12,7 +12,8 @@
 
 Every save writes its HTML report; ``OUTPUT_DIR/index.html``
 (:func:`bidsglm.report.write_index`) links them. The demo prints where the results and
-the report are, with the peak z of every contrast.
+the report are, with the strongest z of every contrast (largest in magnitude, with its
+sign: a negative peak is an effect in the reverse direction).
 """
 
 from __future__ import annotations
@@ -31,7 +32,15 @@ from bidsglm.bids.discovery import index_dataset
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 from bidsglm.report import write_index
 
-__all__ = ['CONTRASTS', 'DemoSummary', 'data_folder', 'haxby_files', 'run_both', 'run_demo']
+__all__ = [
+    'CONTRASTS',
+    'DemoSummary',
+    'data_folder',
+    'haxby_files',
+    'run_both',
+    'run_demo',
+    'strongest',
+]
 
 logger = logging.getLogger('bidsglm')
 
@@ -87,7 +96,8 @@ class DemoSummary:
     first_level, second_level : SavedGlm
         The two saved models.
     peak_z : dict of str to float
-        The largest z of each contrast (first-level names, then ``'pain'``).
+        The z of largest magnitude of each contrast, with its sign (first-level
+        names, then ``'pain'``).
     """
 
     first_level: SavedGlm
@@ -95,8 +105,20 @@ class DemoSummary:
     peak_z: dict[str, float]
 
 
+def strongest(values: np.ndarray) -> float:
+    """Return the value of largest magnitude, with its sign (a t contrast reads both ways).
+
+    Examples
+    --------
+    >>> strongest(np.array([2.8, -6.19, 0.5]))
+    -6.19
+    """
+    flat = np.asarray(values, dtype=float).ravel()
+    return float(flat[np.argmax(np.abs(flat))]) if flat.size else 0.0
+
+
 def _peak(model: FirstLevelModel | SecondLevelModel, contrast: str) -> float:
-    return float(np.max(model.compute_contrast(contrast).get_fdata()))
+    return strongest(model.compute_contrast(contrast).get_fdata())
 
 
 def _first_level(out_dir: Path) -> tuple[SavedGlm, dict[str, float]]:
@@ -173,9 +195,9 @@ def run_demo(out_dir: Path, quiet: bool = False) -> int:
     if not quiet:
         lines += [
             f'  first level, Haxby et al. (2001) sub-1, 12 runs: {summary.first_level.statmap}',
-            *[f'    {name:<24} peak z = {summary.peak_z[name]:6.2f}' for name in CONTRASTS],
+            *[f'    {name:<24} peak z = {summary.peak_z[name]:+6.2f}' for name in CONTRASTS],
             f'  second level, 21 pain studies: {summary.second_level.statmap}',
-            f'    {"pain":<24} peak z = {summary.peak_z["pain"]:6.2f}',
+            f'    {"pain":<24} peak z = {summary.peak_z["pain"]:+6.2f}',
         ]
     sys.stdout.write('\n'.join(lines) + '\n')
     return 0

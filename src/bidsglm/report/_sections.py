@@ -48,13 +48,18 @@ if TYPE_CHECKING:
     from bidsglm.report.options import Background
 
 __all__ = [
+    'SCANNER_SPACE',
     'ReportContext',
+    'contrast_rule',
     'contrast_section',
     'design_section',
     'model_section',
     'quality_section',
+    'space_name',
 ]
 
+#: The space of coordinates when the files name none (no ``space-`` entity).
+SCANNER_SPACE = 'scanner space'
 #: The number of peaks shown per contrast; the others are in a folded part.
 SHOWN_ROWS = 30
 _NOISE_MODELS = {'ar1': 'AR(1)', 'ols': 'ordinary least squares (OLS)'}
@@ -85,6 +90,8 @@ class ReportContext:
         The smallest distance (mm) between two peaks of a cluster in the tables.
     cuts : Cuts, optional
         Where the z maps are cut.
+    space : str, default='scanner space'
+        The space of the coordinates, in words (see :func:`space_name`).
     """
 
     glm: LoadedGlm
@@ -96,6 +103,7 @@ class ReportContext:
     background_name: str = 'the mask'
     min_distance: float = 8.0
     cuts: Cuts = field(default_factory=Cuts)
+    space: str = SCANNER_SPACE
 
     @classmethod
     def load(
@@ -158,6 +166,7 @@ class ReportContext:
             background_name=name,
             min_distance=min_distance,
             cuts=cuts or Cuts(),
+            space=space_name(glm.statmap),
         )
 
     @property
@@ -178,6 +187,30 @@ class ReportContext:
             if is_svg and name.entities.get('contrast') == contrast:
                 found.append(file)
         return sorted(found, key=_natural_key)
+
+
+def space_name(path: str | os.PathLike[str]) -> str:
+    """Name the space of a saved file's coordinates, from its ``space-`` entity.
+
+    Parameters
+    ----------
+    path : path-like
+        A saved file (the model's ``statmap.json``).
+
+    Returns
+    -------
+    str
+        ``'<label> space'``, or :data:`SCANNER_SPACE` when the name has no ``space-``.
+
+    Examples
+    --------
+    >>> space_name('sub-01_task-x_space-MNI152NLin2009cAsym_statmap.json')
+    'MNI152NLin2009cAsym space'
+    >>> space_name('sub-01_task-x_statmap.json')
+    'scanner space'
+    """
+    label = parse_bids_name(path).entities.get('space')
+    return f'{label} space' if label else SCANNER_SPACE
 
 
 def _background(
@@ -265,6 +298,16 @@ def _mask_text(mask: np.ndarray, affine: np.ndarray) -> str:
     return f'{int(mask.sum())} voxels ({volume / 1000:.1f} cm³), in a {grid} grid of {size} mm'
 
 
+def _space_text(space: str) -> str:
+    """Say in which space the coordinates (mm) of the tables and slices are."""
+    if space == SCANNER_SPACE:
+        return (
+            'mm in scanner space: the files name no space- entity, so the '
+            'coordinates are not those of a template (such as MNI)'
+        )
+    return f'mm in {space} (the space- entity of the files)'
+
+
 def model_section(context: ReportContext) -> html.Section:
     """Return the part describing the model, from its ``statmap.json``.
 
@@ -285,6 +328,7 @@ def model_section(context: ReportContext) -> html.Section:
         if key in metadata
     ]
     items.append(('Mask', _mask_text(context.mask, context.affine)))
+    items.append(('Coordinates', _space_text(context.space)))
     inputs = [str(f) for f in metadata.get('InputFiles') or [] if f]
     body = html.definition_list(items)
     if inputs:
@@ -377,11 +421,8 @@ def _table_rows(table: pd.DataFrame) -> list[list[str]]:
     ]
 
 
-def _cluster_table(clusters: Clusters) -> str:
-    """Return the table of clusters and peaks; rows past :data:`SHOWN_ROWS` are folded."""
-    table = clusters.table
-    if table.empty:
-        return html.paragraph('No voxel survives this threshold.', 'muted')
+def _peak_table(table: pd.DataFrame) -> str:
+    """Return one table of peaks; rows past :data:`SHOWN_ROWS` are folded."""
     header = ['Cluster', 'X (mm)', 'Y (mm)', 'Z (mm)', 'Peak z', 'Voxels', 'Volume (mm³)']
     numeric = [False] + [True] * 6
     out = html.table(header, _table_rows(table.head(SHOWN_ROWS)), numeric)
@@ -391,29 +432,82 @@ def _cluster_table(clusters: Clusters) -> str:
     return out
 
 
+#: The tables of a contrast's clusters, by sign: (heading, keeps the rows of this sign).
+_SIGNS = (
+    ('Positive effects (z > 0)', lambda peak: peak > 0),
+    ('Negative effects (z < 0)', lambda peak: peak < 0),
+)
+
+
+def _cluster_table(clusters: Clusters, two_sided: bool, space: str) -> str:
+    """Return the tables of clusters and peaks, positive then negative effects.
+
+    A one-sided rule (an F test, ``two_sided=False``) has one table, of positive z.
+    """
+    table = clusters.table
+    if table.empty:
+        return html.paragraph('No voxel survives this threshold.', 'muted')
+    out = html.paragraph(f'Peak coordinates in mm, {space}.', 'muted')
+    for heading, keeps in _SIGNS if two_sided else _SIGNS[:1]:
+        rows = table[keeps(table['Peak z'].to_numpy())]
+        found = html.paragraph('None.', 'muted') if rows.empty else _peak_table(rows)
+        out += html.heading(heading, level=4) + found
+    return out
+
+
 def _plural(count: int, noun: str) -> str:
     return f'{count} {noun}{"" if count == 1 else "s"}'
 
 
-def _threshold_text(
-    z_values: np.ndarray, threshold: float, clusters: Clusters, rule: Thresholding
-) -> str:
-    """State the threshold, what survives, and the FDR equivalent."""
+def _survivor_text(clusters: Clusters) -> str:
+    """Count the voxels and clusters that survive, by sign."""
     survivors = int((clusters.labels > 0).sum())
     count = clusters.n_clusters
     text = (
-        f'Threshold: {rule.describe(threshold)}. {_plural(survivors, "voxel")} in '
-        f'{_plural(count, "cluster")} survive{"s" if survivors == 1 else ""}.'
+        f'{_plural(survivors, "voxel")} in {_plural(count, "cluster")} '
+        f'survive{"s" if survivors == 1 else ""}'
     )
+    negative = clusters.table['Peak z'].to_numpy() < 0
+    main = clusters.table['Voxels'].notna().to_numpy()
+    n_negative = int((negative & main).sum())
+    if n_negative:
+        text += f' ({_plural(count - n_negative, "cluster")} of positive z, {n_negative} negative)'
+    return text + '.'
+
+
+def _one_sided_text(z_values: np.ndarray, threshold: float, stat_type: str) -> str:
+    """Say why a map is read one way, and what of the other way is left out."""
+    if stat_type == 'F':
+        return ' An F test is one-sided: its z grows with the evidence for any effect.'
+    hidden = int((z_values <= -threshold).sum())
+    return (
+        f' Only positive effects are shown (two_sided=False): {_plural(hidden, "voxel")} '
+        f'with z ≤ {-threshold:.3g} (the reverse effect) {"is" if hidden == 1 else "are"} '
+        'left out; pass two_sided=True to show them.'
+    )
+
+
+def _threshold_text(
+    z_values: np.ndarray, threshold: float, clusters: Clusters, rule: Thresholding, stat_type: str
+) -> str:
+    """State the threshold, what survives, and the FDR equivalent."""
+    text = f'Threshold: {rule.describe(threshold)}. {_survivor_text(clusters)}'
+    if not rule.two_sided:
+        text += _one_sided_text(z_values, threshold, stat_type)
     if rule.height_control != 'fdr':
         fdr = fdr_threshold(z_values, 0.05, rule.two_sided)
-        equivalent = f'z ≥ {fdr:.3g}' if np.isfinite(fdr) else 'no voxel survives'
+        sign = '|z|' if rule.two_sided else 'z'
+        equivalent = f'{sign} ≥ {fdr:.3g}' if np.isfinite(fdr) else 'no voxel survives'
         text += f' For comparison, FDR q < 0.05: {equivalent}.'
     return html.paragraph(text, 'threshold')
 
 
 def _z_map_picture(
-    contrast: LoadedContrast, z: np.ndarray, clusters: Clusters, context: ReportContext
+    contrast: LoadedContrast,
+    z: np.ndarray,
+    clusters: Clusters,
+    context: ReportContext,
+    two_sided: bool,
 ) -> html.Picture:
     """Draw the clusters of a z map: three planes at a point, then axial slices."""
     cut: list[float] | None
@@ -427,18 +521,44 @@ def _z_map_picture(
     figure = stat_map_figure(
         np.where(clusters.labels > 0, z, 0.0), context.affine, threshold=clusters.threshold,
         mask=context.mask, background=context.background,
-        two_sided=context.thresholding.two_sided, cut=cut, axial=context.cuts.axial,
+        two_sided=two_sided, cut=cut, axial=context.cuts.axial,
     )  # fmt: skip
+    colours = (
+        'positive z in red to yellow, negative z in blue to cyan'
+        if two_sided
+        else 'z in red to yellow'
+    )
     return html.Picture(
         svg_data_uri(figure),
         f'Thresholded z map of {contrast.name}',
-        f'z map, thresholded, over {context.background_name}; three planes {where}, '
-        'then axial slices.',
+        f'z map, thresholded ({colours}), over {context.background_name}, '
+        f'{context.space}; three planes {where}, then axial slices.',
     )
+
+
+def contrast_rule(contrast: LoadedContrast, rule: Thresholding) -> Thresholding:
+    """Return the rule a contrast is thresholded by: an F test is always one-sided.
+
+    Parameters
+    ----------
+    contrast : LoadedContrast
+        The saved contrast.
+    rule : Thresholding
+        The report's rule.
+
+    Returns
+    -------
+    Thresholding
+        ``rule``, made one-sided for an F test.
+    """
+    return rule.one_sided() if contrast.stat_type == 'F' else rule
 
 
 def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.Section:
     """Return the part of one contrast: weights, thresholded z map, clusters and peaks.
+
+    A t contrast is read in both directions (unless the report's rule is one-sided):
+    clusters of positive and of negative z, in two colour ramps and two tables.
 
     Parameters
     ----------
@@ -456,7 +576,7 @@ def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.S
     if 'z' not in contrast.maps:
         return html.Section(anchor, title, html.paragraph('No z map was saved.'), 'contrast')
     z, _affine = context.saved_maps.volume(contrast.maps['z'])
-    rule = context.thresholding
+    rule = contrast_rule(contrast, context.thresholding)
     z_values = z[context.mask]
     threshold = rule.z_threshold(z_values)
     inside = np.where(context.mask, z, np.nan)
@@ -467,9 +587,9 @@ def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.S
     body = (
         html.paragraph(f'{_test_text(contrast)}; label “{contrast.label}”.', 'muted')
         + html.figures(_weight_pictures(contrast, context))
-        + _threshold_text(z_values, threshold, clusters, rule)
-        + html.figures([_z_map_picture(contrast, z, clusters, context)])
-        + _cluster_table(clusters)
+        + _threshold_text(z_values, threshold, clusters, rule, contrast.stat_type)
+        + html.figures([_z_map_picture(contrast, z, clusters, context, rule.two_sided)])
+        + _cluster_table(clusters, rule.two_sided, context.space)
     )
     return html.Section(anchor, title, body, 'contrast')
 
