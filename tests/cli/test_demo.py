@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from bidsglm.cli import main
-from bidsglm.cli.demo import CONTRASTS, data_folder, haxby_files
+from bidsglm.cli.demo import CONTRASTS, PAIN_PREFIX, data_folder, haxby_files
 
 pytestmark = pytest.mark.slow
 
@@ -68,12 +68,12 @@ def test_demo_first_level_is_saved_with_its_contrasts(demo):
 
 def test_demo_second_level_finds_the_pain_network(demo):
     out, _ = demo
-    t_map = nib.load(out / 'pain21/task-pain_contrast-pain_stat-t_statmap.nii.gz')
+    t_map = nib.load(out / f'pain21/{PAIN_PREFIX}_contrast-pain_stat-t_statmap.nii.gz')
     values = t_map.get_fdata()
     peak = np.unravel_index(np.argmax(values), values.shape)
     assert values[peak] == pytest.approx(7.4744, abs=1e-3)
     assert (t_map.affine @ [*peak, 1])[:3].tolist() == [34.0, -16.0, 14.0]  # right insula
-    design = (out / 'pain21/task-pain_design.tsv').read_text().split()
+    design = (out / f'pain21/{PAIN_PREFIX}_design.tsv').read_text().split()
     assert design == ['intercept', *['1.0'] * 21]
 
 

@@ -274,3 +274,33 @@ def test_report_shows_a_planted_positive_and_a_planted_negative_blob(tmp_path, r
     assert (down[5], down[6]) == ('18', '567')
     assert all(float(row[4]) > 0 for row in tables['Positive'])  # subpeaks keep their sign
     assert all(float(row[4]) < 0 for row in tables['Negative'])
+
+
+def svg_texts(document, alt):
+    """The texts of the SVG picture of a page with this alternative text."""
+    source = re.search(rf'<img src="data:image/svg\+xml;base64,([^"]+)" alt="{alt}"', document)
+    return re.findall(r'<text[^>]*>([^<]*)</text>', base64.b64decode(source.group(1)).decode())
+
+
+def test_page_names_the_space_and_every_slice_its_directions(second_level_model, tmp_path):
+    mni = save_glm_to_bids(
+        second_level_model, 'intercept', out_dir=tmp_path / 'mni', prefix='task-x_space-MNI152'
+    )
+    page = mni.statmap.with_name('task-x_space-MNI152_report.html').read_text(encoding='utf-8')
+    coordinates = '<dt>Coordinates</dt><dd>mm in MNI152 space (the space- entity of the files)'
+    assert coordinates in page
+    assert 'Peak coordinates in mm, MNI152 space.' in page
+    scanner = save_glm_to_bids(
+        second_level_model, 'intercept', out_dir=tmp_path / 'scanner', prefix='task-x'
+    )
+    page = scanner.statmap.with_name('task-x_report.html').read_text(encoding='utf-8')
+    assert '<dt>Coordinates</dt><dd>mm in scanner space: the files name no space- entity' in page
+    assert 'Peak coordinates in mm, scanner space.' in page
+    assert ', scanner space; three planes at the strongest peak' in page
+    z_map = svg_texts(page, 'Thresholded z map of intercept')
+    assert [z_map[i][:4] for i in (0, 3, 6)] == ['x = ', 'y = ', 'z = ']
+    assert [z_map[1:3], z_map[4:6], z_map[7:9]] == [['P', 'A'], ['L', 'R'], ['L', 'R']]
+    for alt in ('Thresholded z map of intercept', 'r-squared, group design'):
+        texts = svg_texts(page, alt)
+        coronal_or_axial = sum(text.startswith(('y = ', 'z = ')) for text in texts)
+        assert texts.count('L') == texts.count('R') == coronal_or_axial > 3

@@ -34,6 +34,7 @@ from bidsglm.report import write_index
 
 __all__ = [
     'CONTRASTS',
+    'PAIN_PREFIX',
     'DemoSummary',
     'data_folder',
     'haxby_files',
@@ -51,6 +52,9 @@ CONTRASTS = {
     'allStimuli': 'bottle + cat + chair + face + house + scissors + shoe + scrambledpix',
 }
 
+#: The names of the group model's files: the maps are on FSL's MNI152 grid (2 mm,
+#: 91 x 109 x 91, before resampling), TemplateFlow's ``MNI152NLin6Asym``.
+PAIN_PREFIX = 'task-pain_space-MNI152NLin6Asym'
 _FUNC = 'sub-1/func/sub-1_task-objectviewing_acq-25mm_run-{run:02d}_{suffix}'
 _CONFOUNDS = 'derivatives/pymvpa-motion/' + _FUNC
 
@@ -142,7 +146,7 @@ def _second_level(out_dir: Path) -> tuple[SavedGlm, dict[str, float]]:
     logger.info('21 pain studies (NeuroVault 1425): one-sample test over %d maps.', len(maps))
     model = SecondLevelModel(mask_img=str(folder / 'mask.nii.gz')).fit(maps)
     saved = save_glm_to_bids(
-        model, {'pain': 'intercept'}, out_dir=out_dir / 'pain21', prefix='task-pain'
+        model, {'pain': 'intercept'}, out_dir=out_dir / 'pain21', prefix=PAIN_PREFIX
     )
     return saved, {'pain': _peak(model, 'intercept')}
 
