@@ -86,8 +86,11 @@ def test_write_report_of_a_group_model(second_level_dir):
     document = report.read_text(encoding='utf-8')
     assert h2_texts(document) == ['Model', 'Design', 'Contrast: intercept', 'Model quality']
     assert 'Group (second-level) model, 1 design, 1 contrast' in document
-    # design (no correlations: one column), weights, z map, r-squared, residual SD
-    assert len(decoded_images(document)) == 5
+    # design (no correlations: one column), weights, z map, residual SD; no r-squared,
+    # which is 0 by construction for an intercept-only design
+    assert len(decoded_images(document)) == 4
+    assert 'alt="r-squared' not in document
+    assert 'r-squared is not drawn' in document
 
 
 def test_write_report_uses_the_thresholding_and_a_background(first_level_dir, rng):
@@ -300,7 +303,7 @@ def test_page_names_the_space_and_every_slice_its_directions(second_level_model,
     z_map = svg_texts(page, 'Thresholded z map of intercept')
     assert [z_map[i][:4] for i in (0, 3, 6)] == ['x = ', 'y = ', 'z = ']
     assert [z_map[1:3], z_map[4:6], z_map[7:9]] == [['P', 'A'], ['L', 'R'], ['L', 'R']]
-    for alt in ('Thresholded z map of intercept', 'r-squared, group design'):
+    for alt in ('Thresholded z map of intercept', 'Residual SD, group design'):
         texts = svg_texts(page, alt)
         coronal_or_axial = sum(text.startswith(('y = ', 'z = ')) for text in texts)
         assert texts.count('L') == texts.count('R') == coronal_or_axial > 3

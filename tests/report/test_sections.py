@@ -201,3 +201,31 @@ def test_one_sided_t_contrast_says_how_many_negative_voxels_it_leaves_out(first_
     z = context.saved_maps.volume(context.glm.contrast('audio').maps['z'])[0]
     hidden = int((z[context.mask] <= -3.0).sum())
     assert f'Only positive effects are shown (two_sided=False): {hidden} voxel' in body
+
+
+def test_intercept_only_group_model_says_r_square_is_not_informative(second_level_dir):
+    section = quality_section(ReportContext.load(second_level_dir))
+    assert [alt for _, alt in images(section)] == ['Residual SD, group design']
+    assert 'r-squared is not drawn: this design has only an intercept' in section.body
+
+
+def test_group_model_with_a_covariate_draws_r_square(tmp_path, rng):
+    import nibabel as nib
+    import pandas as pd
+
+    from bidsglm import save_glm_to_bids
+    from bidsglm.models import SecondLevelModel
+
+    from .conftest import SHAPE
+
+    maps = [nib.Nifti1Image(rng.standard_normal(SHAPE), AFFINE) for _ in range(8)]
+    design = pd.DataFrame({'intercept': 1.0, 'age': np.arange(8.0)})
+    mask = nib.Nifti1Image(np.ones(SHAPE, np.uint8), AFFINE)
+    model = SecondLevelModel(mask_img=mask).fit(maps, design_matrix=design)
+    save_glm_to_bids(model, 'age', out_dir=tmp_path, prefix='task-x')
+    section = quality_section(ReportContext.load(tmp_path))
+    assert [alt for _, alt in images(section)] == [
+        'r-squared, group design',
+        'Residual SD, group design',
+    ]
+    assert 'not drawn' not in section.body

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from bidsglm.report.options import Background
 
 __all__ = [
+    'R_SQUARE_UNINFORMATIVE',
     'SCANNER_SPACE',
     'ReportContext',
     'contrast_rule',
@@ -55,6 +56,7 @@ __all__ = [
     'design_section',
     'model_section',
     'quality_section',
+    'r_square_is_informative',
     'space_name',
 ]
 
@@ -595,12 +597,45 @@ def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.S
 
 
 # ------------------------------------------------------------------ model quality
+#: Said instead of drawing r-squared when the design holds only constant columns.
+R_SQUARE_UNINFORMATIVE = (
+    'r-squared is not drawn: this design has only an intercept (a constant column), '
+    "which fits each voxel's mean and nothing else, so r-squared (the variance "
+    'explained around the mean) is 0 by construction and tells nothing about the model. '
+    'The residuals below show how much the inputs vary around their mean.'
+)
+
+
+def r_square_is_informative(design: pd.DataFrame) -> bool:
+    """Tell whether a design explains anything beyond the mean (a non-constant column).
+
+    Parameters
+    ----------
+    design : pandas.DataFrame
+        The design matrix.
+
+    Returns
+    -------
+    bool
+        False for an intercept-only design, whose r-squared is 0 by construction.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r_square_is_informative(pd.DataFrame({'intercept': [1.0, 1.0, 1.0]}))
+    False
+    >>> r_square_is_informative(pd.DataFrame({'intercept': 1.0, 'age': [20.0, 31, 45]}))
+    True
+    """
+    return bool((design.nunique() > 1).any())
+
+
 def _quality_pictures(index: int, context: ReportContext) -> list[html.Picture]:
     """Draw the r-squared and residual standard deviation maps of one design."""
     glm, mask = context.glm, context.mask
     title = context.design_title(index).lower()
     pictures = []
-    if index < len(glm.r_square):
+    if index < len(glm.r_square) and _r_square_drawn(index, context):
         r_square, _ = context.saved_maps.volume(glm.r_square[index])
         median = float(np.median(r_square[mask])) if mask.any() else float('nan')
         figure = volume_figure(r_square, context.affine, mask=mask, vmin=0.0, label='r²')
@@ -613,6 +648,12 @@ def _quality_pictures(index: int, context: ReportContext) -> list[html.Picture]:
         caption = f'Standard deviation of the residuals, {title} ({units}).'
         pictures.append(html.Picture(svg_data_uri(figure), f'Residual SD, {title}', caption))
     return pictures
+
+
+def _r_square_drawn(index: int, context: ReportContext) -> bool:
+    """Tell whether design ``index`` has an informative r-squared to draw."""
+    designs = context.glm.designs
+    return index >= len(designs) or r_square_is_informative(designs[index])
 
 
 def quality_section(context: ReportContext) -> html.Section:
@@ -631,5 +672,8 @@ def quality_section(context: ReportContext) -> html.Section:
     body = ''
     for index in range(max(len(context.glm.r_square), len(context.glm.residuals))):
         pictures = _quality_pictures(index, context)
-        body += html.heading(context.design_title(index)) + html.figures(pictures)
+        body += html.heading(context.design_title(index))
+        if index < len(context.glm.r_square) and not _r_square_drawn(index, context):
+            body += html.paragraph(R_SQUARE_UNINFORMATIVE, 'muted')
+        body += html.figures(pictures)
     return html.Section('quality', 'Model quality', body or html.paragraph('No model maps saved.'))
