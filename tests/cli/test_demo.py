@@ -42,7 +42,7 @@ def test_demo_prints_where_results_and_report_are(demo):
     for name in (*CONTRASTS, 'pain'):
         assert f'{name} ' in stdout
     # the strongest z, by magnitude, with its sign: houses beat faces in this subject
-    assert re.search(r'faceMinusHouse +peak z = -6\.19', stdout)
+    assert re.search(r'faceMinusHouse +peak z = +-6\.19', stdout)
 
 
 def test_demo_first_level_is_saved_with_its_contrasts(demo):

@@ -1,3 +1,4 @@
+import html
 import re
 
 import numpy as np
@@ -31,6 +32,41 @@ def test_model_section_lists_the_model_and_its_mask(first_level_dir):
     assert '<dt>Repetition time (TR)</dt><dd>2 s</dd>' in body
     assert '<dt>Volumes per run</dt><dd>40, 40</dd>' in body
     assert '<dd>504 voxels (15.9 cm³), in a 7 x 8 x 9 grid of 3 x 3 x 3.5 mm</dd>' in body
+    text = html.unescape(body)
+    assert (
+        "<p>A GLM of each voxel's time series in 2 runs: the task's conditions convolved "
+        'with the glover HRF, any confounds given, no drift terms and a constant; AR(1) '
+        'noise; the runs are combined by fixed effects.</p>'
+    ) in text
+    assert (
+        "<dt>Signal scaling</dt><dd>each voxel's time series divided by its mean over time "
+        '(percent signal change; signal_scaling=0)</dd>'
+    ) in text
+    # scans and regressors of each run: 3 conditions and a constant (no drift model)
+    assert '<tr><td>Run 2</td><td>40</td><td>4: 3 task or confound regressors, 1 constant' in body
+
+
+def test_model_section_of_a_group_uses_the_inputs_own_word(tmp_path, rng):
+    import nibabel as nib
+    import pandas as pd
+
+    from bidsglm import save_glm_to_bids
+    from bidsglm.models import SecondLevelModel
+
+    from .conftest import SHAPE
+
+    maps = [nib.Nifti1Image(rng.standard_normal(SHAPE), AFFINE) for _ in range(5)]
+    design = pd.DataFrame({'intercept': np.ones(5)}, index=pd.Index(list('abcde'), name='study'))
+    mask = nib.Nifti1Image(np.ones(SHAPE, np.uint8), AFFINE)
+    model = SecondLevelModel(mask_img=mask).fit(maps, design_matrix=design)
+    save_glm_to_bids(model, 'intercept', out_dir=tmp_path, prefix='task-x')
+    context = ReportContext.load(tmp_path)
+    assert context.glm.metadata['DesignRows'] == 'study'
+    body = model_section(context).body
+    assert '<p>A GLM across 5 studies: an intercept only' in body
+    assert '<dt>Input maps</dt><dd>5 (one per study)</dd>' in body
+    assert 'an intercept only: a one-sample test of the mean' in body
+    assert '<tr><td>Group design</td><td>5</td><td>1: intercept</td></tr>' in body
 
 
 def test_design_section_embeds_the_saved_figures(first_level_dir):

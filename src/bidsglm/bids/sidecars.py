@@ -2,7 +2,9 @@
 
 - ``statmap.json``, one per model: the model-level facts every map inherits
   (``SkullStripped``, level, estimator, noise model, HRF, drift, scaling, smoothing,
-  timing, counts, units, the input files and the raw parameters). It is the only
+  timing, counts, units, the input files and the raw parameters; at the second
+  level ``DesignRows``, what one row of the design is: ``'input map'``, or the
+  caller's word, the name of the design's index). It is the only
   sidecar of the residual and r-squared maps: were they given their own, the
   validator would find ``statmap.json`` beside the maps of the flat layout
   describing no file (``SIDECAR_WITHOUT_DATAFILE``).
@@ -215,6 +217,7 @@ def _second_level(view: ModelView) -> dict[str, Any]:
         'NoiseModel': 'ols',
         'SmoothingFWHM': view.parameters.get('smoothing_fwhm'),
         'NumberOfSubjects': len(view.designs[0]),
+        'DesignRows': view.rows,
         'Units': 'units of the input maps',
     }
     if view.first_level_contrast is not None:
@@ -264,7 +267,7 @@ def design_sidecar(view: ModelView, index: int) -> dict[str, Any]:
         ``Description``, and at the first level ``RepetitionTime`` and ``StartTime``
         (the time of the first row, ``slice_time_ref * t_r``) when ``t_r`` is known.
     """
-    rows = 'scan' if view.level == 'first' else 'input map'
+    rows = view.rows
     what = f'run {index + 1}' if view.level == 'first' else 'the group model'
     content: dict[str, Any] = {
         'Description': f'Design matrix of {what}: one row per {rows}, one column per regressor.'

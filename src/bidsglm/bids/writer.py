@@ -237,7 +237,7 @@ def _design_outputs(view: ModelView, layout: Layout, index: int) -> list[_Output
         _json_output(layout.run_path(index, {}, 'design', '.json'), design_sidecar(view, index)),
         _bytes_output(
             layout.run_path(index, {}, 'design', '.svg'),
-            functools.partial(design_svg, design, title),
+            functools.partial(design_svg, design, title, rows=view.rows),
         ),
     ]
 

@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from bidsglm._save import save_glm_to_bids
 from bidsglm.bids import SavedGlm
@@ -144,7 +145,11 @@ def _second_level(out_dir: Path) -> tuple[SavedGlm, dict[str, float]]:
     folder = data_folder() / 'pain21'
     maps = sorted(str(path) for path in folder.glob('contrast_pain_*.nii.gz'))
     logger.info('21 pain studies (NeuroVault 1425): one-sample test over %d maps.', len(maps))
-    model = SecondLevelModel(mask_img=str(folder / 'mask.nii.gz')).fit(maps)
+    # one row per published study: the index's name tells the report what a row is
+    design = pd.DataFrame(
+        {'intercept': np.ones(len(maps))}, index=pd.RangeIndex(1, len(maps) + 1, name='study')
+    )
+    model = SecondLevelModel(mask_img=str(folder / 'mask.nii.gz')).fit(maps, design_matrix=design)
     saved = save_glm_to_bids(
         model, {'pain': 'intercept'}, out_dir=out_dir / 'pain21', prefix=PAIN_PREFIX
     )

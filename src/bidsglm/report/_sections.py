@@ -38,7 +38,7 @@ from bidsglm.report.options import Cuts
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
     import pandas as pd
@@ -53,10 +53,14 @@ __all__ = [
     'ReportContext',
     'contrast_rule',
     'contrast_section',
+    'design_rows_of',
     'design_section',
+    'model_in_words',
     'model_section',
+    'plural_of',
     'quality_section',
     'r_square_is_informative',
+    'signal_scaling_text',
     'space_name',
 ]
 
@@ -272,6 +276,41 @@ def _with_unit(unit: str) -> Callable[[Any], str]:
     return write
 
 
+def signal_scaling_text(value: Any) -> str:  # noqa: ANN401 - JSON content
+    """Say in words what a ``signal_scaling`` value (nilearn's parameter) does to the data.
+
+    Parameters
+    ----------
+    value : int, list of int, bool or None
+        The ``SignalScaling`` of ``statmap.json``.
+
+    Returns
+    -------
+    str
+        The sentence, with the parameter's value at the end.
+
+    Examples
+    --------
+    >>> print(signal_scaling_text(0))
+    each voxel's time series divided by its mean over time (percent signal change;
+    signal_scaling=0)
+    >>> signal_scaling_text(False)
+    'none: the data as given (signal_scaling=False)'
+    """
+    if isinstance(value, bool) or value is None:
+        return f'none: the data as given (signal_scaling={value})'
+    key = tuple(value) if isinstance(value, list) else value
+    words = {
+        0: "each voxel's time series divided by its mean over time (percent signal change",
+        1: 'each scan divided by its mean over the voxels (global scaling',
+        (0, 1): 'each scan divided by its mean over the voxels, then each voxel by its mean '
+        'over time (percent signal change',
+    }
+    if key not in words:
+        return f'signal_scaling={_format_value(value)}'
+    return f'{words[key]}; signal_scaling={_format_value(value)})'
+
+
 #: statmap.json keys shown in the model part: key -> (term, how to write the value).
 MODEL_FIELDS: dict[str, tuple[str, Callable[[Any], str]]] = {
     'Level': ('Level', lambda v: _LEVELS.get(v, _format_value(v))),
@@ -281,12 +320,12 @@ MODEL_FIELDS: dict[str, tuple[str, Callable[[Any], str]]] = {
     'DriftModel': ('Drift model', _drift),
     'RepetitionTime': ('Repetition time (TR)', _with_unit('s')),
     'SliceTimeRef': ('Slice timing reference', lambda v: f'{_format_value(v)} of the TR'),
-    'SignalScaling': ('Signal scaling', _format_value),
+    'SignalScaling': ('Signal scaling', signal_scaling_text),
     'Units': ('Units of the effects', _format_value),
     'SmoothingFWHM': ('Smoothing (FWHM)', _with_unit('mm')),
     'NumberOfRuns': ('Runs', _format_value),
     'NumberOfVolumes': ('Volumes per run', _format_value),
-    'NumberOfSubjects': ('Input maps (subjects)', _format_value),
+    'NumberOfSubjects': ('Input maps', _format_value),
     'FirstLevelContrast': ('First-level contrast tested', _format_value),
 }
 
@@ -310,6 +349,106 @@ def _space_text(space: str) -> str:
     return f'mm in {space} (the space- entity of the files)'
 
 
+def design_rows_of(metadata: Mapping[str, Any]) -> str:
+    """Return what one row of a saved model's designs is (``scan``, ``input map``...).
+
+    Parameters
+    ----------
+    metadata : mapping
+        The model's ``statmap.json``.
+
+    Returns
+    -------
+    str
+        Its ``DesignRows``, else ``'scan'`` at the first level and ``'input map'``.
+
+    Examples
+    --------
+    >>> design_rows_of({'Level': 'second', 'DesignRows': 'study'}), design_rows_of({})
+    ('study', 'scan')
+    """
+    default = 'input map' if metadata.get('Level') == 'second' else 'scan'
+    return str(metadata.get('DesignRows') or default)
+
+
+#: Regressors counted apart in the table of runs, by how their names start.
+_REGRESSOR_KINDS = (('drift', 'drift terms'), ('constant', 'constant'))
+
+
+def _regressor_text(columns: Sequence[str], first_level: bool) -> str:
+    """Count a design's regressors: task and confounds, drift terms, constant.
+
+    A group design's few regressors are named instead.
+    """
+    if not first_level:
+        return f'{len(columns)}: ' + ', '.join(columns)
+    counts = dict.fromkeys([kind for _, kind in _REGRESSOR_KINDS], 0)
+    for column in columns:
+        kind = next((k for start, k in _REGRESSOR_KINDS if column.startswith(start)), None)
+        if kind is not None:
+            counts[kind] += 1
+    other = len(columns) - sum(counts.values())
+    parts = [_plural(other, 'task or confound regressor')] if other else []
+    parts += [f'{n} {kind}' for kind, n in counts.items() if n]
+    return f'{len(columns)}: ' + ', '.join(parts)
+
+
+def _runs_table(context: ReportContext) -> str:
+    """Tabulate each design's rows and regressors, folded when there are many runs."""
+    rows = design_rows_of(context.glm.metadata)
+    body = [
+        [
+            context.design_title(index),
+            str(len(design)),
+            _regressor_text([str(c) for c in design.columns], context.is_first_level),
+        ]
+        for index, design in enumerate(context.glm.designs)
+    ]
+    table = html.table(['Design', plural_of(rows).capitalize(), 'Regressors'], body)
+    if len(body) > 4:
+        return html.folded(f'Scans and regressors of the {len(body)} runs', table)
+    return table
+
+
+def model_in_words(glm: LoadedGlm) -> str:
+    """Say in one sentence what model was fitted.
+
+    Parameters
+    ----------
+    glm : LoadedGlm
+        The saved model.
+
+    Returns
+    -------
+    str
+        The sentence.
+    """
+    metadata, designs = glm.metadata, glm.designs
+    noise_model = str(metadata.get('NoiseModel'))
+    noise = _NOISE_MODELS.get(noise_model, noise_model)
+    if glm.level == 'second':
+        rows = design_rows_of(metadata)
+        columns = list(designs[0].columns) if designs else []
+        what = (
+            'an intercept only: a one-sample test of the mean'
+            if designs and not r_square_is_informative(designs[0])
+            else 'the regressors ' + ', '.join(columns)
+        )
+        return f'A GLM across {_plural(len(designs[0]) if designs else 0, rows)}: {what}; {noise}.'
+    hrf = _hrf(metadata.get('HRF', 'unknown'))
+    drift_type, _, detail = _drift(metadata.get('DriftModel', 'none')).partition(', ')
+    drift = f'{drift_type} drift terms' + (f' ({detail})' if detail else '')
+    if drift_type in ('none', 'None'):
+        drift = 'no drift terms'
+    runs = len(designs)
+    combined = '; the runs are combined by fixed effects' if runs > 1 else ''
+    return (
+        f"A GLM of each voxel's time series in {_plural(runs, 'run')}: the task's "
+        f'conditions convolved with the {hrf} HRF, any confounds given, {drift} and a '
+        f'constant; {noise} noise{combined}.'
+    )
+
+
 def model_section(context: ReportContext) -> html.Section:
     """Return the part describing the model, from its ``statmap.json``.
 
@@ -331,8 +470,17 @@ def model_section(context: ReportContext) -> html.Section:
     ]
     items.append(('Mask', _mask_text(context.mask, context.affine)))
     items.append(('Coordinates', _space_text(context.space)))
+    rows = design_rows_of(metadata)
+    items = [
+        (
+            term,
+            f'{value} (one per {rows})' if term == 'Input maps' and rows != 'input map' else value,
+        )
+        for term, value in items
+    ]
     inputs = [str(f) for f in metadata.get('InputFiles') or [] if f]
-    body = html.definition_list(items)
+    body = html.paragraph(model_in_words(context.glm)) + html.definition_list(items)
+    body += _runs_table(context)
     if inputs:
         listed = html.table(['Input file'], [[name] for name in inputs])
         body += html.folded(f'Input files ({len(inputs)})', listed)
@@ -357,8 +505,13 @@ def design_section(context: ReportContext) -> html.Section:
     body = ''
     for index, design in enumerate(context.glm.designs):
         title = context.design_title(index)
-        svg = saved[index].read_bytes() if index < len(saved) else design_svg(design, title)
-        size = f'{design.shape[0]} rows x {design.shape[1]} columns'
+        rows = design_rows_of(context.glm.metadata)
+        svg = (
+            saved[index].read_bytes()
+            if index < len(saved)
+            else design_svg(design, title, rows=rows)
+        )
+        size = f'{_plural(design.shape[0], "row")} x {_plural(design.shape[1], "column")}'
         pictures = [html.Picture(svg_data_uri(svg), f'Design matrix, {title}', size)]
         if (design.nunique() > 1).sum() >= 2:  # correlations need two varying columns
             pictures.append(
@@ -457,8 +610,33 @@ def _cluster_table(clusters: Clusters, two_sided: bool, space: str) -> str:
     return out
 
 
+def plural_of(noun: str) -> str:
+    """Return the plural of an English noun, by its ending (``study`` -> ``studies``).
+
+    Parameters
+    ----------
+    noun : str
+        The noun, in the singular.
+
+    Returns
+    -------
+    str
+        Its plural.
+
+    Examples
+    --------
+    >>> plural_of('study'), plural_of('input map'), plural_of('day'), plural_of('patch')
+    ('studies', 'input maps', 'days', 'patches')
+    """
+    if noun.endswith('y') and noun[-2:-1] not in tuple('aeiou'):
+        return noun[:-1] + 'ies'
+    if noun.endswith(('s', 'x', 'z', 'ch', 'sh')):
+        return noun + 'es'
+    return noun + 's'
+
+
 def _plural(count: int, noun: str) -> str:
-    return f'{count} {noun}{"" if count == 1 else "s"}'
+    return f'{count} {noun if count == 1 else plural_of(noun)}'
 
 
 def _survivor_text(clusters: Clusters) -> str:
