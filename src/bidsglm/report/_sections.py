@@ -62,6 +62,7 @@ __all__ = [
     'r_square_is_informative',
     'signal_scaling_text',
     'space_name',
+    'weight_groups',
 ]
 
 #: The space of coordinates when the files name none (no ``space-`` entity).
@@ -534,23 +535,56 @@ def _test_text(contrast: LoadedContrast) -> str:
     return f't test, {dof[-1]} degrees of freedom' if dof else 't test'
 
 
+def _design_index(design: object, sources: Sequence[object]) -> int:
+    """Return the index of a design named in ``ContrastWeights``: a URI or a number."""
+    if isinstance(design, str):
+        return sources.index(design) if design in sources else -1
+    return int(cast('int', design)) - 1
+
+
+def weight_groups(metadata: Mapping[str, Any]) -> list[tuple[dict[str, Any], list[int]]]:
+    """Return each distinct set of a contrast's weights, with the designs that use it.
+
+    Parameters
+    ----------
+    metadata : mapping
+        The sidecar of a contrast map: its ``ContrastWeights`` list each distinct
+        set once with its ``Designs`` (BIDS URIs of ``design.tsv`` files, in the
+        order of ``Sources``); older files list the weights once per design.
+
+    Returns
+    -------
+    list of (dict, list of int)
+        Each set of weights (``Columns`` and ``Weights``) and the indices (from 0)
+        of its designs.
+
+    Examples
+    --------
+    >>> entry = {'Columns': ['a'], 'Weights': [[1.0]], 'Designs': ['bids::r2.tsv', 'bids::r1.tsv']}
+    >>> weight_groups({'ContrastWeights': [entry], 'Sources': ['bids::r1.tsv', 'bids::r2.tsv']})
+    [({'Columns': ['a'], 'Weights': [[1.0]], 'Designs': [...]}, [0, 1])]
+    """
+    entries = metadata.get('ContrastWeights') or []
+    sources = list(metadata.get('Sources') or [])
+    groups: dict[str, tuple[dict[str, Any], list[int]]] = {}
+    for position, entry in enumerate(entries):
+        designs = entry.get('Designs')
+        indices = [position] if designs is None else [_design_index(d, sources) for d in designs]
+        key = repr((entry.get('Columns'), entry.get('Weights')))
+        groups.setdefault(key, (entry, []))[1].extend(indices)
+    return [(entry, sorted(indices)) for entry, indices in groups.values()]
+
+
 def _weight_pictures(contrast: LoadedContrast, context: ReportContext) -> list[html.Picture]:
     """One picture per distinct set of weights over the designs (runs that share one)."""
-    groups: dict[str, list[int]] = {}
-    weights = contrast.metadata.get('ContrastWeights') or []
-    for index, entry in enumerate(weights):
-        groups.setdefault(repr((entry.get('Columns'), entry.get('Weights'))), []).append(index)
     saved = context.saved_svgs(contrast.label)
     pictures = []
-    for runs in groups.values() or [[0]]:
-        first = runs[0]
-        if first < len(saved):
+    for entry, runs in weight_groups(contrast.metadata):
+        first = runs[0] if runs else -1
+        if 0 <= first < len(saved):
             svg = saved[first].read_bytes()
-        elif first < len(weights):
-            entry = weights[first]
-            svg = contrast_svg(entry['Weights'], entry['Columns'], contrast.name)
         else:
-            continue
+            svg = contrast_svg(entry['Weights'], entry['Columns'], contrast.name)
         which = ', '.join(str(r + 1) for r in runs)
         where = f'runs {which}' if len(runs) > 1 else context.design_title(first).lower()
         caption = f'Weights over the columns of {where}.' if context.is_first_level else ''
