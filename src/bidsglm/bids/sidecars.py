@@ -2,7 +2,9 @@
 
 - ``statmap.json``, one per model: the model-level facts every map inherits
   (``SkullStripped``, level, estimator, noise model, HRF, drift, scaling, smoothing,
-  timing, counts, units, the input files and the raw parameters; at the second
+  timing, counts, units, the input files relative to their dataset with the
+  datasets and software versions (:mod:`bidsglm.bids.provenance`) and the raw
+  parameters; at the second
   level ``DesignRows``, what one row of the design is: ``'input map'``, or the
   caller's word, the name of the design's index). Every map inherits it.
 - one sidecar per model map (``stat-errorts``, ``stat-rSquare``, ``stat-mean``):
@@ -28,6 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bidsglm.bids._files import json_safe
+from bidsglm.bids.provenance import describe_inputs
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -285,7 +288,7 @@ def statmap_sidecar(view: ModelView) -> dict[str, Any]:
         'Level': view.level,
         'Estimator': view.estimator,
         **_LEVEL_FIELDS[view.level](view),
-        'InputFiles': list(view.sources),
+        **describe_inputs(view.sources),
         'ModelParameters': json_safe(view.parameters),
     }
 
