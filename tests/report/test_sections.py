@@ -265,3 +265,31 @@ def test_group_model_with_a_covariate_draws_r_square(tmp_path, rng):
         'Residual SD, group design',
     ]
     assert 'not drawn' not in section.body
+
+
+def test_group_maps_in_an_mni_space_are_drawn_over_the_shipped_template(
+    second_level_model, tmp_path
+):
+    import nibabel as nib
+
+    from bidsglm import save_glm_to_bids
+    from bidsglm.report.underlay import MNI_TEMPLATE_NAME, template_for
+
+    saved = save_glm_to_bids(
+        second_level_model, 'intercept', out_dir=tmp_path, prefix='task-x_space-MNI152NLin6Asym'
+    )
+    context = ReportContext.load(saved.statmap)
+    assert context.background_name == MNI_TEMPLATE_NAME
+    template = nib.load(template_for(saved.statmap))
+    assert template.shape == (66, 78, 63)
+    assert template.header['sform_code'] == 4
+    assert context.background.shape == context.mask.shape
+    assert context.background.max() > 50  # the brain's intensities, not a flat mask
+    body = contrast_section(context.glm.contrast('intercept'), context).body
+    assert f'over {MNI_TEMPLATE_NAME}, MNI152NLin6Asym space;' in body
+    licence = (template_for(saved.statmap).parent / 'LICENSE').read_text()
+    assert 'Louis Collins' in licence
+
+
+def test_group_maps_in_scanner_space_stay_over_the_mask(second_level_dir):
+    assert ReportContext.load(second_level_dir).background_name == 'the mask'

@@ -35,6 +35,7 @@ from bidsglm.report.figures import (
     volume_figure,
 )
 from bidsglm.report.options import Cuts
+from bidsglm.report.underlay import MNI_TEMPLATE_NAME, template_for
 
 if TYPE_CHECKING:
     import os
@@ -133,7 +134,9 @@ class ReportContext:
             How z maps are thresholded; by default uncorrected p < 0.001.
         background : path-like, nibabel image or False, optional
             Drawn under the z maps, after resampling to their grid; by default the
-            saved mean image (``stat-mean``) when there is one; False draws none.
+            saved mean image (``stat-mean``) when there is one, else in an MNI space
+            the shipped MNI template (:mod:`bidsglm.report.underlay`), else the
+            mask; False draws none.
         images : mapping of path to nibabel image, optional
             Saved maps already in memory, by path.
         min_distance : float, default=8.0
@@ -157,9 +160,13 @@ class ReportContext:
             raise InputNotFoundError(msg)
         maps = SavedMaps(images or {})
         mask, affine = maps.volume(glm.mask)
+        template = template_for(glm.statmap)
         if background is None and glm.mean is not None:
             drawn_under: np.ndarray | None = maps.volume(glm.mean)[0]
             name = 'the mean of the data'
+        elif background is None and template is not None:
+            drawn_under = _background(template, affine, mask.shape)
+            name = MNI_TEMPLATE_NAME
         else:
             drawn_under = _background(background or None, affine, mask.shape)
             name = 'the given background' if background else 'the mask'

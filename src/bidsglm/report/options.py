@@ -27,9 +27,10 @@ keyword                       in bidsglm's report
 ``bg_img``                    an image drawn under the z maps; None draws none (the
                               mask's outline); nilearn's default
                               ``'MNI152TEMPLATE'`` draws bidsglm's default (the
-                              mean of the data, else the mask: the template is not
-                              shipped, and is aligned with the maps only when they
-                              are in MNI space)
+                              mean of the data; else, for files in an MNI space,
+                              the MNI template shipped with bidsglm; else the
+                              mask: a template is aligned with the maps only in
+                              MNI space)
 ``cut_coords``                with ``display_mode`` None or ``'z'``: the number of
                               axial slices, or their z (mm); with ``'ortho'`` or
                               ``'tiled'``: the (x, y, z) point of the three planes
