@@ -248,7 +248,8 @@ def signed_tables(document):
     return tables
 
 
-def test_report_shows_a_planted_positive_and_a_planted_negative_blob(tmp_path, rng):
+def planted_group(rng):
+    """A group of 30 maps with a positive and a negative block, each with a peak voxel."""
     effect = np.zeros(SHAPE)
     effect[1:3, 1:4, 1:3] = 6.0  # 12 voxels up
     effect[1, 2, 1] = 14.0  # its peak
@@ -256,7 +257,11 @@ def test_report_shows_a_planted_positive_and_a_planted_negative_blob(tmp_path, r
     effect[5, 5, 6] = -14.0
     maps = [nib.Nifti1Image(effect + 1.5 * rng.standard_normal(SHAPE), AFFINE) for _ in range(30)]
     mask = nib.Nifti1Image(np.ones(SHAPE, np.uint8), AFFINE)
-    model = SecondLevelModel(mask_img=mask).fit(maps)
+    return SecondLevelModel(mask_img=mask).fit(maps)
+
+
+def test_report_shows_a_planted_positive_and_a_planted_negative_blob(tmp_path, rng):
+    model = planted_group(rng)
     # two_sided is not given: a save's report is two-sided by default
     saved = save_glm_to_bids(
         model, 'intercept', out_dir=tmp_path, prefix='task-x', cluster_threshold=5
@@ -307,3 +312,28 @@ def test_page_names_the_space_and_every_slice_its_directions(second_level_model,
         texts = svg_texts(page, alt)
         coronal_or_axial = sum(text.startswith(('y = ', 'z = ')) for text in texts)
         assert texts.count('L') == texts.count('R') == coronal_or_axial > 3
+
+
+@needs_chromium
+def test_group_report_renders_in_headless_chromium(tmp_path, rng):
+    saved = save_glm_to_bids(
+        planted_group(rng), 'intercept', out_dir=tmp_path / 'out', prefix='task-x_space-MNI152'
+    )
+    report = saved.statmap.with_name('task-x_space-MNI152_report.html')
+    screenshot = tmp_path / 'group.png'
+    chromium(tmp_path, '--window-size=1000,3000', f'--screenshot={screenshot}', report.as_uri())
+    pixels = read_png(screenshot.read_bytes())[..., :3] / 255.0
+    ink = (pixels < 0.9).any(axis=2)
+    assert ink.mean() > 0.05
+    slices = pixels[:, :640]  # the slices, left of the colour bars (at x > 650)
+    hot = (slices[..., 0] > 0.8) & (slices[..., 0] - slices[..., 2] > 0.5)
+    cold = (slices[..., 2] > 0.8) & (slices[..., 2] - slices[..., 0] > 0.5)
+    assert hot.sum() > 200  # the positive block, red to yellow
+    assert cold.sum() > 200  # the negative block, blue to cyan
+    gray = (np.ptp(pixels, axis=2) < 0.02) & (pixels[..., 0] > 0.2) & (pixels[..., 0] < 0.8)
+    assert gray.sum() > 2000  # the template under the maps
+    probe = probe_report(report, tmp_path, '--window-size=1000,2000')
+    assert probe['headings'] == ['Model', 'Design', 'Contrast: intercept', 'Model quality']
+    # design, weights, z map, residual SD (no r-squared: intercept only)
+    assert len(probe['images']) == 4
+    assert all(complete and width > 0 for complete, width, _ in probe['images'])
