@@ -1,10 +1,15 @@
 """The parts of a report, each built from a saved model (:class:`~bidsglm.bids.LoadedGlm`).
 
-- the model: its parameters, runs, timing, noise model, HRF, drift and mask;
+- the model: a sentence saying what was fitted, its parameters in words, timing,
+  noise model, HRF, drift, mask, the space of its coordinates, and the scans (or
+  input maps) and regressors of each design;
 - the designs: each design matrix and the correlations of its columns;
 - one part per contrast: its weights, the thresholded z map over the background
-  with the threshold stated, and the table of clusters and peaks;
-- model quality: r-squared and the standard deviation of the residuals.
+  with the threshold and its sidedness stated (a t contrast is read both ways,
+  positive z in red to yellow and negative z in blue to cyan; an F test one way),
+  and the tables of clusters and peaks, positive then negative effects;
+- model quality: r-squared (said to be uninformative, not drawn, for an
+  intercept-only design) and the standard deviation of the residuals.
 
 Saved SVG figures (design and contrast weights) are embedded as they are; they
 are drawn again only when missing.
