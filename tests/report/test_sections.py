@@ -293,3 +293,18 @@ def test_group_maps_in_an_mni_space_are_drawn_over_the_shipped_template(
 
 def test_group_maps_in_scanner_space_stay_over_the_mask(second_level_dir):
     assert ReportContext.load(second_level_dir).background_name == 'the mask'
+
+
+def test_survivor_text_counts_clusters_by_sign():
+    from bidsglm.report._sections import _survivor_text
+
+    z = np.zeros((6, 6, 6))
+    z[1, 1, 1], z[4, 4, 4], z[1, 4, 1] = -5.0, -4.0, 6.0
+    both = find_clusters(z, np.eye(4), 3.0, two_sided=True)
+    assert _survivor_text(both) == (
+        '3 voxels in 3 clusters survive (1 cluster of positive z, 2 negative).'
+    )
+    z[1, 4, 1] = 0.0
+    negative = find_clusters(z, np.eye(4), 3.0, two_sided=True)
+    assert _survivor_text(negative) == '2 voxels in 2 clusters survive, all of negative z.'
+    assert _survivor_text(find_clusters(z, np.eye(4), 3.0)) == '0 voxels in 0 clusters survive.'

@@ -696,7 +696,9 @@ def _survivor_text(clusters: Clusters) -> str:
     negative = clusters.table['Peak z'].to_numpy() < 0
     main = clusters.table['Voxels'].notna().to_numpy()
     n_negative = int((negative & main).sum())
-    if n_negative:
+    if n_negative == count and count:
+        text += ', all of negative z'
+    elif n_negative:
         text += f' ({_plural(count - n_negative, "cluster")} of positive z, {n_negative} negative)'
     return text + '.'
 
