@@ -35,8 +35,8 @@ def test_model_section_lists_the_model_and_its_mask(first_level_dir):
     text = html.unescape(body)
     assert (
         "<p>A GLM of each voxel's time series in 2 runs: the task's conditions convolved "
-        'with the glover HRF, any confounds given, no drift terms and a constant; AR(1) '
-        'noise; the runs are combined by fixed effects.</p>'
+        'with the glover HRF, any confounds given, no drift terms and a constant, fitted '
+        'with AR(1) noise; the runs are combined by fixed effects.</p>'
     ) in text
     assert (
         "<dt>Signal scaling</dt><dd>each voxel's time series divided by its mean over time "
@@ -63,9 +63,11 @@ def test_model_section_of_a_group_uses_the_inputs_own_word(tmp_path, rng):
     context = ReportContext.load(tmp_path)
     assert context.glm.metadata['DesignRows'] == 'study'
     body = model_section(context).body
-    assert '<p>A GLM across 5 studies: an intercept only' in body
+    assert (
+        '<p>A GLM across 5 studies with an intercept only (a one-sample test of the mean), '
+        'fitted by ordinary least squares (OLS).</p>'
+    ) in body
     assert '<dt>Input maps</dt><dd>5 (one per study)</dd>' in body
-    assert 'an intercept only: a one-sample test of the mean' in body
     assert '<tr><td>Group design</td><td>5</td><td>1: intercept</td></tr>' in body
 
 

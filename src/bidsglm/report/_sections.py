@@ -384,6 +384,11 @@ def design_rows_of(metadata: Mapping[str, Any]) -> str:
     return str(metadata.get('DesignRows') or default)
 
 
+#: How the model sentence says a noise model was fitted.
+_FITTED_BY = {
+    'ar1': 'fitted with AR(1) noise',
+    'ols': 'fitted by ordinary least squares (OLS)',
+}
 #: Regressors counted apart in the table of runs, by how their names start.
 _REGRESSOR_KINDS = (('drift', 'drift terms'), ('constant', 'constant'))
 
@@ -438,16 +443,15 @@ def model_in_words(glm: LoadedGlm) -> str:
     """
     metadata, designs = glm.metadata, glm.designs
     noise_model = str(metadata.get('NoiseModel'))
-    noise = _NOISE_MODELS.get(noise_model, noise_model)
+    fitted = _FITTED_BY.get(noise_model, f'fitted with the {noise_model} noise model')
     if glm.level == 'second':
-        rows = design_rows_of(metadata)
-        columns = list(designs[0].columns) if designs else []
+        rows = _plural(len(designs[0]) if designs else 0, design_rows_of(metadata))
         what = (
-            'an intercept only: a one-sample test of the mean'
+            'an intercept only (a one-sample test of the mean)'
             if designs and not r_square_is_informative(designs[0])
-            else 'the regressors ' + ', '.join(columns)
+            else 'the regressors ' + ', '.join(str(c) for c in designs[0].columns)
         )
-        return f'A GLM across {_plural(len(designs[0]) if designs else 0, rows)}: {what}; {noise}.'
+        return f'A GLM across {rows} with {what}, {fitted}.'
     hrf = _hrf(metadata.get('HRF', 'unknown'))
     drift_type, _, detail = _drift(metadata.get('DriftModel', 'none')).partition(', ')
     drift = f'{drift_type} drift terms' + (f' ({detail})' if detail else '')
@@ -458,7 +462,7 @@ def model_in_words(glm: LoadedGlm) -> str:
     return (
         f"A GLM of each voxel's time series in {_plural(runs, 'run')}: the task's "
         f'conditions convolved with the {hrf} HRF, any confounds given, {drift} and a '
-        f'constant; {noise} noise{combined}.'
+        f'constant, {fitted}{combined}.'
     )
 
 
