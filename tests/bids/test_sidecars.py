@@ -28,7 +28,7 @@ def test_statmap_sidecar_describes_a_first_level_model(first_level, run_files):
     assert (content['RepetitionTime'], content['SliceTimeRef']) == (2.0, 0.0)
     assert (content['NumberOfRuns'], content['NumberOfVolumes']) == (2, [N_SCANS, N_SCANS])
     assert content['InputFiles'] == [str(p) for p in run_files]
-    assert content['ModelParameters']['fir_delays'] == [0]
+    assert content['ModelParameters']['fir_delays'] is None  # nilearn's default, as given
 
 
 def test_statmap_sidecar_describes_a_second_level_model(second_level):

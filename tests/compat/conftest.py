@@ -108,4 +108,6 @@ def assert_designs_equal(ours: list[pd.DataFrame], theirs: list[pd.DataFrame]) -
     for mine, reference in zip(ours, theirs, strict=True):
         assert list(mine.columns) == list(reference.columns)
         assert [type(c) for c in mine.columns] == [type(c) for c in reference.columns]
-        np.testing.assert_allclose(mine.to_numpy(float), reference.to_numpy(float), rtol=1e-10)
+        np.testing.assert_allclose(
+            mine.to_numpy(float), reference.to_numpy(float), rtol=1e-10, atol=1e-12
+        )

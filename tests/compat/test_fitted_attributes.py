@@ -11,6 +11,7 @@ import warnings
 
 import nibabel as nib
 import numpy as np
+import pandas as pd
 import pytest
 from nilearn.glm.contrasts import compute_contrast as nilearn_compute_contrast
 from nilearn.glm.first_level import FirstLevelModel as NilearnFirstLevel
@@ -375,3 +376,44 @@ def test_models_count_their_mask_voxels_as_nilearn(fitted_pairs, rng):
     group = SecondLevelModel().fit(maps, design_matrix=group_design())
     reference = quietly(NilearnSecondLevel().fit, maps, design_matrix=group_design())
     assert group.n_elements_ == reference.n_elements_
+
+
+def test_nilearns_remaining_fitted_attributes_exist_as_in_nilearn(rng):
+    runs, onsets = [run(rng)], [events(0.0)]
+    mask = mask_img()
+    for fir_delays, expected in ((None, [0]), ([1, 2], [1, 2])):
+        settings = {'t_r': T_R, 'mask_img': mask, 'hrf_model': 'fir', 'fir_delays': fir_delays}
+        ours = FirstLevelModel(**settings).fit(runs, onsets)
+        theirs = quietly(NilearnFirstLevel(**settings).fit, runs, onsets)
+        assert ours.fir_delays_ == theirs.fir_delays_ == expected
+        assert type(ours.memory_) is type(theirs.memory_)
+        assert ours.memory_.location == theirs.memory_.location is None
+
+
+def test_second_level_keeps_its_input_and_confounds_as_nilearn(rng, tmp_path):
+    mask = mask_img()
+    maps = group_maps(rng, 4)
+    paths = []
+    for index, image in enumerate(maps):
+        paths.append(str(tmp_path / f'map{index}.nii.gz'))
+        image.to_filename(paths[-1])
+    table = pd.DataFrame(
+        {
+            'subject_label': ['03', '01', '04', '02'],
+            'map_name': 'effect',
+            'effects_map_path': paths,
+        }
+    )
+    confounds = pd.DataFrame({'subject_label': ['01', '02', '03', '04'], 'age': [1.0, 3, 2, 5]})
+    ours = SecondLevelModel(mask_img=mask).fit(table, confounds=confounds)
+    theirs = quietly(NilearnSecondLevel(mask_img=mask).fit, table, confounds=confounds)
+    pd.testing.assert_frame_equal(ours.second_level_input_, theirs.second_level_input_)
+    assert ours.confounds_ is confounds
+    assert theirs.confounds_ is confounds
+    four_d = nib.concat_images(maps)
+    ours = SecondLevelModel(mask_img=mask).fit(four_d)
+    design = pd.DataFrame({'intercept': np.ones(4)})
+    theirs = quietly(NilearnSecondLevel(mask_img=mask).fit, four_d, design_matrix=design)
+    assert len(ours.second_level_input_) == len(theirs.second_level_input_) == 4
+    for mine, reference in zip(ours.second_level_input_, theirs.second_level_input_, strict=True):
+        np.testing.assert_array_equal(mine.get_fdata(), reference.get_fdata())

@@ -315,10 +315,43 @@ def test_fit_rejects_an_unknown_drift_model(one_run):
         FirstLevelModel(t_r=T_R, drift_model='spline').fit(run, events)
 
 
-def test_fit_rejects_an_unknown_noise_model(one_run):
+@pytest.mark.parametrize('noise_model', ['ar0', 'arma', 'wls'])
+def test_fit_rejects_an_unknown_noise_model(one_run, noise_model):
     run, events = one_run
-    with pytest.raises(InvalidParameterError, match=r"'noise_model'.*'ar3'"):
-        FirstLevelModel(t_r=T_R, noise_model='ar3').fit(run, events)
+    with pytest.raises(InvalidParameterError, match=rf"'noise_model'.*'ar<p>'.*'{noise_model}'"):
+        FirstLevelModel(t_r=T_R, noise_model=noise_model).fit(run, events)
+
+
+def test_fit_ar2_labels_and_predictions_use_each_groups_coefficients(one_run):
+    run, events = one_run
+    model = FirstLevelModel(t_r=T_R, noise_model='ar2', mask_img=False).fit(run, events)
+    fit = model.fits_[0]
+    assert fit.rho.shape[1] == 2
+    labels = model.labels_[0]
+    assert all(label.count('_') == 1 for label in labels)
+    design = model.design_matrices_[0].to_numpy()
+    predicted = model.predicted_[0].get_fdata()[model.mask_img_.get_fdata() > 0].T
+    for group, rho in enumerate(fit.rho):
+        white = design.copy()
+        white[1:] -= rho[0] * design[:-1]
+        white[2:] -= rho[1] * design[:-2]
+        voxels = fit.labels == group
+        np.testing.assert_allclose(predicted[:, voxels], white @ fit.beta[:, voxels], atol=1e-10)
+        result = model.results_[0][labels[np.flatnonzero(voxels)[0]]]
+        np.testing.assert_allclose(result.whitened_design, white, rtol=1e-14)
+
+
+def test_fit_ar2_does_not_depend_on_n_jobs_with_a_generator(one_run):
+    run, events = one_run
+    fits = [
+        FirstLevelModel(
+            t_r=T_R, noise_model='ar2', n_jobs=n_jobs, random_state=np.random.default_rng(1)
+        ).fit([run, run], [events, events], bins=5)
+        for n_jobs in (1, 2)
+    ]
+    for one, two in zip(fits[0].fits_, fits[1].fits_, strict=True):
+        np.testing.assert_array_equal(one.rho, two.rho)
+        np.testing.assert_array_equal(one.beta, two.beta)
 
 
 def test_compute_contrast_before_fit_is_an_error():

@@ -22,6 +22,7 @@ from bidsglm.models._images import (
     check_3d,
     check_4d,
     check_same_grid,
+    iter_volumes,
     load_image,
     load_mask,
     smooth_array,
@@ -407,3 +408,24 @@ def test_unmask_matches_nilearn(run_data):
         ours = unmask(array, mask)
         np.testing.assert_array_equal(ours.get_fdata(), expected.get_fdata())
         np.testing.assert_array_equal(ours.affine, expected.affine)
+
+
+def test_iter_volumes_yields_each_volume_in_order(rng, tmp_path):
+    data = rng.standard_normal((*SHAPE, 4)).astype(np.float32)
+    nib.save(_image(data), tmp_path / 'run.nii.gz')
+    nib.save(_image(data), tmp_path / 'run.nii')
+    for source in (
+        _image(data),
+        load_image(tmp_path / 'run.nii.gz'),
+        load_image(tmp_path / 'run.nii'),
+    ):
+        volumes = [volume.copy() for volume in iter_volumes(source)]
+        assert len(volumes) == 4
+        for index, volume in enumerate(volumes):
+            np.testing.assert_array_equal(volume, data[..., index])
+
+
+def test_iter_volumes_of_a_3d_image_is_that_image(rng):
+    data = rng.standard_normal(SHAPE)
+    (volume,) = iter_volumes(_image(data))
+    np.testing.assert_array_equal(volume, data)

@@ -16,6 +16,7 @@ from bidsglm.errors import (
     ShapeMismatchError,
 )
 from bidsglm.models._images import smooth_array
+from bidsglm.models._resampling import Target
 from bidsglm.models.masker import MaskerSettings, VolumeMasker, is_masker, read_masker
 
 from .conftest import AFFINE, SHAPE, T_R, brain_mask
@@ -247,3 +248,34 @@ def test_second_level_refuses_a_masker_that_cannot_say_how_to_make_its_mask(rng)
         SecondLevelModel(mask_img=DuckMasker()).fit(maps)
     model = SecondLevelModel(mask_img=VolumeMasker()).fit(maps)  # background, as NiftiMasker
     assert model.masker_.n_elements_ == int(np.prod(SHAPE))
+
+
+def test_a_masker_with_a_target_resamples_its_mask_and_the_images(rng):
+    mask = nib.Nifti1Image(brain_mask().astype(np.uint8), AFFINE)
+    target = np.diag([4.0, 4.0, 4.0, 1.0])
+    masker = VolumeMasker(mask, target_affine=target, target_shape=(6, 7, 8)).fit()
+    assert masker.mask_img_.shape == (6, 7, 8)
+    np.testing.assert_array_equal(masker.mask_img_.affine, target)
+    run = nib.Nifti1Image(np.full((*SHAPE, 3), 7.0), AFFINE)
+    values = masker.transform(run)
+    assert values.shape == (3, masker.n_elements_)
+    np.testing.assert_allclose(values, 7.0)
+    on_grid = nib.Nifti1Image(np.full((6, 7, 8, 2), 3.0), target)
+    np.testing.assert_array_equal(masker.transform_single_imgs(on_grid), 3.0)
+
+
+def test_a_masker_without_a_target_refuses_images_on_another_grid(rng):
+    masker = VolumeMasker(nib.Nifti1Image(brain_mask().astype(np.uint8), AFFINE)).fit()
+    with pytest.raises(ShapeMismatchError, match='not on the same voxel grid'):
+        masker.transform(nib.Nifti1Image(np.ones((4, 4, 4, 2)), np.eye(4)))
+
+
+def test_read_masker_takes_the_target_and_warns_when_it_replaces_the_models():
+    mask = nib.Nifti1Image(brain_mask().astype(np.uint8), AFFINE)
+    target = np.diag([4.0, 4.0, 4.0, 1.0])
+    masker = VolumeMasker(mask, target_affine=target, target_shape=(6, 7, 8))
+    settings = read_masker(masker, 'FirstLevelModel', target=Target(None, None))
+    np.testing.assert_array_equal(settings.target.affine, target)
+    assert settings.target.shape == (6, 7, 8)
+    with pytest.warns(UserWarning, match='target_affine and target_shape are overridden'):
+        read_masker(masker, 'FirstLevelModel', target=Target(np.eye(4), None))

@@ -196,6 +196,26 @@ def test_compute_background_mask_matches_nilearn(rng, dtype, kwargs):
     _assert_same_mask(compute_background_mask(image, **kwargs), expected)
 
 
+TARGETS = [
+    {'target_affine': np.diag([4.0, 4.0, 4.0, 1.0]), 'target_shape': (10, 12, 10)},
+    {'target_affine': np.diag([2.5, 3.0, 3.0, 1.0])},
+    {'target_affine': np.diag([4.0, 4.0, 5.0])},
+]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize('target', TARGETS)
+def test_epi_masks_on_a_target_grid_match_nilearn(rng, target):
+    runs = [_run(rng), _run(rng, shift=1)]
+    _assert_same_mask(
+        compute_epi_mask(runs[0], **target), nilearn_masking.compute_epi_mask(runs[0], **target)
+    )
+    _assert_same_mask(
+        compute_multi_epi_mask(runs, **target),
+        nilearn_masking.compute_multi_epi_mask(runs, **target),
+    )
+
+
 @pytest.mark.oracle
 def test_masks_match_nilearn_on_haxby():
     for run in HAXBY_RUNS:

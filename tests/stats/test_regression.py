@@ -76,9 +76,81 @@ def test_fit_glm_ar1_removes_the_mean_of_all_residuals_as_nilearn(rng):
     np.testing.assert_array_equal(fit.rho[fit.labels], expected)
 
 
-def test_fit_glm_rejects_an_unknown_noise_model(planted_glm):
-    with pytest.raises(InvalidParameterError, match=r"'noise_model'.*\['ar1', 'ols'\].*'ar7'"):
-        fit_glm(planted_glm.data, planted_glm.design, noise_model='ar7')
+@pytest.mark.parametrize('name', ['ar0', 'ar', 'arma', 'AR2', 'ar1.5', 'wls'])
+def test_fit_glm_rejects_an_unknown_noise_model(planted_glm, name):
+    with pytest.raises(InvalidParameterError, match=rf"'noise_model'.*'ols' or 'ar<p>'.*'{name}'"):
+        fit_glm(planted_glm.data, planted_glm.design, noise_model=name)
+
+
+def test_fit_glm_rejects_an_ar_order_not_below_the_scans(planted_glm):
+    with pytest.raises(InvalidParameterError, match=r'AR\(200\) model needs more scans'):
+        fit_glm(planted_glm.data, planted_glm.design, noise_model='ar200')
+
+
+def make_ar2_noise(rng, n_scans, n_voxels, rho):
+    """AR(2) noise of coefficients ``rho`` (lag 1 first), with a burn-in."""
+    innovations = rng.standard_normal((n_scans + 100, n_voxels))
+    noise = np.zeros_like(innovations)
+    for t in range(2, n_scans + 100):
+        noise[t] = rho[0] * noise[t - 1] + rho[1] * noise[t - 2] + innovations[t]
+    return noise[100:]
+
+
+def test_fit_glm_ar2_recovers_the_planted_coefficients_and_betas(rng):
+    planted = make_planted_glm(rng, n_scans=400, n_voxels=300)
+    noise = make_ar2_noise(rng, 400, 300, (0.5, -0.3))
+    data = planted.design @ planted.beta + noise
+    fit = fit_glm(data, planted.design, noise_model='ar2', bins=20)
+    assert fit.rho.shape == (fit.cov.shape[0], 2)
+    assert fit.rho.shape[0] <= 20
+    np.testing.assert_allclose(fit.rho[fit.labels].mean(axis=0), [0.5, -0.3], atol=0.03)
+    np.testing.assert_allclose(fit.beta, planted.beta, atol=0.5)
+    # the whitened residuals are the unit-variance innovations
+    assert np.mean(fit.dispersion) == pytest.approx(1.0, abs=0.1)
+    rss = np.sum(fit.residuals.astype(np.float64) ** 2, axis=0)
+    np.testing.assert_allclose(fit.dispersion, rss / (400 - 3), rtol=1e-5)
+
+
+def test_fit_glm_ar2_whitens_each_group_with_its_coefficients(rng):
+    planted = make_planted_glm(rng, n_scans=60, n_voxels=30)
+    data = planted.data + make_ar2_noise(rng, 60, 30, (0.3, 0.2))
+    fit = fit_glm(data, planted.design, noise_model='ar2')  # 30 voxels <= 100 bins
+    for group, rho in enumerate(fit.rho):
+        voxels = fit.labels == group
+        white_design = planted.design.copy()
+        white_design[1:] -= rho[0] * planted.design[:-1]
+        white_design[2:] -= rho[1] * planted.design[:-2]
+        white_data = data[:, voxels].copy()
+        white_data[1:] -= rho[0] * data[:-1, voxels]
+        white_data[2:] -= rho[1] * data[:-2, voxels]
+        beta, *_ = np.linalg.lstsq(white_design, white_data, rcond=None)
+        np.testing.assert_allclose(fit.beta[:, voxels], beta, rtol=1e-8)
+        np.testing.assert_allclose(
+            fit.cov[group], np.linalg.inv(white_design.T @ white_design), rtol=1e-8
+        )
+
+
+@pytest.mark.parametrize('noise_model', ['ar2', 'ar3'])
+def test_fit_glm_ar_p_does_not_depend_on_the_blocks(rng, monkeypatch, noise_model):
+    planted = make_planted_glm(rng, n_scans=60, n_voxels=150, rho=0.3)
+    whole = fit_glm(planted.data, planted.design, noise_model=noise_model, bins=10)
+    monkeypatch.setattr(regression, 'BLOCK_BYTES', 64 * 8 * 60)
+    blocks = fit_glm(planted.data, planted.design, noise_model=noise_model, bins=10)
+    np.testing.assert_array_equal(blocks.labels, whole.labels)
+    np.testing.assert_array_equal(blocks.rho, whole.rho)
+    np.testing.assert_allclose(blocks.beta, whole.beta, rtol=1e-12)
+
+
+def test_fit_glm_ar2_with_a_seed_repeats_and_other_seeds_may_differ(rng):
+    planted = make_planted_glm(rng, n_scans=80, n_voxels=400, rho=0.3)
+    first = fit_glm(planted.data, planted.design, 'ar2', bins=8, random_state=3)
+    again = fit_glm(planted.data, planted.design, 'ar2', bins=8, random_state=3)
+    default = fit_glm(planted.data, planted.design, 'ar2', bins=8)
+    np.testing.assert_array_equal(first.rho, again.rho)
+    np.testing.assert_array_equal(first.labels, again.labels)
+    np.testing.assert_array_equal(
+        default.rho, fit_glm(planted.data, planted.design, 'ar2', bins=8).rho
+    )
 
 
 def test_fit_glm_rejects_a_design_of_another_length(planted_glm):

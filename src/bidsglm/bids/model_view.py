@@ -226,8 +226,10 @@ def _volume_mask(model: object, mask: object) -> nib.Nifti1Image:
     if not isinstance(mask, nib.spatialimages.SpatialImage):
         msg = (
             f'This {type(model).__name__} was fitted on surface data ({type(mask).__name__}); '
-            'bidsglm saves volume (NIfTI) models only, for now. Save it with '
-            "nilearn's own nilearn.glm.save_glm_to_bids, or fit the volume data."
+            'bidsglm does not save or report surface models yet (GIFTI and CIFTI outputs '
+            'are being built), only volume (NIfTI) ones. compute_contrast gives the maps '
+            'in the form of the data (GIFTI, CIFTI-2 or SurfaceImage): save those with '
+            "nibabel's to_filename (or nilearn's save_glm_to_bids for a nilearn model)."
         )
         raise InvalidParameterError(msg)
     return cast('nib.Nifti1Image', mask)

@@ -225,7 +225,8 @@ def _hrf(parameters: Mapping[str, Any]) -> dict[str, Any]:
     """Describe the HRF model, with the FIR delays when it is 'fir'."""
     hrf: dict[str, Any] = {'Model': json_safe(parameters.get('hrf_model'))}
     if parameters.get('hrf_model') == 'fir':
-        hrf['FIRDelays'] = parameters.get('fir_delays')
+        delays = parameters.get('fir_delays')
+        hrf['FIRDelays'] = [0] if delays is None else delays
     return hrf
 
 

@@ -62,7 +62,7 @@ def make_first_level_design_matrix(  # noqa: PLR0913, PLR0917
     drift_model: str | None = 'cosine',
     high_pass: float = 0.01,
     drift_order: int = 1,
-    fir_delays: Iterable[int] | None = (0,),
+    fir_delays: Iterable[int] | None = None,
     add_regs: np.ndarray | pd.DataFrame | None = None,
     add_reg_names: Sequence[Hashable] | None = None,
     min_onset: float = -24,
@@ -90,7 +90,7 @@ def make_first_level_design_matrix(  # noqa: PLR0913, PLR0917
         Cut-off frequency in Hz of the cosine drifts (> 0).
     drift_order : int, default=1
         Highest power of the polynomial drifts (>= 0).
-    fir_delays : iterable of int or None, default=(0,)
+    fir_delays : iterable of int or None, default=None
         Delays in scans of the FIR regressors (distinct, >= 0; None means
         ``(0,)``); FIR only.
     add_regs : (n_scans, n_confounds) array-like or pandas.DataFrame or None

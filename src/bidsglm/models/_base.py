@@ -12,6 +12,7 @@ from bidsglm.errors import InvalidParameterError, NotFittedError, warn_caller
 from bidsglm.models._images import load_image, load_mask
 from bidsglm.models._params import ParamsMixin
 from bidsglm.models.results import OUTPUT_TYPES, StatType
+from bidsglm.stats.resampling import check_target
 
 if TYPE_CHECKING:
     import os
@@ -22,7 +23,26 @@ if TYPE_CHECKING:
     from bidsglm._hooks import HtmlDocument
     from bidsglm.models.results import ContrastResult
 
-__all__ = ['BaseGLM']
+__all__ = ['BaseGLM', 'joblib_memory']
+
+
+def joblib_memory(memory: Any) -> Any:  # noqa: ANN401
+    """Return the ``memory_`` that nilearn's models hold: a ``joblib.Memory``.
+
+    bidsglm caches nothing; the object is made for code written for nilearn that
+    reads it. None or a folder gives a ``Memory`` there (None: caching nothing), and
+    an object with a ``cache`` method is kept.
+
+    Examples
+    --------
+    >>> joblib_memory(None).location is None
+    True
+    """
+    if hasattr(memory, 'cache'):
+        return memory
+    from joblib import Memory  # noqa: PLC0415 - scikit-learn's dependency, for this only
+
+    return Memory(location=memory, verbose=0)
 
 
 class BaseGLM(ParamsMixin):
@@ -76,16 +96,9 @@ class BaseGLM(ParamsMixin):
         )
         return InvalidParameterError(msg)
 
-    def _check_grid_and_smoothing(self, what: str) -> None:
-        """Refuse a resampling target (unsupported) and a negative smoothing."""
-        target_affine = getattr(self, 'target_affine', None)
-        target_shape = getattr(self, 'target_shape', None)
-        if target_affine is not None or target_shape is not None:
-            raise self._invalid(
-                name='target_affine and target_shape',
-                allowed=f'None (resample the {what} first)',
-                value='a target',
-            )
+    def _check_grid_and_smoothing(self) -> None:
+        """Refuse a resampling target nilearn refuses, and a negative smoothing."""
+        check_target(getattr(self, 'target_affine', None), getattr(self, 'target_shape', None))
         smoothing_fwhm = getattr(self, 'smoothing_fwhm', None)
         if smoothing_fwhm is not None and not smoothing_fwhm >= 0:
             raise self._invalid(

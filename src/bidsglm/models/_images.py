@@ -50,6 +50,7 @@ __all__ = [
     'check_3d',
     'check_4d',
     'check_same_grid',
+    'iter_volumes',
     'load_image',
     'load_mask',
     'smooth_array',
@@ -200,6 +201,17 @@ class _IsalArrayProxy(_FileArrayProxy):
                 np.take(volume.reshape(-1, order='F'), index, out=row)
         return series
 
+    def iter_volumes(self) -> Iterator[np.ndarray]:
+        """Yield the 3D volumes in order, reading one at a time.
+
+        The same array is filled again for each volume: use it before the next.
+        """
+        volume = np.empty(self.shape[:3], dtype=self.dtype, order='F')
+        with self._open_data() as stream:
+            for _ in range(self.shape[3]):
+                _read_into(stream, volume, self.file_like)
+                yield volume
+
     @contextmanager
     def _open_data(self) -> Iterator[io.BufferedIOBase]:
         """Open the file, inflating on a second thread, positioned at the data.
@@ -260,6 +272,33 @@ def _as_nifti1(img: SpatialImage) -> nib.Nifti1Image:
 def _read_data(img: nib.Nifti1Image) -> np.ndarray:
     """Return the image's array as nibabel stores it (scaled, on-disk dtype)."""
     return np.asanyarray(img.dataobj)
+
+
+def iter_volumes(img: nib.Nifti1Image) -> Iterator[np.ndarray]:
+    """Yield the 3D volumes of a 3D or 4D image, in order (a 3D image is one volume).
+
+    A gzipped run read through bidsglm's reader is inflated one volume at a time, so
+    its 4D array is never held (the same array is filled again for each volume: use
+    it before the next); otherwise the data are read as nibabel reads them (memory
+    mapped for an uncompressed file) and the volumes are views of them.
+
+    Examples
+    --------
+    >>> import numpy as np, nibabel as nib
+    >>> run = nib.Nifti1Image(np.arange(16.0).reshape(2, 2, 1, 4), np.eye(4))
+    >>> [float(volume[1, 1, 0]) for volume in iter_volumes(run)]
+    [12.0, 13.0, 14.0, 15.0]
+    """
+    proxy = img.dataobj
+    if isinstance(proxy, _IsalArrayProxy) and proxy.streams:
+        yield from proxy.iter_volumes()
+        return
+    data = _read_data(img)
+    if data.ndim == 3:
+        yield data
+        return
+    for index in range(data.shape[3]):
+        yield data[..., index]
 
 
 # --------------------------------------------------------------------------- checks

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import nibabel as nib
@@ -16,31 +17,47 @@ from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
 from bidsglm.design.tables import read_table
 from bidsglm.errors import (
     ContrastError,
+    ImageDimensionError,
     InvalidParameterError,
     NotFittedError,
     ParameterTypeError,
     ShapeMismatchError,
     warn_caller,
 )
-from bidsglm.models._base import BaseGLM
-from bidsglm.models._images import apply_mask, check_4d, check_same_grid, load_image, unmask
+from bidsglm.models._base import BaseGLM, joblib_memory
+from bidsglm.models._images import check_4d, check_same_grid, load_image, unmask
 from bidsglm.models._param_types import check_parameter_types
+from bidsglm.models._resampling import Target
+from bidsglm.models._sample_masks import read_sample_masks
 from bidsglm.models._tables import numbers_only, read_design
 from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_multi_epi_mask
 from bidsglm.models.regression import RegressionResults, run_labels, run_results
 from bidsglm.models.results import ContrastResult, MapName
+from bidsglm.models.surface import (
+    SurfaceData,
+    SurfaceMask,
+    SurfaceMasker,
+    compute_surface_mask,
+    is_surface_input,
+    read_surface,
+    read_surface_mask,
+)
 from bidsglm.stats import (
-    NOISE_MODELS,
     compute_contrast_stats,
     fit_glm,
     fixed_effects,
     scale_signal,
 )
-from bidsglm.stats.regression import whiten_ar1
+from bidsglm.stats.autoregression import whiten_ar
+from bidsglm.stats.clustering import spread_random_state
+from bidsglm.stats.regression import check_noise_model
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from bidsglm.stats import GLMFit
+    from bidsglm.stats.clustering import RandomState
 
 __all__ = ['FirstLevelModel']
 
@@ -52,12 +69,15 @@ ConfoundsLike = TableLike | np.ndarray
 ARRAY_CONFOUND_NAME = 'confound_{}'
 
 _SIGNAL_SCALINGS = (False, 0, 1, (0, 1))
+#: The ``standardize`` methods nilearn 0.14.1's FirstLevelModel accepts (besides True,
+#: False and None); it refuses 'zscore', which its signal cleaning dropped in 0.14.
+_STANDARDIZE_METHODS = ('zscore_sample', 'psc')
 
 
 class FirstLevelModel(BaseGLM):
     """A GLM of one subject's task fMRI runs, with nilearn's parameters and numbers.
 
-    Each run is masked, scaled to percent signal change, fitted with OLS or AR(1)
+    Each run is masked, scaled to percent signal change, fitted with OLS or AR(p)
     prewhitening, and contrasts are combined over runs by fixed effects. Unlike
     nilearn's, the residuals and r-squared that :func:`bidsglm.save_glm_to_bids`
     writes are always kept, so the default parameters are enough to save a model.
@@ -78,35 +98,53 @@ class FirstLevelModel(BaseGLM):
         Cut-off frequency (Hz) of the cosine drifts.
     drift_order : int, default=1
         Order of the polynomial drifts.
-    fir_delays : sequence of int, default=(0,)
-        Delays, in scans, of the FIR model.
+    fir_delays : sequence of int or None, default=None
+        Delays, in scans, of the FIR model (None: ``[0]``).
     min_onset : float, default=-24
         Earliest event onset, in seconds, that the design accounts for.
     mask_img : image, path, masker, False or None, default=None
         The brain mask. None computes one from the runs as nilearn does (EPI
         strategy); False uses every voxel. A masker (a nilearn ``NiftiMasker`` or
         another model's ``masker_``) gives its fitted ``mask_img_``, else its
-        ``mask_img``, and its ``smoothing_fwhm``, which replaces this model's (with
-        a warning when both are set and differ). Its ``standardize`` does not
-        matter (``signal_scaling`` applies), nor do ``t_r``, ``runs``,
-        ``standardize_confounds``, ``memory`` or reporting options; ``detrend``,
-        filters, resampling targets, ``dtype`` and ``clean_args`` must be at their
-        defaults. A masker with no mask at all is refused, as nilearn refuses an
-        unfitted masker; unlike nilearn, an unfitted masker that has a
+        ``mask_img``, and its ``smoothing_fwhm``, ``target_affine`` and
+        ``target_shape``, which replace this model's (with a warning when both are
+        set and differ). Its ``standardize`` does not matter (``signal_scaling``
+        applies), nor do ``t_r``, ``runs``, ``standardize_confounds``, ``memory`` or
+        reporting options; ``detrend``, filters, ``dtype`` and ``clean_args`` must be
+        at their defaults. A masker with no mask at all is refused, as nilearn
+        refuses an unfitted masker; unlike nilearn, an unfitted masker that has a
         ``mask_img`` is accepted (a ``sklearn.base.clone`` of the model unfits it).
-    target_affine, target_shape : None
-        Accepted for compatibility; resampling is not done here (resample the runs
-        first), so anything but None is an error.
+    target_affine : (4, 4) or (3, 3) array-like, optional
+        Resample the runs (cubic splines) and the mask (nearest neighbour) onto
+        this grid, as nilearn does (its ``resample_img``; see
+        :mod:`bidsglm.stats.resampling`): a mask computed from the runs is computed
+        there from their resampled means; the runs are resampled one volume at a
+        time, onto the mask's bounding box, then smoothed and masked. A 3x3 affine
+        gives the axes only: the offset and shape are chosen to hold the runs' (or
+        the mask's) grid. The runs need not be on the mask's grid.
+    target_shape : 3 ints, optional
+        The shape of that grid, with a 4x4 ``target_affine``; by default the shape
+        that holds the runs' (or the mask's) grid.
     smoothing_fwhm : float, optional
         Full width at half maximum, in mm, of a Gaussian smoothing of the runs.
     memory, memory_level : optional
         Accepted for compatibility; bidsglm caches nothing on disk.
-    standardize : False
-        Accepted for compatibility; only ``False`` is supported.
+    standardize : {False, True, None, 'zscore_sample', 'psc'}, default=False
+        nilearn 0.14.1's values, all accepted, none applied, as in nilearn 0.14.1:
+        its ``fit`` sets ``standardize_`` to None whatever ``signal_scaling`` is
+        (its test ``signal_scaling in [0, 1, (0, 1)]`` also holds for False), so its
+        numbers never depend on ``standardize``, and bidsglm's neither. A value that
+        asks for standardizing (True, ``'zscore_sample'``, ``'psc'``) warns that it
+        is not applied; ``'zscore'`` and other values are refused, as nilearn 0.14.1
+        refuses them.
     signal_scaling : {0, 1, (0, 1), False}, default=0
         0 scales each voxel to percent signal change around its temporal mean.
-    noise_model : {'ar1', 'ols'}, default='ar1'
-        The temporal noise model.
+    noise_model : str, default='ar1'
+        The temporal noise model: ``'ols'``, or ``'ar<p>'`` for AR(p) prewhitening
+        (``'ar1'``, ``'ar2'``, ...) as nilearn fits it: Yule-Walker coefficients per
+        voxel, grouped (AR(1): truncated to steps of ``1 / bins``; AR(p > 1):
+        clustered by k-means into at most ``bins`` groups), one whitened refit per
+        group.
     verbose : int, default=0
         Accepted for compatibility; nothing is printed.
     n_jobs : int, default=1
@@ -118,15 +156,30 @@ class FirstLevelModel(BaseGLM):
         kept, as saving needs them; predictions are computed on demand.
     subject_label : str, optional
         The subject, used by second-level models and for file names.
-    random_state : optional
-        Accepted for compatibility (only AR(p > 1) would use it).
+    random_state : int, numpy Generator or RandomState, or None
+        The seed of scikit-learn's k-means clustering of AR(p > 1) coefficients,
+        given to every run as nilearn gives it: an int gives nilearn's numbers.
+        Unlike nilearn's None, which draws other clusters at every fit, None is seed
+        0, so a refit gives the same numbers; a generator gives each run a seed drawn
+        from it in run order, whatever ``n_jobs``.
+    reports : bool, default=True
+        Accepted for compatibility. nilearn skips gathering report data at fit time
+        when it is False; bidsglm gathers none at fit time, and
+        :meth:`generate_report` draws the page from the fitted model either way.
 
     Attributes
     ----------
     design_matrices_ : list of pandas.DataFrame
-        The design of each run.
+        The design of each run (its kept rows, under ``sample_masks``).
     mask_img_ : nibabel.Nifti1Image
         The mask used (uint8, 0 and 1).
+    standardize_ : None
+        The standardization applied to the runs: none, as nilearn 0.14.1's.
+    fir_delays_ : list of int
+        The FIR delays used: ``fir_delays``, or ``[0]`` when it is None.
+    memory_ : joblib.Memory
+        nilearn's cache object, made from ``memory`` for code that reads it;
+        bidsglm caches nothing.
     n_elements_ : int
         The number of voxels in the mask.
     masker_ : bidsglm.models.masker.VolumeMasker
@@ -137,7 +190,9 @@ class FirstLevelModel(BaseGLM):
         ``standardize``).
     labels_ : list of ndarray
         Per run, the noise group of each voxel, labelled as nilearn does: ``0.0``
-        under OLS, the AR(1) coefficient as text (``'0.07'``) under AR(1).
+        under OLS, the AR(1) coefficient as text (``'0.07'``) under AR(1), the
+        group's coefficients rounded to 2 decimals and joined by ``'_'``
+        (``'0.35_-0.12'``) under AR(p > 1).
     results_ : list of dict
         Per run, each group's :class:`~bidsglm.models.regression.RegressionResults`
         (``theta``, ``residuals``, ``predicted``, ``r_square``, ``MSE``, ``SSE``, ...),
@@ -149,10 +204,11 @@ class FirstLevelModel(BaseGLM):
     run_sources_ : list of str or None
         The file each run was read from, or None for an image in memory.
     mean_img_ : nibabel.Nifti1Image
-        The data averaged over time (before scaling) inside the mask, then over the
-        runs; 0 outside. Saved as ``stat-mean``; the report draws the maps over it.
+        The data averaged over time (the kept volumes, before scaling) inside the
+        mask, then over the runs; 0 outside. Saved as ``stat-mean``; the report
+        draws the maps over it.
     residuals_, predicted_, r_square_ : list of nibabel.Nifti1Image
-        Per run: the residuals (4D, whitened under AR(1)), the fitted values (4D)
+        Per run: the residuals (4D, whitened under AR(p)), the fitted values (4D)
         and r-squared (3D).
 
     Examples
@@ -177,7 +233,7 @@ class FirstLevelModel(BaseGLM):
         drift_model: str | None = 'cosine',
         high_pass: float = 0.01,
         drift_order: int = 1,
-        fir_delays: Sequence[int] = (0,),
+        fir_delays: Sequence[int] | None = None,
         min_onset: float = -24,
         mask_img: ImageLike | bool | None = None,
         target_affine: np.ndarray | None = None,
@@ -185,7 +241,7 @@ class FirstLevelModel(BaseGLM):
         smoothing_fwhm: float | None = None,
         memory: Any = None,  # noqa: ANN401
         memory_level: int = 1,
-        standardize: bool = False,
+        standardize: bool | str | None = False,
         signal_scaling: int | tuple[int, int] | bool = 0,
         noise_model: str = 'ar1',
         verbose: int = 0,
@@ -193,6 +249,7 @@ class FirstLevelModel(BaseGLM):
         minimize_memory: bool = True,
         subject_label: str | None = None,
         random_state: Any = None,  # noqa: ANN401
+        reports: bool = True,
     ) -> None:
         self.t_r = t_r
         self.slice_time_ref = slice_time_ref
@@ -216,6 +273,7 @@ class FirstLevelModel(BaseGLM):
         self.minimize_memory = minimize_memory
         self.subject_label = subject_label
         self.random_state = random_state
+        self.reports = reports
 
     # ----------------------------------------------------------------- fitting
     def fit(
@@ -223,6 +281,7 @@ class FirstLevelModel(BaseGLM):
         run_imgs: ImageLike | Sequence[ImageLike],
         events: TableLike | Sequence[TableLike] | None = None,
         confounds: ConfoundsLike | Sequence[ConfoundsLike] | None = None,
+        sample_masks: ArrayLike | Sequence[ArrayLike | None] | None = None,
         design_matrices: TableLike | Sequence[TableLike] | None = None,
         bins: int = 100,
     ) -> FirstLevelModel:
@@ -242,12 +301,21 @@ class FirstLevelModel(BaseGLM):
             kept as they are; an array's columns are named ``confound_0``,
             ``confound_1``, ... (as nilearn names them); a path names a ``.tsv`` or
             ``.csv`` file.
+        sample_masks : array, or a list with one per run, optional
+            The volumes kept in each run (scrubbing), as nilearn takes them: the
+            indices of the volumes kept, or a boolean array with one value per volume
+            (True for those kept); a list holds one per run (None keeps every volume
+            of that run), a single array is the mask of a single run. The design is
+            made from every volume, then the design and the data keep those rows (so
+            ``design_matrices_`` have one row per kept volume); the mask is computed
+            from every volume.
         design_matrices : DataFrame or path, or a list with one per run, optional
             Ready-made designs, one row per scan; a path names a ``.tsv`` or
             ``.csv`` file (header row, no index column). Events and confounds given
             too are ignored, with a warning, as nilearn does.
         bins : int, default=100
-            AR(1) coefficients are truncated to multiples of ``1 / bins``.
+            AR(1) coefficients are truncated to multiples of ``1 / bins``; AR(p > 1)
+            coefficient vectors are clustered into at most ``bins`` groups.
 
         Returns
         -------
@@ -267,8 +335,8 @@ class FirstLevelModel(BaseGLM):
         InputNotFoundError
             If a run or table file does not exist (also a ``ValueError``).
         ShapeMismatchError
-            If the number of tables is not one per run, or a table has not one row
-            per volume.
+            If the number of tables or sample masks is not one per run, a table has
+            not one row per volume, or a sample mask names a volume the run has not.
 
         Warns
         -----
@@ -279,19 +347,27 @@ class FirstLevelModel(BaseGLM):
         self._check_parameters()
         _check_bins(bins)
         runs, sources = _load_runs(run_imgs)
-        if len(runs) == 1 and self.mask_img is None:  # the mask and the fit read it once
-            runs = [_in_memory(runs[0])]
+        volumes = read_sample_masks(sample_masks, [_n_scans(run) for run in runs])
+        if len(runs) == 1 and self.mask_img is None and not _on_surface(runs):
+            runs = [_in_memory(runs[0])]  # the mask and the fit read it once
         designs = self._make_designs(runs, events, confounds, design_matrices)
+        designs = [
+            design if kept is None else design.iloc[kept]
+            for design, kept in zip(designs, volumes, strict=True)
+        ]
         masker = self._make_masker(runs)
-        fitted = self._fit_runs(runs, designs, masker, bins)
+        fitted = self._fit_runs(runs, designs, masker, _RunSettings(bins, volumes))
         self.design_matrices_ = designs
         self.run_sources_ = sources
         self.fits_ = [fit for fit, _mean in fitted]
         self.masker_ = masker
+        self.standardize_ = None  # never applied, as in nilearn 0.14.1 (see standardize)
+        self.fir_delays_ = [0] if self.fir_delays is None else self.fir_delays
+        self.memory_ = joblib_memory(self.memory)
         self.mask_img_ = masker.mask_img_
         self.n_elements_ = masker.n_elements_
         mean = np.mean([run_mean for _fit, run_mean in fitted], axis=0)
-        self.mean_img_ = unmask(mean, masker.mask_img_, dtype=np.float32)
+        self.mean_img_ = self._unmask(mean, dtype=np.float32)
         return self
 
     def _check_parameters(self) -> None:
@@ -306,25 +382,50 @@ class FirstLevelModel(BaseGLM):
             raise self._invalid(
                 name='slice_time_ref', allowed='a float in [0, 1]', value=self.slice_time_ref
             )
-        if self.noise_model not in NOISE_MODELS:
+        try:
+            check_noise_model(self.noise_model)
+        except InvalidParameterError:
             raise self._invalid(
                 name='noise_model',
-                allowed=f'one of {sorted(NOISE_MODELS)}',
+                allowed="'ols' or 'ar<p>' with an order p >= 1 ('ar1', 'ar2', ...)",
                 value=self.noise_model,
-            )
+            ) from None
         if not any(_same_scaling(self.signal_scaling, s) for s in _SIGNAL_SCALINGS):
             raise self._invalid(
                 name='signal_scaling',
                 allowed='one of 0, 1, (0, 1) or False',
                 value=self.signal_scaling,
             )
-        if self.standardize is not False:
+        self._check_standardize()
+        self._check_grid_and_smoothing()
+
+    def _check_standardize(self) -> None:
+        """Accept nilearn 0.14.1's values of ``standardize``; warn that none applies."""
+        value = self.standardize
+        if isinstance(value, str):
+            accepted = value in _STANDARDIZE_METHODS
+        else:
+            integral = isinstance(value, (int, np.integer, np.bool_))
+            accepted = value is None or (integral and value in (0, 1))
+        if not accepted:
             raise self._invalid(
                 name='standardize',
-                allowed='False (scale the signal instead)',
-                value=self.standardize,
+                allowed=(
+                    "one of 'zscore_sample', 'psc', True, False or None, as in nilearn "
+                    "0.14.1 ('zscore' is gone there: 'zscore_sample' replaces it)"
+                ),
+                value=value,
             )
-        self._check_grid_and_smoothing(what='runs')
+        if value is None or not value:
+            return
+        msg = (
+            f'FirstLevelModel(standardize={value!r}) is not applied: nilearn 0.14.1 never '
+            'applies it on the first level (its standardize_ is always None), and bidsglm '
+            'gives the same numbers. The runs are scaled by signal_scaling (0: percent '
+            "signal change of each voxel, as 'psc'); to z-score them, clean the runs before "
+            'fitting. Leave standardize=False to silence this.'
+        )
+        warn_caller(msg, UserWarning)
 
     def _make_designs(
         self,
@@ -333,7 +434,7 @@ class FirstLevelModel(BaseGLM):
         confounds: ConfoundsLike | Sequence[ConfoundsLike] | None,
         design_matrices: TableLike | Sequence[TableLike] | None,
     ) -> list[pd.DataFrame]:
-        n_scans = [run.shape[3] for run in runs]
+        n_scans = [_n_scans(run) for run in runs]
         if design_matrices is not None:
             _warn_ignored(events, confounds)
             designs = _per_run(design_matrices, len(runs), 'design_matrices')
@@ -389,21 +490,43 @@ class FirstLevelModel(BaseGLM):
             min_onset=self.min_onset,
         )
 
-    def _make_masker(self, runs: list[nib.Nifti1Image]) -> VolumeMasker:
+    def _maps_mask(self) -> nib.Nifti1Image | SurfaceMask:
+        """Return the mask that in-mask values are put back with (volume or surface)."""
+        if isinstance(self.masker_, SurfaceMasker):
+            return self.masker_.mask_
+        return self.mask_img_
+
+    def _unmask(self, values: np.ndarray, dtype: Any = None) -> Any:  # noqa: ANN401
+        """Put in-mask values back into an image of the runs' kind, 0 outside the mask."""
+        mask = self._maps_mask()
+        if isinstance(mask, SurfaceMask):
+            return mask.unmask(values, dtype)
+        return unmask(values, mask, dtype=dtype)
+
+    def _make_masker(self, runs: list[Any]) -> VolumeMasker | SurfaceMasker:
         """Build the fitted masker: the mask (given, computed, or a masker's) and smoothing.
 
-        A masker given as ``mask_img`` brings its mask and its ``smoothing_fwhm``, which
-        replaces the model's, as nilearn uses such a masker as it is; its
-        ``standardize`` does not matter (the model's applies).
+        Surface runs get a :class:`SurfaceMasker`. A masker given as ``mask_img``
+        brings its mask and its ``smoothing_fwhm``, which replaces the model's, as
+        nilearn uses such a masker as it is; its ``standardize`` does not matter (the
+        model's applies).
         """
+        if _on_surface(runs):
+            return self._make_surface_masker(runs)
+        target = Target(self.target_affine, self.target_shape)
         if not is_masker(self.mask_img):
-            masker = VolumeMasker(self._make_mask(runs), smoothing_fwhm=self.smoothing_fwhm)
-            return masker.fit()
+            return VolumeMasker(
+                self._make_mask(runs, target),
+                smoothing_fwhm=self.smoothing_fwhm,
+                target_affine=self.target_affine,
+                target_shape=self.target_shape,
+            ).fit()
         settings = read_masker(
             self.mask_img,
             'FirstLevelModel',
             ignored=('standardize',),
             smoothing_fwhm=self.smoothing_fwhm,
+            target=target,
         )
         if settings.mask_img is None:
             msg = (
@@ -413,48 +536,117 @@ class FirstLevelModel(BaseGLM):
             )
             raise NotFittedError(msg)
         mask = self._load_mask_img(settings.mask_img)
-        check_same_grid([runs[0], mask], ['run 1', 'mask_img'])
-        return VolumeMasker(mask, smoothing_fwhm=settings.smoothing_fwhm).fit()
+        if not settings.target.given:
+            check_same_grid([runs[0], mask], ['run 1', 'mask_img'])
+        return VolumeMasker(
+            mask,
+            smoothing_fwhm=settings.smoothing_fwhm,
+            target_affine=settings.target.affine,
+            target_shape=settings.target.shape,
+        ).fit()
 
-    def _make_mask(self, runs: list[nib.Nifti1Image]) -> nib.Nifti1Image:
+    def _make_surface_masker(self, runs: list[SurfaceData]) -> SurfaceMasker:
+        """Return the masker of surface runs: the data's own mask, all vertices, or the given one.
+
+        Volume-only parameters are refused: smoothing is not defined on a surface here
+        (smooth along the surface before the GLM) and resampling has no meaning.
+        """
+        refused = {
+            'smoothing_fwhm': self.smoothing_fwhm,
+            'target_affine': self.target_affine,
+            'target_shape': self.target_shape,
+        }
+        hints = {
+            'smoothing_fwhm': 'smooth along the surface before the GLM (e.g. with '
+            "Connectome Workbench's -cifti-smoothing) if needed",
+            'target_affine': 'surface data need no resampling',
+            'target_shape': 'surface data need no resampling',
+        }
+        for name, value in refused.items():
+            if value is not None:
+                msg = (
+                    f'{name} applies to volumes; these runs are surface data '
+                    f'({runs[0].layout.describe()}). Leave {name} out: {hints[name]}.'
+                )
+                raise InvalidParameterError(msg)
+        layout = runs[0].layout
         if self.mask_img is None:
-            return compute_multi_epi_mask(runs)
+            return SurfaceMasker(compute_surface_mask(runs))
+        if self.mask_img is False:
+            return SurfaceMasker(SurfaceMask(np.ones(layout.n_vertices, dtype=bool), layout))
+        if not is_surface_input(self.mask_img):
+            msg = (
+                f'mask_img is a {type(self.mask_img).__name__}, but the runs are surface '
+                f'data ({layout.describe()}): give a mask of the same form (a dict of GIFTI '
+                'hemispheres, a CIFTI-2 .dscalar.nii or a SurfaceImage), or None.'
+            )
+            raise InvalidParameterError(msg)
+        return SurfaceMasker(read_surface_mask(self.mask_img, layout))
+
+    def _make_mask(self, runs: list[nib.Nifti1Image], target: Target) -> nib.Nifti1Image:
+        """Return the mask: computed on the target grid, or on its own (resampled later)."""
+        if self.mask_img is None:
+            return compute_multi_epi_mask(
+                runs, target_affine=target.affine, target_shape=target.shape
+            )
         if self.mask_img is False:
             shape = runs[0].shape[:3]
             return nib.Nifti1Image(np.ones(shape, dtype=np.uint8), runs[0].affine)
         mask = self._load_mask_img(self.mask_img)
-        check_same_grid([runs[0], mask], ['run 1', 'mask_img'])
+        if not target.given:
+            check_same_grid([runs[0], mask], ['run 1', 'mask_img'])
         return mask
 
     def _fit_runs(
         self,
         runs: list[nib.Nifti1Image],
         designs: list[pd.DataFrame],
-        masker: VolumeMasker,
-        bins: int,
+        masker: VolumeMasker | SurfaceMasker,
+        settings: _RunSettings,
     ) -> list[tuple[GLMFit, np.ndarray]]:
-        """Fit every run, ``n_jobs`` at a time, in the order of ``runs``."""
+        """Fit every run, ``n_jobs`` at a time, in the order of ``runs``.
+
+        Under AR(p > 1), each run's clustering gets its ``random_state`` here, in run
+        order, so that the fits do not depend on ``n_jobs``.
+        """
         workers = min(_job_count(self.n_jobs), len(runs))
+        uses_random = check_noise_model(self.noise_model) > 1
+        states = spread_random_state(self.random_state if uses_random else None, len(runs))
+        jobs = [
+            _RunJob(design, kept, settings.bins, state)
+            for design, kept, state in zip(designs, settings.volumes, states, strict=True)
+        ]
         if workers == 1:
             # Each run leaves the list as it is fitted, so an image read into memory
             # is freed as soon as it is masked (see _fit_run).
-            return [self._fit_run(runs.pop(0), design, masker, bins) for design in designs]
+            return [self._fit_run(runs.pop(0), job, masker) for job in jobs]
         with ThreadPoolExecutor(workers, thread_name_prefix='bidsglm-fit') as pool:
-            jobs = [
-                pool.submit(self._fit_run, run, design, masker, bins)
-                for run, design in zip(runs, designs, strict=True)
+            futures = [
+                pool.submit(self._fit_run, run, job, masker)
+                for run, job in zip(runs, jobs, strict=True)
             ]
-            return [job.result() for job in jobs]
+            return [future.result() for future in futures]
 
     def _fit_run(
-        self, run: nib.Nifti1Image, design: pd.DataFrame, masker: VolumeMasker, bins: int
+        self,
+        run: nib.Nifti1Image | SurfaceData,
+        job: _RunJob,
+        masker: VolumeMasker | SurfaceMasker,
     ) -> tuple[GLMFit, np.ndarray]:
-        """Fit one run; return the fit and the run's mean over time, in the mask."""
-        masked = apply_mask(run, masker.mask_img_, smoothing_fwhm=masker.smoothing_fwhm)
+        """Fit one run; return the fit and the mean over its kept volumes, in the mask."""
+        if isinstance(run, SurfaceData):
+            assert isinstance(masker, SurfaceMasker)
+            masked = masker.transform_single_imgs(run)
+        else:
+            assert isinstance(masker, VolumeMasker)
+            masked = masker.transform_single_imgs(run)
         del run  # the last reference to a run read into memory: its 4D data go now
+        if job.volumes is not None:
+            masked = masked[job.volumes]
         mean = masked.mean(axis=0, dtype=np.float64)
         signal = scale_signal(masked, self.signal_scaling, copy=False)  # a fresh array
-        fit = fit_glm(signal, design.to_numpy(dtype=np.float64), self.noise_model, bins)
+        design = job.design.to_numpy(dtype=np.float64)
+        fit = fit_glm(signal, design, self.noise_model, job.bins, job.random_state)
         return fit, mean
 
     # ---------------------------------------------------------------- outputs
@@ -462,22 +654,20 @@ class FirstLevelModel(BaseGLM):
     def residuals_(self) -> list[nib.Nifti1Image]:
         """The residuals of each run, 4D float32, in percent signal change."""
         self._check_fitted()
-        return [
-            unmask(fit.residuals, self.mask_img_, dtype=fit.residuals.dtype) for fit in self.fits_
-        ]
+        return [self._unmask(fit.residuals, dtype=fit.residuals.dtype) for fit in self.fits_]
 
     @property
     def r_square_(self) -> list[nib.Nifti1Image]:
         """The r-squared of each run, 3D."""
         self._check_fitted()
-        return [unmask(fit.r_square, self.mask_img_) for fit in self.fits_]
+        return [self._unmask(fit.r_square) for fit in self.fits_]
 
     @property
     def predicted_(self) -> list[nib.Nifti1Image]:
         """The fitted values of each run (whitened design times beta), 4D."""
         self._check_fitted()
         return [
-            unmask(_predicted(fit, design.to_numpy(dtype=np.float64)), self.mask_img_)
+            self._unmask(_predicted(fit, design.to_numpy(dtype=np.float64)))
             for fit, design in zip(self.fits_, self.design_matrices_, strict=True)
         ]
 
@@ -486,7 +676,8 @@ class FirstLevelModel(BaseGLM):
         """The noise group of each voxel, per run, labelled as nilearn labels them.
 
         Under OLS, ``0.0`` for every voxel; under AR(1), the text of the voxel's
-        coefficient (``'0.07'``). Computed when read, from ``fits_``.
+        coefficient (``'0.07'``); under AR(p > 1), the group's coefficients rounded
+        to 2 decimals and joined by ``'_'``. Computed when read, from ``fits_``.
         """
         self._check_fitted()
         return [run_labels(fit, self.noise_model) for fit in self.fits_]
@@ -593,7 +784,9 @@ class FirstLevelModel(BaseGLM):
             for index in included
         ]
         columns = [list(design.columns) for design in self.design_matrices_]
-        return ContrastResult.from_stats(fixed_effects(per_run), weights, columns, self.mask_img_)
+        return ContrastResult.from_stats(
+            fixed_effects(per_run), weights, columns, self._maps_mask()
+        )
 
     def _weights_per_run(self, contrast_def: Any) -> list[np.ndarray]:  # noqa: ANN401
         """Return each run's weights; all zeros for a run to leave out (several runs)."""
@@ -614,6 +807,24 @@ class FirstLevelModel(BaseGLM):
 
 
 # --------------------------------------------------------------------- helpers
+@dataclass(frozen=True)
+class _RunSettings:
+    """What ``fit`` passes to every run's fit: AR ``bins`` and each run's kept volumes."""
+
+    bins: int
+    volumes: list[np.ndarray | None]
+
+
+@dataclass(frozen=True)
+class _RunJob:
+    """One run's fit: its design (kept rows), kept volumes, AR bins and random state."""
+
+    design: pd.DataFrame
+    volumes: np.ndarray | None
+    bins: int
+    random_state: RandomState
+
+
 def _run_weights(definition: Any, design: pd.DataFrame, allow_null: bool) -> np.ndarray:  # noqa: ANN401
     """Return a contrast's weights over one run's columns, checked estimable there."""
     columns = [str(column) for column in design.columns]
@@ -675,6 +886,8 @@ def _load_runs(
         msg = 'No run was given: pass a 4D image or a list of them as run_imgs.'
         raise ShapeMismatchError(msg)
     names = [f'run {i + 1}' for i in range(len(items))]
+    if any(is_surface_input(item) for item in items):
+        return _load_surface_runs(items, names)
     runs = [
         check_4d(load_image(item, name=name), name=name)
         for item, name in zip(items, names, strict=True)
@@ -682,6 +895,38 @@ def _load_runs(
     check_same_grid(runs, names)
     sources = [os.fspath(item) if isinstance(item, (str, os.PathLike)) else None for item in items]
     return runs, sources
+
+
+def _load_surface_runs(items: list[Any], names: list[str]) -> tuple[list[Any], list[str | None]]:
+    """Read surface runs; all must be surface data of one surface."""
+    volumes = [name for item, name in zip(items, names, strict=True) if not is_surface_input(item)]
+    if volumes:
+        msg = (
+            f'The runs mix surface and volume data ({", ".join(volumes)} are volumes): '
+            'one model fits one kind. Fit the surface runs and the volume runs in '
+            'separate models.'
+        )
+        raise ImageDimensionError(msg)
+    runs = [read_surface(item, name) for item, name in zip(items, names, strict=True)]
+    for run, name in zip(runs[1:], names[1:], strict=True):
+        if not runs[0].layout.matches(run.layout):
+            msg = (
+                f'{name} ({run.layout.describe()}) is not on the surface of run 1 '
+                f'({runs[0].layout.describe()}): every run of a model must be on one surface.'
+            )
+            raise ShapeMismatchError(msg)
+    sources = [run.source for run in runs]
+    return runs, sources
+
+
+def _on_surface(runs: list[Any]) -> bool:
+    """Whether the runs are surface data (read by :func:`_load_surface_runs`)."""
+    return bool(runs) and isinstance(runs[0], SurfaceData)
+
+
+def _n_scans(run: Any) -> int:  # noqa: ANN401
+    """Return the number of time points of a volume or surface run."""
+    return run.n_samples if isinstance(run, SurfaceData) else int(run.shape[3])
 
 
 def _job_count(n_jobs: int) -> int:
@@ -804,9 +1049,9 @@ def _check_rows(table: pd.DataFrame, n_scans: int, index: int, what: str) -> pd.
 
 
 def _predicted(fit: GLMFit, design: np.ndarray) -> np.ndarray:
-    """Whitened design times beta, group by group."""
+    """Whitened design times beta, group by group (AR(1) or AR(p) coefficients)."""
     predicted = np.empty(fit.residuals.shape)
     for group, rho in enumerate(fit.rho):
         voxels = fit.labels == group
-        predicted[:, voxels] = whiten_ar1(design, rho) @ fit.beta[:, voxels]
+        predicted[:, voxels] = whiten_ar(design, rho) @ fit.beta[:, voxels]
     return predicted

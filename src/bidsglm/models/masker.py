@@ -3,21 +3,21 @@
 nilearn's estimators keep a ``masker_`` (a ``NiftiMasker``) that users call to move
 between images and ``(volumes, voxels)`` arrays. :class:`VolumeMasker` is bidsglm's:
 the same ``mask_img_``, ``n_elements_``, ``affine_``, ``transform``,
-``fit_transform`` and ``inverse_transform``, with the model's mask and smoothing,
-and nothing else (no signal cleaning, no resampling).
+``fit_transform`` and ``inverse_transform``, with the model's mask, smoothing and
+resampling target, and nothing else (no signal cleaning).
 
 Both models also accept a masker as ``mask_img``, as nilearn's do: any object with
 ``transform`` and ``mask_img`` (a nilearn ``NiftiMasker``, fitted or not, or another
-model's ``masker_``). :func:`read_masker` takes from it what bidsglm uses, the mask
-and ``smoothing_fwhm``, and refuses parameters that would change the data in ways
-bidsglm does not reproduce.
+model's ``masker_``). :func:`read_masker` takes from it what bidsglm uses, the mask,
+``smoothing_fwhm``, ``target_affine`` and ``target_shape``, and refuses parameters
+that would change the data in ways bidsglm does not reproduce.
 """
 
 from __future__ import annotations
 
 import inspect
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import nibabel as nib
@@ -26,6 +26,7 @@ import numpy as np
 from bidsglm.errors import InvalidParameterError, NotFittedError, warn_caller
 from bidsglm.models._images import apply_mask, load_image, load_mask, unmask
 from bidsglm.models._params import ParamsMixin
+from bidsglm.models._resampling import Target, image_grid, resample_and_mask, resample_mask
 from bidsglm.models.masking import compute_background_mask, compute_epi_mask
 
 if TYPE_CHECKING:
@@ -46,8 +47,8 @@ class VolumeMasker(ParamsMixin):
 
     The masker a fitted bidsglm model keeps as ``masker_``, shaped like nilearn's
     ``NiftiMasker``: ``transform`` gives the same numbers as a ``NiftiMasker`` with
-    the same mask and ``smoothing_fwhm`` (and its default ``standardize=False``,
-    ``detrend=False``, no filtering).
+    the same mask, ``smoothing_fwhm``, ``target_affine`` and ``target_shape`` (and
+    its default ``standardize=False``, ``detrend=False``, no filtering).
 
     Parameters
     ----------
@@ -57,6 +58,12 @@ class VolumeMasker(ParamsMixin):
     smoothing_fwhm : float, sequence of 3 floats or None, default=None
         Full width at half maximum, in mm, of the Gaussian smoothing applied by
         :meth:`transform` before masking.
+    target_affine : (4, 4) or (3, 3) array-like, optional
+        Resample the mask onto this grid at :meth:`fit` (nearest neighbour), and
+        images that are not on the mask's grid at :meth:`transform` (cubic splines,
+        as nilearn's ``resample_img``; see :mod:`bidsglm.stats.resampling`).
+    target_shape : 3 ints, optional
+        The shape of that grid (with a 4x4 ``target_affine``).
 
     Attributes
     ----------
@@ -92,9 +99,13 @@ class VolumeMasker(ParamsMixin):
         self,
         mask_img: ImageLike | None = None,
         smoothing_fwhm: float | Sequence[float] | None = None,
+        target_affine: ArrayLike | None = None,
+        target_shape: ArrayLike | None = None,
     ) -> None:
         self.mask_img = mask_img
         self.smoothing_fwhm = smoothing_fwhm
+        self.target_affine = target_affine
+        self.target_shape = target_shape
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, 'mask_img_')
@@ -127,6 +138,9 @@ class VolumeMasker(ParamsMixin):
                 'None. Pass the images, e.g. masker.fit(run), or give mask_img.'
             )
             raise InvalidParameterError(msg)
+        target = Target(self.target_affine, self.target_shape)
+        if target.given:
+            mask = resample_mask(mask, target)
         self.mask_img_ = mask
         self.affine_ = mask.affine
         self.n_elements_ = int(np.count_nonzero(mask.dataobj))
@@ -183,12 +197,23 @@ class VolumeMasker(ParamsMixin):
             )
             raise InvalidParameterError(msg)
         images = _load_all(imgs)
-        series = np.concatenate([self._mask_one(image) for image in images])
+        series = np.concatenate([self.transform_single_imgs(image) for image in images])
         if not isinstance(imgs, (list, tuple)) and len(images[0].shape) == 3:
             return series[0]
         return series if sample_mask is None else series[np.asarray(sample_mask)]
 
-    def _mask_one(self, image: nib.Nifti1Image) -> np.ndarray:
+    def transform_single_imgs(self, imgs: ImageLike) -> np.ndarray:
+        """Extract the in-mask voxels of one 3D or 4D image, ``(volumes, n_elements_)``.
+
+        The image is resampled onto the mask's grid first when the masker has a
+        ``target_affine`` and the image is on another grid (nilearn's name and
+        order: resample, smooth, mask).
+        """
+        self._check_fitted()
+        image = load_image(imgs, name='imgs')
+        resampled = self.target_affine is not None
+        if resampled and not image_grid(image).same_as(image_grid(self.mask_img_)):
+            return resample_and_mask([image], self.mask_img_, smoothing_fwhm=self.smoothing_fwhm)
         return apply_mask(image, self.mask_img_, smoothing_fwhm=self.smoothing_fwhm)
 
     def fit_transform(
@@ -247,8 +272,6 @@ UNSUPPORTED_PARAMETERS = (
     'high_variance_confounds',
     'low_pass',
     'standardize',
-    'target_affine',
-    'target_shape',
 )
 
 #: Mask strategies of a NiftiMasker without a mask, and bidsglm's functions for them.
@@ -274,12 +297,16 @@ class MaskerSettings:
         not say (a nilearn ``SurfaceMasker``, say), and then it cannot be computed.
     mask_args : dict
         Keywords for that computation.
+    target : Target
+        The masker's ``target_affine`` and ``target_shape``, which replace the
+        model's (as in nilearn).
     """
 
     mask_img: ImageLike | None
     smoothing_fwhm: float | Sequence[float] | None
     mask_strategy: str | None
     mask_args: dict[str, Any]
+    target: Target = field(default_factory=lambda: Target(None, None))
 
     def compute_mask(self, sample: nib.Nifti1Image) -> nib.Nifti1Image:
         """Compute the mask of a masker that has none, by its strategy, from ``sample``.
@@ -337,7 +364,12 @@ def _is_off(value: object) -> bool:
 
 
 def read_masker(
-    masker: object, owner: str, *, ignored: Sequence[str] = (), smoothing_fwhm: object = None
+    masker: object,
+    owner: str,
+    *,
+    ignored: Sequence[str] = (),
+    smoothing_fwhm: object = None,
+    target: Target | None = None,
 ) -> MaskerSettings:
     """Read what bidsglm uses of a masker given as the ``mask_img`` of a model.
 
@@ -354,6 +386,9 @@ def read_masker(
     smoothing_fwhm : float or None
         The model's own ``smoothing_fwhm``: when set and different from the
         masker's, a warning says that the masker's is used.
+    target : Target, optional
+        The model's own ``target_affine`` and ``target_shape``: when set and
+        different from the masker's, a warning says that the masker's are used.
 
     Returns
     -------
@@ -363,8 +398,8 @@ def read_masker(
     ------
     InvalidParameterError
         If the masker sets a parameter bidsglm does not apply (detrending,
-        filtering, standardizing, resampling, a dtype, clean_args), or its mask is
-        not a volume.
+        filtering, standardizing, a dtype, clean_args), or its mask is not a
+        volume.
 
     Examples
     --------
@@ -390,8 +425,13 @@ def read_masker(
         smoothing_fwhm=getattr(masker, 'smoothing_fwhm', None),
         mask_strategy=getattr(masker, 'mask_strategy', None),
         mask_args=dict(getattr(masker, 'mask_args', None) or {}),
+        target=Target(
+            getattr(masker, 'target_affine', None), getattr(masker, 'target_shape', None)
+        ),
     )
     _warn_if_overridden(owner, masker, smoothing_fwhm, settings.smoothing_fwhm)
+    if target is not None:
+        _warn_if_target_overridden(owner, masker, target, settings.target)
     return settings
 
 
@@ -407,6 +447,28 @@ def _masker_mask(masker: object, owner: str) -> ImageLike | None:
         )
         raise InvalidParameterError(msg)
     return mask
+
+
+def _same_target(ours: Target, theirs: Target) -> bool:
+    """Whether two targets are equal (affines and shapes, element by element)."""
+    return all(
+        (mine is None) == (other is None)
+        and (mine is None or np.array_equal(np.asarray(mine), np.asarray(other)))
+        for mine, other in ((ours.affine, theirs.affine), (ours.shape, theirs.shape))
+    )
+
+
+def _warn_if_target_overridden(owner: str, masker: object, ours: Target, theirs: Target) -> None:
+    """Warn when the model's target_affine and target_shape give way to the masker's."""
+    if (ours.affine is None and ours.shape is None) or _same_target(ours, theirs):
+        return
+    msg = (
+        f"{owner}'s target_affine and target_shape are overridden by those of the "
+        f'{type(masker).__name__} given as mask_img ({theirs.affine!r:.60}, '
+        f'{theirs.shape!r}), as in nilearn. Set the target on the masker (or leave the '
+        "model's at None) to silence this."
+    )
+    warn_caller(msg)
 
 
 def _warn_if_overridden(owner: str, masker: object, ours: object, theirs: object) -> None:

@@ -29,8 +29,11 @@ from bidsglm.models._images import (
     load_image,
     smooth_array,
 )
+from bidsglm.models._resampling import Target, resample_mean
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from bidsglm.models._images import ImageLike
 
 __all__ = [
@@ -89,11 +92,14 @@ def _raise_if_empty(mask: np.ndarray, function: str, advice: str) -> None:
 
 
 # --------------------------------------------------------------------------- steps
-def _mean_volume(image: nib.Nifti1Image, *, smooth: bool) -> np.ndarray:
-    """Return the voxel-wise mean over volumes, optionally smoothed by 1 voxel FWHM.
+def _mean_volume(
+    image: nib.Nifti1Image, *, smooth: bool, target: Target | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the voxel-wise mean over volumes, and its affine.
 
-    The smoothing uses an identity affine (FWHM of one voxel on every axis, whatever
-    the voxel size), and NaN voxels stay NaN, as in nilearn's ``compute_mean``.
+    As nilearn's ``compute_mean``: resampled onto the target grid when there is one,
+    then, when asked, smoothed by 1 voxel FWHM with an identity affine (one voxel on
+    every axis, whatever the voxel size), NaN voxels staying NaN.
     """
     data = np.asanyarray(image.dataobj)
     if data.ndim not in (3, 4):
@@ -103,11 +109,14 @@ def _mean_volume(image: nib.Nifti1Image, *, smooth: bool) -> np.ndarray:
         )
         raise ImageDimensionError(msg)
     mean = np.array(data.mean(axis=-1) if data.ndim == 4 else data)
+    affine = np.asarray(image.affine)
+    if target is not None and target.given:
+        mean, affine = resample_mean(mean, affine, target)
     if smooth:
         missing = np.isnan(mean)
         mean = smooth_array(mean, np.eye(4), EPI_SMOOTHING_FWHM)
         mean[missing] = np.nan
-    return mean
+    return mean, affine
 
 
 def _widest_gap_threshold(
@@ -165,20 +174,23 @@ def _epi_mask_array(
     connected: bool,
     exclude_zeros: bool,
     ensure_finite: bool,
-) -> np.ndarray:
-    """Compute one run's EPI mask as a boolean array (possibly empty)."""
-    mean = _mean_volume(image, smooth=opening > 0)
+    target: Target | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Compute one run's EPI mask as a boolean array (possibly empty), and its affine."""
+    mean, affine = _mean_volume(image, smooth=opening > 0, target=target)
     if ensure_finite:
         mean[~np.isfinite(mean)] = 0
     threshold = _widest_gap_threshold(
         mean, lower_cutoff, upper_cutoff, exclude_zeros=exclude_zeros
     )
-    return _clean_mask(mean >= threshold, opening, connected=connected)
+    return _clean_mask(mean >= threshold, opening, connected=connected), affine
 
 
-def _mask_image(mask: np.ndarray, reference: nib.Nifti1Image) -> nib.Nifti1Image:
-    """Wrap a boolean mask as a uint8 0/1 image on the reference's grid."""
-    image = nib.Nifti1Image(mask.astype(np.uint8), reference.affine)
+def _mask_image(
+    mask: np.ndarray, reference: nib.Nifti1Image, affine: np.ndarray | None = None
+) -> nib.Nifti1Image:
+    """Wrap a boolean mask as a uint8 0/1 image, on the reference's grid by default."""
+    image = nib.Nifti1Image(mask.astype(np.uint8), reference.affine if affine is None else affine)
     image.header.set_xyzt_units(xyz=reference.header.get_xyzt_units()[0])
     return image
 
@@ -190,7 +202,7 @@ _EPI_ADVICE = (
 
 
 # --------------------------------------------------------------------------- public
-def compute_epi_mask(
+def compute_epi_mask(  # noqa: PLR0913 (nilearn's parameters)
     img: ImageLike,
     lower_cutoff: float = 0.2,
     upper_cutoff: float = 0.85,
@@ -198,10 +210,14 @@ def compute_epi_mask(
     opening: int | bool = 2,
     exclude_zeros: bool = False,
     ensure_finite: bool = True,
+    *,
+    target_affine: ArrayLike | None = None,
+    target_shape: ArrayLike | None = None,
 ) -> nib.Nifti1Image:
     """Compute a brain mask from one EPI run, as nilearn's ``compute_epi_mask``.
 
-    Steps: the mean over volumes, smoothed with a Gaussian of FWHM one voxel when
+    Steps: the mean over volumes (resampled onto the target grid when
+    ``target_affine`` is given), smoothed with a Gaussian of FWHM one voxel when
     ``opening`` is set; its values sorted; between the ``lower_cutoff`` and
     ``upper_cutoff`` fractions of them, the widest gap between neighbours, whose
     midpoint is the threshold (voxels >= threshold are kept); then ``opening``
@@ -223,11 +239,14 @@ def compute_epi_mask(
         images padded with zeros).
     ensure_finite : bool, default=True
         Treat non-finite means (NaN, inf) as 0.
+    target_affine, target_shape : optional
+        Compute the mask on this grid, as nilearn's ``resample_img`` defines it (see
+        :mod:`bidsglm.stats.resampling`): the mean is resampled there first.
 
     Returns
     -------
     nibabel.Nifti1Image
-        uint8 0/1 3D mask with the input's affine.
+        uint8 0/1 3D mask with the input's affine, or the target grid's.
 
     Raises
     ------
@@ -248,7 +267,7 @@ def compute_epi_mask(
     _check_cutoffs(lower_cutoff, upper_cutoff, 'compute_epi_mask')
     n_open = _check_count(opening, 'opening', 'compute_epi_mask', 0)
     image = load_image(img, name='img')
-    mask = _epi_mask_array(
+    mask, affine = _epi_mask_array(
         image,
         lower_cutoff,
         upper_cutoff,
@@ -256,9 +275,10 @@ def compute_epi_mask(
         connected=connected,
         exclude_zeros=exclude_zeros,
         ensure_finite=ensure_finite,
+        target=Target(target_affine, target_shape),
     )
     _raise_if_empty(mask, 'compute_epi_mask', _EPI_ADVICE)
-    return _mask_image(mask, image)
+    return _mask_image(mask, image, affine)
 
 
 def _keep_frequent(
@@ -272,7 +292,7 @@ def _keep_frequent(
     return kept
 
 
-def compute_multi_epi_mask(
+def compute_multi_epi_mask(  # noqa: PLR0913 (nilearn's parameters)
     imgs: Sequence[ImageLike],
     threshold: float = 0.5,
     lower_cutoff: float = 0.2,
@@ -280,6 +300,9 @@ def compute_multi_epi_mask(
     connected: bool = True,
     opening: int | bool = 2,
     exclude_zeros: bool = False,
+    *,
+    target_affine: ArrayLike | None = None,
+    target_shape: ArrayLike | None = None,
 ) -> nib.Nifti1Image:
     """Compute one brain mask for several runs, as nilearn's ``compute_multi_epi_mask``.
 
@@ -303,11 +326,13 @@ def compute_multi_epi_mask(
         As in :func:`compute_epi_mask`.
     exclude_zeros : bool, default=False
         As in :func:`compute_epi_mask`.
+    target_affine, target_shape : optional
+        As in :func:`compute_epi_mask`: every run's mean is resampled there.
 
     Returns
     -------
     nibabel.Nifti1Image
-        uint8 0/1 3D mask with the first run's affine.
+        uint8 0/1 3D mask with the first run's affine, or the target grid's.
 
     Raises
     ------
@@ -341,6 +366,7 @@ def compute_multi_epi_mask(
     names = [f'imgs[{i}]' for i in range(len(imgs))]
     images = [load_image(img, name=name) for img, name in zip(imgs, names, strict=True)]
     check_same_grid(images, names)
+    target = Target(target_affine, target_shape)
     masks = [
         _epi_mask_array(
             image,
@@ -350,12 +376,13 @@ def compute_multi_epi_mask(
             connected=connected,
             exclude_zeros=exclude_zeros,
             ensure_finite=True,
+            target=target,
         )
         for image in images
     ]
-    mask = _keep_frequent(masks, share, connected=connected)
+    mask = _keep_frequent([mask for mask, _ in masks], share, connected=connected)
     _raise_if_empty(mask, 'compute_multi_epi_mask', _EPI_ADVICE)
-    return _mask_image(mask, images[0])
+    return _mask_image(mask, images[0], masks[0][1])
 
 
 def _border_values(volume: np.ndarray, border_size: int) -> np.ndarray:
@@ -414,7 +441,7 @@ def compute_background_mask(
     size = _check_count(border_size, 'border_size', 'compute_background_mask', 1)
     n_open = _check_count(opening, 'opening', 'compute_background_mask', 0)
     image = load_image(img, name='img')
-    mean = _mean_volume(image, smooth=False)
+    mean, _ = _mean_volume(image, smooth=False)
     border = _border_values(mean, size)
     nan_background = bool(np.isnan(border).any())  # SPM writes NaN outside the brain
     mask = ~np.isnan(mean) if nan_background else mean != np.median(border)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bidsglm.errors import ContrastError
+from bidsglm.stats.autoregression import ar_label
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -369,7 +370,7 @@ def _group_labels(fit: GLMFit, noise_model: str) -> list[Label]:
         if coefficients.size == 1:
             labels.append(str(np.float64(coefficients[0])))
         else:
-            labels.append('_'.join(str(value) for value in np.round(coefficients, 2)))
+            labels.append(ar_label(coefficients))
     return labels
 
 

@@ -19,10 +19,11 @@ from bidsglm.errors import (
     ShapeMismatchError,
     warn_caller,
 )
-from bidsglm.models._base import BaseGLM
+from bidsglm.models._base import BaseGLM, joblib_memory
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
 from bidsglm.models._images import apply_mask, check_same_grid, unmask
 from bidsglm.models._param_types import check_parameter_types
+from bidsglm.models._resampling import Target, image_grid, resample_and_mask
 from bidsglm.models._tables import read_design
 from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_background_mask
@@ -52,22 +53,36 @@ class SecondLevelModel(BaseGLM):
         or another model's ``masker_``) gives its fitted ``mask_img_``, else its
         ``mask_img``, else a mask computed by its ``mask_strategy``
         ('background' or 'epi', with its ``mask_args``) from the mean input map;
-        its ``smoothing_fwhm`` replaces this model's, as in nilearn (with a warning
-        when both are set and differ). ``standardize``, ``detrend``, filters,
-        resampling targets, ``dtype`` and ``clean_args``, which nilearn would apply
-        across the input maps, must be at their defaults; ``t_r``, ``runs``,
-        ``memory`` and reporting options are not used.
-    target_affine, target_shape : None
-        Accepted for compatibility; resampling is not done here.
+        its ``smoothing_fwhm``, ``target_affine`` and ``target_shape`` replace this
+        model's, as in nilearn (with a warning when both are set and differ).
+        ``standardize``, ``detrend``, filters, ``dtype`` and ``clean_args``, which
+        nilearn would apply across the input maps, must be at their defaults;
+        ``t_r``, ``runs``, ``memory`` and reporting options are not used.
+    target_affine : (4, 4) or (3, 3) array-like, optional
+        Resample the mask (nearest neighbour) and the input maps (cubic splines)
+        onto this grid, as nilearn does (nilearn's ``resample_img``; see
+        :mod:`bidsglm.stats.resampling`). A 3x3 affine gives the axes only: the
+        offset and shape are chosen to hold the mask's grid.
+    target_shape : 3 ints, optional
+        The shape of that grid, with a 4x4 ``target_affine``; by default the shape
+        that holds the mask's grid.
     smoothing_fwhm : float, optional
         Full width at half maximum, in mm, of a Gaussian smoothing of the maps.
-    memory, memory_level, verbose, n_jobs, minimize_memory
-        Accepted for compatibility; they change nothing.
+    memory, memory_level, verbose, n_jobs, minimize_memory, reports
+        Accepted for compatibility; they change nothing (:meth:`generate_report`
+        draws the page from the fitted model whatever ``reports``).
 
     Attributes
     ----------
     design_matrix_ : pandas.DataFrame
         The design, one row per input map.
+    second_level_input_ : list, DataFrame or Series
+        The input as nilearn keeps it: a table sorted by ``subject_label``, a 4D
+        image as its 3D volumes, anything else as given.
+    confounds_ : pandas.DataFrame or None
+        The ``confounds`` given to :meth:`fit`.
+    memory_ : joblib.Memory
+        nilearn's cache object, made from ``memory``; bidsglm caches nothing.
     mask_img_ : nibabel.Nifti1Image
         The mask used (uint8, 0 and 1).
     n_elements_ : int
@@ -118,6 +133,7 @@ class SecondLevelModel(BaseGLM):
         verbose: int = 0,
         n_jobs: int = 1,
         minimize_memory: bool = True,
+        reports: bool = True,
     ) -> None:
         self.mask_img = mask_img
         self.target_affine = target_affine
@@ -128,6 +144,7 @@ class SecondLevelModel(BaseGLM):
         self.verbose = verbose
         self.n_jobs = n_jobs
         self.minimize_memory = minimize_memory
+        self.reports = reports
 
     # ----------------------------------------------------------------- fitting
     def fit(
@@ -173,7 +190,7 @@ class SecondLevelModel(BaseGLM):
             are ignored.
         """
         check_parameter_types(self)
-        self._check_grid_and_smoothing(what='maps')
+        self._check_grid_and_smoothing()
         group = read_group_input(second_level_input)
         if group.n_maps < 2:
             msg = (
@@ -190,6 +207,9 @@ class SecondLevelModel(BaseGLM):
         self.masker_ = masker
         self.mask_img_ = masker.mask_img_
         self.n_elements_ = masker.n_elements_
+        self.second_level_input_ = _input_as_kept(second_level_input)
+        self.confounds_ = confounds
+        self.memory_ = joblib_memory(self.memory)
         self.fit_: GLMFit | None = None
         self._last_fit: GLMFit | None = None
         self.input_sources_: list[str | None] = group.sources
@@ -247,15 +267,28 @@ class SecondLevelModel(BaseGLM):
                 mask = self._load_mask_img(self.mask_img)
             else:
                 mask = compute_background_mask(group.sample_map())
-            return VolumeMasker(mask, smoothing_fwhm=self.smoothing_fwhm).fit()
+            return VolumeMasker(
+                mask,
+                smoothing_fwhm=self.smoothing_fwhm,
+                target_affine=self.target_affine,
+                target_shape=self.target_shape,
+            ).fit()
         settings = read_masker(
-            self.mask_img, 'SecondLevelModel', smoothing_fwhm=self.smoothing_fwhm
+            self.mask_img,
+            'SecondLevelModel',
+            smoothing_fwhm=self.smoothing_fwhm,
+            target=Target(self.target_affine, self.target_shape),
         )
         if settings.mask_img is not None:
             mask = self._load_mask_img(settings.mask_img)
         else:
             mask = settings.compute_mask(group.sample_map())
-        return VolumeMasker(mask, smoothing_fwhm=settings.smoothing_fwhm).fit()
+        return VolumeMasker(
+            mask,
+            smoothing_fwhm=settings.smoothing_fwhm,
+            target_affine=settings.target.affine,
+            target_shape=settings.target.shape,
+        ).fit()
 
     def _fit_maps(self, key: Any, maps: GroupMaps) -> tuple[GLMFit, GroupMaps]:  # noqa: ANN401
         if len(maps.images) != len(self.design_matrix_):
@@ -264,14 +297,31 @@ class SecondLevelModel(BaseGLM):
                 f'{len(maps.images)} input maps; give one design row per map.'
             )
             raise ShapeMismatchError(msg)
-        check_same_grid([*maps.images, self.mask_img_], [*_map_names(maps), 'mask'])
-        data = np.stack([self._masked(image) for image in maps.images])
-        fit = fit_glm(data, self.design_matrix_.to_numpy(dtype=np.float64), 'ols')
+        design = self.design_matrix_.to_numpy(dtype=np.float64)
+        fit = fit_glm(self._masked(maps), design, 'ols')
         self._fits[key] = (fit, maps)
         return fit, maps
 
-    def _masked(self, image: nib.Nifti1Image) -> np.ndarray:
-        return apply_mask(image, self.mask_img_, smoothing_fwhm=self.masker_.smoothing_fwhm)[0]
+    def _masked(self, maps: GroupMaps) -> np.ndarray:
+        """Return the maps' in-mask values, (maps, voxels); resampled if the masker says.
+
+        With a resampling target, the maps (on one grid) are resampled together, so
+        that one clip range applies to all of them, as nilearn resamples them.
+        """
+        names = _map_names(maps)
+        smoothing = self.masker_.smoothing_fwhm
+        mask_grid = image_grid(self.mask_img_)
+        on_mask_grid = all(image_grid(image).same_as(mask_grid) for image in maps.images)
+        if self.masker_.target_affine is None or on_mask_grid:
+            check_same_grid([*maps.images, self.mask_img_], [*names, 'mask'])
+            return np.stack(
+                [
+                    apply_mask(map_, self.mask_img_, smoothing_fwhm=smoothing)[0]
+                    for map_ in maps.images
+                ]
+            )
+        check_same_grid(maps.images, names)
+        return resample_and_mask(maps.images, self.mask_img_, smoothing_fwhm=smoothing)
 
     def _fit_for(self, first_level_contrast: Any) -> GLMFit:  # noqa: ANN401
         key = _cache_key(first_level_contrast)
@@ -422,6 +472,20 @@ class SecondLevelModel(BaseGLM):
 
 
 # --------------------------------------------------------------------- helpers
+def _input_as_kept(second_level_input: Any) -> Any:  # noqa: ANN401
+    """Return ``second_level_input_`` as nilearn keeps it.
+
+    A table is sorted by ``subject_label`` (stably, index reset), a 4D image split
+    into its 3D volumes; any other input is kept as given.
+    """
+    if isinstance(second_level_input, pd.DataFrame):
+        ordered = second_level_input.sort_values('subject_label', kind='stable')
+        return ordered.reset_index(drop=True)
+    if isinstance(second_level_input, nib.Nifti1Image) and second_level_input.ndim == 4:
+        return nib.four_to_three(second_level_input)
+    return second_level_input
+
+
 def _cache_key(first_level_contrast: Any) -> Any:  # noqa: ANN401
     if isinstance(first_level_contrast, np.ndarray):
         return (first_level_contrast.shape, first_level_contrast.tobytes())

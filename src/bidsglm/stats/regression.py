@@ -1,4 +1,4 @@
-"""Voxel-wise least squares with ordinary (OLS) or AR(1) prewhitened noise.
+"""Voxel-wise least squares with ordinary (OLS) or AR(p) prewhitened noise.
 
 The recipe is nilearn 0.14.1's, so that the numbers agree:
 
@@ -10,6 +10,10 @@ The recipe is nilearn 0.14.1's, so that the numbers agree:
    ``1 / bins``. Voxels that share a coefficient form a group; each group is refitted
    once by OLS on data and design whitened with ``w[0] = x[0]``,
    ``w[t] = x[t] - rho x[t-1]``.
+3. AR(p > 1): the Yule-Walker coefficients of order p, grouped by k-means as
+   :mod:`bidsglm.stats.autoregression` describes, then the same whitened refit per
+   group (lags subtracted where available). This takes two passes over the data
+   (the groups need every voxel's coefficients); OLS and AR(1) take one.
 
 The fit runs a block of about 500 voxels at a time, in float64 whatever the data's
 type: each block's OLS residuals, AR coefficients and whitened refit are computed
@@ -31,8 +35,23 @@ import numpy as np
 from scipy import linalg
 
 from bidsglm.errors import InvalidParameterError, ShapeMismatchError
+from bidsglm.stats.autoregression import (
+    ar_order,
+    group_ar_coefficients,
+    whiten_ar,
+    yule_walker,
+)
+from bidsglm.stats.clustering import RandomState
 
-__all__ = ['NOISE_MODELS', 'GLMFit', 'fit_glm', 'scale_signal', 'whiten_ar1', 'yule_walker_ar1']
+__all__ = [
+    'NOISE_MODELS',
+    'GLMFit',
+    'check_noise_model',
+    'fit_glm',
+    'scale_signal',
+    'whiten_ar1',
+    'yule_walker_ar1',
+]
 
 
 @dataclass(frozen=True)
@@ -40,7 +59,7 @@ class GLMFit:
     """The voxel-wise fit of one design to one data matrix.
 
     Voxels are fitted in groups that share a noise model (one group for OLS, one
-    per quantised AR coefficient for AR(1)).
+    per quantised AR coefficient for AR(1), one per k-means label for AR(p > 1)).
 
     Parameters
     ----------
@@ -50,8 +69,9 @@ class GLMFit:
         The error variance ``RSS / (n - p)`` (in whitened units for AR(1)).
     labels : (n_voxels,) ndarray of int
         The noise group of each voxel, an index into ``rho`` and ``cov``.
-    rho : (n_groups,) ndarray
-        The AR(1) coefficient of each group (0 for OLS).
+    rho : (n_groups,) or (n_groups, p) ndarray
+        The AR coefficients each group is whitened with: one per group for OLS (0)
+        and AR(1), ``p`` per group (lag 1 first) for AR(p > 1).
     cov : (n_groups, p, p) ndarray
         The unscaled covariance ``pinv(WX) pinv(WX)'`` of each group.
     dof : float
@@ -137,14 +157,14 @@ BLOCK_BYTES = 2**20
 
 @dataclass(frozen=True)
 class _WhitenedDesign:
-    """The design whitened with one AR(1) coefficient, and its pseudo-inverse."""
+    """The design whitened with one group's AR coefficients, and its pseudo-inverse."""
 
     design: np.ndarray
     pseudo_inverse: np.ndarray
 
     @classmethod
-    def of(cls, design: np.ndarray, rho: float) -> _WhitenedDesign:
-        white = whiten_ar1(design, rho)
+    def of(cls, design: np.ndarray, rho: float | np.ndarray) -> _WhitenedDesign:
+        white = whiten_ar(design, rho)
         return cls(white, linalg.pinv(white))
 
     @property
@@ -193,17 +213,23 @@ def _product(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return out
 
 
-#: Gives each voxel of a block (n, b) its AR(1) coefficient in steps of ``1 / bins``.
-StepEstimator = Callable[[np.ndarray], np.ndarray]
+#: Gives each voxel of a block (n, b) its noise group, an int: for AR(1) its
+#: coefficient in steps of ``1 / bins``. Called with the block and its columns.
+GroupEstimator = Callable[[np.ndarray, slice], np.ndarray]
+#: Gives the AR coefficients of groups: (k,) for OLS and AR(1), (k, p) for AR(p).
+Coefficients = Callable[[np.ndarray], np.ndarray]
 
 
 def _fit_blocks(
-    data: np.ndarray, design: np.ndarray, bins: int, estimate_steps: StepEstimator
+    data: np.ndarray,
+    design: np.ndarray,
+    estimate_groups: GroupEstimator,
+    coefficients: Coefficients,
 ) -> GLMFit:
-    """Fit every voxel, a block at a time: estimate its AR step, whiten, refit.
+    """Fit every voxel, a block at a time: find its noise group, whiten, refit.
 
-    Each block is copied once to float64; voxels that share a step share one
-    whitened design (computed once for the whole run).
+    Each block is copied once to float64; voxels of one group share one whitened
+    design (computed once for the whole run).
     """
     n_scans, n_voxels = data.shape
     outputs = _Outputs.empty(n_scans, design.shape[1], n_voxels)
@@ -212,14 +238,14 @@ def _fit_blocks(
     for start in range(0, n_voxels, block_size):
         columns = slice(start, min(start + block_size, n_voxels))
         values = np.array(data[:, columns], dtype=np.float64)
-        steps = estimate_steps(values)
-        _fit_block(values, steps, columns, design, bins, designs, outputs)
+        steps = estimate_groups(values, columns)
+        _fit_block(values, steps, columns, design, coefficients, designs, outputs)
     unique_steps, labels = np.unique(outputs.steps, return_inverse=True)
     return GLMFit(
         beta=outputs.beta,
         dispersion=outputs.dispersion,
         labels=labels.ravel(),
-        rho=unique_steps * 1.0 / bins,
+        rho=coefficients(unique_steps),
         cov=np.stack([designs[int(step)].cov for step in unique_steps]),
         dof=float(n_scans - design_rank(design)),
         residuals=outputs.residuals,
@@ -232,17 +258,17 @@ def _fit_block(
     steps: np.ndarray,
     columns: slice,
     design: np.ndarray,
-    bins: int,
+    coefficients: Coefficients,
     designs: dict[int, _WhitenedDesign],
     outputs: _Outputs,
 ) -> None:
-    """Whiten one block, fit each run of voxels sharing a step, store the results.
+    """Whiten one block, fit each run of voxels sharing a group, store the results.
 
-    The block's voxels are sorted by step so that each group is a contiguous slice.
+    The block's voxels are sorted by group so that each group is a contiguous slice.
     """
     order = np.argsort(steps, kind='stable')
     sorted_steps = steps[order]
-    white = _whiten_columns(values.take(order, axis=1), sorted_steps * 1.0 / bins)
+    white = _whiten_columns(values.take(order, axis=1), coefficients(sorted_steps))
     n_scans, n_columns = design.shape
     beta = np.empty((n_columns, order.size))
     fitted = np.empty_like(white)
@@ -250,7 +276,7 @@ def _fit_block(
     for start, stop in itertools.pairwise(bounds):
         step = int(sorted_steps[start])
         if step not in designs:
-            designs[step] = _WhitenedDesign.of(design, step * 1.0 / bins)
+            designs[step] = _WhitenedDesign.of(design, coefficients(sorted_steps[start]))
         model = designs[step]
         beta[:, start:stop] = _product(model.pseudo_inverse, white[:, start:stop])
         fitted[:, start:stop] = _product(model.design, beta[:, start:stop])
@@ -266,7 +292,15 @@ def _fit_block(
 
 
 def _whiten_columns(values: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """Whiten each column with its own AR(1) coefficient, first row unchanged."""
+    """Whiten each column with its own AR coefficients, first row unchanged.
+
+    ``rho`` is (b,) for AR(1) (one coefficient per column) or (b, p) for AR(p).
+    """
+    if rho.ndim == 2:
+        white = values.copy()
+        for lag in range(1, rho.shape[1] + 1):
+            white[lag:] -= rho[:, lag - 1] * values[:-lag]
+        return white
     white = np.empty_like(values)
     white[0] = values[0]
     np.multiply(values[:-1], rho, out=white[1:])
@@ -282,7 +316,12 @@ def _r_square(fitted: np.ndarray, data: np.ndarray) -> np.ndarray:
 
 def _fit_ols(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
     """Fit by ordinary least squares: every voxel in the group of coefficient 0."""
-    return _fit_blocks(data, design, bins, lambda values: np.zeros(values.shape[1], np.int64))
+    return _fit_blocks(
+        data,
+        design,
+        lambda values, _columns: np.zeros(values.shape[1], np.int64),
+        lambda steps: steps * 1.0 / bins,
+    )
 
 
 def _residual_mean(data: np.ndarray, design: np.ndarray, pseudo_inverse: np.ndarray) -> float:
@@ -306,23 +345,80 @@ def _fit_ar1(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
     pseudo_inverse = linalg.pinv(design)
     mean = _residual_mean(data, design, pseudo_inverse)
 
-    def estimate_steps(values: np.ndarray) -> np.ndarray:
+    def estimate_steps(values: np.ndarray, _columns: slice) -> np.ndarray:
         residuals = values - _product(design, _product(pseudo_inverse, values))
         residuals -= mean
         return np.trunc(_lag_one_ratio(residuals) * bins).astype(np.int64)
 
-    return _fit_blocks(data, design, bins, estimate_steps)
+    return _fit_blocks(data, design, estimate_steps, lambda steps: steps * 1.0 / bins)
 
 
-#: The noise models, by the names ``FirstLevelModel(noise_model=...)`` accepts.
+def _ar_coefficients(data: np.ndarray, design: np.ndarray, order: int) -> np.ndarray:
+    """Return the Yule-Walker AR(``order``) coefficients of every voxel's OLS residuals.
+
+    Block by block, after removing the mean of *all* residuals (as nilearn does).
+    """
+    pseudo_inverse = linalg.pinv(design)
+    mean = _residual_mean(data, design, pseudo_inverse)
+    n_scans, n_voxels = data.shape
+    coefficients = np.empty((n_voxels, order))
+    block_size = max(64, BLOCK_BYTES // (8 * n_scans))
+    for start in range(0, n_voxels, block_size):
+        columns = slice(start, min(start + block_size, n_voxels))
+        values = np.array(data[:, columns], dtype=np.float64)
+        residuals = values - _product(design, _product(pseudo_inverse, values))
+        coefficients[columns] = yule_walker(residuals, order, mean=mean)
+    return coefficients
+
+
+def _fit_ar(
+    data: np.ndarray, design: np.ndarray, order: int, bins: int, random_state: RandomState
+) -> GLMFit:
+    """Fit AR(p > 1): coefficients of every voxel, k-means groups, whitened refits."""
+    if order >= data.shape[0]:
+        msg = (
+            f'An AR({order}) model needs more scans than its order; the data have '
+            f'{data.shape[0]}. Choose a lower order, e.g. noise_model="ar1".'
+        )
+        raise InvalidParameterError(msg)
+    coefficients = _ar_coefficients(data, design, order)
+    groups, table = group_ar_coefficients(coefficients, bins, random_state)
+    return _fit_blocks(data, design, lambda _values, columns: groups[columns], table.__getitem__)
+
+
+#: The noise models fitted in one pass, by name; ``'ar<p>'`` with p > 1 takes two
+#: (see :func:`check_noise_model`).
 NOISE_MODELS: dict[str, Callable[[np.ndarray, np.ndarray, int], GLMFit]] = {
     'ols': _fit_ols,
     'ar1': _fit_ar1,
 }
 
 
+def check_noise_model(noise_model: str) -> int:
+    """Return the AR order of a noise model (0 for ``'ols'``), or raise.
+
+    ``'ols'``, ``'ar1'``, ``'ar2'``, ... are accepted (the order is read as nilearn
+    reads it: ``int(noise_model[2:])``, at least 1).
+
+    Raises
+    ------
+    InvalidParameterError
+        For any other name, listing the accepted ones.
+
+    Examples
+    --------
+    >>> check_noise_model('ar2')
+    2
+    """
+    return ar_order(noise_model)
+
+
 def fit_glm(
-    data: np.ndarray, design: np.ndarray, noise_model: str = 'ar1', bins: int = 100
+    data: np.ndarray,
+    design: np.ndarray,
+    noise_model: str = 'ar1',
+    bins: int = 100,
+    random_state: RandomState = None,
 ) -> GLMFit:
     """Fit a design to every column of a data matrix.
 
@@ -332,10 +428,14 @@ def fit_glm(
         The data, one column per voxel (float32 or float64).
     design : (n, p) ndarray
         The design matrix.
-    noise_model : {'ar1', 'ols'}, default='ar1'
-        The temporal noise model.
+    noise_model : str, default='ar1'
+        The temporal noise model: ``'ols'``, or ``'ar<p>'`` for AR(p) prewhitening
+        (``'ar1'``, ``'ar2'``, ...).
     bins : int, default=100
-        AR(1) coefficients are truncated to multiples of ``1 / bins``.
+        AR(1) coefficients are truncated to multiples of ``1 / bins``; AR(p > 1)
+        coefficients are clustered into at most ``bins`` groups.
+    random_state : int, numpy Generator or RandomState, or None
+        The seed of the k-means clustering of AR(p > 1) coefficients (None: seed 0).
 
     Returns
     -------
@@ -344,7 +444,7 @@ def fit_glm(
     Raises
     ------
     InvalidParameterError
-        For an unknown noise model.
+        For an unknown noise model, or an AR order not below the number of scans.
     ShapeMismatchError
         If data and design have different numbers of rows.
 
@@ -356,19 +456,17 @@ def fit_glm(
     >>> fit.beta.round(6).ravel().tolist(), fit.dof
     ([2.0, 1.0], 4.0)
     """
-    if noise_model not in NOISE_MODELS:
-        msg = (
-            f"The 'noise_model' parameter must be one of {sorted(NOISE_MODELS)}. "
-            f'Got {noise_model!r} instead.'
-        )
-        raise InvalidParameterError(msg)
+    order = check_noise_model(noise_model)
     if data.shape[0] != design.shape[0]:
         msg = (
             f'The design has {design.shape[0]} rows but the data have '
             f'{data.shape[0]} scans; give one design row per scan.'
         )
         raise ShapeMismatchError(msg)
-    return NOISE_MODELS[noise_model](data, np.asarray(design, dtype=np.float64), bins)
+    design = np.asarray(design, dtype=np.float64)
+    if order > 1:
+        return _fit_ar(data, design, order, bins, random_state)
+    return NOISE_MODELS['ols' if order == 0 else 'ar1'](data, design, bins)
 
 
 def scale_signal(
