@@ -79,15 +79,21 @@ def request_of(args: argparse.Namespace) -> Request:
 
 # -------------------------------------------------------------------- execution
 def _dask_client(address: str) -> Any:  # noqa: ANN401 - distributed is optional
-    """Connect to the Dask scheduler, or explain what is missing."""
+    """Connect to the Dask scheduler, or explain what is missing.
+
+    ``address`` is the scheduler's address (``tcp://10.0.0.1:8786``) or the path of
+    its scheduler file (``dask scheduler --scheduler-file``, dask-jobqueue's and
+    dask-mpi's way to share it on a cluster's file system).
+    """
     if importlib.util.find_spec('distributed') is None:
         msg = '--dask-scheduler needs dask.distributed: pip install "bidsglm[dask]".'
         raise InvalidParameterError(msg)
     from distributed import Client  # noqa: PLC0415 - optional dependency
 
+    where = {'scheduler_file': address} if Path(address).is_file() else {'address': address}
     try:
-        return Client(address, timeout=DASK_TIMEOUT)
-    except (OSError, TimeoutError) as error:
+        return Client(**where, timeout=DASK_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as error:
         msg = f'Cannot reach the Dask scheduler at {address!r} ({error}). Check the address.'
         raise InvalidParameterError(msg) from error
 
@@ -304,7 +310,7 @@ def run(args: argparse.Namespace, show_progress: bool | None = None) -> int:
         if getattr(args, 'write_model', None) is not None:
             return _write_model(args)
         jobs, work = _plan(args)
-        if jobs and args.dask_scheduler and args.analysis_level == 'participant':
+        if jobs and args.dask_scheduler:
             client = _dask_client(args.dask_scheduler)
         for folder in [args.output_dir, *_folders(jobs)] if jobs else []:
             folder.mkdir(parents=True, exist_ok=True)
