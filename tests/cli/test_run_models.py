@@ -508,8 +508,13 @@ def test_a_subject_node_over_sessions_gives_their_difference(tmp_path, rng):
     sidecar = json.loads((folder / name.format('t').replace('.nii.gz', '.json')).read_text())
     assert sidecar['DegreesOfFreedom'] == [4 * (30 - 7)]  # 4 runs of 30 volumes, 7 columns
     # each run's own weights: the retest runs -2, the test runs +2 (1/2 each, times 4 runs)
-    firsts = [run['Weights'][0][:2] for run in sidecar['ContrastWeights']]
-    assert firsts == [[2.0, -2.0], [2.0, -2.0], [-2.0, 2.0], [-2.0, 2.0]]
+    weights = {
+        design.split('/')[1]: weight_set['Weights'][0][:2]
+        for weight_set in sidecar['ContrastWeights']
+        for design in weight_set['Designs']
+    }
+    assert weights == {'ses-retest': [2.0, -2.0], 'ses-test': [-2.0, 2.0]}
+    assert [len(weight_set['Designs']) for weight_set in sidecar['ContrastWeights']] == [2, 2]
 
 
 def test_a_sessions_difference_is_not_combined_again_within_the_subject(tmp_path, rng, capsys):
