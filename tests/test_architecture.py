@@ -18,6 +18,7 @@ ALLOWED = {
     'models': {'design', 'stats'},
     '_drawing': set(),
     'bids': {'models', 'design', 'stats', '_drawing'},
+    'dataset': {'bids', 'models', 'design', 'stats'},
     'report': {'bids', 'models', 'design', 'stats', '_drawing'},
     '_save': {'bids', 'report'},
 }

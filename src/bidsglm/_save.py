@@ -48,8 +48,9 @@ def save_glm_to_bids(
         ``stat-errorts`` and ``stat-rSquare``, with a warning).
     contrasts : str, list, dict or array
         The contrasts: an expression, a list of expressions and arrays, a dict of
-        name to expression / list / 1D or 2D array, or a bare array (see
-        :mod:`bidsglm.bids.contrast_specs`). Names become labels by the rule of
+        name to expression / list / 1D or 2D array / one expression per run (combined
+        by fixed effects, as nilearn's ``compute_contrast`` with a list), or a bare
+        array (see :mod:`bidsglm.bids.contrast_specs`). Names become labels by the rule of
         :mod:`bidsglm.bids.labels`.
     contrast_types : dict of str to {'t', 'F'}, optional
         The test of some contrasts, keyed by name or label; it decides what is

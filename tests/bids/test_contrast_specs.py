@@ -96,7 +96,7 @@ def test_normalize_contrasts_accepts_no_contrast():
         ({1: 'audio'}, None, 'names must be strings'),
         ({'x': 5}, None, 'must be a string'),
         ({'x': None}, None, 'must be a string'),
-        ({'x': ['audio', 'visual']}, None, 'strings'),
+        ({'x': ['audio', 'visual', 'audio']}, None, '3 expressions for 2 designs'),
         (5, None, "'contrasts' parameter"),
         (None, None, "'contrasts' parameter"),
         (['audio', 'audio'], None, 'given twice'),
@@ -134,3 +134,24 @@ def test_normalize_contrasts_checks_every_design():
 def test_normalize_contrasts_refuses_names_that_make_no_label(contrasts, match):
     with pytest.raises(BidsNameError, match=match):
         normalize_contrasts(contrasts, DESIGNS)
+
+
+def test_a_dict_value_may_give_one_expression_per_run():
+    specs = normalize_contrasts({'diff': ['-a', 'a'], 'one': ['a']}, [['a', 'b'], ['a', 'b']])
+    assert specs[0].definition == ('-a', 'a')
+    assert specs[0].stat_type == 't'
+    assert specs[1].definition == 'a'
+
+
+@pytest.mark.parametrize(
+    ('value', 'message'),
+    [
+        (['a', 'a', 'a'], 'gives 3 expressions for 2 designs'),
+        (['0*a', '0*b'], 'zero weights in every run'),
+        (['a', 'a, b'], 'different numbers of rows'),
+        (['a', 'c'], "'c'"),
+    ],
+)
+def test_one_expression_per_run_is_checked_on_each_run(value, message):
+    with pytest.raises(ContrastError, match=message):
+        normalize_contrasts({'x': value}, [['a', 'b'], ['a', 'b']])

@@ -31,6 +31,14 @@ LABELS = [
     ('F', 'F'),
     ('sub-01', 'subMinus01'),
     ('feedbackWin > feedbackNeutral', 'feedbackWinGtFeedbackNeutral'),
+    # names of BIDS Stats Models: '.', ':', brackets separate words, '&' is And
+    ('trial_type.face', 'trialTypeFace'),
+    ('trial_type.VisMot', 'trialTypeVisMot'),
+    ('VisMot_&_VisStat', 'VisMotAndVisStat'),
+    ('group.A:age', 'groupAAge'),
+    ('C(group)[T.patient]', 'CGroupTPatient'),
+    ('a.b', 'aB'),
+    ('respnum.1', 'respnum1'),
 ]
 
 
@@ -43,10 +51,11 @@ def test_contrast_label_follows_the_documented_table(name, label):
     ('name', 'culprits'),
     [
         ('café', "'é'"),
-        ('a.b', "'.'"),
         ('a!b?', "'!', '?'"),
-        ('[1 0 0]', "'[', ']'"),
+        ('{1 0 0}', "'{', '}'"),
+        ('x#1', "'#'"),
         ('../x', "'.'"),
+        ('a..b', "'.'"),
     ],
 )
 def test_contrast_label_names_every_character_it_cannot_use(name, culprits):

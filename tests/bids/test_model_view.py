@@ -37,6 +37,28 @@ def test_view_model_computes_what_compute_contrast_returns(first_level):
     assert maps.dof == 2 * (N_SCANS - rank)
 
 
+def test_one_expression_per_run_weights_each_run_by_fixed_effects(first_level):
+    view = view_model(first_level)
+    spec = normalize_contrasts({'runTwoMinusOne': ['-audio', 'audio']}, view.columns)[0]
+    maps = view.compute(spec)
+    with pytest.warns(UserWarning, match='left out of the fixed effects'):
+        runs = [
+            first_level.compute_contrast(['audio', '0*audio'], output_type='all'),
+            first_level.compute_contrast(['0*audio', 'audio'], output_type='all'),
+        ]
+    effects = [run['effect_size'].get_fdata() for run in runs]
+    variances = [run['effect_variance'].get_fdata() for run in runs]
+    # each run alone (the other left out), then their fixed effects by hand (the mean)
+    np.testing.assert_allclose(
+        maps.images['effect_size'].get_fdata(), (effects[1] - effects[0]) / 2, atol=1e-10
+    )
+    np.testing.assert_allclose(
+        maps.images['effect_variance'].get_fdata(), (variances[0] + variances[1]) / 4, rtol=1e-10
+    )
+    assert maps.weights[0][0, 0] == -1.0
+    assert maps.weights[1][0, 0] == 1.0
+
+
 def test_view_model_reads_a_second_level_model(second_level, effect_files):
     view = view_model(second_level)
     assert (view.level, view.columns) == ('second', (('intercept',),))

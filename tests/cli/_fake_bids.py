@@ -36,6 +36,12 @@ class FakeDataset:
     n_runs: int
     t_r: float
     start_time: float
+    sessions: tuple[str, ...] = ()
+
+    def func(self, subject: str, session: str | None = None, *, raw: bool = False) -> Path:
+        """Return a subject's (and session's) ``func`` folder, raw or preprocessed."""
+        folder = (self.bids_dir if raw else self.fmriprep) / f'sub-{subject}'
+        return (folder / f'ses-{session}' if session else folder) / 'func'
 
 
 def _write_json(path: Path, content: dict) -> None:
@@ -117,17 +123,24 @@ def make_fake_dataset(
     n_scans: int = 30,
     t_r: float = 2.0,
     start_time: float = 0.5,
+    sessions: tuple[str, ...] = (),
 ) -> FakeDataset:
-    """Write the raw dataset in ``root / 'bids'`` and fMRIPrep derivatives inside it."""
+    """Write the raw dataset in ``root / 'bids'`` and fMRIPrep derivatives inside it.
+
+    ``participants.tsv`` holds ``age`` (numbers) and ``group`` (``control`` and
+    ``patient`` in turn); with ``sessions``, each subject has those sessions, each of
+    ``n_runs`` runs.
+    """
     bids_dir = root / 'bids'
     fmriprep = bids_dir / 'derivatives' / 'fmriprep'
     subjects = tuple(f'{i + 1:02d}' for i in range(n_subjects))
     _write_json(bids_dir / 'dataset_description.json', {'Name': 'fake', 'BIDSVersion': '1.10.0'})
     _write_json(bids_dir / f'task-{task}_bold.json', {'RepetitionTime': t_r, 'TaskName': task})
     ages = 20.0 + 3.0 * np.arange(n_subjects)
-    pd.DataFrame({'participant_id': [f'sub-{s}' for s in subjects], 'age': ages}).to_csv(
-        bids_dir / 'participants.tsv', sep='\t', index=False
-    )
+    groups = [('control', 'patient')[i % 2] for i in range(n_subjects)]
+    pd.DataFrame(
+        {'participant_id': [f'sub-{s}' for s in subjects], 'age': ages, 'group': groups}
+    ).to_csv(bids_dir / 'participants.tsv', sep='\t', index=False)
     _write_json(
         fmriprep / 'dataset_description.json',
         {
@@ -137,18 +150,19 @@ def make_fake_dataset(
             'GeneratedBy': [{'Name': 'fMRIPrep', 'Version': '24.1.0'}],
         },
     )
+    made = FakeDataset(bids_dir, fmriprep, task, subjects, n_runs, t_r, start_time, sessions)
     for subject in subjects:
-        raw_func = bids_dir / f'sub-{subject}' / 'func'
-        func = fmriprep / f'sub-{subject}' / 'func'
-        raw_func.mkdir(parents=True)
-        func.mkdir(parents=True)
-        for run in range(1, n_runs + 1):
-            stem = f'sub-{subject}_task-{task}_run-{run}'
-            events = _events(run, n_scans * t_r)
-            events.to_csv(raw_func / f'{stem}_events.tsv', sep='\t', index=False)
-            _run_files(func, stem, rng, shape, n_scans, events, t_r)
-            _write_json(
-                func / f'{stem}_space-{SPACE}_desc-preproc_bold.json',
-                {'RepetitionTime': t_r, 'StartTime': start_time, 'SkullStripped': False},
-            )
-    return FakeDataset(bids_dir, fmriprep, task, subjects, n_runs, t_r, start_time)
+        for session in sessions or (None,):
+            raw_func, func = made.func(subject, session, raw=True), made.func(subject, session)
+            raw_func.mkdir(parents=True)
+            func.mkdir(parents=True)
+            for run in range(1, n_runs + 1):
+                stem = f'sub-{subject}{f"_ses-{session}" if session else ""}_task-{task}_run-{run}'
+                events = _events(run, n_scans * t_r)
+                events.to_csv(raw_func / f'{stem}_events.tsv', sep='\t', index=False)
+                _run_files(func, stem, rng, shape, n_scans, events, t_r)
+                _write_json(
+                    func / f'{stem}_space-{SPACE}_desc-preproc_bold.json',
+                    {'RepetitionTime': t_r, 'StartTime': start_time, 'SkullStripped': False},
+                )
+    return made

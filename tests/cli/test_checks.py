@@ -196,9 +196,18 @@ def _text_in_confounds(ds: FakeDataset) -> None:
     table.to_csv(path, sep='\t', index=False, na_rep='n/a')
 
 
+def _empty_confounds(ds: FakeDataset) -> None:
+    (_func(ds) / CONFOUNDS_1).write_text('\n')
+
+
 @pytest.mark.parametrize(
     ('change', 'options', 'messages'),
     [
+        (
+            _empty_confounds,
+            ['--confounds', 'trans_x'],
+            [f"{CONFOUNDS_1}' is empty: a BIDS table starts with a row of column names."],
+        ),
         (_cut(RUN_2, 0.5), [], [f"{RUN_2}' is truncated: Compressed file ended", FIT_THE_OTHERS]),
         (_cut(RUN_2, 0.0), [], [f"{RUN_2}' is empty (0 bytes)", FIT_THE_OTHERS]),
         (_cut_header, [], ['Cannot read the NIfTI header of', RUN_2, FIT_THE_OTHERS]),
@@ -313,7 +322,7 @@ def test_group_of_one_subject_exits_2_before_any_fit(fake_dataset, tmp_path, cap
     )
     err = _group_refused(fake_dataset, out, capsys)
     assert (
-        'A group model needs at least 2 input maps, but only sub-01 saved the contrast '
+        'a group model needs at least 2 input maps, but only sub-01 saved the contrast '
         "'incMinusCon'. Run the participant level for more subjects" in err
     )
 

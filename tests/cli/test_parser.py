@@ -134,7 +134,7 @@ def test_parse_args_normalises_and_keeps_values(bids, tmp_path):
     assert args.confounds == ['trans_*', 'csf']
     assert (args.hrf_model, args.noise_model, args.smoothing_fwhm) == (
         'spm + derivative',
-        'ar1',
+        None,  # the model's Software options, else ar1
         0.0,
     )
     assert args.n_jobs == (os.cpu_count() or 1)

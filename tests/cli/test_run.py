@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bidsglm.bids.discovery import Query
 from bidsglm.cli import main
-from bidsglm.cli.run import _find_saved
+from bidsglm.dataset.discovery import Query
+from bidsglm.dataset.plan import find_saved as _find_saved
 from bidsglm.errors import InvalidParameterError
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 
@@ -79,13 +79,18 @@ def _tree(out: Path) -> set[str]:
     return {p.relative_to(out).as_posix() for p in out.rglob('*') if p.is_file()}
 
 
-def _by_hand_first_level(ds: FakeDataset, subject: str) -> FirstLevelModel:
+def _by_hand_first_level(
+    ds: FakeDataset, subject: str, confounds: list[str] = MOTION, runs: tuple[int, ...] = (1, 2)
+) -> FirstLevelModel:
+    """Fit by hand, on the intersection of both runs' masks (what bidsglm uses)."""
     func = ds.fmriprep / f'sub-{subject}' / 'func'
-    stems = [f'sub-{subject}_task-stroop_run-{run}' for run in (1, 2)]
-    masks = [nib.load(func / f'{s}_space-{SPACE}_desc-brain_mask.nii.gz') for s in stems]
+    both = [f'sub-{subject}_task-stroop_run-{run}' for run in (1, 2)]
+    masks = [nib.load(func / f'{s}_space-{SPACE}_desc-brain_mask.nii.gz') for s in both]
     inside = np.logical_and(*(np.asanyarray(m.dataobj) != 0 for m in masks))
-    confounds = [
-        pd.read_csv(func / f'{s}_desc-confounds_timeseries.tsv', sep='\t')[MOTION] for s in stems
+    stems = [f'sub-{subject}_task-stroop_run-{run}' for run in runs]
+    tables = [
+        pd.read_csv(func / f'{s}_desc-confounds_timeseries.tsv', sep='\t')[confounds]
+        for s in stems
     ]
     model = FirstLevelModel(
         t_r=2.0,
@@ -95,7 +100,7 @@ def _by_hand_first_level(ds: FakeDataset, subject: str) -> FirstLevelModel:
     return model.fit(
         [str(func / f'{s}_space-{SPACE}_desc-preproc_bold.nii.gz') for s in stems],
         events=[str(ds.bids_dir / f'sub-{subject}' / 'func' / f'{s}_events.tsv') for s in stems],
-        confounds=confounds,
+        confounds=tables,
     )
 
 
@@ -199,8 +204,11 @@ UNSUPPORTED = json.dumps(
                 'Level': 'Run',
                 'Name': 'run',
                 'GroupBy': ['run', 'subject'],
-                'Transformations': {'Transformer': 'pybids-transforms-v1', 'Instructions': []},
-                'Model': {'Type': 'glm', 'X': [1]},
+                'Model': {
+                    'Type': 'glm',
+                    'X': [1],
+                    'Options': {'LowPassFilterCutoffHz': 0.1},
+                },
             }
         ],
     }
@@ -239,7 +247,7 @@ CONVOLVED_CONFOUND = json.dumps(
         (None, ['--confounds', 'trans_X'], "did you mean 'trans_x'"),
         (None, ['--contrast', 'x=incongruent - neutral'], "'neutral'"),
         (_bad_model('{"Name": '), ['--model', 'MODEL'], 'is not valid JSON'),
-        (_bad_model(UNSUPPORTED), ['--model', 'MODEL'], 'Transformations'),
+        (_bad_model(UNSUPPORTED), ['--model', 'MODEL'], 'LowPassFilterCutoffHz'),
         (_bad_model(CONVOLVED_CONFOUND), ['--model', 'MODEL'], 'HRF.Variables'),
         (None, ['--derivatives', 'BIDS'], 'No preprocessed BOLD'),
     ],
@@ -286,7 +294,7 @@ def test_saved_subjects_are_skipped_unless_overwrite(fake_dataset, tmp_path, cap
     assert _tree(out) == _subject_files('01', ['conMinusInc']) | ROOT_FILES
 
 
-def test_a_failing_subject_does_not_stop_the_others(fake_dataset, tmp_path, caplog):
+def test_missing_confound_values_exit_2_before_any_fit(fake_dataset, tmp_path, capsys):
     confounds = (
         fake_dataset.fmriprep
         / 'sub-02'
@@ -296,6 +304,25 @@ def test_a_failing_subject_does_not_stop_the_others(fake_dataset, tmp_path, capl
     table = pd.read_csv(confounds, sep='\t')
     table.loc[5, 'trans_x'] = np.nan
     table.to_csv(confounds, sep='\t', index=False, na_rep='n/a')
+    out = tmp_path / 'out'
+    options = ('--contrast', CONTRAST, '--confounds', 'trans_x')
+    assert _participant(fake_dataset, out, *options) == 2
+    assert "The design columns ['trans_x'] have missing values" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_failing_subject_does_not_stop_the_others(fake_dataset, tmp_path, caplog, monkeypatch):
+    import bidsglm.cli._work as work
+
+    load_design = work.load_design
+
+    def failing(run, *args, **kwargs):
+        if run.subject == '02':
+            msg = "The confound columns ['trans_x'] are unreadable."
+            raise ValueError(msg)
+        return load_design(run, *args, **kwargs)
+
+    monkeypatch.setattr(work, 'load_design', failing)
     out = tmp_path / 'out'
     assert _participant(fake_dataset, out, '--contrast', CONTRAST) == 1
     assert "sub-02 failed: ValueError: The confound columns ['trans_x']" in caplog.text
@@ -359,23 +386,27 @@ def test_a_stats_model_runs_both_levels(fake_dataset, tmp_path, caplog):
     model.write_text(json.dumps(MODEL))
     out = tmp_path / 'out'
     assert _main(fake_dataset, out, 'participant', '--model', str(model)) == 0
-    files = _tree(out)
-    assert _subject_files('01', ['incMinusCon']) <= files
-    assert f'sub-01/func/sub-01_{ENTITIES}_contrast-both_stat-F_statmap.nii.gz' in files
-    assert not any('contrast-both_stat-t' in name for name in files)
-    design = pd.read_csv(
-        out / 'sub-01' / 'func' / f'sub-01_task-stroop_run-1_space-{SPACE}_design.tsv', sep='\t'
-    )
+    assert sorted(p.name for p in out.iterdir()) == ['node-run', 'node-subject']
+    subject = _tree(out / 'node-subject')
+    assert _subject_files('01', ['incMinusCon']) <= subject
+    assert not any('contrast-both' in name for name in subject)  # F contrasts are terminal
+    runs = _tree(out / 'node-run')
+    run_1 = f'sub-01/func/sub-01_task-stroop_run-1_space-{SPACE}'
+    assert f'{run_1}_contrast-both_stat-F_statmap.nii.gz' in runs
+    assert f'{run_1}_contrast-incMinusCon_stat-t_statmap.nii.gz' in runs
+    assert f'sub-01/sub-01_task-stroop_run-2_space-{SPACE}_statmap.json' in runs
+    design = pd.read_csv(out / 'node-run' / f'{run_1}_design.tsv', sep='\t')
     assert list(design.columns[:8]) == ['congruent', 'incongruent', *MOTION]
 
     assert _main(fake_dataset, out, 'group', '--model', str(model)) == 0
     assert 'contrast-incMinusCon: The second-level design is singular' in caplog.text
-    group = _tree(out) - files
+    group = _tree(out / 'node-dataset')
     assert f'{ENTITIES}_contrast-incMinusCon_stat-t_desc-incMinusCon_statmap.nii.gz' in group
     assert f'{ENTITIES}_contrast-older_stat-t_desc-incMinusCon_statmap.nii.gz' in group
     assert not any('desc-both' in name for name in group)  # F contrasts are terminal
-    effects = sorted(out.glob('sub-*/func/*_contrast-incMinusCon_stat-effect_statmap.nii.gz'))
-    masks = [_data(p) != 0 for p in sorted(out.glob('sub-*/func/*_mask.nii.gz'))]
+    node = out / 'node-subject'
+    effects = sorted(node.glob('sub-*/func/*_contrast-incMinusCon_stat-effect_statmap.nii.gz'))
+    masks = [_data(p) != 0 for p in sorted(node.glob('sub-*/func/*_mask.nii.gz'))]
     mask = nib.Nifti1Image(
         np.logical_and.reduce(masks).astype(np.uint8), nib.load(effects[0]).affine
     )
@@ -390,10 +421,39 @@ def test_a_stats_model_runs_both_levels(fake_dataset, tmp_path, caplog):
     with pytest.warns(UserWarning, match='badly conditioned'):
         expected = SecondLevelModel(mask_img=mask).fit(inputs, confounds=ages)
     np.testing.assert_allclose(
-        _data(out / f'{ENTITIES}_contrast-older_stat-effect_desc-incMinusCon_statmap.nii.gz'),
+        _data(
+            out
+            / 'node-dataset'
+            / f'{ENTITIES}_contrast-older_stat-effect_desc-incMinusCon_statmap.nii.gz'
+        ),
         expected.compute_contrast('age', output_type='effect_size').get_fdata(),
         rtol=1e-12,
     )
+
+
+def test_the_subject_node_equals_the_first_level_fixed_effects(fake_dataset, tmp_path):
+    model = tmp_path / 'model-stroop_smdl.json'
+    model.write_text(json.dumps(MODEL))
+    by_model, by_options = tmp_path / 'model', tmp_path / 'options'
+    extra = ('--participant-label', '02')
+    assert _main(fake_dataset, by_model, 'participant', '--model', str(model), *extra) == 0
+    options = ('--contrast', CONTRAST, '--confounds', 'trans_*', 'rot_?', *extra)
+    assert _main(fake_dataset, by_options, 'participant', *options) == 0
+    node = by_model / 'node-subject'
+    for stat in ('effect', 'variance', 't', 'z', 'p'):
+        name = f'sub-02/func/sub-02_{ENTITIES}_contrast-incMinusCon_stat-{stat}_statmap.nii.gz'
+        np.testing.assert_array_equal(_data(node / name), _data(by_options / name))
+    # each run's own contrast, saved by the Run node: the run fitted alone
+    fits = [_by_hand_first_level(fake_dataset, '02', runs=(run,)) for run in (1, 2)]
+    for run, fit in zip((1, 2), fits, strict=True):
+        name = (
+            f'sub-02/func/sub-02_task-stroop_run-{run}_space-{SPACE}'
+            '_contrast-incMinusCon_stat-effect_statmap.nii.gz'
+        )
+        expected = fit.compute_contrast('incongruent - congruent', output_type='effect_size')
+        np.testing.assert_allclose(
+            _data(by_model / 'node-run' / name), expected.get_fdata(), rtol=1e-10, atol=1e-12
+        )
 
 
 def test_report_command_writes_an_index(fake_dataset, tmp_path, capsys):

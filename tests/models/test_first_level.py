@@ -15,6 +15,7 @@ from bidsglm.errors import (
     ParameterTypeError,
     ShapeMismatchError,
 )
+from bidsglm.models import select_runs
 
 from .conftest import AFFINE, N_SCANS, SHAPE, T_R, brain_mask, make_events, make_run
 
@@ -80,6 +81,41 @@ def test_mean_img_is_the_mean_over_time_inside_the_mask_averaged_over_runs(two_r
     np.testing.assert_allclose(mean[brain_mask()], expected[brain_mask()], rtol=1e-6)
     assert not mean[~brain_mask()].any()
     assert model.mean_img_.get_data_dtype() == np.float32
+
+
+def test_select_runs_is_the_model_of_those_runs_without_fitting_again(two_runs):
+    runs, events = two_runs
+    both = FirstLevelModel(t_r=T_R, mask_img=brain_mask_image()).fit(runs, events)
+    second = select_runs(both, [1])
+    alone = FirstLevelModel(t_r=T_R, mask_img=brain_mask_image()).fit(runs[1], events[1])
+    for output in OUTPUTS:
+        np.testing.assert_array_equal(
+            second.compute_contrast('audio - visual', output_type=output).get_fdata(),
+            alone.compute_contrast('audio - visual', output_type=output).get_fdata(),
+        )
+    np.testing.assert_array_equal(second.mean_img_.get_fdata(), alone.mean_img_.get_fdata())
+    assert second.design_matrices_[0] is both.design_matrices_[1]
+    assert second.get_params() == both.get_params()
+    fitted = ('fir_delays_', 'standardize_', 'memory_', 'masker_', 'mask_img_', 'n_elements_')
+    assert all(getattr(second, name) is getattr(both, name) for name in fitted)
+    # the fixed effects of the views are the model's
+    np.testing.assert_array_equal(
+        select_runs(both, [0, 1]).compute_contrast('audio').get_fdata(),
+        both.compute_contrast('audio').get_fdata(),
+    )
+
+
+def test_select_runs_refuses_runs_the_model_does_not_have(two_runs):
+    runs, events = two_runs
+    model = FirstLevelModel(t_r=T_R, mask_img=False).fit(runs, events)
+    with pytest.raises(InvalidParameterError, match=r'runs among 0..1 of the model; got \[2\]'):
+        select_runs(model, [2])
+    with pytest.raises(NotFittedError):
+        select_runs(FirstLevelModel(), [0])
+
+
+def brain_mask_image() -> nib.Nifti1Image:
+    return nib.Nifti1Image(brain_mask().astype(np.uint8), AFFINE)
 
 
 def test_fit_leaves_parameters_unchanged(one_run):

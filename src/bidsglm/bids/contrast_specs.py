@@ -6,7 +6,10 @@
 - a dict of name to definition, a definition being a string, a list of numbers, a
   list of lists of numbers, or a 1D or 2D array;
 - a bare array (1D or 2D) or a list of numbers: one unnamed contrast;
-- a list (or tuple) of strings and arrays: one contrast per item.
+- a list (or tuple) of strings and arrays: one contrast per item;
+- in a dict, a list (or tuple) of strings, one per design: the contrast of each run,
+  combined over the runs by fixed effects as nilearn's ``compute_contrast`` does
+  with one definition per run (a run whose weights are all zero is left out).
 
 A 2D array is one contrast (an F-test over its rows), unlike nilearn, which splits
 a bare 2D array into one t-test per row. Unnamed arrays are named from their
@@ -38,10 +41,17 @@ from bidsglm.bids.labels import label_contrasts, name_from_weights
 from bidsglm.design.contrasts import contrast_to_matrix
 from bidsglm.errors import ContrastError, ContrastTypeError
 
-__all__ = ['STAT_TYPES', 'ContrastSpec', 'Definition', 'contrast_weights', 'normalize_contrasts']
+__all__ = [
+    'STAT_TYPES',
+    'ContrastSpec',
+    'Definition',
+    'contrast_weights',
+    'normalize_contrasts',
+    'per_design',
+]
 
 StatType = Literal['t', 'F']
-Definition = str | np.ndarray
+Definition = str | np.ndarray | tuple[str, ...]
 
 #: The tests ``contrast_types`` may ask for.
 STAT_TYPES: tuple[StatType, ...] = ('t', 'F')
@@ -57,8 +67,9 @@ class ContrastSpec:
         The user's name (dict key, expression, or the name given to an array).
     label : str
         The BIDS label of its files.
-    definition : str or (p,) or (q, p) ndarray
-        What the model is given: an expression or float64 weights.
+    definition : str, (p,) or (q, p) ndarray, or tuple of str
+        What the model is given: an expression, float64 weights, or one expression
+        per run.
     stat_type : {'t', 'F'}
         The test to compute.
     """
@@ -69,7 +80,20 @@ class ContrastSpec:
     stat_type: StatType
 
 
-def contrast_weights(definition: Definition, columns: Sequence[str]) -> np.ndarray:
+def per_design(definition: Definition, n_designs: int) -> list[str | np.ndarray]:
+    """Return the definition of each design: per run as given, or the same for all.
+
+    Examples
+    --------
+    >>> per_design('a - b', 2), per_design(('a', '-a'), 2)
+    (['a - b', 'a - b'], ['a', '-a'])
+    """
+    if isinstance(definition, tuple):
+        return list(definition)
+    return [definition] * n_designs
+
+
+def contrast_weights(definition: str | np.ndarray, columns: Sequence[str]) -> np.ndarray:
     """Return a definition's weights over one design, always as a 2D array.
 
     Parameters
@@ -152,24 +176,67 @@ def _named_items(contrasts: object) -> list[tuple[str | None, Any]]:
     raise ContrastTypeError(msg)
 
 
+def _is_per_run(raw: object) -> bool:
+    """Tell whether a definition is a list of expressions, one per design."""
+    return isinstance(raw, (list, tuple)) and bool(raw) and all(isinstance(i, str) for i in raw)
+
+
+def _read_per_run(
+    name: str, raw: Sequence[str], designs: Sequence[Sequence[str]]
+) -> tuple[Definition, np.ndarray]:
+    """Read one expression per design; return them and the first non-null weights."""
+    if len(raw) != len(designs):
+        msg = (
+            f'The contrast {name!r} gives {len(raw)} expressions for {len(designs)} '
+            'designs: give one per run, or one expression for all.'
+        )
+        raise ContrastError(msg)
+    weights = [
+        contrast_to_matrix(text, columns, name=name, allow_null=True)
+        for text, columns in zip(raw, designs, strict=True)
+    ]
+    used = [w for w in weights if np.any(w != 0)]
+    if not used:
+        msg = f'The contrast {name!r} has zero weights in every run: give non-zero weights.'
+        raise ContrastError(msg)
+    if len({np.atleast_2d(w).shape[0] for w in used}) > 1:
+        msg = f'The runs of the contrast {name!r} have different numbers of rows.'
+        raise ContrastError(msg)
+    return (tuple(raw) if len(raw) > 1 else raw[0]), used[0]
+
+
+def _read_one(
+    name: str | None,
+    raw: Any,  # noqa: ANN401 - a str, list, tuple or array
+    designs: Sequence[Sequence[str]],
+) -> tuple[Definition, np.ndarray]:
+    """Read one definition on every design; return it for the model and its weights."""
+    if isinstance(raw, (list, tuple)) and len(raw) == 1 and isinstance(raw[0], str):
+        raw = raw[0]  # one expression for all runs
+    if name is not None and _is_per_run(raw):
+        return _read_per_run(name, raw, designs)
+    weights = contrast_to_matrix(raw, designs[0], name=name)
+    for columns in designs[1:]:
+        contrast_to_matrix(raw, columns, name=name)
+    return (raw if isinstance(raw, str) else weights), weights
+
+
 def _read_all(
     items: list[tuple[str | None, Any]], designs: Sequence[Sequence[str]]
 ) -> dict[str, tuple[Definition, np.ndarray]]:
     """Read every definition on every design; name the unnamed arrays.
 
-    Returns each name with the definition to hand to the model (a string, or
-    float64 weights) and its weights on the first design.
+    Returns each name with the definition to hand to the model (a string, float64
+    weights, or one string per run) and its weights on the first design that uses it.
     """
     named: dict[str, tuple[Definition, np.ndarray]] = {}
     for name, raw in items:
-        weights = contrast_to_matrix(raw, designs[0], name=name)
-        for columns in designs[1:]:
-            contrast_to_matrix(raw, columns, name=name)
+        definition, weights = _read_one(name, raw, designs)
         key = name if name is not None else name_from_weights(weights, designs[0])
         if key in named:
             msg = f'The contrast {key!r} is given twice. Give each contrast once.'
             raise ContrastError(msg)
-        named[key] = (raw if isinstance(raw, str) else weights, weights)
+        named[key] = (definition, weights)
     return named
 
 

@@ -7,13 +7,17 @@ than guessing:
 
 1. The name is cut into words: runs of ASCII letters and digits are words, a
    decimal number is one word whose ``.`` becomes ``p`` (``0.5`` -> ``0p5``).
-2. Spaces, tabs, ``_`` and parentheses only separate words.
+2. Spaces, tabs, ``_``, parentheses, brackets, ``:`` and a ``.`` between two
+   letters or digits only separate words (BIDS Stats Models write
+   ``trial_type.face``, formula columns ``C(group)[a]`` and interactions
+   ``a:b``; FitLins labels them the same way). Any other ``.`` (``../x``,
+   ``a..b``) is an error.
 3. Operators become words: ``-`` Minus, ``+`` Plus, ``*`` Times, ``/`` Over,
-   ``>`` Gt, ``<`` Lt, ``=`` Eq, ``,`` And.
+   ``>`` Gt, ``<`` Lt, ``=`` Eq, ``,`` and ``&`` And.
 4. The first word is kept as it is; every later word gets its first letter
    upper-cased, the rest unchanged (camelCase, never lower-cased).
-5. Any other character (non-ASCII letters, ``.`` outside a number, ``!``, ``[``,
-   ...) is an error naming it, and so is a name that gives no word at all.
+5. Any other character (non-ASCII letters, ``!``, ``[``, ...) is an error naming
+   it, and so is a name that gives no word at all.
 
 ======================================  ===================================
 name                                    label
@@ -32,8 +36,12 @@ name                                    label
 ``-audio``                              ``MinusAudio``
 ``x1 - x2``                             ``x1MinusX2``
 ``a, b``                                ``aAndB``
+``trial_type.face``                     ``trialTypeFace``
+``VisMot_&_VisStat``                    ``VisMotAndVisStat``
+``group.A:age``                         ``groupAAge``
+``C(group)[T.a]``                       ``CGroupTA``
 ``F``                                   ``F``
-``café``, ``a.b``, ``a!``, ``___``      error
+``café``, ``a!``, ``../x``, ``___``     error
 ======================================  ===================================
 
 Two names giving the same label, or labels that differ only by case (they would
@@ -50,12 +58,14 @@ by ``", "``. Over columns ``a, b, c``: ``[1, -1, 0]`` -> ``'a - b'`` (label
 
 Examples
 --------
->>> for name in ['audio - visual', 'AudioLeft', 'audio_left', '(audio + visual) / 2']:
+>>> for name in ['audio - visual', 'AudioLeft', 'audio_left', '(audio + visual) / 2',
+...              'trial_type.face']:
 ...     print(contrast_label(name))
 audioMinusVisual
 AudioLeft
 audioLeft
 audioPlusVisualOver2
+trialTypeFace
 """
 
 from __future__ import annotations
@@ -82,11 +92,12 @@ OPERATOR_WORDS: dict[str, str] = {
     '<': 'Lt',
     '=': 'Eq',
     ',': 'And',
+    '&': 'And',
 }
 
 _TOKEN = re.compile(
-    r'(?P<number>[0-9]+\.[0-9]+)|(?P<word>[A-Za-z0-9]+)|(?P<operator>[-+*/<>=,])'
-    r'|(?P<separator>[ \t_()])|(?P<other>.)',
+    r'(?P<number>[0-9]+\.[0-9]+)|(?P<word>[A-Za-z0-9]+)|(?P<operator>[-+*/<>=,&])'
+    r'|(?P<separator>[ \t_():\[\]]|(?<=[A-Za-z0-9])\.(?=[A-Za-z0-9]))|(?P<other>.)',
     re.DOTALL,
 )
 _TOKEN_WORDS: dict[str, Callable[[str], str]] = {
@@ -96,9 +107,9 @@ _TOKEN_WORDS: dict[str, Callable[[str], str]] = {
     'separator': lambda _text: '',
 }
 _RULE = (
-    'A label keeps ASCII letters and digits; spaces, _ and parentheses separate words; '
-    "- + * / > < = , become Minus Plus Times Over Gt Lt Eq And; '.' is allowed only "
-    'inside a number. Rename the contrast (use a dict key as its name).'
+    'A label keeps ASCII letters and digits; spaces, _, parentheses, brackets, : and a . '
+    'between letters or digits separate words; - + * / > < = , & become Minus Plus Times '
+    'Over Gt Lt Eq And And. Rename the contrast (use a dict key as its name).'
 )
 
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import nibabel as nib
 import numpy as np
 
-from bidsglm.bids.contrast_specs import contrast_weights
+from bidsglm.bids.contrast_specs import contrast_weights, per_design
 from bidsglm.errors import ContrastError, InvalidParameterError, NotFittedError, warn_caller
 
 if TYPE_CHECKING:
@@ -325,7 +325,12 @@ def _nilearn_maps(images: dict[str, Any], spec: ContrastSpec, designs: Any) -> C
     columns = tuple(tuple(str(c) for c in design.columns) for design in designs)
     return ContrastMaps(
         images=dict(images),
-        weights=tuple(contrast_weights(spec.definition, cols) for cols in columns),
+        weights=tuple(
+            contrast_weights(definition, cols)
+            for definition, cols in zip(
+                per_design(spec.definition, len(columns)), columns, strict=True
+            )
+        ),
         columns=columns,
         dof=_dof(tuple(designs)),
         stat_type=spec.stat_type,
@@ -393,7 +398,7 @@ def _nilearn_first(model: Any, first_level_contrast: object = None) -> ModelView
     designs = tuple(_fitted(model, 'design_matrices_'))
 
     def compute(spec: ContrastSpec) -> ContrastMaps:
-        per_run = [spec.definition] * len(designs)  # one per run: no "same contrast" warning
+        per_run = per_design(spec.definition, len(designs))  # no "same contrast" warning
         images = model.compute_contrast(per_run, stat_type=spec.stat_type, output_type='all')
         return _nilearn_maps(images, spec, designs)
 

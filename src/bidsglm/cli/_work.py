@@ -1,18 +1,21 @@
-"""The work of one subject and of one group contrast: what runs in a worker.
+"""The work of one subject and of one group model: what runs in a worker.
 
-A :class:`SubjectJob` holds everything a worker needs (paths, settings, contrasts) and
-nothing it must share, so the same job gives the same bytes whether it runs in the
-main process, in a local process pool or on a Dask worker. :func:`fit_subject` never
-raises: failures, and the warnings raised while fitting, come back in the
-:class:`JobResult` for the main process to log.
+A :class:`~bidsglm.dataset.participant.SubjectJob` (planned by
+:mod:`bidsglm.dataset`) holds everything a worker needs (paths, the design recipe,
+settings, what to save) and nothing it must share, so the same job gives the same
+bytes whether it runs in the main process, in a local process pool or on a Dask
+worker. :func:`fit_subject` never raises: failures, and the warnings raised while
+fitting, come back in the :class:`JobResult` for the main process to log.
 
-A subject is saved straight into the output folder by :func:`bidsglm.save_glm_to_bids`,
+A subject's runs are fitted once; each planned save (a node's outputs over some of
+the runs: one run, a session, all of them) is a view of that fit
+(:func:`bidsglm.models.select_runs`) saved by :func:`bidsglm.save_glm_to_bids`,
 whose transaction makes it complete or absent, whatever kills the process, and
 merges the shared files (``dataset_description.json``, ``.bidsignore``) under a lock:
-any number of processes may save different subjects into one folder. The job holds
-its model's lock from the check "already saved?" to the end of the save, so two runs
-of one subject take turns: the second finds the subject saved (and keeps it) or,
-with ``--overwrite``, replaces it whole.
+any number of processes may save different subjects into one folder. Each save
+holds its model's lock from the check "already saved?" to its end, so two runs of
+one subject take turns: the second finds each model saved (and keeps it) or, with
+``--overwrite``, replaces it whole.
 """
 
 from __future__ import annotations
@@ -20,135 +23,36 @@ from __future__ import annotations
 import time
 import traceback
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import nibabel as nib
 import numpy as np
-import pandas as pd
 
 from bidsglm._save import save_glm_to_bids
 from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.labels import contrast_label
 from bidsglm.bids.manifest import complete_model_files
 from bidsglm.bids.transaction import model_lock
-from bidsglm.models import FirstLevelModel, SecondLevelModel
+from bidsglm.dataset.runs import load_design
+from bidsglm.design.second_level import warn_if_ill_conditioned
+from bidsglm.models import FirstLevelModel, SecondLevelModel, select_runs
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from pathlib import PurePosixPath
 
-    from bidsglm.bids.discovery import RunInputs
+    from bidsglm.dataset.group import GroupJob
+    from bidsglm.dataset.participant import PlannedSave, SubjectJob
 
 __all__ = [
-    'FirstLevelSettings',
-    'GroupJob',
     'JobResult',
-    'SubjectJob',
     'fit_group',
     'fit_subject',
     'intersect_masks',
     'is_saved',
-    'read_confounds',
-    'read_events',
 ]
-
-
-@dataclass(frozen=True)
-class FirstLevelSettings:
-    """The first-level model's parameters chosen from the options or the model file."""
-
-    hrf_model: str = 'glover'
-    fir_delays: tuple[int, ...] = (0,)
-    noise_model: str = 'ar1'
-    high_pass: float = 0.01
-    smoothing_fwhm: float | None = None
-
-
-@dataclass(frozen=True)
-class SubjectJob:
-    """One subject to fit and save.
-
-    Parameters
-    ----------
-    subject : str
-        The label.
-    runs : tuple of RunInputs
-        Its runs.
-    trial_types : tuple of str or None
-        The conditions to model (None: every ``trial_type`` of the events).
-    confounds : tuple of str
-        The confound columns to add.
-    contrasts : tuple of (str, str)
-        Name and expression of each contrast.
-    contrast_types : tuple of (str, str)
-        Name and test (``'t'`` or ``'F'``).
-    settings : FirstLevelSettings
-        The model's parameters.
-    out_dir : pathlib.Path
-        The output folder.
-    statmap : PurePosixPath
-        Where the model's ``statmap.json`` goes, relative to ``out_dir`` (the key of
-        its lock and manifest).
-    overwrite : bool
-        Fit and save the subject even when its model is saved already.
-    """
-
-    subject: str
-    runs: tuple[RunInputs, ...]
-    trial_types: tuple[str, ...] | None
-    confounds: tuple[str, ...]
-    contrasts: tuple[tuple[str, str], ...]
-    contrast_types: tuple[tuple[str, str], ...]
-    settings: FirstLevelSettings
-    out_dir: Path
-    statmap: PurePosixPath
-    overwrite: bool = False
-
-    @property
-    def name(self) -> str:
-        """``sub-<label>``."""
-        return f'sub-{self.subject}'
-
-
-@dataclass(frozen=True)
-class GroupJob:
-    """One first-level contrast to fit across subjects and save.
-
-    Parameters
-    ----------
-    label : str
-        The first-level contrast's label.
-    inputs : pandas.DataFrame
-        ``subject_label``, ``map_name`` and ``effects_map_path``, one row per subject.
-    masks : tuple of pathlib.Path
-        The subjects' masks; the group mask is where all of them are.
-    covariates : pandas.DataFrame or None
-        ``subject_label`` and one column per covariate.
-    contrasts : tuple of (str, str)
-        Name and expression over the group design's columns.
-    contrast_types : tuple of (str, str)
-        Name and test.
-    out_dir : pathlib.Path
-        The output folder.
-    prefix : str
-        The entities of every file name (``task-x_space-y_desc-<label>``).
-    """
-
-    label: str
-    inputs: pd.DataFrame = field(repr=False)
-    masks: tuple[Path, ...]
-    covariates: pd.DataFrame | None = field(repr=False)
-    contrasts: tuple[tuple[str, str], ...]
-    contrast_types: tuple[tuple[str, str], ...]
-    out_dir: Path
-    prefix: str
-
-    @property
-    def name(self) -> str:
-        """``contrast-<label>``."""
-        return f'contrast-{self.label}'
 
 
 @dataclass(frozen=True)
@@ -176,35 +80,6 @@ class JobResult:
     warnings: tuple[str, ...] = ()
 
 
-def read_events(path: Path, trial_types: Sequence[str] | None) -> pd.DataFrame | str:
-    """Return the events path, or the table restricted to ``trial_types``."""
-    if trial_types is None:
-        return str(path)
-    table = pd.read_csv(path, sep='\t', na_values=['n/a'], keep_default_na=False)
-    if 'trial_type' not in table:
-        return table
-    return table[table['trial_type'].astype(str).isin(trial_types)].reset_index(drop=True)
-
-
-def read_confounds(path: Path, columns: Sequence[str]) -> pd.DataFrame:
-    """Read the chosen confound columns; a missing first row becomes 0, as in nilearn.
-
-    fMRIPrep leaves the first row of derivatives (``framewise_displacement``,
-    ``*_derivative1``) empty; missing values anywhere else are an error.
-    """
-    table = pd.read_csv(path, sep='\t', na_values=['n/a'], usecols=list(columns))
-    table = table[list(columns)].astype(np.float64)
-    table.iloc[0] = table.iloc[0].fillna(0.0)
-    missing = table.columns[table.isna().any()].tolist()
-    if missing:
-        msg = (
-            f'The confound columns {missing} of {path.name} have missing values after '
-            'the first row. Choose other columns.'
-        )
-        raise ValueError(msg)
-    return table
-
-
 def intersect_masks(paths: Sequence[Path]) -> nib.Nifti1Image | str | None:
     """Return the voxels inside every mask (the path itself when there is one)."""
     if not paths:
@@ -219,10 +94,10 @@ def intersect_masks(paths: Sequence[Path]) -> nib.Nifti1Image | str | None:
 
 
 def _subject_model(job: SubjectJob) -> FirstLevelModel:
-    """Fit the subject's runs."""
+    """Fit the subject's runs on the designs the plan checked."""
     runs = job.runs
-    masks = [run.mask for run in runs if run.mask is not None]
     settings = job.settings
+    designs = [load_design(run, job.spec).design for run in runs]
     model = FirstLevelModel(
         t_r=runs[0].repetition_time,
         slice_time_ref=runs[0].slice_time_ref,
@@ -231,16 +106,10 @@ def _subject_model(job: SubjectJob) -> FirstLevelModel:
         high_pass=settings.high_pass,
         noise_model=settings.noise_model,
         smoothing_fwhm=settings.smoothing_fwhm,
-        mask_img=intersect_masks(masks) if len(masks) == len(runs) else None,
+        mask_img=intersect_masks(job.masks) if len(job.masks) == len(runs) else None,
         subject_label=job.subject,
     )
-    events = [read_events(run.events, job.trial_types) for run in runs if run.events]
-    confounds = (
-        [read_confounds(run.confounds, job.confounds) for run in runs if run.confounds]
-        if job.confounds
-        else None
-    )
-    return model.fit([str(run.bold) for run in runs], events=events, confounds=confounds)
+    return model.fit([str(run.bold) for run in runs], design_matrices=designs)
 
 
 def is_saved(out_dir: Path, statmap: PurePosixPath, contrasts: Iterable[str]) -> bool:
@@ -269,18 +138,44 @@ def is_saved(out_dir: Path, statmap: PurePosixPath, contrasts: Iterable[str]) ->
     return all(contrast_label(name) in effects for name in contrasts)
 
 
-def _save_subject(job: SubjectJob) -> str:
-    """Fit and save the subject unless another run saved it meanwhile; say what was done."""
-    with model_lock(job.out_dir, job.statmap):
-        names = [name for name, _ in job.contrasts]
-        if not job.overwrite and is_saved(job.out_dir, job.statmap, names):
-            return 'saved meanwhile by another bidsglm run: kept (--overwrite fits it again)'
-        model = _subject_model(job)
-        saved = save_glm_to_bids(
-            model, dict(job.contrasts), dict(job.contrast_types), out_dir=job.out_dir
+def _pending(job: SubjectJob) -> list[PlannedSave]:
+    """Return the saves not done yet (all of them with ``overwrite``)."""
+    if job.overwrite:
+        return list(job.saves)
+    return [
+        save
+        for save in job.saves
+        if not is_saved(save.out_dir, save.statmap, [name for name, _ in save.contrasts])
+    ]
+
+
+def _save_one(model: FirstLevelModel, save: PlannedSave, overwrite: bool) -> int:
+    """Save one view of the fit unless another run saved it meanwhile; return its files."""
+    with model_lock(save.out_dir, save.statmap):
+        names = [name for name, _ in save.contrasts]
+        if not overwrite and is_saved(save.out_dir, save.statmap, names):
+            return 0
+        view = (
+            model
+            if len(save.runs) == len(model.design_matrices_)
+            else select_runs(model, save.runs)
         )
-    n_files = sum(len(f.relative_to(job.out_dir).parts) > 1 for f in saved.files)
-    return f'{len(job.runs)} runs, {len(job.contrasts)} contrasts, {n_files} files'
+        saved = save_glm_to_bids(
+            view, dict(save.contrasts), dict(save.contrast_types), out_dir=save.out_dir
+        )
+    return sum(len(f.relative_to(save.out_dir).parts) > 1 for f in saved.files)
+
+
+def _save_subject(job: SubjectJob) -> str:
+    """Fit the subject once and save each planned view of it; say what was done."""
+    pending = _pending(job)
+    if not pending:
+        return 'saved meanwhile by another bidsglm run: kept (--overwrite fits it again)'
+    model = _subject_model(job)
+    n_files = sum(_save_one(model, save, job.overwrite) for save in pending)
+    n_contrasts = len({name for save in pending for name, _ in save.contrasts})
+    models = f', {len(pending)} models' if len(pending) > 1 else ''
+    return f'{len(job.runs)} runs, {n_contrasts} contrasts{models}, {n_files} files'
 
 
 def _run_job(name: str, work: Callable[[], str]) -> JobResult:
@@ -316,9 +211,9 @@ def fit_subject(job: SubjectJob) -> JobResult:
 
 
 def _group_model(job: GroupJob) -> SecondLevelModel:
-    mask = intersect_masks(job.masks)
-    model = SecondLevelModel(mask_img=mask)
-    return model.fit(job.inputs, confounds=job.covariates)
+    warn_if_ill_conditioned(job.design.to_numpy(dtype=np.float64))
+    model = SecondLevelModel(mask_img=intersect_masks(job.masks))
+    return model.fit(list(job.inputs), design_matrix=job.design)
 
 
 def fit_group(job: GroupJob) -> JobResult:
@@ -344,7 +239,7 @@ def fit_group(job: GroupJob) -> JobResult:
             out_dir=job.out_dir,
             prefix=job.prefix,
         )
-        return f'{len(job.inputs)} subjects, {len(saved.files)} files'
+        return f'{len(job.inputs)} maps, {len(saved.files)} files'
 
     return _run_job(job.name, work)
 

@@ -63,6 +63,8 @@ examples:
       --confounds 'trans_*' 'rot_*' --n-jobs 4
   bidsglm ds001 ds001/derivatives/bidsglm group --task stroop
   bidsglm ds001 ds001/derivatives/bidsglm participant --model model-stroop_smdl.json
+  bidsglm ds001 ds001/derivatives/bidsglm participant --task stroop \\
+      --confounds 'trans_*' --write-model model-stroop_smdl.json
 
 exit codes: 0 done, 1 some subject or contrast failed, 2 bad arguments or inputs.
 """
@@ -202,7 +204,11 @@ def _add_model(parser: argparse.ArgumentParser) -> None:
         metavar='NAME',
         help=f'one of {", ".join(HRF_NAMES)} (default: glover)',
     )
-    group.add_argument('--noise-model', choices=NOISE_MODELS, default='ar1', help='default: ar1')
+    group.add_argument(
+        '--noise-model',
+        choices=NOISE_MODELS,
+        help="ar1 or ols (default: the model file's Software options, else ar1)",
+    )
     group.add_argument(
         '--high-pass',
         type=_positive_float,
@@ -214,6 +220,13 @@ def _add_model(parser: argparse.ArgumentParser) -> None:
         type=_non_negative_float,
         metavar='MM',
         help='Gaussian smoothing of the runs, FWHM in mm (default: none)',
+    )
+    group.add_argument(
+        '--write-model',
+        type=Path,
+        metavar='FILE',
+        help='write the model these options mean as a BIDS Stats Models file and stop '
+        '(everything is checked, nothing is fitted); run it later with --model FILE',
     )
 
 
@@ -306,6 +319,13 @@ def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespac
                 f'--model sets the design and contrasts itself; remove {", ".join(given)} '
                 'or write them into the model file.'
             )
+    if args.write_model is not None and (
+        args.model is not None or args.analysis_level != 'participant'
+    ):
+        parser.error(
+            '--write-model writes the model of the options at the participant level: give '
+            'it with participant, without --model.'
+        )
     if args.dask_scheduler is not None and args.n_jobs > 1:
         parser.error('Give --n-jobs or --dask-scheduler, not both (Dask sets its own workers).')
     if args.verbose and args.quiet:

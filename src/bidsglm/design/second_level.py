@@ -20,7 +20,7 @@ from bidsglm.errors import InvalidParameterError, ParameterTypeError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ['make_second_level_design_matrix']
+__all__ = ['make_second_level_design_matrix', 'warn_if_ill_conditioned']
 
 _OWNER = 'make_second_level_design_matrix'
 
@@ -78,7 +78,7 @@ def make_second_level_design_matrix(
     if confounds is not None:
         covariates = _subject_covariates(labels, confounds)
     design = covariates.assign(intercept=1.0)
-    _warn_if_ill_conditioned(design.to_numpy())
+    warn_if_ill_conditioned(design.to_numpy())
     return design
 
 
@@ -141,8 +141,23 @@ def _covariate_names(confounds: object) -> list[str]:
     return names
 
 
-def _warn_if_ill_conditioned(matrix: np.ndarray) -> None:
-    """Warn as nilearn does when the condition number exceeds the number of cells."""
+def warn_if_ill_conditioned(matrix: np.ndarray) -> None:
+    """Warn as nilearn does when the condition number exceeds the number of cells.
+
+    Parameters
+    ----------
+    matrix : (n, p) ndarray
+        A design.
+
+    Warns
+    -----
+    UserWarning
+        When the design is singular or badly conditioned.
+
+    Examples
+    --------
+    >>> warn_if_ill_conditioned(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+    """
     singular = np.linalg.svd(matrix, compute_uv=False)
     condition = singular[0] / singular[-1] if singular[-1] > 0 else np.inf
     if condition > matrix.size:
@@ -152,5 +167,5 @@ def _warn_if_ill_conditioned(matrix: np.ndarray) -> None:
             'may be unreliable. Centre and scale the covariates, and check that none '
             'repeats another or the intercept.',
             UserWarning,
-            stacklevel=3,
+            stacklevel=2,
         )

@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from bidsglm.stats import GLMFit
     from bidsglm.stats.clustering import RandomState
 
-__all__ = ['FirstLevelModel']
+__all__ = ['FirstLevelModel', 'select_runs']
 
 ImageLike = str | os.PathLike[str] | nib.spatialimages.SpatialImage
 TableLike = pd.DataFrame | str | os.PathLike[str]
@@ -366,8 +366,8 @@ class FirstLevelModel(BaseGLM):
         self.memory_ = joblib_memory(self.memory)
         self.mask_img_ = masker.mask_img_
         self.n_elements_ = masker.n_elements_
-        mean = np.mean([run_mean for _fit, run_mean in fitted], axis=0)
-        self.mean_img_ = self._unmask(mean, dtype=np.float32)
+        self._run_means = [run_mean for _fit, run_mean in fitted]
+        self.mean_img_ = self._unmask(np.mean(self._run_means, axis=0), dtype=np.float32)
         return self
 
     def _check_parameters(self) -> None:
@@ -804,6 +804,66 @@ class FirstLevelModel(BaseGLM):
                 msg = f'In run {index + 1} of {n_runs}: {error}'
                 raise type(error)(msg) from error
         return weights
+
+
+def select_runs(model: FirstLevelModel, runs: Sequence[int]) -> FirstLevelModel:
+    """Return a fitted model of some of a fitted model's runs, without fitting again.
+
+    Each run is fitted on its own; a model of several runs only combines their
+    contrasts by fixed effects. The view shares the runs' fits, designs and the
+    mask (so its numbers are those the whole model gives for these runs), and
+    averages only these runs' means into its ``mean_img_``.
+
+    Parameters
+    ----------
+    model : FirstLevelModel
+        A fitted model.
+    runs : sequence of int
+        The runs to keep (0-based), in the order wanted.
+
+    Returns
+    -------
+    FirstLevelModel
+        A fitted model with the same parameters over those runs.
+
+    Raises
+    ------
+    NotFittedError
+        If ``model`` is not fitted.
+    InvalidParameterError
+        If ``runs`` is empty or names a run the model does not have.
+
+    Examples
+    --------
+    >>> import nibabel as nib
+    >>> rng = np.random.default_rng(0)
+    >>> runs = [nib.Nifti1Image(100 + rng.standard_normal((2, 2, 2, 30)), np.eye(4))
+    ...         for _ in range(2)]
+    >>> events = pd.DataFrame({'onset': [10.0, 40.0], 'duration': [5.0, 5.0],
+    ...                        'trial_type': ['go', 'go']})
+    >>> model = FirstLevelModel(t_r=2.0, mask_img=False).fit(runs, events=[events, events])
+    >>> len(select_runs(model, [1]).design_matrices_)
+    1
+    """
+    model._check_fitted()
+    count = len(model.design_matrices_)
+    chosen = [int(i) for i in runs]
+    if not chosen or any(not 0 <= i < count for i in chosen):
+        msg = f'select_runs needs runs among 0..{count - 1} of the model; got {list(runs)}.'
+        raise InvalidParameterError(msg)
+    view = FirstLevelModel(**model.get_params())
+    view.design_matrices_ = [model.design_matrices_[i] for i in chosen]
+    view.run_sources_ = [model.run_sources_[i] for i in chosen]
+    view.fits_ = [model.fits_[i] for i in chosen]
+    view.masker_ = model.masker_
+    view.standardize_ = model.standardize_
+    view.fir_delays_ = model.fir_delays_
+    view.memory_ = model.memory_
+    view.mask_img_ = model.mask_img_
+    view.n_elements_ = model.n_elements_
+    view._run_means = [model._run_means[i] for i in chosen]
+    view.mean_img_ = view._unmask(np.mean(view._run_means, axis=0), dtype=np.float32)
+    return view
 
 
 # --------------------------------------------------------------------- helpers
