@@ -8,6 +8,7 @@ sizes, masks and forms, with and without covariates, must match it to 1e-6 relat
 
 from __future__ import annotations
 
+import copy
 import gzip
 
 import nibabel as nib
@@ -17,6 +18,7 @@ import pytest
 
 from bidsglm import SecondLevelModel, save_glm_to_bids
 from bidsglm.bids._files import nifti_image, write_nifti
+from bidsglm.models import _group_fit
 from bidsglm.models._images import apply_mask, unmask
 from bidsglm.models.results import ContrastResult
 from bidsglm.stats import compute_contrast_stats, fit_glm
@@ -139,3 +141,28 @@ def test_the_saved_errorts_is_the_residual_image_to_the_byte(rng, tmp_path):
     reference_file = tmp_path / 'reference.nii.gz'
     write_nifti(reference_file, nifti_image(model.residuals_, dtype=np.float32))
     assert gzip.decompress(errorts.read_bytes()) == gzip.decompress(reference_file.read_bytes())
+
+
+@pytest.mark.parametrize('block_bytes', [8, 8 * 17 * 50, 8 * 17 * 333])
+def test_blocks_of_any_size_give_the_in_memory_numbers(rng, monkeypatch, block_bytes):
+    monkeypatch.setattr(_group_fit, 'BLOCK_BYTES', block_bytes)
+    maps, covariate, _ = make_maps(rng, (9, 8, 7), 17, slope=0.3)
+    design = pd.DataFrame({'intercept': np.ones(17), 'age': covariate})
+    model = SecondLevelModel().fit(maps, design_matrix=design)
+    check_model(model, maps, design, [([0.0, 1.0], 't'), (np.eye(2), 'F')])
+
+
+def test_a_copy_of_a_fitted_model_keeps_its_maps(rng):
+    maps, _, _ = make_maps(rng, (6, 5, 4), 8)
+    model = SecondLevelModel().fit(maps)
+    copied = copy.deepcopy(model)
+    del model
+    design = pd.DataFrame({'intercept': np.ones(8)})
+    check_model(copied, maps, design, [([1.0], 't')])
+
+
+def test_maps_of_mixed_float_types_are_fitted_in_the_wider_type(rng):
+    maps, _, _ = make_maps(rng, (6, 5, 4), 6, dtype=np.float32)
+    maps[3] = nib.Nifti1Image(maps[3].get_fdata().astype(np.float64) + 1e-9, maps[3].affine)
+    model = SecondLevelModel().fit(maps)
+    check_model(model, maps, pd.DataFrame({'intercept': np.ones(6)}), [([1.0], 't')])

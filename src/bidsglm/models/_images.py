@@ -55,6 +55,7 @@ __all__ = [
     'load_mask',
     'smooth_array',
     'unmask',
+    'volume_values',
 ]
 
 #: FWHM of a Gaussian divided by its standard deviation, sqrt(8 ln 2) ~ 2.3548.
@@ -573,6 +574,54 @@ def apply_mask(
     series = series.astype(_float_dtype(series.dtype), copy=False)
     series[~np.isfinite(series)] = 0
     return series
+
+
+def volume_values(
+    data: np.ndarray,
+    affine: np.ndarray,
+    voxels: np.ndarray | None,
+    *,
+    smoothing_fwhm: float | Sequence[float | None] | str | None = None,
+) -> np.ndarray:
+    """Return the values of one volume already read, as :func:`apply_mask` gives them.
+
+    Smoothed when asked, then the voxels of the mask (all of them, in C order,
+    when ``voxels`` is None), floating as in :func:`apply_mask`, non-finite values
+    set to 0. The result is a new array: ``data`` is never changed.
+
+    Parameters
+    ----------
+    data : (x, y, z) or (x, y, z, 1) ndarray
+        The volume, as nibabel reads it.
+    affine : (4, 4) ndarray
+        Its affine (for the smoothing).
+    voxels : (x, y, z) ndarray of bool or None
+        The mask; None keeps every voxel.
+    smoothing_fwhm : float, sequence of 3 floats, 'fast' or None, default=None
+        As for :func:`apply_mask`.
+
+    Returns
+    -------
+    (n_voxels,) ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = np.array([[[1], [2]], [[3], [4]]], dtype=np.int16)
+    >>> volume_values(data, np.eye(4), data != 3)
+    array([1., 2., 4.], dtype=float32)
+    >>> volume_values(np.array([[[1.0, np.inf]]]), np.eye(4), None)
+    array([1., 0.])
+    """
+    if data.ndim == 3:
+        data = data[..., np.newaxis]
+    if smoothing_fwhm is not None:
+        data = smooth_array(data, affine, smoothing_fwhm)
+    volume = data[..., 0]
+    values = volume.ravel() if voxels is None else volume[voxels]
+    values = values.astype(_float_dtype(values.dtype), copy=np.shares_memory(values, data))
+    values[~np.isfinite(values)] = 0
+    return values
 
 
 def _read_4d(
