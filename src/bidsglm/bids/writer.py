@@ -38,7 +38,7 @@ import dataclasses
 import functools
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -47,7 +47,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import nibabel as nib
 import numpy as np
 
-from bidsglm.bids._files import json_bytes, nifti_image, write_json, write_nifti, write_tsv
+from bidsglm.bids._files import (
+    json_bytes,
+    nifti_image,
+    write_json,
+    write_nifti,
+    write_nifti_volumes,
+    write_tsv,
+)
 from bidsglm.bids.contrast_specs import normalize_contrasts
 from bidsglm.bids.description import (
     merge_bidsignore,
@@ -69,6 +76,7 @@ from bidsglm.bids.sidecars import (
 )
 from bidsglm.bids.transaction import OutputTransaction
 from bidsglm.errors import BidsNameError, InvalidParameterError
+from bidsglm.models._images import unmask
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -151,12 +159,15 @@ class _Output:
     """One file to write: its relative path and how to make it.
 
     A NIfTI file gives ``image``, which makes the image to write (companions then
-    read it from memory); any other file gives ``write``, which writes it.
+    read it from memory); a NIfTI file too large to hold gives ``stream``, which
+    writes it block by block (companions read it from disk); any other file gives
+    ``write``, which writes it.
     """
 
     path: PurePosixPath
     write: Callable[[Path], None] | None = None
     image: Callable[[], nib.Nifti1Image] | None = None
+    stream: Callable[[Path], None] | None = None
 
 
 def _json_output(path: PurePosixPath, content: dict[str, Any]) -> _Output:
@@ -209,13 +220,40 @@ def _residual_image(
     return nifti_image(residuals()[index], dtype=np.float32, t_step=float(t_r or 1.0))
 
 
+def _streamed_residuals(view: ModelView, n_volumes: int, target: Path) -> None:
+    """Write the residuals volume by volume, as :func:`_residual_image` would write them.
+
+    The header is that of the same image written whole: float32, time step 1.
+    """
+    rows = view.residual_rows
+    assert rows is not None
+    mask = np.asanyarray(view.mask_img.dataobj) != 0
+    positions = np.ravel_multi_index(np.nonzero(mask), mask.shape, order='F')
+    template = unmask(np.zeros((1, positions.size), np.float32), view.mask_img)
+    header = nifti_image(template, dtype=np.float32, t_step=1.0).header
+    header.set_data_shape((*mask.shape, n_volumes))
+    volume = np.zeros(mask.size, dtype=np.float32)  # outside the mask stays 0
+
+    def volumes() -> Iterator[np.ndarray]:
+        for row in rows():
+            volume[positions] = row
+            yield volume
+
+    write_nifti_volumes(target, header, volumes())
+
+
 def _model_maps(view: ModelView, layout: Layout, index: int) -> list[_Output]:
     """Plan the residuals and r-squared of design ``index``, when the model kept them."""
     residuals, r_square = view.residuals, view.r_square
     outputs = []
-    if residuals is not None:
+    path = layout.run_path(index, {'stat': 'errorts'}, 'statmap', '.nii.gz')
+    if view.residual_rows is not None and len(view.designs) == 1:
+        n_volumes = len(view.designs[0])
+        outputs.append(
+            _Output(path, stream=functools.partial(_streamed_residuals, view, n_volumes))
+        )
+    elif residuals is not None:
         t_r = view.parameters.get('t_r') if view.level == 'first' else None
-        path = layout.run_path(index, {'stat': 'errorts'}, 'statmap', '.nii.gz')
         outputs.append(
             _nifti_output(path, functools.partial(_residual_image, residuals, t_r, index))
         )
@@ -426,7 +464,10 @@ def write_derivatives(
     statmap = layout.statmap_path()
     transaction = OutputTransaction(root, model=statmap, shared=shared)
     with transaction, _NiftiWriter() as nifti_writer:
-        images = _write_outputs(outputs, transaction.stage, nifti_writer.write)
+        images = _write_outputs(
+            outputs, transaction.stage, nifti_writer.write, nifti_writer.stream
+        )
+        nifti_writer.finish_streams()  # companions read streamed files from disk
         for companion in companions:
             staged_statmap = transaction.staged_path(statmap)
             companion.write(staged_statmap, statmap, transaction.stage, images)
@@ -444,6 +485,11 @@ def _scratch(root: Path) -> Callable[[PurePosixPath], Path]:
         return target
 
     return stage
+
+
+def _stream_now(target: Path, stream: Callable[[Path], None]) -> None:
+    """Write a streamed file at once (a preview's companion reads it from disk)."""
+    stream(target)
 
 
 def _placeholder(target: Path, image: nib.Nifti1Image) -> None:
@@ -502,7 +548,7 @@ def preview_derivatives(
     statmap = layout.statmap_path()
     with tempfile.TemporaryDirectory(prefix='bidsglm-preview-') as scratch:
         stage = _scratch(Path(scratch))
-        images = _write_outputs(outputs, stage, _placeholder)
+        images = _write_outputs(outputs, stage, _placeholder, _stream_now)
         companion(stage(statmap), statmap, stage, images)
 
 
@@ -522,7 +568,19 @@ class _NiftiWriter:
     def __enter__(self) -> _NiftiWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix='bidsglm-write')
         self._pending: list[Future[None]] = []
+        self._streams: list[Future[None]] = []
         return self
+
+    def stream(self, target: Path, write: Callable[[Path], None]) -> None:
+        """Have ``write(target)`` write a file block by block on the worker thread."""
+        target.touch()  # the file is listed from now on, as if written
+        self._streams.append(self._pool.submit(write, target))
+        self._pending.append(self._streams[-1])
+
+    def finish_streams(self) -> None:
+        """Wait for the streamed files; raise the first error."""
+        for future in self._streams:
+            future.result()
 
     def write(self, target: Path, image: nib.Nifti1Image) -> None:
         """Write ``image`` to ``target``, now or on the worker thread."""
@@ -548,14 +606,21 @@ def _write_outputs(
     outputs: Sequence[_Output],
     stage: Callable[[PurePosixPath], Path],
     write_image: Callable[[Path, nib.Nifti1Image], None],
+    write_stream: Callable[[Path, Callable[[Path], None]], None],
 ) -> dict[Path, nib.Nifti1Image]:
-    """Write every output at its staged path; return the images, by staged path."""
+    """Write every output at its staged path; return the images, by staged path.
+
+    Streamed files are begun first (on the worker thread of a save), so that the
+    largest file is written while the others are.
+    """
     images = {}
-    for output in outputs:
+    for output in sorted(outputs, key=lambda output: output.stream is None):
         target = stage(output.path)
         if output.image is not None:
             images[target] = output.image()
             write_image(target, images[target])
+        elif output.stream is not None:
+            write_stream(target, output.stream)
         elif output.write is not None:
             output.write(target)
     return images
