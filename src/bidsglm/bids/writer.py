@@ -83,7 +83,15 @@ if TYPE_CHECKING:
 
     from bidsglm.bids.contrast_specs import ContrastSpec
 
-__all__ = ['Companion', 'CompanionWriter', 'SavedGlm', 'preview_derivatives', 'write_derivatives']
+__all__ = [
+    'Companion',
+    'CompanionWriter',
+    'SavedGlm',
+    'StagedImage',
+    'StreamedSeries',
+    'preview_derivatives',
+    'write_derivatives',
+]
 
 _DESCRIPTION = PurePosixPath('dataset_description.json')
 _BIDSIGNORE = PurePosixPath('.bidsignore')
@@ -96,6 +104,33 @@ _NIFTI_INTENTS: dict[str, Callable[[ContrastMaps], tuple[str, list[float]]]] = {
 }
 
 Computed = list[tuple['ContrastSpec', ContrastMaps]]
+
+
+@dataclass(frozen=True)
+class StreamedSeries:
+    """A 4D file written block by block: not in memory, but its summary is.
+
+    Companions get it in place of the image of a file too large to hold (the
+    second level's ``stat-errorts``); the file itself is complete on disk.
+
+    Parameters
+    ----------
+    sd : (x, y, z) ndarray
+        The standard deviation (``ddof=0``) of each voxel over the volumes, of the
+        values as written (float32), summed in float64.
+    affine : (4, 4) ndarray
+        The file's affine.
+    n_volumes : int
+        The number of volumes written.
+    """
+
+    sd: np.ndarray
+    affine: np.ndarray
+    n_volumes: int
+
+
+#: What companions find, by staged path: an image in memory, or a streamed file's summary.
+StagedImage = nib.spatialimages.SpatialImage | StreamedSeries
 
 
 class CompanionWriter(Protocol):
@@ -114,7 +149,7 @@ class CompanionWriter(Protocol):
         staged_statmap: Path,
         statmap: PurePosixPath,
         stage: Callable[[PurePosixPath], Path],
-        images: Mapping[Path, nib.Nifti1Image],
+        images: Mapping[Path, StagedImage],
     ) -> None:
         """Write the derived files of the staged model."""
 
@@ -167,7 +202,7 @@ class _Output:
     path: PurePosixPath
     write: Callable[[Path], None] | None = None
     image: Callable[[], nib.Nifti1Image] | None = None
-    stream: Callable[[Path], None] | None = None
+    stream: Callable[[Path], StreamedSeries] | None = None
 
 
 def _json_output(path: PurePosixPath, content: dict[str, Any]) -> _Output:
@@ -220,10 +255,11 @@ def _residual_image(
     return nifti_image(residuals()[index], dtype=np.float32, t_step=float(t_r or 1.0))
 
 
-def _streamed_residuals(view: ModelView, n_volumes: int, target: Path) -> None:
+def _streamed_residuals(view: ModelView, n_volumes: int, target: Path) -> StreamedSeries:
     """Write the residuals volume by volume, as :func:`_residual_image` would write them.
 
-    The header is that of the same image written whole: float32, time step 1.
+    The header is that of the same image written whole: float32, time step 1. The
+    standard deviation of each voxel over the volumes is summed on the way.
     """
     rows = view.residual_rows
     assert rows is not None
@@ -233,13 +269,22 @@ def _streamed_residuals(view: ModelView, n_volumes: int, target: Path) -> None:
     header = nifti_image(template, dtype=np.float32, t_step=1.0).header
     header.set_data_shape((*mask.shape, n_volumes))
     volume = np.zeros(mask.size, dtype=np.float32)  # outside the mask stays 0
+    total, squares = np.zeros(positions.size), np.zeros(positions.size)
 
     def volumes() -> Iterator[np.ndarray]:
         for row in rows():
+            values = row.astype(np.float64)
+            np.add(total, values, out=total)
+            np.add(squares, values * values, out=squares)
             volume[positions] = row
             yield volume
 
     write_nifti_volumes(target, header, volumes())
+    mean = total / n_volumes
+    flat_sd = np.zeros(mask.size)
+    flat_sd[positions] = np.sqrt(np.maximum(squares / n_volumes - mean**2, 0.0))
+    sd = flat_sd.reshape(mask.shape, order='F')
+    return StreamedSeries(sd, np.asarray(view.mask_img.affine, dtype=float), n_volumes)
 
 
 def _model_maps(view: ModelView, layout: Layout, index: int) -> list[_Output]:
@@ -467,7 +512,7 @@ def write_derivatives(
         images = _write_outputs(
             outputs, transaction.stage, nifti_writer.write, nifti_writer.stream
         )
-        nifti_writer.finish_streams()  # companions read streamed files from disk
+        images.update(nifti_writer.finish_streams())  # complete before companions read
         for companion in companions:
             staged_statmap = transaction.staged_path(statmap)
             companion.write(staged_statmap, statmap, transaction.stage, images)
@@ -487,9 +532,15 @@ def _scratch(root: Path) -> Callable[[PurePosixPath], Path]:
     return stage
 
 
-def _stream_now(target: Path, stream: Callable[[Path], None]) -> None:
-    """Write a streamed file at once (a preview's companion reads it from disk)."""
-    stream(target)
+def _stream_now(
+    streams: dict[Path, StreamedSeries],
+) -> Callable[[Path, Callable[[Path], StreamedSeries]], None]:
+    """Return ``write_stream`` that writes a streamed file at once, into ``streams``."""
+
+    def write(target: Path, stream: Callable[[Path], StreamedSeries]) -> None:
+        streams[target] = stream(target)
+
+    return write
 
 
 def _placeholder(target: Path, image: nib.Nifti1Image) -> None:
@@ -548,8 +599,9 @@ def preview_derivatives(
     statmap = layout.statmap_path()
     with tempfile.TemporaryDirectory(prefix='bidsglm-preview-') as scratch:
         stage = _scratch(Path(scratch))
-        images = _write_outputs(outputs, stage, _placeholder, _stream_now)
-        companion(stage(statmap), statmap, stage, images)
+        streams: dict[Path, StreamedSeries] = {}
+        images = _write_outputs(outputs, stage, _placeholder, _stream_now(streams))
+        companion(stage(statmap), statmap, stage, {**images, **streams})
 
 
 class _NiftiWriter:
@@ -568,19 +620,17 @@ class _NiftiWriter:
     def __enter__(self) -> _NiftiWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix='bidsglm-write')
         self._pending: list[Future[None]] = []
-        self._streams: list[Future[None]] = []
+        self._streams: dict[Path, Future[StreamedSeries]] = {}
         return self
 
-    def stream(self, target: Path, write: Callable[[Path], None]) -> None:
+    def stream(self, target: Path, write: Callable[[Path], StreamedSeries]) -> None:
         """Have ``write(target)`` write a file block by block on the worker thread."""
         target.touch()  # the file is listed from now on, as if written
-        self._streams.append(self._pool.submit(write, target))
-        self._pending.append(self._streams[-1])
+        self._streams[target] = self._pool.submit(write, target)
 
-    def finish_streams(self) -> None:
-        """Wait for the streamed files; raise the first error."""
-        for future in self._streams:
-            future.result()
+    def finish_streams(self) -> dict[Path, StreamedSeries]:
+        """Wait for the streamed files; return their summaries; raise the first error."""
+        return {target: future.result() for target, future in self._streams.items()}
 
     def write(self, target: Path, image: nib.Nifti1Image) -> None:
         """Write ``image`` to ``target``, now or on the worker thread."""
@@ -592,12 +642,15 @@ class _NiftiWriter:
 
     def finish(self) -> None:
         """Wait for every file; raise the first error of the worker."""
-        for future in self._pending:
+        for future in self._futures():
             future.result()
+
+    def _futures(self) -> list[Future[Any]]:
+        return [*self._streams.values(), *self._pending]
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         if kind is not None:
-            for future in self._pending:
+            for future in self._futures():
                 future.cancel()
         self._pool.shutdown(wait=True)
 
@@ -606,19 +659,20 @@ def _write_outputs(
     outputs: Sequence[_Output],
     stage: Callable[[PurePosixPath], Path],
     write_image: Callable[[Path, nib.Nifti1Image], None],
-    write_stream: Callable[[Path, Callable[[Path], None]], None],
-) -> dict[Path, nib.Nifti1Image]:
+    write_stream: Callable[[Path, Callable[[Path], StreamedSeries]], None],
+) -> dict[Path, StagedImage]:
     """Write every output at its staged path; return the images, by staged path.
 
     Streamed files are begun first (on the worker thread of a save), so that the
     largest file is written while the others are.
     """
-    images = {}
+    images: dict[Path, StagedImage] = {}
     for output in sorted(outputs, key=lambda output: output.stream is None):
         target = stage(output.path)
         if output.image is not None:
-            images[target] = output.image()
-            write_image(target, images[target])
+            image = output.image()
+            images[target] = image
+            write_image(target, image)
         elif output.stream is not None:
             write_stream(target, output.stream)
         elif output.write is not None:
