@@ -55,10 +55,12 @@ def reference_maps(fit, design, contrast, stat_type, mask_img):
     return ContrastResult.from_stats(stats, [weights], [columns], mask_img).to_images()
 
 
-def assert_close(actual, expected):
+def assert_close(actual, expected, scale=None):
+    """Equal to 1e-6 relative; values near 0 (1e-9 of ``scale``, the largest) absolutely."""
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
-    scale = np.abs(expected).max() if expected.size else 1.0
+    if scale is None:
+        scale = np.abs(expected).max() if expected.size else 1.0
     np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=RTOL * scale * 1e-3)
 
 
@@ -76,7 +78,8 @@ def check_model(model, maps, design, contrasts, smoothing_fwhm=None):
     assert_close(model.residuals_.get_fdata(), unmask(fit.residuals, mask_img).get_fdata())
     predicted = design.to_numpy(dtype=np.float64) @ fit.beta
     assert_close(model.predicted_.get_fdata(), unmask(predicted, mask_img).get_fdata())
-    assert_close(model.r_square_.get_fdata(), unmask(fit.r_square, mask_img).get_fdata())
+    r_square = unmask(fit.r_square, mask_img).get_fdata()  # in [0, 1]: 0 is rounding
+    assert_close(model.r_square_.get_fdata(), r_square, scale=1.0)
     np.testing.assert_array_equal(model.labels_, np.zeros(data.shape[1]))
     results = model.results_[0.0]
     assert_close(results.theta, fit.beta)

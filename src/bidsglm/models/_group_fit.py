@@ -25,7 +25,7 @@ import numpy as np
 from bidsglm.models._group_inputs import RunningMean
 from bidsglm.models._images import volume_values
 from bidsglm.models._map_store import MapStore
-from bidsglm.stats import GLMFit, fit_glm
+from bidsglm.stats import GLMFit, fit_ols
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -76,8 +76,8 @@ def read_maps(
     images : sequence of nibabel.Nifti1Image
         The maps, 3D, on one grid (files are read one at a time).
     voxels : (x, y, z) ndarray of bool or None
-        The mask whose voxels are kept; None keeps every voxel (the mask is not
-        known yet), in C order.
+        The mask whose voxels are kept (in C order); None keeps every voxel (the
+        mask is not known yet), in Fortran order, the order of the files.
     smoothing_fwhm : float, sequence, 'fast' or None
         Smooth each map before taking its values, as the masker does.
     keep_mean : bool, default=False
@@ -123,7 +123,8 @@ class GroupFit:
     store : MapStore
         The maps, one row each.
     columns : (n_voxels,) ndarray of int
-        The columns of ``store`` that hold the mask's voxels, increasing.
+        The column of ``store`` that holds each of the mask's voxels (in the C
+        order of the voxels, as :func:`~bidsglm.models._images.apply_mask`).
     design : (n_maps, p) ndarray
         The design.
 
@@ -142,15 +143,19 @@ class GroupFit:
 
     @classmethod
     def fit(cls, store: MapStore, columns: np.ndarray, design: np.ndarray) -> GroupFit:
-        """Fit ``design`` to the ``columns`` of ``store``, a block of voxels at a time."""
+        """Fit ``design`` to the ``columns`` of ``store``, a block of voxels at a time.
+
+        The blocks follow the store's columns, so each reads one span of every row.
+        """
         n_maps, n_voxels = store.shape[0], columns.size
         width = max(1, BLOCK_BYTES // (8 * n_maps))
+        order = np.argsort(columns, kind='stable')  # blocks read the store left to right
         beta = np.empty((design.shape[1], n_voxels))
         dispersion, r_square = np.empty(n_voxels), np.empty(n_voxels)
         for start in range(0, n_voxels, width):
-            block = slice(start, min(start + width, n_voxels))
-            part = fit_glm(store.columns(columns[block]), design, 'ols')  # its residuals dropped
-            beta[:, block], dispersion[block], r_square[block] = (
+            voxels = order[start : start + width]
+            part = fit_ols(store.columns(columns[voxels]), design)  # its residuals dropped
+            beta[:, voxels], dispersion[voxels], r_square[voxels] = (
                 part.beta,
                 part.dispersion,
                 part.r_square,

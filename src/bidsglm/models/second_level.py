@@ -23,7 +23,7 @@ from bidsglm.errors import (
 from bidsglm.models._base import BaseGLM, joblib_memory
 from bidsglm.models._group_fit import GroupFit, MapReading, read_maps
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
-from bidsglm.models._images import check_same_grid, load_mask, unmask
+from bidsglm.models._images import check_same_grid, fortran_index, load_mask, unmask
 from bidsglm.models._map_store import MapStore
 from bidsglm.models._param_types import check_parameter_types
 from bidsglm.models._resampling import Target, image_grid, resample_and_mask
@@ -314,8 +314,8 @@ class SecondLevelModel(BaseGLM):
             store = self._read_masked(maps)
             columns = np.arange(store.shape[1])
         else:
-            store = reading.store
-            columns = np.flatnonzero(load_mask(self.mask_img_))
+            store = reading.store  # every voxel, in Fortran order
+            columns = fortran_index(load_mask(self.mask_img_))
         design = self.design_matrix_.to_numpy(dtype=np.float64)
         fit = GroupFit.fit(store, columns, design)
         self._fits[key] = fit
