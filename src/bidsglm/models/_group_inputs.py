@@ -246,11 +246,12 @@ class RunningMean:
 
     def add(self, data: np.ndarray, affine: np.ndarray) -> None:
         """Add one map's values (as stored: not cast, not cleaned)."""
+        volume = data.reshape(data.shape[:3], order='A')  # a view, in the data's order
         if self._total is None:
             kind = data.dtype if np.issubdtype(data.dtype, np.floating) else np.float64
-            self._total = np.zeros(data.shape[:3], dtype=kind)
+            self._total = np.zeros_like(volume, dtype=kind)  # the same order: no transposing
             self._affine = affine
-        self._total += data.reshape(self._total.shape)
+        self._total += volume
         self._count += 1
 
     def image(self) -> nib.Nifti1Image:
