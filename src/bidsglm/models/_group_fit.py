@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import nibabel as nib
 import numpy as np
 
+from bidsglm.models._ahead import ahead
 from bidsglm.models._group_inputs import RunningMean
 from bidsglm.models._images import volume_values
 from bidsglm.models._map_store import MapStore
@@ -71,6 +72,8 @@ def read_maps(
 ) -> MapReading:
     """Read each map once: its values into a store, and into a running mean if asked.
 
+    The next map is read (inflated) on a helper thread while one is stored.
+
     Parameters
     ----------
     images : sequence of nibabel.Nifti1Image
@@ -96,8 +99,8 @@ def read_maps(
     """
     mean = RunningMean() if keep_mean else None
     store: MapStore | None = None
-    for image in images:
-        data = np.asanyarray(image.dataobj)
+    arrays = ahead(np.asanyarray(image.dataobj) for image in images)  # the next one read
+    for image, data in zip(images, arrays, strict=True):
         if mean is not None:
             mean.add(data, image.affine)
         row = volume_values(data, image.affine, voxels, smoothing_fwhm=smoothing_fwhm)
@@ -184,9 +187,11 @@ class GroupFit:
         return (values.astype(np.float64) - fitted).astype(np.float32)
 
     def residual_rows(self) -> Iterator[np.ndarray]:
-        """Yield the residuals of each map in turn (see :meth:`residual_row`)."""
-        for index in range(self.n_maps):
-            yield self.residual_row(index)
+        """Yield the residuals of each map in turn (see :meth:`residual_row`).
+
+        The next map's are computed on a helper thread while one is used.
+        """
+        return ahead(self.residual_row(index) for index in range(self.n_maps))
 
     def residuals(self) -> np.ndarray:
         """Return every residual, ``(maps, voxels)`` float32 (as large as the input)."""
