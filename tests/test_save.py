@@ -38,8 +38,8 @@ def test_save_glm_to_bids_applies_report_keywords(group, tmp_path):
     )
     page = report_of(saved).read_text(encoding='utf-8')
     assert '<h1>Group, strict</h1>' in page
-    assert 'Threshold: z ≥ 7.5, clusters of at least 3 voxels.' in page
-    assert 'over the mask;' in page
+    assert 'Threshold: |z| ≥ 7.5, clusters of at least 3 voxels.' in page
+    assert 'over the mask, scanner space;' in page
 
 
 def test_save_glm_to_bids_warns_naming_the_keywords_it_does_not_apply(group, tmp_path):

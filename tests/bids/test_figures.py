@@ -53,9 +53,33 @@ def test_design_svg_scales_the_picture_up_with_sharp_pixels():
 
 
 def test_design_svg_ticks_round_scan_numbers():
-    design = pd.DataFrame({'a': np.zeros(240), 'constant': 1.0})
+    design = pd.DataFrame({'a': np.arange(240.0), 'b': np.arange(240.0) % 7})
     shown = texts(design_svg(design))
     assert [t for t in shown if t.isdigit()] == ['0', '50', '100', '150', '200']
+    assert 'scan number' in shown
+
+
+def test_group_design_numbers_its_rows_in_whole_numbers_from_one():
+    design = pd.DataFrame({'intercept': np.ones(3), 'age': [20.0, 30.0, 40.0]})
+    shown = texts(design_svg(design, 'group design', rows='input map'))
+    assert 'input map number' in shown
+    assert 'scan number' not in shown
+    ticks = [t for t in shown if t.isdigit()]
+    assert ticks == ['1', '1', '2', '3']  # the intercept's value, then rows 1 to 3
+
+
+def test_intercept_only_design_is_not_an_empty_box():
+    document = design_svg(pd.DataFrame({'intercept': np.ones(21)}), rows='study')
+    root = ElementTree.fromstring(document)
+    (image,) = root.iter(f'{SVG}image')
+    top, height = float(image.get('y')), float(image.get('height'))
+    values = [
+        t for t in root.iter(f'{SVG}text') if t.text == '1' and t.get('text-anchor') == 'middle'
+    ]
+    assert len(values) == 1  # the intercept's value, written inside its column
+    assert top < float(values[0].get('y')) < top + height
+    assert [t for t in texts(document) if t.isdigit()] == ['1', '1', '5', '10', '15', '20']
+    assert 'study number' in texts(document)
 
 
 def test_design_svg_averages_rows_of_a_long_run():

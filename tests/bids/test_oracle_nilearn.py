@@ -54,7 +54,8 @@ def test_save_glm_to_bids_writes_a_nilearn_first_level(
     names = relative_names(saved, out_dir)
     # named from the runs' BIDS names exactly as ours (ours also saves the data's mean)
     assert names == relative_names(ours_saved, tmp_path / 'ours') - {
-        f'{FUNC}/{SUBJECT}_stat-mean_statmap.nii.gz'
+        f'{FUNC}/{SUBJECT}_stat-mean_statmap.nii.gz',
+        f'{FUNC}/{SUBJECT}_stat-mean_statmap.json',
     }
     assert f'sub-01/{SUBJECT}_statmap.json' in names
     assert f'{FUNC}/sub-01_task-x_run-2_space-{SPACE}_stat-errorts_statmap.nii.gz' in names

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bidsglm.bids.contrast_specs import normalize_contrasts
@@ -49,7 +51,11 @@ def test_contrast_sidecar_records_weights_dof_and_tail(first_level, stat, has_ta
     assert content['Sources'] == ['bids::x.tsv']
     assert content['Contrast']['Test'] == 'F'
     assert content['Contrast']['Weights'][1][:3] == [0.0, 0.0, 1.0]
-    assert len(content['ContrastWeights']) == 2
+    # the two runs share their columns and weights: written once, for both designs
+    (weights,) = content['ContrastWeights']
+    assert weights['Designs'] == [1, 2]
+    assert weights['Columns'] == list(view.columns[0])
+    assert weights['Weights'][1][:3] == [0.0, 0.0, 1.0]
     rank_dof = 2 * (N_SCANS - len(view.columns[0]))
     assert content['DegreesOfFreedom'] == [2, rank_dof]
     assert ('Tail' in content) is has_tail
@@ -85,3 +91,22 @@ def test_stat_label_and_mask_sidecar():
         for o in ('effect_size', 'effect_variance', 'stat', 'p_value', 'z_score')
     ] == ['effect', 'variance', 't', 'p', 'z']
     assert mask_sidecar()['Type'] == 'Brain'
+
+
+def test_contrast_sidecar_refers_to_the_designs_that_share_weights(first_level):
+    view = view_model(first_level)
+    spec = normalize_contrasts('audio', view.columns)[0]
+    maps = view.compute(spec)
+    designs = ['bids::run-1_design.tsv', 'bids::run-2_design.tsv']
+    content = contrast_sidecar(spec, maps, 't', designs, designs=designs)
+    assert content['ContrastWeights'] == [
+        {
+            'Columns': list(view.columns[0]),
+            'Weights': [[1.0, 0.0, 0.0, 0.0, 0.0]],
+            'Designs': designs,
+        }
+    ]
+    other = dataclasses.replace(maps, weights=(maps.weights[0], 2 * maps.weights[1]))
+    split = contrast_sidecar(spec, other, 't', designs, designs=designs)['ContrastWeights']
+    assert [entry['Designs'] for entry in split] == [designs[:1], designs[1:]]
+    assert split[1]['Weights'] == [[2.0, 0.0, 0.0, 0.0, 0.0]]

@@ -36,9 +36,13 @@ def first_level_files(common: str, runs: list[str], folder: str, model_folder: s
     files |= {'.bidsignore', f'{model_folder}{join("report.html")}'}  # the report companion
     files |= {f'{folder}{join("mask.nii.gz")}', f'{folder}{join("mask.json")}'}
     files.add(f'{folder}{join("stat-mean_statmap.nii.gz")}')  # the data's mean, drawn under maps
+    if model_folder:  # in the flat layout, statmap.json beside them is their sidecar
+        files.add(f'{folder}{join("stat-mean_statmap.json")}')
     for run in runs:
         per_run = ['design.tsv', 'design.json', 'design.svg']
         per_run += ['stat-errorts_statmap.nii.gz', 'stat-rSquare_statmap.nii.gz']
+        if model_folder:
+            per_run += ['stat-errorts_statmap.json', 'stat-rSquare_statmap.json']
         per_run += [f'contrast-{label}_design.svg' for label in LABELS.values()]
         files |= {f'{folder}{run}_{name}' for name in per_run}
     for name, label in LABELS.items():
@@ -522,3 +526,36 @@ def test_a_preview_streams_the_errorts_into_its_scratch_folder():
     assert len(seen) == 1
     assert seen[0][0] > 0
     assert seen[0][1] is StreamedSeries
+
+
+def sidecar_of(image, saved):
+    """The closest sidecar of a saved map: its own, else the model's statmap.json beside it."""
+    own = image.with_name(image.name.removesuffix('.nii.gz') + '.json')
+    return own if own in saved.files else saved.statmap
+
+
+def test_every_saved_nifti_file_has_a_sidecar(
+    first_level, second_level, first_level_in_memory, tmp_path
+):
+    models = ((first_level, CONTRASTS), (second_level, ['intercept']))
+    for number, (model, contrasts) in enumerate((*models, (first_level_in_memory, CONTRASTS))):
+        out = tmp_path / f'out-{number}'
+        saved = save_glm_to_bids(model, contrasts, out_dir=out)
+        images = [p for p in saved.files if p.name.endswith('.nii.gz')]
+        assert len(images) >= 8
+        flat = saved.statmap.parent == images[0].parent
+        for image in images:
+            sidecar = sidecar_of(image, saved)
+            assert sidecar.is_file(), sidecar.name
+            if not flat:  # the subject layout: each map has its own
+                assert sidecar != saved.statmap, image.name
+                assert json.loads(sidecar.read_text())['Description']
+    folder = tmp_path / 'out-0' / 'sub-01' / 'func'
+    prefix = f'sub-01_task-x_run-2_space-{SPACE}'
+    errorts = json.loads((folder / f'{prefix}_stat-errorts_statmap.json').read_text())
+    assert errorts['Sources'] == [
+        f'bids::sub-01/func/{prefix}_design.tsv',
+        f'bids::sub-01/func/sub-01_task-x_space-{SPACE}_mask.nii.gz',
+    ]
+    assert errorts['RepetitionTime'] == 2.0
+    assert errorts['Description'].startswith('Residuals of run 2')

@@ -56,11 +56,16 @@ def _subject_files(subject: str, contrasts: list[str]) -> set[str]:
         for kind in ('statmap.json', 'report.html')
     }
     files.add(f'sub-{subject}/.sub-{subject}_{ENTITIES}_statmap.manifest.json')
-    files |= {f'{stem}_mask.nii.gz', f'{stem}_mask.json', f'{stem}_stat-mean_statmap.nii.gz'}
+    files |= {f'{stem}_mask.nii.gz', f'{stem}_mask.json'}
+    files |= {f'{stem}_stat-mean_statmap.{e}' for e in ('nii.gz', 'json')}
     for run in (1, 2):
         run_stem = f'sub-{subject}/func/sub-{subject}_task-stroop_run-{run}_space-{SPACE}'
         files |= {f'{run_stem}_design.{ext}' for ext in ('tsv', 'json', 'svg')}
-        files |= {f'{run_stem}_stat-{s}_statmap.nii.gz' for s in ('errorts', 'rSquare')}
+        files |= {
+            f'{run_stem}_stat-{s}_statmap.{e}'
+            for s in ('errorts', 'rSquare')
+            for e in ('nii.gz', 'json')
+        }
         files |= {f'{run_stem}_contrast-{c}_design.svg' for c in contrasts}
     for contrast in contrasts:
         for stat in ('effect', 'variance', 't', 'p', 'z'):

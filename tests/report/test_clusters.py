@@ -129,9 +129,10 @@ def test_fdr_threshold_two_sided_uses_both_tails():
 @pytest.mark.parametrize(
     ('rule', 'expected'),
     [
-        (Thresholding('fpr', alpha=0.001), norm.isf(0.001)),
-        (Thresholding('fpr', alpha=0.001, two_sided=True), norm.isf(0.0005)),
-        (Thresholding('bonferroni', alpha=0.05), norm.isf(0.05 / 100)),
+        (Thresholding('fpr', alpha=0.001), norm.isf(0.0005)),  # two-sided by default
+        (Thresholding('fpr', alpha=0.001, two_sided=False), norm.isf(0.001)),
+        (Thresholding('fpr', alpha=0.001).one_sided(), norm.isf(0.001)),
+        (Thresholding('bonferroni', alpha=0.05), norm.isf(0.05 / 100 / 2)),
         (Thresholding(None, z=2.5), 2.5),
     ],
 )
@@ -141,7 +142,11 @@ def test_thresholding_height_rules(rule, expected):
 
 def test_thresholding_describe_states_rule_threshold_and_extent():
     text = Thresholding('fdr', alpha=0.05, cluster_extent=5).describe(2.841)
-    assert text == 'FDR (Benjamini-Hochberg) q < 0.05 (z ≥ 2.84), clusters of at least 5 voxels'
+    assert text == (
+        'FDR (Benjamini-Hochberg) q < 0.05, two-sided (|z| ≥ 2.84), clusters of at least 5 voxels'
+    )
+    one_sided = Thresholding('fpr', two_sided=False).describe(3.09)
+    assert one_sided == 'uncorrected p < 0.001, one-sided (z ≥ 3.09)'
 
 
 @pytest.mark.parametrize(

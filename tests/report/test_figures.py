@@ -95,7 +95,7 @@ def test_stat_map_figure_shows_the_picture_at_one_pixel_per_screen_pixel():
     assert float(slices_image.get('width')) == slices.shape[1]
     assert float(slices_image.get('height')) == slices.shape[0]
     assert float(root.get('width')) > slices.shape[1]  # room for the colour bar
-    assert texts(document)[:3] == ['x = 0', 'y = 0', 'z = 0']  # captions of the three planes
+    assert texts(document)[:9] == ['x = 0', 'P', 'A', 'y = 0', 'L', 'R', 'z = 0', 'L', 'R']
     assert stat_map_figure(np.zeros(SHAPE), LAS, threshold=3.0) == document
 
 
@@ -169,3 +169,36 @@ def test_stat_map_figure_axial_slices_at_given_z():
     # nearest slices (3.5 mm apart, from z = -14), the last one clipped to the volume
     axial = [text for text in texts(document) if text.startswith('z = ')][1:]
     assert axial == ['z = -14', 'z = 0', 'z = 7']
+
+
+def label_positions(document):
+    """Each text of a figure with its x, y and anchor."""
+    return [
+        (t.text, float(t.get('x')), float(t.get('y')), t.get('text-anchor', 'start'))
+        for t in ElementTree.fromstring(document).iter(f'{SVG}text')
+    ]
+
+
+@pytest.mark.parametrize(
+    'figure',
+    [
+        lambda: stat_map_figure(np.zeros(SHAPE), LAS, threshold=3.0, axial=3),
+        lambda: volume_figure(np.ones(SHAPE), LAS, n_slices=3),
+    ],
+)
+def test_every_slice_names_the_directions_at_its_edges(figure):
+    document = figure()
+    labels = label_positions(document)
+    slices, _ = pictures(document)
+    width = slices.shape[1]
+    lefts = [label for label in labels if label[0] in {'L', 'P'}]
+    rights = [label for label in labels if label[0] in {'R', 'A'}]
+    n_slices = sum(text.startswith(('x =', 'y =', 'z =')) for text, *_ in labels)
+    assert len(lefts) == len(rights) == n_slices >= 3
+    for (left, x_left, y_left, _), (right, x_right, y_right, anchor) in zip(
+        lefts, rights, strict=True
+    ):
+        assert (left, right) in {('L', 'R'), ('P', 'A')}
+        assert x_left < x_right <= width  # each pair on one slice, right one anchored at its end
+        assert y_left == y_right
+        assert anchor == 'end'

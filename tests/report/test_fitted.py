@@ -36,12 +36,18 @@ def slice_labels(page, contrast):
 
 
 def test_generate_report_is_the_page_a_save_writes(first_level_model, tmp_path):
+    # generate_report has nilearn's signature, so it passes nilearn's two_sided=False;
+    # a save given no report keyword is two-sided (bidsglm's default)
     report = first_level_model.generate_report(CONTRASTS, title='Two runs')
-    saved = save_glm_to_bids(first_level_model, CONTRASTS, out_dir=tmp_path, title='Two runs')
+    saved = save_glm_to_bids(
+        first_level_model, CONTRASTS, out_dir=tmp_path, title='Two runs', two_sided=False
+    )
     on_disk = saved.statmap.with_name('report.html').read_text(encoding='utf-8')
     assert isinstance(report, HTMLReport)
     assert FOOTER.sub('', report.html) == FOOTER.sub('', on_disk)
     assert 'from a fitted FirstLevelModel, in memory' in report.html
+    default = save_glm_to_bids(first_level_model, CONTRASTS, out_dir=tmp_path / 'default')
+    assert 'two-sided (|z| ≥ 3.29)' in default.statmap.with_name('report.html').read_text()
 
 
 def test_generate_report_writes_nothing(first_level_model, tmp_path, monkeypatch):
@@ -94,13 +100,17 @@ def test_generate_report_two_sided_shows_negative_clusters(first_level_model):
     assert int(survivors.search(one_sided).group(1)) < 3  # noise alone
     assert int(survivors.search(two_sided).group(1)) >= 27  # the 3x3x3 block, negative here
     assert '|z| ≥' in two_sided
+    hidden = re.search(
+        r'Only positive effects are shown \(two_sided=False\): (\d+) voxels', one_sided
+    )
+    assert int(hidden.group(1)) >= 27  # the one-sided page says what it leaves out
 
 
 def test_generate_report_cuts_where_cut_coords_say(first_level_model):
     ortho = first_level_model.generate_report('audio', display_mode='ortho', cut_coords=(0, 0, 0))
     assert z_map_captions(ortho.html) == [
-        'z map, thresholded, over the mean of the data; three planes at the given point, '
-        'then axial slices.'
+        'z map, thresholded (z in red to yellow), over the mean of the data, scanner space; '
+        'three planes at the given point, then axial slices.'
     ]
     assert slice_labels(ortho.html, 'audio')[:3] == ['x = 0', 'y = 0', 'z = 0']
     axial = first_level_model.generate_report('audio', cut_coords=[-7, 0, 7, 14])
@@ -111,10 +121,10 @@ def test_generate_report_cuts_where_cut_coords_say(first_level_model):
 
 def test_generate_report_background(first_level_model):
     none = first_level_model.generate_report('audio', bg_img=None)
-    assert 'over the mask;' in z_map_captions(none.html)[0]
+    assert 'over the mask, scanner space;' in z_map_captions(none.html)[0]
     template = nib.Nifti1Image(np.ones(SHAPE), AFFINE)
     given = first_level_model.generate_report('audio', bg_img=template)
-    assert 'over the given background;' in z_map_captions(given.html)[0]
+    assert 'over the given background, scanner space;' in z_map_captions(given.html)[0]
 
 
 def test_generate_report_report_dims_size_the_notebook_frame(first_level_model):

@@ -86,8 +86,11 @@ def test_write_report_of_a_group_model(second_level_dir):
     document = report.read_text(encoding='utf-8')
     assert h2_texts(document) == ['Model', 'Design', 'Contrast: intercept', 'Model quality']
     assert 'Group (second-level) model, 1 design, 1 contrast' in document
-    # design (no correlations: one column), weights, z map, r-squared, residual SD
-    assert len(decoded_images(document)) == 5
+    # design (no correlations: one column), weights, z map, residual SD; no r-squared,
+    # which is 0 by construction for an intercept-only design
+    assert len(decoded_images(document)) == 4
+    assert 'alt="r-squared' not in document
+    assert 'r-squared is not drawn' in document
 
 
 def test_write_report_uses_the_thresholding_and_a_background(first_level_dir, rng):
@@ -231,3 +234,106 @@ def test_report_fits_a_phone_screen(first_level_dir, tmp_path):
     assert probe['windowWidth'] == 500
     assert probe['pageWidth'] <= 500  # nothing wider than the screen: no sideways scrolling
     assert max(probe['shownWidths']) <= 500  # every figure shrinks to the width
+
+
+def signed_tables(document):
+    """The rows of the positive and negative tables of a page, by heading."""
+    tables = {}
+    for heading in ('Positive effects (z &gt; 0)', 'Negative effects (z &lt; 0)'):
+        part = document.split(f'<h4>{heading}</h4>', 1)[1].split('</table>', 1)[0]
+        rows = re.findall(r'<tr><td>(\w+)</td>((?:<td class="num">[^<]*</td>)+)</tr>', part)
+        tables[heading[:8]] = [
+            [name, *re.findall(r'>([^<]*)<', cells)[::2]] for name, cells in rows
+        ]
+    return tables
+
+
+def planted_group(rng):
+    """A group of 30 maps with a positive and a negative block, each with a peak voxel."""
+    effect = np.zeros(SHAPE)
+    effect[1:3, 1:4, 1:3] = 6.0  # 12 voxels up
+    effect[1, 2, 1] = 14.0  # its peak
+    effect[4:6, 4:7, 5:8] = -6.0  # 18 voxels down
+    effect[5, 5, 6] = -14.0
+    maps = [nib.Nifti1Image(effect + 1.5 * rng.standard_normal(SHAPE), AFFINE) for _ in range(30)]
+    mask = nib.Nifti1Image(np.ones(SHAPE, np.uint8), AFFINE)
+    return SecondLevelModel(mask_img=mask).fit(maps)
+
+
+def test_report_shows_a_planted_positive_and_a_planted_negative_blob(tmp_path, rng):
+    model = planted_group(rng)
+    # two_sided is not given: a save's report is two-sided by default
+    saved = save_glm_to_bids(
+        model, 'intercept', out_dir=tmp_path, prefix='task-x', cluster_threshold=5
+    )
+    document = saved.statmap.with_name('task-x_report.html').read_text(encoding='utf-8')
+    assert 'uncorrected p &lt; 0.001, two-sided (|z| ≥ 3.29), clusters of at least 5' in document
+    assert '30 voxels in 2 clusters survive (1 cluster of positive z, 1 negative).' in document
+    tables = signed_tables(document)
+    # columns: cluster, X, Y, Z, peak z, voxels, volume (mm3); one voxel is 31.5 mm3
+    up, down = tables['Positive'][0], tables['Negative'][0]
+    assert up[0] == '1'
+    assert [float(v) for v in up[1:4]] == (AFFINE @ [1, 2, 1, 1])[:3].tolist()
+    assert float(up[4]) == pytest.approx(11.51, abs=0.01)
+    assert (up[5], up[6]) == ('12', '378')
+    assert down[0] == '2'
+    assert [float(v) for v in down[1:4]] == (AFFINE @ [5, 5, 6, 1])[:3].tolist()
+    assert float(down[4]) == pytest.approx(-11.70, abs=0.01)
+    assert (down[5], down[6]) == ('18', '567')
+    assert all(float(row[4]) > 0 for row in tables['Positive'])  # subpeaks keep their sign
+    assert all(float(row[4]) < 0 for row in tables['Negative'])
+
+
+def svg_texts(document, alt):
+    """The texts of the SVG picture of a page with this alternative text."""
+    source = re.search(rf'<img src="data:image/svg\+xml;base64,([^"]+)" alt="{alt}"', document)
+    return re.findall(r'<text[^>]*>([^<]*)</text>', base64.b64decode(source.group(1)).decode())
+
+
+def test_page_names_the_space_and_every_slice_its_directions(second_level_model, tmp_path):
+    mni = save_glm_to_bids(
+        second_level_model, 'intercept', out_dir=tmp_path / 'mni', prefix='task-x_space-MNI152'
+    )
+    page = mni.statmap.with_name('task-x_space-MNI152_report.html').read_text(encoding='utf-8')
+    coordinates = '<dt>Coordinates</dt><dd>mm in MNI152 space (the space- entity of the files)'
+    assert coordinates in page
+    assert 'Peak coordinates in mm, MNI152 space.' in page
+    scanner = save_glm_to_bids(
+        second_level_model, 'intercept', out_dir=tmp_path / 'scanner', prefix='task-x'
+    )
+    page = scanner.statmap.with_name('task-x_report.html').read_text(encoding='utf-8')
+    assert '<dt>Coordinates</dt><dd>mm in scanner space: the files name no space- entity' in page
+    assert 'Peak coordinates in mm, scanner space.' in page
+    assert ', scanner space; three planes at the strongest peak' in page
+    z_map = svg_texts(page, 'Thresholded z map of intercept')
+    assert [z_map[i][:4] for i in (0, 3, 6)] == ['x = ', 'y = ', 'z = ']
+    assert [z_map[1:3], z_map[4:6], z_map[7:9]] == [['P', 'A'], ['L', 'R'], ['L', 'R']]
+    for alt in ('Thresholded z map of intercept', 'Residual SD, group design'):
+        texts = svg_texts(page, alt)
+        coronal_or_axial = sum(text.startswith(('y = ', 'z = ')) for text in texts)
+        assert texts.count('L') == texts.count('R') == coronal_or_axial > 3
+
+
+@needs_chromium
+def test_group_report_renders_in_headless_chromium(tmp_path, rng):
+    saved = save_glm_to_bids(
+        planted_group(rng), 'intercept', out_dir=tmp_path / 'out', prefix='task-x_space-MNI152'
+    )
+    report = saved.statmap.with_name('task-x_space-MNI152_report.html')
+    screenshot = tmp_path / 'group.png'
+    chromium(tmp_path, '--window-size=1000,3000', f'--screenshot={screenshot}', report.as_uri())
+    pixels = read_png(screenshot.read_bytes())[..., :3] / 255.0
+    ink = (pixels < 0.9).any(axis=2)
+    assert ink.mean() > 0.05
+    slices = pixels[:, :640]  # the slices, left of the colour bars (at x > 650)
+    hot = (slices[..., 0] > 0.8) & (slices[..., 0] - slices[..., 2] > 0.5)
+    cold = (slices[..., 2] > 0.8) & (slices[..., 2] - slices[..., 0] > 0.5)
+    assert hot.sum() > 200  # the positive block, red to yellow
+    assert cold.sum() > 200  # the negative block, blue to cyan
+    gray = (np.ptp(pixels, axis=2) < 0.02) & (pixels[..., 0] > 0.2) & (pixels[..., 0] < 0.8)
+    assert gray.sum() > 2000  # the template under the maps
+    probe = probe_report(report, tmp_path, '--window-size=1000,2000')
+    assert probe['headings'] == ['Model', 'Design', 'Contrast: intercept', 'Model quality']
+    # design, weights, z map, residual SD (no r-squared: intercept only)
+    assert len(probe['images']) == 4
+    assert all(complete and width > 0 for complete, width, _ in probe['images'])

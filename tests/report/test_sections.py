@@ -1,3 +1,4 @@
+import html
 import re
 
 import numpy as np
@@ -31,6 +32,43 @@ def test_model_section_lists_the_model_and_its_mask(first_level_dir):
     assert '<dt>Repetition time (TR)</dt><dd>2 s</dd>' in body
     assert '<dt>Volumes per run</dt><dd>40, 40</dd>' in body
     assert '<dd>504 voxels (15.9 cm³), in a 7 x 8 x 9 grid of 3 x 3 x 3.5 mm</dd>' in body
+    text = html.unescape(body)
+    assert (
+        "<p>A GLM of each voxel's time series in 2 runs: the task's conditions convolved "
+        'with the glover HRF, any confounds given, no drift terms and a constant, fitted '
+        'with AR(1) noise; the runs are combined by fixed effects.</p>'
+    ) in text
+    assert (
+        "<dt>Signal scaling</dt><dd>each voxel's time series divided by its mean over time "
+        '(percent signal change; signal_scaling=0)</dd>'
+    ) in text
+    # scans and regressors of each run: 3 conditions and a constant (no drift model)
+    assert '<tr><td>Run 2</td><td>40</td><td>4: 3 task or confound regressors, 1 constant' in body
+
+
+def test_model_section_of_a_group_uses_the_inputs_own_word(tmp_path, rng):
+    import nibabel as nib
+    import pandas as pd
+
+    from bidsglm import save_glm_to_bids
+    from bidsglm.models import SecondLevelModel
+
+    from .conftest import SHAPE
+
+    maps = [nib.Nifti1Image(rng.standard_normal(SHAPE), AFFINE) for _ in range(5)]
+    design = pd.DataFrame({'intercept': np.ones(5)}, index=pd.Index(list('abcde'), name='study'))
+    mask = nib.Nifti1Image(np.ones(SHAPE, np.uint8), AFFINE)
+    model = SecondLevelModel(mask_img=mask).fit(maps, design_matrix=design)
+    save_glm_to_bids(model, 'intercept', out_dir=tmp_path, prefix='task-x')
+    context = ReportContext.load(tmp_path)
+    assert context.glm.metadata['DesignRows'] == 'study'
+    body = model_section(context).body
+    assert (
+        '<p>A GLM across 5 studies with an intercept only (a one-sample test of the mean), '
+        'fitted by ordinary least squares (OLS).</p>'
+    ) in body
+    assert '<dt>Input maps</dt><dd>5 (one per study)</dd>' in body
+    assert '<tr><td>Group design</td><td>5</td><td>1: intercept</td></tr>' in body
 
 
 def test_design_section_embeds_the_saved_figures(first_level_dir):
@@ -65,7 +103,7 @@ def test_contrast_section_finds_the_planted_block(first_level_dir):
     assert section.anchor == 'contrast-audio'
     assert section.title == 'Contrast: audio'
     assert 't test, 72 degrees of freedom' in section.body
-    assert 'Threshold: z ≥ 6. 27 voxels in 1 cluster survive.' in section.body
+    assert 'Threshold: |z| ≥ 6. 27 voxels in 1 cluster survive.' in section.body
     rows = re.findall(r'<tr><td>(\w+)</td>((?:<td class="num">[^<]*</td>)+)</tr>', section.body)
     assert rows[0][0] == '1'
     cells = re.findall(r'>([^<]*)<', rows[0][1])
@@ -92,10 +130,10 @@ def test_contrast_section_states_the_fdr_threshold_and_folds_long_tables(first_l
     rule = Thresholding(None, z=-10.0, cluster_extent=0)
     context = ReportContext.load(first_level_dir, thresholding=rule)
     body = contrast_section(context.glm.contrast('audio'), context).body
-    assert 'For comparison, FDR q &lt; 0.05: z ≥' in body
+    assert 'For comparison, FDR q &lt; 0.05: |z| ≥' in body
     fdr = ReportContext.load(first_level_dir, thresholding=Thresholding('fdr', alpha=0.05))
     body_fdr = contrast_section(fdr.glm.contrast('audio'), fdr).body
-    assert 'FDR (Benjamini-Hochberg) q &lt; 0.05 (z ≥' in body_fdr
+    assert 'FDR (Benjamini-Hochberg) q &lt; 0.05, two-sided (|z| ≥' in body_fdr
     assert 'For comparison' not in body_fdr
 
 
@@ -130,7 +168,7 @@ def test_second_level_sections_name_the_group_design(second_level_dir):
 def test_long_cluster_tables_are_folded():
     z = np.zeros((20, 20, 20))
     z[::2, ::2, ::2] = 5.0
-    table = _cluster_table(find_clusters(z, np.eye(4), 3.0))
+    table = _cluster_table(find_clusters(z, np.eye(4), 3.0), False, 'scanner space')
     assert table.count('<tr><td>') == 1000
     assert f'The other {1000 - SHOWN_ROWS} of 1000 peaks' in table
     assert table.count('<details>') == 1
@@ -152,10 +190,7 @@ def test_context_draws_first_level_maps_over_the_saved_mean(first_level_dir):
     assert mean[context.mask].min() > 400  # the runs' baseline of 500, not the mask's 1
     assert context.background_name == 'the mean of the data'
     contrast = context.glm.contrasts[0]
-    assert (
-        'z map, thresholded, over the mean of the data;'
-        in contrast_section(contrast, context).body
-    )
+    assert 'over the mean of the data, scanner space;' in contrast_section(contrast, context).body
 
 
 def test_context_of_a_group_model_has_no_background(second_level_dir):
@@ -182,3 +217,96 @@ def test_contrast_section_cuts_at_the_given_point_and_spaces_peaks(first_level_d
     context = ReportContext.load(first_level_dir, min_distance=12.5)
     contrast_section(context.glm.contrast('audio'), context)
     assert calls[0]['min_distance'] == 12.5
+
+
+def test_f_contrasts_stay_one_sided_while_t_contrasts_read_both_ways(first_level_dir):
+    context = ReportContext.load(first_level_dir, thresholding=Thresholding(None, z=3.0))
+    f_body = contrast_section(context.glm.contrast('effects'), context).body
+    assert 'Threshold: z ≥ 3.' in f_body
+    assert 'An F test is one-sided' in f_body
+    assert 'Negative effects' not in f_body
+    t_body = contrast_section(context.glm.contrast('audio'), context).body
+    assert 'Threshold: |z| ≥ 3.' in t_body
+    assert '<h4>Positive effects (z &gt; 0)</h4>' in t_body
+    assert '<h4>Negative effects (z &lt; 0)</h4>' in t_body
+    assert 'Peak coordinates in mm, scanner space.' in t_body
+
+
+def test_one_sided_t_contrast_says_how_many_negative_voxels_it_leaves_out(first_level_dir):
+    rule = Thresholding(None, z=3.0, two_sided=False)
+    context = ReportContext.load(first_level_dir, thresholding=rule)
+    body = contrast_section(context.glm.contrast('audio'), context).body
+    z = context.saved_maps.volume(context.glm.contrast('audio').maps['z'])[0]
+    hidden = int((z[context.mask] <= -3.0).sum())
+    assert f'Only positive effects are shown (two_sided=False): {hidden} voxel' in body
+
+
+def test_intercept_only_group_model_says_r_square_is_not_informative(second_level_dir):
+    section = quality_section(ReportContext.load(second_level_dir))
+    assert [alt for _, alt in images(section)] == ['Residual SD, group design']
+    assert 'r-squared is not drawn: this design has only an intercept' in section.body
+
+
+def test_group_model_with_a_covariate_draws_r_square(tmp_path, rng):
+    import nibabel as nib
+    import pandas as pd
+
+    from bidsglm import save_glm_to_bids
+    from bidsglm.models import SecondLevelModel
+
+    from .conftest import SHAPE
+
+    maps = [nib.Nifti1Image(rng.standard_normal(SHAPE), AFFINE) for _ in range(8)]
+    design = pd.DataFrame({'intercept': 1.0, 'age': np.arange(8.0)})
+    mask = nib.Nifti1Image(np.ones(SHAPE, np.uint8), AFFINE)
+    model = SecondLevelModel(mask_img=mask).fit(maps, design_matrix=design)
+    save_glm_to_bids(model, 'age', out_dir=tmp_path, prefix='task-x')
+    section = quality_section(ReportContext.load(tmp_path))
+    assert [alt for _, alt in images(section)] == [
+        'r-squared, group design',
+        'Residual SD, group design',
+    ]
+    assert 'not drawn' not in section.body
+
+
+def test_group_maps_in_an_mni_space_are_drawn_over_the_shipped_template(
+    second_level_model, tmp_path
+):
+    import nibabel as nib
+
+    from bidsglm import save_glm_to_bids
+    from bidsglm.report.underlay import MNI_TEMPLATE_NAME, template_for
+
+    saved = save_glm_to_bids(
+        second_level_model, 'intercept', out_dir=tmp_path, prefix='task-x_space-MNI152NLin6Asym'
+    )
+    context = ReportContext.load(saved.statmap)
+    assert context.background_name == MNI_TEMPLATE_NAME
+    template = nib.load(template_for(saved.statmap))
+    assert template.shape == (66, 78, 63)
+    assert template.header['sform_code'] == 4
+    assert context.background.shape == context.mask.shape
+    assert context.background.max() > 50  # the brain's intensities, not a flat mask
+    body = contrast_section(context.glm.contrast('intercept'), context).body
+    assert f'over {MNI_TEMPLATE_NAME}, MNI152NLin6Asym space;' in body
+    licence = (template_for(saved.statmap).parent / 'LICENSE').read_text()
+    assert 'Louis Collins' in licence
+
+
+def test_group_maps_in_scanner_space_stay_over_the_mask(second_level_dir):
+    assert ReportContext.load(second_level_dir).background_name == 'the mask'
+
+
+def test_survivor_text_counts_clusters_by_sign():
+    from bidsglm.report._sections import _survivor_text
+
+    z = np.zeros((6, 6, 6))
+    z[1, 1, 1], z[4, 4, 4], z[1, 4, 1] = -5.0, -4.0, 6.0
+    both = find_clusters(z, np.eye(4), 3.0, two_sided=True)
+    assert _survivor_text(both) == (
+        '3 voxels in 3 clusters survive (1 cluster of positive z, 2 negative).'
+    )
+    z[1, 4, 1] = 0.0
+    negative = find_clusters(z, np.eye(4), 3.0, two_sided=True)
+    assert _survivor_text(negative) == '2 voxels in 2 clusters survive, all of negative z.'
+    assert _survivor_text(find_clusters(z, np.eye(4), 3.0)) == '0 voxels in 0 clusters survive.'

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-__all__ = ['contrast_svg', 'design_svg']
+__all__ = ['contrast_svg', 'design_svg', 'row_ticks']
 
 _PAD = 10.0
 _TITLE_SIZE = 13.0
@@ -95,18 +95,61 @@ def _binned_rows(values: np.ndarray, limit: int) -> np.ndarray:
     return np.add.reduceat(values, starts, axis=0) / counts
 
 
-def _scan_axis(n_rows: int, top: float, left: float, height: float) -> list[str]:
-    """Ticks at round scan numbers on the left of the matrix, and the axis title."""
+def row_ticks(first: int, last: int) -> list[int]:
+    """Return round whole row numbers from ``first`` to ``last``, the first one included.
+
+    Parameters
+    ----------
+    first, last : int
+        The numbers of the first and last rows.
+
+    Returns
+    -------
+    list of int
+        Increasing, distinct, at least one apart.
+
+    Examples
+    --------
+    >>> row_ticks(0, 2), row_ticks(1, 21), row_ticks(0, 239)
+    ([0, 1, 2], [1, 5, 10, 15, 20], [0, 50, 100, 150, 200])
+    """
+    count = max(min(5, last - first), 1)
+    ticks = {int(t) for t in nice_ticks(first, last, count) if float(t).is_integer()}
+    return sorted(ticks | {first})
+
+
+def _row_axis(n_rows: int, rows: str, top: float, left: float, height: float) -> list[str]:
+    """Ticks at round row numbers on the left of the matrix, and the axis title.
+
+    Scans are numbered from 0 (as nilearn's figures); input maps from 1.
+    """
+    first = 0 if rows == 'scan' else 1
     step = height / n_rows
     out = []
-    for tick in nice_ticks(0, n_rows - 1):
-        y = top + (tick + 0.5) * step
+    for tick in row_ticks(first, first + n_rows - 1):
+        y = top + (tick - first + 0.5) * step
         out.append(svg.line(left - 4, y, left, y, stroke=_LINE))
-        out.append(svg.text(left - 6, y + 3.5, f'{tick:.0f}', size=_TICK_SIZE, anchor='end'))
-    label_width = svg.text_width(str(n_rows - 1), _TICK_SIZE)
+        out.append(svg.text(left - 6, y + 3.5, str(tick), size=_TICK_SIZE, anchor='end'))
+    label_width = svg.text_width(str(first + n_rows - 1), _TICK_SIZE)
     x = left - 12 - label_width
-    out.append(svg.text(x, top + height / 2, 'scan number', size=11, anchor='middle', rotate=-90))
+    title = f'{rows} number'
+    out.append(svg.text(x, top + height / 2, title, size=11, anchor='middle', rotate=-90))
     return out
+
+
+def _constant_values(
+    design: pd.DataFrame, columns: _Columns, top: float, height: float
+) -> list[str]:
+    """Write the value of each constant column in its middle (white on white otherwise)."""
+    values = design.to_numpy(dtype=float)
+    constant = (values == values[:1]).all(axis=0) if len(values) else np.zeros(0, bool)
+    size = min(10.0, columns.cell - 4)
+    return [
+        svg.text(x, top + height / 2 + 0.35 * size, tick_label(values[0, j]), size=size,
+                 anchor='middle', fill='#666')
+        for j, x in enumerate(columns.centres())
+        if constant[j]
+    ]  # fmt: skip
 
 
 def _design_pixels(design: pd.DataFrame) -> np.ndarray:
@@ -138,13 +181,14 @@ def _design_pixels(design: pd.DataFrame) -> np.ndarray:
     return np.rint(255.0 * fraction).astype(np.uint8)
 
 
-def design_svg(design: pd.DataFrame, title: str = '') -> bytes:
-    """Draw a design matrix, one column per regressor, scans downwards.
+def design_svg(design: pd.DataFrame, title: str = '', *, rows: str = 'scan') -> bytes:
+    """Draw a design matrix, one column per regressor, rows (scans, input maps) downwards.
 
     Each column is divided by its largest absolute value, so regressors of any
     scale are visible; the gray scale runs from the smallest scaled value, or 0
-    (black), to the largest (white). One picture pixel per cell, or per bin of rows
-    when the run is longer than 480 scans.
+    (black), to the largest (white), and a constant column (the intercept) has its
+    value written in it. One picture pixel per cell, or per bin of rows when the run
+    is longer than 480 scans.
 
     Parameters
     ----------
@@ -152,6 +196,10 @@ def design_svg(design: pd.DataFrame, title: str = '') -> bytes:
         The design matrix.
     title : str, optional
         A title.
+    rows : str, default='scan'
+        What a row is, in the singular: ``'scan'`` (numbered from 0), or at the
+        second level ``'input map'``, ``'subject'``, ``'study'``... (from 1). The
+        row axis is titled ``'<rows> number'``.
 
     Returns
     -------
@@ -164,6 +212,9 @@ def design_svg(design: pd.DataFrame, title: str = '') -> bytes:
     >>> svg = design_svg(pd.DataFrame({'a': [0.0, 1.0, 0.0], 'constant': 1.0}))
     >>> svg.startswith(b'<?xml'), b'>constant</text>' in svg
     (True, True)
+    >>> group = design_svg(pd.DataFrame({'intercept': [1.0] * 3}), rows='study')
+    >>> b'>study number</text>' in group, b'>1</text>' in group
+    (True, True)
     """
     n_rows = design.shape[0]
     left = _PAD + 11 + 12 + svg.text_width(str(n_rows - 1), _TICK_SIZE)
@@ -175,7 +226,8 @@ def design_svg(design: pd.DataFrame, title: str = '') -> bytes:
         *columns.names.elements(columns.centres(), top),
         svg.image(left, top, columns.width, height, picture),
         svg.rect(left, top, columns.width, height, stroke=_LINE),
-        *_scan_axis(n_rows, top, left, height),
+        *_constant_values(design, columns, top, height),
+        *_row_axis(n_rows, rows, top, left, height),
     ]
     width = columns.right() + _PAD
     return _document(width, top + height + _PAD, title, left + columns.width / 2, elements)

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from bidsglm.bids.contrast_specs import ContrastSpec
 
-__all__ = ['MODEL_PARAMETERS', 'ContrastMaps', 'ModelView', 'view_model']
+__all__ = ['MODEL_PARAMETERS', 'ContrastMaps', 'ModelView', 'design_rows', 'view_model']
 
 Level = Literal['first', 'second']
 
@@ -128,6 +128,11 @@ class ModelView:
         (bidsglm's second level): ``residual_rows()`` yields each volume's in-mask
         values, in the C order of the mask's voxels; ``stat-errorts`` is then written
         block-wise from them, never whole in memory. None: from ``residuals``.
+
+    Attributes
+    ----------
+    rows : str
+        What one row of the designs is, in the singular (see :func:`design_rows`).
     """
 
     level: Level
@@ -147,6 +152,45 @@ class ModelView:
     def columns(self) -> tuple[tuple[str, ...], ...]:
         """The column names of each design."""
         return tuple(tuple(str(c) for c in design.columns) for design in self.designs)
+
+    @property
+    def rows(self) -> str:
+        """What one row of the designs is: ``'scan'``, or the group input's own word."""
+        return design_rows(self.designs[0], self.level)
+
+
+def design_rows(design: pd.DataFrame, level: str) -> str:
+    """Say what one row of a design is, in the singular.
+
+    A first-level row is a scan. A group row is an input map, named with the caller's
+    word when the design's index has a name (a design built with
+    ``index=pd.Index(labels, name='study')`` has rows that are studies).
+
+    Parameters
+    ----------
+    design : pandas.DataFrame
+        The design.
+    level : {'first', 'second'}
+        The model's level.
+
+    Returns
+    -------
+    str
+        ``'scan'``, the name of the index, or ``'input map'``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> design = pd.DataFrame({'intercept': [1.0, 1.0]})
+    >>> design_rows(design, 'first'), design_rows(design, 'second')
+    ('scan', 'input map')
+    >>> design_rows(design.rename_axis('study'), 'second')
+    'study'
+    """
+    if level == 'first':
+        return 'scan'
+    name = design.index.name
+    return name.strip() if isinstance(name, str) and name.strip() else 'input map'
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -188,8 +232,10 @@ def _volume_mask(model: object, mask: object) -> nib.Nifti1Image:
     if not isinstance(mask, nib.spatialimages.SpatialImage):
         msg = (
             f'This {type(model).__name__} was fitted on surface data ({type(mask).__name__}); '
-            'bidsglm saves volume (NIfTI) models only, for now. Save it with '
-            "nilearn's own nilearn.glm.save_glm_to_bids, or fit the volume data."
+            'bidsglm does not save or report surface models yet (GIFTI and CIFTI outputs '
+            'are being built), only volume (NIfTI) ones. compute_contrast gives the maps '
+            'in the form of the data (GIFTI, CIFTI-2 or SurfaceImage): save those with '
+            "nibabel's to_filename (or nilearn's save_glm_to_bids for a nilearn model)."
         )
         raise InvalidParameterError(msg)
     return cast('nib.Nifti1Image', mask)

@@ -2,15 +2,23 @@
 
 - ``statmap.json``, one per model: the model-level facts every map inherits
   (``SkullStripped``, level, estimator, noise model, HRF, drift, scaling, smoothing,
-  timing, counts, units, the input files and the raw parameters). It is the only
-  sidecar of the residual and r-squared maps: were they given their own, the
-  validator would find ``statmap.json`` beside the maps of the flat layout
-  describing no file (``SIDECAR_WITHOUT_DATAFILE``).
+  timing, counts, units, the input files relative to their dataset with the
+  datasets and software versions (:mod:`bidsglm.bids.provenance`) and the raw
+  parameters; at the second
+  level ``DesignRows``, what one row of the design is: ``'input map'``, or the
+  caller's word, the name of the design's index). Every map inherits it.
+- one sidecar per model map (``stat-errorts``, ``stat-rSquare``, ``stat-mean``):
+  ``Description``, ``SkullStripped`` and ``Sources`` (the design and mask), so that
+  every NIfTI file written has its own sidecar. In the flat layout (no subject
+  folder) ``statmap.json`` sits beside the maps and the validator pairs it with
+  these maps as their sidecar: there they have no other (one more would leave
+  ``statmap.json`` describing no file, ``SIDECAR_WITHOUT_DATAFILE``);
 - one sidecar per contrast map: ``Description``, ``SkullStripped`` (false: bidsglm
   does not know it), ``Sources`` (BIDS URIs of the design(s) and mask inside this
   dataset), ``StatisticType``, the contrast as a BIDS Stats Models object
   (``Name``, ``ConditionList``, ``Weights``, ``Test``), its weights over every
-  design's actual columns (``ContrastWeights``), ``DegreesOfFreedom`` (t:
+  design's actual columns (``ContrastWeights``: each distinct set of weights once,
+  with the ``Designs`` that use it), ``DegreesOfFreedom`` (t:
   ``[dof]``, F: ``[rows, dof]``) and, for p and z maps, the ``Tail`` of the test;
 - ``design.json`` beside each design: ``RepetitionTime`` and ``StartTime`` (first
   level, when the repetition time is known);
@@ -22,6 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bidsglm.bids._files import json_safe
+from bidsglm.bids.provenance import describe_inputs
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -34,6 +43,7 @@ __all__ = [
     'contrast_sidecar',
     'design_sidecar',
     'mask_sidecar',
+    'model_map_sidecar',
     'stat_label',
     'statmap_sidecar',
 ]
@@ -118,12 +128,46 @@ def _weights_object(spec: ContrastSpec, maps: ContrastMaps) -> dict[str, Any]:
     }
 
 
+def distinct_weights(
+    maps: ContrastMaps, designs: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Return each distinct set of weights once, with the designs that use it.
+
+    Runs of one design share their weights: a contrast over 12 such runs is written
+    once, with the 12 designs it applies to, rather than 12 times.
+
+    Parameters
+    ----------
+    maps : ContrastMaps
+        The computed contrast: its weights and columns, one entry per design.
+    designs : sequence of str, optional
+        The BIDS URI of each design (its ``design.tsv``); by default the design
+        numbers, from 1.
+
+    Returns
+    -------
+    list of dict
+        ``{'Columns': [...], 'Weights': [[...]], 'Designs': [...]}``, in the order
+        of the first design that uses each set.
+    """
+    names: Sequence[object] = (
+        list(designs) if designs is not None else list(range(1, len(maps.weights) + 1))
+    )
+    groups: dict[str, dict[str, Any]] = {}
+    for columns, weights, design in zip(maps.columns, maps.weights, names, strict=True):
+        entry = {'Columns': list(columns), 'Weights': weights.tolist()}
+        key = repr(entry)
+        groups.setdefault(key, {**entry, 'Designs': []})['Designs'].append(design)
+    return list(groups.values())
+
+
 def contrast_sidecar(
     spec: ContrastSpec,
     maps: ContrastMaps,
     stat: str,
     sources: Sequence[str],
     first_level_contrast: object = None,
+    designs: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Return the sidecar of one contrast map.
 
@@ -141,6 +185,9 @@ def contrast_sidecar(
     first_level_contrast : str or array, optional
         For a group model of first-level models, the first-level contrast it tests
         (recorded as ``FirstLevelContrast``).
+    designs : sequence of str, optional
+        The BIDS URI of each design, which ``ContrastWeights`` refers to (see
+        :func:`distinct_weights`).
 
     Returns
     -------
@@ -154,10 +201,7 @@ def contrast_sidecar(
         'Sources': list(sources),
         'StatisticType': stat,
         'Contrast': _weights_object(spec, maps),
-        'ContrastWeights': [
-            {'Columns': list(columns), 'Weights': weights.tolist()}
-            for columns, weights in zip(maps.columns, maps.weights, strict=True)
-        ],
+        'ContrastWeights': distinct_weights(maps, designs),
         'DegreesOfFreedom': dof,
     }
     if stat in ('p', 'z'):
@@ -216,6 +260,7 @@ def _second_level(view: ModelView) -> dict[str, Any]:
         'NoiseModel': 'ols',
         'SmoothingFWHM': view.parameters.get('smoothing_fwhm'),
         'NumberOfSubjects': len(view.designs[0]),
+        'DesignRows': view.rows,
         'Units': 'units of the input maps',
     }
     if view.first_level_contrast is not None:
@@ -244,7 +289,7 @@ def statmap_sidecar(view: ModelView) -> dict[str, Any]:
         'Level': view.level,
         'Estimator': view.estimator,
         **_LEVEL_FIELDS[view.level](view),
-        'InputFiles': list(view.sources),
+        **describe_inputs(view.sources),
         'ModelParameters': json_safe(view.parameters),
     }
 
@@ -265,7 +310,7 @@ def design_sidecar(view: ModelView, index: int) -> dict[str, Any]:
         ``Description``, and at the first level ``RepetitionTime`` and ``StartTime``
         (the time of the first row, ``slice_time_ref * t_r``) when ``t_r`` is known.
     """
-    rows = 'scan' if view.level == 'first' else 'input map'
+    rows = view.rows
     what = f'run {index + 1}' if view.level == 'first' else 'the group model'
     content: dict[str, Any] = {
         'Description': f'Design matrix of {what}: one row per {rows}, one column per regressor.'
@@ -274,6 +319,58 @@ def design_sidecar(view: ModelView, index: int) -> dict[str, Any]:
     if view.level == 'first' and t_r is not None:
         content['RepetitionTime'] = t_r
         content['StartTime'] = float(view.parameters.get('slice_time_ref') or 0.0) * t_r
+    return content
+
+
+def _model_map_description(view: ModelView, stat: str, index: int) -> str:
+    """Say in a sentence what a model map (residuals, r-squared, mean) holds."""
+    what = f'run {index + 1}' if view.level == 'first' else 'the group model'
+    texts = {
+        'errorts': (
+            f'Residuals of {what}: the data minus the fitted model, one volume per '
+            f'{view.rows} (4D).'
+        ),
+        'rSquare': (
+            f"r-squared of {what}: the share of each voxel's variance around its mean "
+            'that the design explains (0 by construction for an intercept-only design).'
+        ),
+        'mean': 'The data averaged over time and runs, in the grid of the maps.',
+    }
+    return texts[stat]
+
+
+def model_map_sidecar(
+    view: ModelView, stat: str, index: int, sources: Sequence[str]
+) -> dict[str, Any]:
+    """Return the sidecar of a model map: ``stat-errorts``, ``stat-rSquare`` or ``stat-mean``.
+
+    Parameters
+    ----------
+    view : ModelView
+        The model.
+    stat : {'errorts', 'rSquare', 'mean'}
+        The map.
+    index : int
+        Its design (run), from 0 (``stat-mean`` is one map for all runs).
+    sources : sequence of str
+        BIDS URIs of the files of this dataset it was computed with.
+
+    Returns
+    -------
+    dict
+        ``Description``, ``SkullStripped`` and ``Sources`` (left out when empty:
+        the mean image comes from input files outside this dataset); the residuals
+        of a first-level run also give ``RepetitionTime`` when it is known.
+    """
+    content: dict[str, Any] = {
+        'Description': _model_map_description(view, stat, index),
+        'SkullStripped': False,
+    }
+    if sources:
+        content['Sources'] = list(sources)
+    t_r = view.parameters.get('t_r')
+    if stat == 'errorts' and view.level == 'first' and t_r is not None:
+        content['RepetitionTime'] = t_r
     return content
 
 

@@ -71,6 +71,7 @@ from bidsglm.bids.sidecars import (
     contrast_sidecar,
     design_sidecar,
     mask_sidecar,
+    model_map_sidecar,
     stat_label,
     statmap_sidecar,
 )
@@ -242,8 +243,12 @@ def _model_outputs(view: ModelView, layout: Layout) -> list[_Output]:
     ]
     if view.mean_img is not None:
         mean_img = view.mean_img
-        path = layout.model_path({'stat': 'mean'}, 'statmap', '.nii.gz')
+        entities = {'stat': 'mean'}
+        path = layout.model_path(entities, 'statmap', '.nii.gz')
         outputs.append(_nifti_output(path, lambda: nifti_image(mean_img)))
+        if not _statmap_beside_maps(layout):
+            sidecar = model_map_sidecar(view, 'mean', 0, [])
+            outputs.append(_json_output(layout.model_path(entities, 'statmap', '.json'), sidecar))
     return outputs
 
 
@@ -287,24 +292,60 @@ def _streamed_residuals(view: ModelView, n_volumes: int, target: Path) -> Stream
     return StreamedSeries(sd, np.asarray(view.mask_img.affine, dtype=float), n_volumes)
 
 
+def _statmap_beside_maps(layout: Layout) -> bool:
+    """Tell whether ``statmap.json`` sits in the folder of the maps (the flat layout).
+
+    There, the validator pairs it with the model maps (``stat-errorts``,
+    ``stat-rSquare``, ``stat-mean``) as their sidecar; were they given their own, it
+    would describe no file (``SIDECAR_WITHOUT_DATAFILE``, an error). In the subject
+    layout it sits one folder above, inherited by every map, and each model map has
+    its own sidecar too.
+    """
+    return layout.statmap_path().parent == layout.model_path({}, 'mask', '.nii.gz').parent
+
+
+def _model_map(
+    view: ModelView,
+    layout: Layout,
+    index: int,
+    stat: str,
+    make: Callable[[], nib.Nifti1Image] | None = None,
+    stream: Callable[[Path], StreamedSeries] | None = None,
+) -> list[_Output]:
+    """Plan a model map of design ``index`` (``stat-errorts``, ``stat-rSquare``), its sidecar.
+
+    The map is made whole by ``make``, or written block by block by ``stream``.
+    """
+    path = layout.run_path(index, {'stat': stat}, 'statmap', '.nii.gz')
+    image = _Output(path, image=make, stream=stream)
+    if _statmap_beside_maps(layout):
+        return [image]
+    sources = [
+        _uri(layout.run_path(index, {}, 'design', '.tsv')),
+        _uri(layout.model_path({}, 'mask', '.nii.gz')),
+    ]
+    sidecar = model_map_sidecar(view, stat, index, sources)
+    return [
+        image,
+        _json_output(layout.run_path(index, {'stat': stat}, 'statmap', '.json'), sidecar),
+    ]
+
+
 def _model_maps(view: ModelView, layout: Layout, index: int) -> list[_Output]:
     """Plan the residuals and r-squared of design ``index``, when the model kept them."""
     residuals, r_square = view.residuals, view.r_square
     outputs = []
-    path = layout.run_path(index, {'stat': 'errorts'}, 'statmap', '.nii.gz')
     if view.residual_rows is not None and len(view.designs) == 1:
-        n_volumes = len(view.designs[0])
-        outputs.append(
-            _Output(path, stream=functools.partial(_streamed_residuals, view, n_volumes))
-        )
+        stream = functools.partial(_streamed_residuals, view, len(view.designs[0]))
+        outputs += _model_map(view, layout, index, 'errorts', stream=stream)
     elif residuals is not None:
         t_r = view.parameters.get('t_r') if view.level == 'first' else None
-        outputs.append(
-            _nifti_output(path, functools.partial(_residual_image, residuals, t_r, index))
-        )
+        make = functools.partial(_residual_image, residuals, t_r, index)
+        outputs += _model_map(view, layout, index, 'errorts', make)
     if r_square is not None:
-        path = layout.run_path(index, {'stat': 'rSquare'}, 'statmap', '.nii.gz')
-        outputs.append(_nifti_output(path, lambda: nifti_image(r_square()[index])))
+        outputs += _model_map(
+            view, layout, index, 'rSquare', lambda: nifti_image(r_square()[index])
+        )
     return outputs
 
 
@@ -320,7 +361,7 @@ def _design_outputs(view: ModelView, layout: Layout, index: int) -> list[_Output
         _json_output(layout.run_path(index, {}, 'design', '.json'), design_sidecar(view, index)),
         _bytes_output(
             layout.run_path(index, {}, 'design', '.svg'),
-            functools.partial(design_svg, design, title),
+            functools.partial(design_svg, design, title, rows=view.rows),
         ),
     ]
 
@@ -353,7 +394,11 @@ def _contrast_image(image: nib.Nifti1Image, stat: str, maps: ContrastMaps) -> ni
 
 
 def _contrast_outputs(
-    layout: Layout, computed: Computed, sources: list[str], first_level_contrast: object
+    layout: Layout,
+    computed: Computed,
+    designs: list[str],
+    sources: list[str],
+    first_level_contrast: object,
 ) -> list[_Output]:
     """Plan the five maps of every contrast, each with its sidecar."""
     outputs = []
@@ -363,7 +408,9 @@ def _contrast_outputs(
             entities = {'contrast': spec.label, 'stat': stat}
             make = functools.partial(_contrast_image, maps.images[output], stat, maps)
             outputs.append(_nifti_output(layout.model_path(entities, 'statmap', '.nii.gz'), make))
-            sidecar = contrast_sidecar(spec, maps, stat, sources, first_level_contrast)
+            sidecar = contrast_sidecar(
+                spec, maps, stat, sources, first_level_contrast, designs=designs
+            )
             outputs.append(_json_output(layout.model_path(entities, 'statmap', '.json'), sidecar))
     return outputs
 
@@ -424,12 +471,12 @@ def _plan(
     shared: Mapping[PurePosixPath, object],
 ) -> list[_Output]:
     """Plan every file of the model to write, in order (the shared files apart)."""
-    sources = [_uri(layout.run_path(i, {}, 'design', '.tsv')) for i in range(len(view.designs))]
-    sources.append(_uri(layout.model_path({}, 'mask', '.nii.gz')))
+    designs = [_uri(layout.run_path(i, {}, 'design', '.tsv')) for i in range(len(view.designs))]
+    sources = [*designs, _uri(layout.model_path({}, 'mask', '.nii.gz'))]
     outputs = [
         *_model_outputs(view, layout),
         *_run_outputs(view, layout, computed),
-        *_contrast_outputs(layout, computed, sources, view.first_level_contrast),
+        *_contrast_outputs(layout, computed, designs, sources, view.first_level_contrast),
     ]
     _check_unique([*(_Output(path) for path in shared), *outputs])
     return outputs

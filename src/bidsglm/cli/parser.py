@@ -230,8 +230,11 @@ def _add_other(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         '--dask-scheduler',
-        metavar='ADDRESS',
-        help='run the subjects on a Dask cluster, e.g. tcp://10.0.0.1:8786 (needs bidsglm[dask])',
+        metavar='ADDRESS|FILE',
+        help=(
+            'run the jobs (subjects, or group contrasts) on a Dask cluster: its address, '
+            'e.g. tcp://10.0.0.1:8786, or its scheduler file (needs bidsglm[dask])'
+        ),
     )
     other = parser.add_argument_group('other')
     other.add_argument('--overwrite', action='store_true', help='fit again subjects already saved')

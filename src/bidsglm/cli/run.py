@@ -569,15 +569,21 @@ def plan_group(args: argparse.Namespace) -> list[GroupJob]:
 
 # -------------------------------------------------------------------- execution
 def _dask_client(address: str) -> Any:  # noqa: ANN401 - distributed is optional
-    """Connect to the Dask scheduler, or explain what is missing."""
+    """Connect to the Dask scheduler, or explain what is missing.
+
+    ``address`` is the scheduler's address (``tcp://10.0.0.1:8786``) or the path of
+    its scheduler file (``dask scheduler --scheduler-file``, dask-jobqueue's and
+    dask-mpi's way to share it on a cluster's file system).
+    """
     if importlib.util.find_spec('distributed') is None:
         msg = '--dask-scheduler needs dask.distributed: pip install "bidsglm[dask]".'
         raise InvalidParameterError(msg)
     from distributed import Client  # noqa: PLC0415 - optional dependency
 
+    where = {'scheduler_file': address} if Path(address).is_file() else {'address': address}
     try:
-        return Client(address, timeout=DASK_TIMEOUT)
-    except (OSError, TimeoutError) as error:
+        return Client(**where, timeout=DASK_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as error:
         msg = f'Cannot reach the Dask scheduler at {address!r} ({error}). Check the address.'
         raise InvalidParameterError(msg) from error
 
@@ -754,7 +760,7 @@ def run(args: argparse.Namespace, show_progress: bool | None = None) -> int:
             jobs, work = plan_participant(args), fit_subject
         else:
             jobs, work = plan_group(args), fit_group
-        if jobs and args.dask_scheduler and args.analysis_level == 'participant':
+        if jobs and args.dask_scheduler:
             client = _dask_client(args.dask_scheduler)
         if jobs:
             args.output_dir.mkdir(parents=True, exist_ok=True)

@@ -174,8 +174,9 @@ class BaseGLM(ParamsMixin):
         bg_img : image, path, None or 'MNI152TEMPLATE', default='MNI152TEMPLATE'
             Drawn under the z maps, resampled to their grid. None draws no image
             (the mask's outline). nilearn's default, the template's name, draws
-            bidsglm's default: the mean of the data (first level), else the mask;
-            the template is not shipped.
+            bidsglm's default: the mean of the data (first level), else for maps
+            in an MNI space (``space-MNI...``) the MNI template shipped with
+            bidsglm, else the mask.
         threshold : float, optional
             The z threshold when ``height_control`` is None (3.09 if None, as
             nilearn 0.14.1); ignored with a warning otherwise.

@@ -17,6 +17,7 @@ from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
 from bidsglm.design.tables import read_table
 from bidsglm.errors import (
     ContrastError,
+    ImageDimensionError,
     InvalidParameterError,
     NotFittedError,
     ParameterTypeError,
@@ -33,6 +34,15 @@ from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_multi_epi_mask
 from bidsglm.models.regression import RegressionResults, run_labels, run_results
 from bidsglm.models.results import ContrastResult, MapName
+from bidsglm.models.surface import (
+    SurfaceData,
+    SurfaceMask,
+    SurfaceMasker,
+    compute_surface_mask,
+    is_surface_input,
+    read_surface,
+    read_surface_mask,
+)
 from bidsglm.stats import (
     compute_contrast_stats,
     fit_glm,
@@ -337,9 +347,9 @@ class FirstLevelModel(BaseGLM):
         self._check_parameters()
         _check_bins(bins)
         runs, sources = _load_runs(run_imgs)
-        volumes = read_sample_masks(sample_masks, [run.shape[3] for run in runs])
-        if len(runs) == 1 and self.mask_img is None:  # the mask and the fit read it once
-            runs = [_in_memory(runs[0])]
+        volumes = read_sample_masks(sample_masks, [_n_scans(run) for run in runs])
+        if len(runs) == 1 and self.mask_img is None and not _on_surface(runs):
+            runs = [_in_memory(runs[0])]  # the mask and the fit read it once
         designs = self._make_designs(runs, events, confounds, design_matrices)
         designs = [
             design if kept is None else design.iloc[kept]
@@ -357,7 +367,7 @@ class FirstLevelModel(BaseGLM):
         self.mask_img_ = masker.mask_img_
         self.n_elements_ = masker.n_elements_
         mean = np.mean([run_mean for _fit, run_mean in fitted], axis=0)
-        self.mean_img_ = unmask(mean, masker.mask_img_, dtype=np.float32)
+        self.mean_img_ = self._unmask(mean, dtype=np.float32)
         return self
 
     def _check_parameters(self) -> None:
@@ -424,7 +434,7 @@ class FirstLevelModel(BaseGLM):
         confounds: ConfoundsLike | Sequence[ConfoundsLike] | None,
         design_matrices: TableLike | Sequence[TableLike] | None,
     ) -> list[pd.DataFrame]:
-        n_scans = [run.shape[3] for run in runs]
+        n_scans = [_n_scans(run) for run in runs]
         if design_matrices is not None:
             _warn_ignored(events, confounds)
             designs = _per_run(design_matrices, len(runs), 'design_matrices')
@@ -480,13 +490,29 @@ class FirstLevelModel(BaseGLM):
             min_onset=self.min_onset,
         )
 
-    def _make_masker(self, runs: list[nib.Nifti1Image]) -> VolumeMasker:
+    def _maps_mask(self) -> nib.Nifti1Image | SurfaceMask:
+        """Return the mask that in-mask values are put back with (volume or surface)."""
+        if isinstance(self.masker_, SurfaceMasker):
+            return self.masker_.mask_
+        return self.mask_img_
+
+    def _unmask(self, values: np.ndarray, dtype: Any = None) -> Any:  # noqa: ANN401
+        """Put in-mask values back into an image of the runs' kind, 0 outside the mask."""
+        mask = self._maps_mask()
+        if isinstance(mask, SurfaceMask):
+            return mask.unmask(values, dtype)
+        return unmask(values, mask, dtype=dtype)
+
+    def _make_masker(self, runs: list[Any]) -> VolumeMasker | SurfaceMasker:
         """Build the fitted masker: the mask (given, computed, or a masker's) and smoothing.
 
-        A masker given as ``mask_img`` brings its mask and its ``smoothing_fwhm``, which
-        replaces the model's, as nilearn uses such a masker as it is; its
-        ``standardize`` does not matter (the model's applies).
+        Surface runs get a :class:`SurfaceMasker`. A masker given as ``mask_img``
+        brings its mask and its ``smoothing_fwhm``, which replaces the model's, as
+        nilearn uses such a masker as it is; its ``standardize`` does not matter (the
+        model's applies).
         """
+        if _on_surface(runs):
+            return self._make_surface_masker(runs)
         target = Target(self.target_affine, self.target_shape)
         if not is_masker(self.mask_img):
             return VolumeMasker(
@@ -519,6 +545,44 @@ class FirstLevelModel(BaseGLM):
             target_shape=settings.target.shape,
         ).fit()
 
+    def _make_surface_masker(self, runs: list[SurfaceData]) -> SurfaceMasker:
+        """Return the masker of surface runs: the data's own mask, all vertices, or the given one.
+
+        Volume-only parameters are refused: smoothing is not defined on a surface here
+        (smooth along the surface before the GLM) and resampling has no meaning.
+        """
+        refused = {
+            'smoothing_fwhm': self.smoothing_fwhm,
+            'target_affine': self.target_affine,
+            'target_shape': self.target_shape,
+        }
+        hints = {
+            'smoothing_fwhm': 'smooth along the surface before the GLM (e.g. with '
+            "Connectome Workbench's -cifti-smoothing) if needed",
+            'target_affine': 'surface data need no resampling',
+            'target_shape': 'surface data need no resampling',
+        }
+        for name, value in refused.items():
+            if value is not None:
+                msg = (
+                    f'{name} applies to volumes; these runs are surface data '
+                    f'({runs[0].layout.describe()}). Leave {name} out: {hints[name]}.'
+                )
+                raise InvalidParameterError(msg)
+        layout = runs[0].layout
+        if self.mask_img is None:
+            return SurfaceMasker(compute_surface_mask(runs))
+        if self.mask_img is False:
+            return SurfaceMasker(SurfaceMask(np.ones(layout.n_vertices, dtype=bool), layout))
+        if not is_surface_input(self.mask_img):
+            msg = (
+                f'mask_img is a {type(self.mask_img).__name__}, but the runs are surface '
+                f'data ({layout.describe()}): give a mask of the same form (a dict of GIFTI '
+                'hemispheres, a CIFTI-2 .dscalar.nii or a SurfaceImage), or None.'
+            )
+            raise InvalidParameterError(msg)
+        return SurfaceMasker(read_surface_mask(self.mask_img, layout))
+
     def _make_mask(self, runs: list[nib.Nifti1Image], target: Target) -> nib.Nifti1Image:
         """Return the mask: computed on the target grid, or on its own (resampled later)."""
         if self.mask_img is None:
@@ -537,7 +601,7 @@ class FirstLevelModel(BaseGLM):
         self,
         runs: list[nib.Nifti1Image],
         designs: list[pd.DataFrame],
-        masker: VolumeMasker,
+        masker: VolumeMasker | SurfaceMasker,
         settings: _RunSettings,
     ) -> list[tuple[GLMFit, np.ndarray]]:
         """Fit every run, ``n_jobs`` at a time, in the order of ``runs``.
@@ -564,10 +628,18 @@ class FirstLevelModel(BaseGLM):
             return [future.result() for future in futures]
 
     def _fit_run(
-        self, run: nib.Nifti1Image, job: _RunJob, masker: VolumeMasker
+        self,
+        run: nib.Nifti1Image | SurfaceData,
+        job: _RunJob,
+        masker: VolumeMasker | SurfaceMasker,
     ) -> tuple[GLMFit, np.ndarray]:
         """Fit one run; return the fit and the mean over its kept volumes, in the mask."""
-        masked = masker.transform_single_imgs(run)
+        if isinstance(run, SurfaceData):
+            assert isinstance(masker, SurfaceMasker)
+            masked = masker.transform_single_imgs(run)
+        else:
+            assert isinstance(masker, VolumeMasker)
+            masked = masker.transform_single_imgs(run)
         del run  # the last reference to a run read into memory: its 4D data go now
         if job.volumes is not None:
             masked = masked[job.volumes]
@@ -582,22 +654,20 @@ class FirstLevelModel(BaseGLM):
     def residuals_(self) -> list[nib.Nifti1Image]:
         """The residuals of each run, 4D float32, in percent signal change."""
         self._check_fitted()
-        return [
-            unmask(fit.residuals, self.mask_img_, dtype=fit.residuals.dtype) for fit in self.fits_
-        ]
+        return [self._unmask(fit.residuals, dtype=fit.residuals.dtype) for fit in self.fits_]
 
     @property
     def r_square_(self) -> list[nib.Nifti1Image]:
         """The r-squared of each run, 3D."""
         self._check_fitted()
-        return [unmask(fit.r_square, self.mask_img_) for fit in self.fits_]
+        return [self._unmask(fit.r_square) for fit in self.fits_]
 
     @property
     def predicted_(self) -> list[nib.Nifti1Image]:
         """The fitted values of each run (whitened design times beta), 4D."""
         self._check_fitted()
         return [
-            unmask(_predicted(fit, design.to_numpy(dtype=np.float64)), self.mask_img_)
+            self._unmask(_predicted(fit, design.to_numpy(dtype=np.float64)))
             for fit, design in zip(self.fits_, self.design_matrices_, strict=True)
         ]
 
@@ -714,7 +784,9 @@ class FirstLevelModel(BaseGLM):
             for index in included
         ]
         columns = [list(design.columns) for design in self.design_matrices_]
-        return ContrastResult.from_stats(fixed_effects(per_run), weights, columns, self.mask_img_)
+        return ContrastResult.from_stats(
+            fixed_effects(per_run), weights, columns, self._maps_mask()
+        )
 
     def _weights_per_run(self, contrast_def: Any) -> list[np.ndarray]:  # noqa: ANN401
         """Return each run's weights; all zeros for a run to leave out (several runs)."""
@@ -814,6 +886,8 @@ def _load_runs(
         msg = 'No run was given: pass a 4D image or a list of them as run_imgs.'
         raise ShapeMismatchError(msg)
     names = [f'run {i + 1}' for i in range(len(items))]
+    if any(is_surface_input(item) for item in items):
+        return _load_surface_runs(items, names)
     runs = [
         check_4d(load_image(item, name=name), name=name)
         for item, name in zip(items, names, strict=True)
@@ -821,6 +895,38 @@ def _load_runs(
     check_same_grid(runs, names)
     sources = [os.fspath(item) if isinstance(item, (str, os.PathLike)) else None for item in items]
     return runs, sources
+
+
+def _load_surface_runs(items: list[Any], names: list[str]) -> tuple[list[Any], list[str | None]]:
+    """Read surface runs; all must be surface data of one surface."""
+    volumes = [name for item, name in zip(items, names, strict=True) if not is_surface_input(item)]
+    if volumes:
+        msg = (
+            f'The runs mix surface and volume data ({", ".join(volumes)} are volumes): '
+            'one model fits one kind. Fit the surface runs and the volume runs in '
+            'separate models.'
+        )
+        raise ImageDimensionError(msg)
+    runs = [read_surface(item, name) for item, name in zip(items, names, strict=True)]
+    for run, name in zip(runs[1:], names[1:], strict=True):
+        if not runs[0].layout.matches(run.layout):
+            msg = (
+                f'{name} ({run.layout.describe()}) is not on the surface of run 1 '
+                f'({runs[0].layout.describe()}): every run of a model must be on one surface.'
+            )
+            raise ShapeMismatchError(msg)
+    sources = [run.source for run in runs]
+    return runs, sources
+
+
+def _on_surface(runs: list[Any]) -> bool:
+    """Whether the runs are surface data (read by :func:`_load_surface_runs`)."""
+    return bool(runs) and isinstance(runs[0], SurfaceData)
+
+
+def _n_scans(run: Any) -> int:  # noqa: ANN401
+    """Return the number of time points of a volume or surface run."""
+    return run.n_samples if isinstance(run, SurfaceData) else int(run.shape[3])
 
 
 def _job_count(n_jobs: int) -> int:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from bidsglm.models._images import unmask
+from bidsglm.models.surface import SurfaceMask
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,8 +49,8 @@ class ContrastResult:
         that p-value.
     dof : float
         The error degrees of freedom (summed over runs under fixed effects).
-    mask_img : nibabel.Nifti1Image
-        The mask the voxel axis refers to.
+    mask_img : nibabel.Nifti1Image or bidsglm.models.surface.SurfaceMask
+        The mask the voxel (or vertex) axis refers to.
 
     Examples
     --------
@@ -75,7 +76,7 @@ class ContrastResult:
     p_value: np.ndarray
     z_score: np.ndarray
     dof: float
-    mask_img: nib.Nifti1Image = field(repr=False)
+    mask_img: nib.Nifti1Image | SurfaceMask = field(repr=False)
 
     @classmethod
     def from_stats(
@@ -83,7 +84,7 @@ class ContrastResult:
         stats: ContrastStats,
         weights: Sequence[np.ndarray],
         columns: Sequence[Sequence[object]],
-        mask_img: nib.Nifti1Image,
+        mask_img: nib.Nifti1Image | SurfaceMask,
     ) -> ContrastResult:
         """Build the record of a contrast from its statistics and its weights."""
         p_value, z_score = stats.p_and_z()
@@ -105,7 +106,7 @@ class ContrastResult:
         """The number of rows of the contrast (1 for a t-test)."""
         return int(self.weights[0].shape[0])
 
-    def to_images(self) -> dict[str, nib.Nifti1Image]:
+    def to_images(self) -> dict[str, Any]:
         """Return the five maps as images, keyed as in ``OUTPUT_TYPES``.
 
         The effect map is 3D for a t-test and 4D, one volume per row, for an
@@ -119,4 +120,15 @@ class ContrastResult:
             'effect_size': effect,
             'effect_variance': self.variance,
         }
+        if isinstance(self.mask_img, SurfaceMask):
+            return self._surface_images(arrays)
         return {name: unmask(values, self.mask_img) for name, values in arrays.items()}
+
+    def _surface_images(self, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        """Return the maps on the surface, in the data's own form (see :mod:`.surface`)."""
+        assert isinstance(self.mask_img, SurfaceMask)
+        images = {}
+        for name, values in arrays.items():
+            rows = None if values.ndim == 1 else [f'row {i + 1}' for i in range(len(values))]
+            images[name] = self.mask_img.unmask(values, names=rows)
+        return images

@@ -2,13 +2,13 @@
 
 :func:`write_report` reads a folder written by :func:`bidsglm.save_glm_to_bids` and
 writes one self-contained page beside the model's ``statmap.json``
-(``<entities>_report.html``): the model, its designs, each contrast's weights,
-thresholded z map and table of clusters and peaks, and r-squared and residual
-maps. Every save writes it too (:func:`report_companion`), and a fitted model's
-``generate_report`` draws the same page from the model in memory
-(:mod:`bidsglm.report.fitted`). :func:`report_options` reads nilearn's report
-keywords. :func:`write_index` writes ``index.html`` at the top of an output
-folder, linking every report below it.
+(``<entities>_report.html``): the model in words, its designs, each contrast's
+weights, thresholded z map (both signs of a t contrast) and tables of clusters and
+peaks, and r-squared and residual maps. Every save writes it too
+(:func:`report_companion`), and a fitted model's ``generate_report`` draws the same
+page from the model in memory (:mod:`bidsglm.report.fitted`). :func:`report_options`
+reads nilearn's report keywords. :func:`write_index` writes ``index.html`` at the
+top of an output folder, linking every report below it.
 """
 
 from __future__ import annotations
@@ -73,7 +73,9 @@ def write_report(
     background : path-like or nibabel image, optional
         An image drawn under the z maps (a mean EPI, a template), resampled to the
         maps' grid; a 4D image is averaged over time. By default the model's saved
-        mean image (``stat-mean``, first level) is drawn, or else the mask.
+        mean image (``stat-mean``, first level) is drawn, else for a model in an MNI
+        space the MNI template shipped with bidsglm (:mod:`bidsglm.report.underlay`),
+        else the mask.
     images : mapping of path to nibabel image, optional
         Saved maps already in memory, by path (as :func:`bidsglm.save_glm_to_bids`
         hands over the files it just wrote): used instead of reading those files.

@@ -1,10 +1,15 @@
 """The parts of a report, each built from a saved model (:class:`~bidsglm.bids.LoadedGlm`).
 
-- the model: its parameters, runs, timing, noise model, HRF, drift and mask;
+- the model: a sentence saying what was fitted, its parameters in words, timing,
+  noise model, HRF, drift, mask, the space of its coordinates, and the scans (or
+  input maps) and regressors of each design;
 - the designs: each design matrix and the correlations of its columns;
 - one part per contrast: its weights, the thresholded z map over the background
-  with the threshold stated, and the table of clusters and peaks;
-- model quality: r-squared and the standard deviation of the residuals.
+  with the threshold and its sidedness stated (a t contrast is read both ways,
+  positive z in red to yellow and negative z in blue to cyan; an F test one way),
+  and the tables of clusters and peaks, positive then negative effects;
+- model quality: r-squared (said to be uninformative, not drawn, for an
+  intercept-only design) and the standard deviation of the residuals.
 
 Saved SVG figures (design and contrast weights) are embedded as they are; they
 are drawn again only when missing.
@@ -35,10 +40,11 @@ from bidsglm.report.figures import (
     volume_figure,
 )
 from bidsglm.report.options import Cuts
+from bidsglm.report.underlay import MNI_TEMPLATE_NAME, template_for
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
     import pandas as pd
@@ -49,13 +55,25 @@ if TYPE_CHECKING:
     from bidsglm.report.options import Background
 
 __all__ = [
+    'R_SQUARE_UNINFORMATIVE',
+    'SCANNER_SPACE',
     'ReportContext',
+    'contrast_rule',
     'contrast_section',
+    'design_rows_of',
     'design_section',
+    'model_in_words',
     'model_section',
+    'plural_of',
     'quality_section',
+    'r_square_is_informative',
+    'signal_scaling_text',
+    'space_name',
+    'weight_groups',
 ]
 
+#: The space of coordinates when the files name none (no ``space-`` entity).
+SCANNER_SPACE = 'scanner space'
 #: The number of peaks shown per contrast; the others are in a folded part.
 SHOWN_ROWS = 30
 _NOISE_MODELS = {'ar1': 'AR(1)', 'ols': 'ordinary least squares (OLS)'}
@@ -86,6 +104,8 @@ class ReportContext:
         The smallest distance (mm) between two peaks of a cluster in the tables.
     cuts : Cuts, optional
         Where the z maps are cut.
+    space : str, default='scanner space'
+        The space of the coordinates, in words (see :func:`space_name`).
     """
 
     glm: LoadedGlm
@@ -97,6 +117,7 @@ class ReportContext:
     background_name: str = 'the mask'
     min_distance: float = 8.0
     cuts: Cuts = field(default_factory=Cuts)
+    space: str = SCANNER_SPACE
 
     @classmethod
     def load(
@@ -119,7 +140,9 @@ class ReportContext:
             How z maps are thresholded; by default uncorrected p < 0.001.
         background : path-like, nibabel image or False, optional
             Drawn under the z maps, after resampling to their grid; by default the
-            saved mean image (``stat-mean``) when there is one; False draws none.
+            saved mean image (``stat-mean``) when there is one, else in an MNI space
+            the shipped MNI template (:mod:`bidsglm.report.underlay`), else the
+            mask; False draws none.
         images : mapping of path to nibabel image, optional
             Saved maps already in memory, by path.
         min_distance : float, default=8.0
@@ -143,9 +166,13 @@ class ReportContext:
             raise InputNotFoundError(msg)
         maps = SavedMaps(images or {})
         mask, affine = maps.volume(glm.mask)
+        template = template_for(glm.statmap)
         if background is None and glm.mean is not None:
             drawn_under: np.ndarray | None = maps.volume(glm.mean)[0]
             name = 'the mean of the data'
+        elif background is None and template is not None:
+            drawn_under = _background(template, affine, mask.shape)
+            name = MNI_TEMPLATE_NAME
         else:
             drawn_under = _background(background or None, affine, mask.shape)
             name = 'the given background' if background else 'the mask'
@@ -159,6 +186,7 @@ class ReportContext:
             background_name=name,
             min_distance=min_distance,
             cuts=cuts or Cuts(),
+            space=space_name(glm.statmap),
         )
 
     @property
@@ -179,6 +207,30 @@ class ReportContext:
             if is_svg and name.entities.get('contrast') == contrast:
                 found.append(file)
         return sorted(found, key=_natural_key)
+
+
+def space_name(path: str | os.PathLike[str]) -> str:
+    """Name the space of a saved file's coordinates, from its ``space-`` entity.
+
+    Parameters
+    ----------
+    path : path-like
+        A saved file (the model's ``statmap.json``).
+
+    Returns
+    -------
+    str
+        ``'<label> space'``, or :data:`SCANNER_SPACE` when the name has no ``space-``.
+
+    Examples
+    --------
+    >>> space_name('sub-01_task-x_space-MNI152NLin2009cAsym_statmap.json')
+    'MNI152NLin2009cAsym space'
+    >>> space_name('sub-01_task-x_statmap.json')
+    'scanner space'
+    """
+    label = parse_bids_name(path).entities.get('space')
+    return f'{label} space' if label else SCANNER_SPACE
 
 
 def _background(
@@ -238,6 +290,41 @@ def _with_unit(unit: str) -> Callable[[Any], str]:
     return write
 
 
+def signal_scaling_text(value: Any) -> str:  # noqa: ANN401 - JSON content
+    """Say in words what a ``signal_scaling`` value (nilearn's parameter) does to the data.
+
+    Parameters
+    ----------
+    value : int, list of int, bool or None
+        The ``SignalScaling`` of ``statmap.json``.
+
+    Returns
+    -------
+    str
+        The sentence, with the parameter's value at the end.
+
+    Examples
+    --------
+    >>> print(signal_scaling_text(0))
+    each voxel's time series divided by its mean over time (percent signal change;
+    signal_scaling=0)
+    >>> signal_scaling_text(False)
+    'none: the data as given (signal_scaling=False)'
+    """
+    if isinstance(value, bool) or value is None:
+        return f'none: the data as given (signal_scaling={value})'
+    key = tuple(value) if isinstance(value, list) else value
+    words = {
+        0: "each voxel's time series divided by its mean over time (percent signal change",
+        1: 'each scan divided by its mean over the voxels (global scaling',
+        (0, 1): 'each scan divided by its mean over the voxels, then each voxel by its mean '
+        'over time (percent signal change',
+    }
+    if key not in words:
+        return f'signal_scaling={_format_value(value)}'
+    return f'{words[key]}; signal_scaling={_format_value(value)})'
+
+
 #: statmap.json keys shown in the model part: key -> (term, how to write the value).
 MODEL_FIELDS: dict[str, tuple[str, Callable[[Any], str]]] = {
     'Level': ('Level', lambda v: _LEVELS.get(v, _format_value(v))),
@@ -247,12 +334,12 @@ MODEL_FIELDS: dict[str, tuple[str, Callable[[Any], str]]] = {
     'DriftModel': ('Drift model', _drift),
     'RepetitionTime': ('Repetition time (TR)', _with_unit('s')),
     'SliceTimeRef': ('Slice timing reference', lambda v: f'{_format_value(v)} of the TR'),
-    'SignalScaling': ('Signal scaling', _format_value),
+    'SignalScaling': ('Signal scaling', signal_scaling_text),
     'Units': ('Units of the effects', _format_value),
     'SmoothingFWHM': ('Smoothing (FWHM)', _with_unit('mm')),
     'NumberOfRuns': ('Runs', _format_value),
     'NumberOfVolumes': ('Volumes per run', _format_value),
-    'NumberOfSubjects': ('Input maps (subjects)', _format_value),
+    'NumberOfSubjects': ('Input maps', _format_value),
     'FirstLevelContrast': ('First-level contrast tested', _format_value),
 }
 
@@ -264,6 +351,120 @@ def _mask_text(mask: np.ndarray, affine: np.ndarray) -> str:
     grid = ' x '.join(str(n) for n in mask.shape)
     size = ' x '.join(f'{z:.3g}' for z in zooms)
     return f'{int(mask.sum())} voxels ({volume / 1000:.1f} cm³), in a {grid} grid of {size} mm'
+
+
+def _space_text(space: str) -> str:
+    """Say in which space the coordinates (mm) of the tables and slices are."""
+    if space == SCANNER_SPACE:
+        return (
+            'mm in scanner space: the files name no space- entity, so the '
+            'coordinates are not those of a template (such as MNI)'
+        )
+    return f'mm in {space} (the space- entity of the files)'
+
+
+def design_rows_of(metadata: Mapping[str, Any]) -> str:
+    """Return what one row of a saved model's designs is (``scan``, ``input map``...).
+
+    Parameters
+    ----------
+    metadata : mapping
+        The model's ``statmap.json``.
+
+    Returns
+    -------
+    str
+        Its ``DesignRows``, else ``'scan'`` at the first level and ``'input map'``.
+
+    Examples
+    --------
+    >>> design_rows_of({'Level': 'second', 'DesignRows': 'study'}), design_rows_of({})
+    ('study', 'scan')
+    """
+    default = 'input map' if metadata.get('Level') == 'second' else 'scan'
+    return str(metadata.get('DesignRows') or default)
+
+
+#: How the model sentence says a noise model was fitted.
+_FITTED_BY = {
+    'ar1': 'fitted with AR(1) noise',
+    'ols': 'fitted by ordinary least squares (OLS)',
+}
+#: Regressors counted apart in the table of runs, by how their names start.
+_REGRESSOR_KINDS = (('drift', 'drift terms'), ('constant', 'constant'))
+
+
+def _regressor_text(columns: Sequence[str], first_level: bool) -> str:
+    """Count a design's regressors: task and confounds, drift terms, constant.
+
+    A group design's few regressors are named instead.
+    """
+    if not first_level:
+        return f'{len(columns)}: ' + ', '.join(columns)
+    counts = dict.fromkeys([kind for _, kind in _REGRESSOR_KINDS], 0)
+    for column in columns:
+        kind = next((k for start, k in _REGRESSOR_KINDS if column.startswith(start)), None)
+        if kind is not None:
+            counts[kind] += 1
+    other = len(columns) - sum(counts.values())
+    parts = [_plural(other, 'task or confound regressor')] if other else []
+    parts += [f'{n} {kind}' for kind, n in counts.items() if n]
+    return f'{len(columns)}: ' + ', '.join(parts)
+
+
+def _runs_table(context: ReportContext) -> str:
+    """Tabulate each design's rows and regressors, folded when there are many runs."""
+    rows = design_rows_of(context.glm.metadata)
+    body = [
+        [
+            context.design_title(index),
+            str(len(design)),
+            _regressor_text([str(c) for c in design.columns], context.is_first_level),
+        ]
+        for index, design in enumerate(context.glm.designs)
+    ]
+    table = html.table(['Design', plural_of(rows).capitalize(), 'Regressors'], body)
+    if len(body) > 4:
+        return html.folded(f'Scans and regressors of the {len(body)} runs', table)
+    return table
+
+
+def model_in_words(glm: LoadedGlm) -> str:
+    """Say in one sentence what model was fitted.
+
+    Parameters
+    ----------
+    glm : LoadedGlm
+        The saved model.
+
+    Returns
+    -------
+    str
+        The sentence.
+    """
+    metadata, designs = glm.metadata, glm.designs
+    noise_model = str(metadata.get('NoiseModel'))
+    fitted = _FITTED_BY.get(noise_model, f'fitted with the {noise_model} noise model')
+    if glm.level == 'second':
+        rows = _plural(len(designs[0]) if designs else 0, design_rows_of(metadata))
+        what = (
+            'an intercept only (a one-sample test of the mean)'
+            if designs and not r_square_is_informative(designs[0])
+            else 'the regressors ' + ', '.join(str(c) for c in designs[0].columns)
+        )
+        return f'A GLM across {rows} with {what}, {fitted}.'
+    hrf = _hrf(metadata.get('HRF', 'unknown'))
+    drift_type, _, detail = _drift(metadata.get('DriftModel', 'none')).partition(', ')
+    drift = f'{drift_type} drift terms' + (f' ({detail})' if detail else '')
+    if drift_type in ('none', 'None'):
+        drift = 'no drift terms'
+    runs = len(designs)
+    combined = '; the runs are combined by fixed effects' if runs > 1 else ''
+    return (
+        f"A GLM of each voxel's time series in {_plural(runs, 'run')}: the task's "
+        f'conditions convolved with the {hrf} HRF, any confounds given, {drift} and a '
+        f'constant, {fitted}{combined}.'
+    )
 
 
 def model_section(context: ReportContext) -> html.Section:
@@ -286,8 +487,18 @@ def model_section(context: ReportContext) -> html.Section:
         if key in metadata
     ]
     items.append(('Mask', _mask_text(context.mask, context.affine)))
+    items.append(('Coordinates', _space_text(context.space)))
+    rows = design_rows_of(metadata)
+    items = [
+        (
+            term,
+            f'{value} (one per {rows})' if term == 'Input maps' and rows != 'input map' else value,
+        )
+        for term, value in items
+    ]
     inputs = [str(f) for f in metadata.get('InputFiles') or [] if f]
-    body = html.definition_list(items)
+    body = html.paragraph(model_in_words(context.glm)) + html.definition_list(items)
+    body += _runs_table(context)
     if inputs:
         listed = html.table(['Input file'], [[name] for name in inputs])
         body += html.folded(f'Input files ({len(inputs)})', listed)
@@ -312,8 +523,13 @@ def design_section(context: ReportContext) -> html.Section:
     body = ''
     for index, design in enumerate(context.glm.designs):
         title = context.design_title(index)
-        svg = saved[index].read_bytes() if index < len(saved) else design_svg(design, title)
-        size = f'{design.shape[0]} rows x {design.shape[1]} columns'
+        rows = design_rows_of(context.glm.metadata)
+        svg = (
+            saved[index].read_bytes()
+            if index < len(saved)
+            else design_svg(design, title, rows=rows)
+        )
+        size = f'{_plural(design.shape[0], "row")} x {_plural(design.shape[1], "column")}'
         pictures = [html.Picture(svg_data_uri(svg), f'Design matrix, {title}', size)]
         if (design.nunique() > 1).sum() >= 2:  # correlations need two varying columns
             pictures.append(
@@ -336,23 +552,56 @@ def _test_text(contrast: LoadedContrast) -> str:
     return f't test, {dof[-1]} degrees of freedom' if dof else 't test'
 
 
+def _design_index(design: object, sources: Sequence[object]) -> int:
+    """Return the index of a design named in ``ContrastWeights``: a URI or a number."""
+    if isinstance(design, str):
+        return sources.index(design) if design in sources else -1
+    return int(cast('int', design)) - 1
+
+
+def weight_groups(metadata: Mapping[str, Any]) -> list[tuple[dict[str, Any], list[int]]]:
+    """Return each distinct set of a contrast's weights, with the designs that use it.
+
+    Parameters
+    ----------
+    metadata : mapping
+        The sidecar of a contrast map: its ``ContrastWeights`` list each distinct
+        set once with its ``Designs`` (BIDS URIs of ``design.tsv`` files, in the
+        order of ``Sources``); older files list the weights once per design.
+
+    Returns
+    -------
+    list of (dict, list of int)
+        Each set of weights (``Columns`` and ``Weights``) and the indices (from 0)
+        of its designs.
+
+    Examples
+    --------
+    >>> entry = {'Columns': ['a'], 'Weights': [[1.0]], 'Designs': ['bids::r2.tsv', 'bids::r1.tsv']}
+    >>> weight_groups({'ContrastWeights': [entry], 'Sources': ['bids::r1.tsv', 'bids::r2.tsv']})
+    [({'Columns': ['a'], 'Weights': [[1.0]], 'Designs': [...]}, [0, 1])]
+    """
+    entries = metadata.get('ContrastWeights') or []
+    sources = list(metadata.get('Sources') or [])
+    groups: dict[str, tuple[dict[str, Any], list[int]]] = {}
+    for position, entry in enumerate(entries):
+        designs = entry.get('Designs')
+        indices = [position] if designs is None else [_design_index(d, sources) for d in designs]
+        key = repr((entry.get('Columns'), entry.get('Weights')))
+        groups.setdefault(key, (entry, []))[1].extend(indices)
+    return [(entry, sorted(indices)) for entry, indices in groups.values()]
+
+
 def _weight_pictures(contrast: LoadedContrast, context: ReportContext) -> list[html.Picture]:
     """One picture per distinct set of weights over the designs (runs that share one)."""
-    groups: dict[str, list[int]] = {}
-    weights = contrast.metadata.get('ContrastWeights') or []
-    for index, entry in enumerate(weights):
-        groups.setdefault(repr((entry.get('Columns'), entry.get('Weights'))), []).append(index)
     saved = context.saved_svgs(contrast.label)
     pictures = []
-    for runs in groups.values() or [[0]]:
-        first = runs[0]
-        if first < len(saved):
+    for entry, runs in weight_groups(contrast.metadata):
+        first = runs[0] if runs else -1
+        if 0 <= first < len(saved):
             svg = saved[first].read_bytes()
-        elif first < len(weights):
-            entry = weights[first]
-            svg = contrast_svg(entry['Weights'], entry['Columns'], contrast.name)
         else:
-            continue
+            svg = contrast_svg(entry['Weights'], entry['Columns'], contrast.name)
         which = ', '.join(str(r + 1) for r in runs)
         where = f'runs {which}' if len(runs) > 1 else context.design_title(first).lower()
         caption = f'Weights over the columns of {where}.' if context.is_first_level else ''
@@ -378,11 +627,8 @@ def _table_rows(table: pd.DataFrame) -> list[list[str]]:
     ]
 
 
-def _cluster_table(clusters: Clusters) -> str:
-    """Return the table of clusters and peaks; rows past :data:`SHOWN_ROWS` are folded."""
-    table = clusters.table
-    if table.empty:
-        return html.paragraph('No voxel survives this threshold.', 'muted')
+def _peak_table(table: pd.DataFrame) -> str:
+    """Return one table of peaks; rows past :data:`SHOWN_ROWS` are folded."""
     header = ['Cluster', 'X (mm)', 'Y (mm)', 'Z (mm)', 'Peak z', 'Voxels', 'Volume (mm³)']
     numeric = [False] + [True] * 6
     out = html.table(header, _table_rows(table.head(SHOWN_ROWS)), numeric)
@@ -392,29 +638,109 @@ def _cluster_table(clusters: Clusters) -> str:
     return out
 
 
+#: The tables of a contrast's clusters, by sign: (heading, keeps the rows of this sign).
+_SIGNS = (
+    ('Positive effects (z > 0)', lambda peak: peak > 0),
+    ('Negative effects (z < 0)', lambda peak: peak < 0),
+)
+
+
+def _cluster_table(clusters: Clusters, two_sided: bool, space: str) -> str:
+    """Return the tables of clusters and peaks, positive then negative effects.
+
+    A one-sided rule (an F test, ``two_sided=False``) has one table, of positive z.
+    """
+    table = clusters.table
+    if table.empty:
+        return html.paragraph('No voxel survives this threshold.', 'muted')
+    out = html.paragraph(f'Peak coordinates in mm, {space}.', 'muted')
+    for heading, keeps in _SIGNS if two_sided else _SIGNS[:1]:
+        rows = table[keeps(table['Peak z'].to_numpy())]
+        found = html.paragraph('None.', 'muted') if rows.empty else _peak_table(rows)
+        out += html.heading(heading, level=4) + found
+    return out
+
+
+def plural_of(noun: str) -> str:
+    """Return the plural of an English noun, by its ending (``study`` -> ``studies``).
+
+    Parameters
+    ----------
+    noun : str
+        The noun, in the singular.
+
+    Returns
+    -------
+    str
+        Its plural.
+
+    Examples
+    --------
+    >>> plural_of('study'), plural_of('input map'), plural_of('day'), plural_of('patch')
+    ('studies', 'input maps', 'days', 'patches')
+    """
+    if noun.endswith('y') and noun[-2:-1] not in tuple('aeiou'):
+        return noun[:-1] + 'ies'
+    if noun.endswith(('s', 'x', 'z', 'ch', 'sh')):
+        return noun + 'es'
+    return noun + 's'
+
+
 def _plural(count: int, noun: str) -> str:
-    return f'{count} {noun}{"" if count == 1 else "s"}'
+    return f'{count} {noun if count == 1 else plural_of(noun)}'
 
 
-def _threshold_text(
-    z_values: np.ndarray, threshold: float, clusters: Clusters, rule: Thresholding
-) -> str:
-    """State the threshold, what survives, and the FDR equivalent."""
+def _survivor_text(clusters: Clusters) -> str:
+    """Count the voxels and clusters that survive, by sign."""
     survivors = int((clusters.labels > 0).sum())
     count = clusters.n_clusters
     text = (
-        f'Threshold: {rule.describe(threshold)}. {_plural(survivors, "voxel")} in '
-        f'{_plural(count, "cluster")} survive{"s" if survivors == 1 else ""}.'
+        f'{_plural(survivors, "voxel")} in {_plural(count, "cluster")} '
+        f'survive{"s" if survivors == 1 else ""}'
     )
+    negative = clusters.table['Peak z'].to_numpy() < 0
+    main = clusters.table['Voxels'].notna().to_numpy()
+    n_negative = int((negative & main).sum())
+    if n_negative == count and count:
+        text += ', all of negative z'
+    elif n_negative:
+        text += f' ({_plural(count - n_negative, "cluster")} of positive z, {n_negative} negative)'
+    return text + '.'
+
+
+def _one_sided_text(z_values: np.ndarray, threshold: float, stat_type: str) -> str:
+    """Say why a map is read one way, and what of the other way is left out."""
+    if stat_type == 'F':
+        return ' An F test is one-sided: its z grows with the evidence for any effect.'
+    hidden = int((z_values <= -threshold).sum())
+    return (
+        f' Only positive effects are shown (two_sided=False): {_plural(hidden, "voxel")} '
+        f'with z ≤ {-threshold:.3g} (the reverse effect) {"is" if hidden == 1 else "are"} '
+        'left out; pass two_sided=True to show them.'
+    )
+
+
+def _threshold_text(
+    z_values: np.ndarray, threshold: float, clusters: Clusters, rule: Thresholding, stat_type: str
+) -> str:
+    """State the threshold, what survives, and the FDR equivalent."""
+    text = f'Threshold: {rule.describe(threshold)}. {_survivor_text(clusters)}'
+    if not rule.two_sided:
+        text += _one_sided_text(z_values, threshold, stat_type)
     if rule.height_control != 'fdr':
         fdr = fdr_threshold(z_values, 0.05, rule.two_sided)
-        equivalent = f'z ≥ {fdr:.3g}' if np.isfinite(fdr) else 'no voxel survives'
+        sign = '|z|' if rule.two_sided else 'z'
+        equivalent = f'{sign} ≥ {fdr:.3g}' if np.isfinite(fdr) else 'no voxel survives'
         text += f' For comparison, FDR q < 0.05: {equivalent}.'
     return html.paragraph(text, 'threshold')
 
 
 def _z_map_picture(
-    contrast: LoadedContrast, z: np.ndarray, clusters: Clusters, context: ReportContext
+    contrast: LoadedContrast,
+    z: np.ndarray,
+    clusters: Clusters,
+    context: ReportContext,
+    two_sided: bool,
 ) -> html.Picture:
     """Draw the clusters of a z map: three planes at a point, then axial slices."""
     cut: list[float] | None
@@ -428,18 +754,44 @@ def _z_map_picture(
     figure = stat_map_figure(
         np.where(clusters.labels > 0, z, 0.0), context.affine, threshold=clusters.threshold,
         mask=context.mask, background=context.background,
-        two_sided=context.thresholding.two_sided, cut=cut, axial=context.cuts.axial,
+        two_sided=two_sided, cut=cut, axial=context.cuts.axial,
     )  # fmt: skip
+    colours = (
+        'positive z in red to yellow, negative z in blue to cyan'
+        if two_sided
+        else 'z in red to yellow'
+    )
     return html.Picture(
         svg_data_uri(figure),
         f'Thresholded z map of {contrast.name}',
-        f'z map, thresholded, over {context.background_name}; three planes {where}, '
-        'then axial slices.',
+        f'z map, thresholded ({colours}), over {context.background_name}, '
+        f'{context.space}; three planes {where}, then axial slices.',
     )
+
+
+def contrast_rule(contrast: LoadedContrast, rule: Thresholding) -> Thresholding:
+    """Return the rule a contrast is thresholded by: an F test is always one-sided.
+
+    Parameters
+    ----------
+    contrast : LoadedContrast
+        The saved contrast.
+    rule : Thresholding
+        The report's rule.
+
+    Returns
+    -------
+    Thresholding
+        ``rule``, made one-sided for an F test.
+    """
+    return rule.one_sided() if contrast.stat_type == 'F' else rule
 
 
 def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.Section:
     """Return the part of one contrast: weights, thresholded z map, clusters and peaks.
+
+    A t contrast is read in both directions (unless the report's rule is one-sided):
+    clusters of positive and of negative z, in two colour ramps and two tables.
 
     Parameters
     ----------
@@ -457,7 +809,7 @@ def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.S
     if 'z' not in contrast.maps:
         return html.Section(anchor, title, html.paragraph('No z map was saved.'), 'contrast')
     z, _affine = context.saved_maps.volume(contrast.maps['z'])
-    rule = context.thresholding
+    rule = contrast_rule(contrast, context.thresholding)
     z_values = z[context.mask]
     threshold = rule.z_threshold(z_values)
     inside = np.where(context.mask, z, np.nan)
@@ -468,20 +820,53 @@ def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.S
     body = (
         html.paragraph(f'{_test_text(contrast)}; label “{contrast.label}”.', 'muted')
         + html.figures(_weight_pictures(contrast, context))
-        + _threshold_text(z_values, threshold, clusters, rule)
-        + html.figures([_z_map_picture(contrast, z, clusters, context)])
-        + _cluster_table(clusters)
+        + _threshold_text(z_values, threshold, clusters, rule, contrast.stat_type)
+        + html.figures([_z_map_picture(contrast, z, clusters, context, rule.two_sided)])
+        + _cluster_table(clusters, rule.two_sided, context.space)
     )
     return html.Section(anchor, title, body, 'contrast')
 
 
 # ------------------------------------------------------------------ model quality
+#: Said instead of drawing r-squared when the design holds only constant columns.
+R_SQUARE_UNINFORMATIVE = (
+    'r-squared is not drawn: this design has only an intercept (a constant column), '
+    "which fits each voxel's mean and nothing else, so r-squared (the variance "
+    'explained around the mean) is 0 by construction and tells nothing about the model. '
+    'The residuals below show how much the inputs vary around their mean.'
+)
+
+
+def r_square_is_informative(design: pd.DataFrame) -> bool:
+    """Tell whether a design explains anything beyond the mean (a non-constant column).
+
+    Parameters
+    ----------
+    design : pandas.DataFrame
+        The design matrix.
+
+    Returns
+    -------
+    bool
+        False for an intercept-only design, whose r-squared is 0 by construction.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r_square_is_informative(pd.DataFrame({'intercept': [1.0, 1.0, 1.0]}))
+    False
+    >>> r_square_is_informative(pd.DataFrame({'intercept': 1.0, 'age': [20.0, 31, 45]}))
+    True
+    """
+    return bool((design.nunique() > 1).any())
+
+
 def _quality_pictures(index: int, context: ReportContext) -> list[html.Picture]:
     """Draw the r-squared and residual standard deviation maps of one design."""
     glm, mask = context.glm, context.mask
     title = context.design_title(index).lower()
     pictures = []
-    if index < len(glm.r_square):
+    if index < len(glm.r_square) and _r_square_drawn(index, context):
         r_square, _ = context.saved_maps.volume(glm.r_square[index])
         median = float(np.median(r_square[mask])) if mask.any() else float('nan')
         figure = volume_figure(r_square, context.affine, mask=mask, vmin=0.0, label='r²')
@@ -494,6 +879,12 @@ def _quality_pictures(index: int, context: ReportContext) -> list[html.Picture]:
         caption = f'Standard deviation of the residuals, {title} ({units}).'
         pictures.append(html.Picture(svg_data_uri(figure), f'Residual SD, {title}', caption))
     return pictures
+
+
+def _r_square_drawn(index: int, context: ReportContext) -> bool:
+    """Tell whether design ``index`` has an informative r-squared to draw."""
+    designs = context.glm.designs
+    return index >= len(designs) or r_square_is_informative(designs[index])
 
 
 def quality_section(context: ReportContext) -> html.Section:
@@ -512,5 +903,8 @@ def quality_section(context: ReportContext) -> html.Section:
     body = ''
     for index in range(max(len(context.glm.r_square), len(context.glm.residuals))):
         pictures = _quality_pictures(index, context)
-        body += html.heading(context.design_title(index)) + html.figures(pictures)
+        body += html.heading(context.design_title(index))
+        if index < len(context.glm.r_square) and not _r_square_drawn(index, context):
+            body += html.paragraph(R_SQUARE_UNINFORMATIVE, 'muted')
+        body += html.figures(pictures)
     return html.Section('quality', 'Model quality', body or html.paragraph('No model maps saved.'))

@@ -17,6 +17,7 @@ a candidate in its cluster that handles all clusters in each step.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import string
 from dataclasses import dataclass
@@ -134,23 +135,27 @@ class Thresholding:
         The z threshold used when ``height_control`` is None.
     cluster_extent : int, default=0
         Clusters of fewer voxels are dropped.
-    two_sided : bool, default=False
-        Also keep clusters of negative z (and use two-sided p-values).
+    two_sided : bool, default=True
+        Keep clusters of negative z too, and use two-sided p-values: a t contrast
+        is read in both directions. False keeps positive z only (nilearn's
+        default); an F test is always one-sided (see :meth:`one_sided`).
 
     Examples
     --------
     >>> rule = Thresholding('fpr', alpha=0.001, cluster_extent=10)
     >>> round(rule.z_threshold(np.zeros(5)), 3)
-    3.09
-    >>> rule.describe(3.09)
-    'uncorrected p < 0.001 (z ≥ 3.09), clusters of at least 10 voxels'
+    3.291
+    >>> rule.describe(3.291)
+    'uncorrected p < 0.001, two-sided (|z| ≥ 3.29), clusters of at least 10 voxels'
+    >>> rule.one_sided().describe(3.09)
+    'uncorrected p < 0.001, one-sided (z ≥ 3.09), clusters of at least 10 voxels'
     """
 
     height_control: str | None = 'fpr'
     alpha: float = 0.001
     z: float = 3.0
     cluster_extent: int = 0
-    two_sided: bool = False
+    two_sided: bool = True
 
     def __post_init__(self) -> None:
         if self.height_control is not None and self.height_control not in HEIGHT_CONTROLS:
@@ -175,13 +180,18 @@ class Thresholding:
             return float(self.z)
         return HEIGHT_CONTROLS[self.height_control](z_values, self.alpha, self.two_sided)
 
+    def one_sided(self) -> Thresholding:
+        """Return this rule for positive z only (an F test, or ``two_sided=False``)."""
+        return dataclasses.replace(self, two_sided=False)
+
     def describe(self, z_threshold: float) -> str:
         """Say in words what survives, with the computed z threshold."""
         sign = '|z|' if self.two_sided else 'z'
         height = f'{sign} ≥ {z_threshold:.3g}'
         if self.height_control is not None:
             rule = _DESCRIPTIONS[self.height_control].format(alpha=self.alpha)
-            height = f'{rule} ({height})'
+            sides = 'two-sided' if self.two_sided else 'one-sided'
+            height = f'{rule}, {sides} ({height})'
         if self.cluster_extent:
             height += f', clusters of at least {self.cluster_extent} voxels'
         return height

@@ -52,10 +52,21 @@ _BLANK = (200, 200, 200)  # correlations of constant columns: neutral gray
 
 @dataclass(frozen=True)
 class _Panel:
-    """One slice picture and its caption."""
+    """One slice picture, its caption, and the directions at its left and right edges."""
 
     rgb: np.ndarray
     caption: str
+    sides: tuple[str, str] = ('', '')
+
+
+@dataclass(frozen=True)
+class _Label:
+    """A text placed on the composed picture: at (x, y), anchored at its start or end."""
+
+    x: float
+    y: float
+    text: str
+    anchor: str = 'start'
 
 
 @dataclass(frozen=True)
@@ -150,6 +161,8 @@ def _square_pixels(picture: np.ndarray, sizes: tuple[float, float], pixel: float
 #: Slice planes, by the coordinate that is fixed: (fixed axis, axis shown as columns,
 #: axis shown as rows, upwards) in the RAS-oriented volume.
 _PLANES = {'x': (0, 1, 2), 'y': (1, 0, 2), 'z': (2, 0, 1)}
+#: The directions at the left and right edges of each plane (columns grow to R, or A).
+SIDES = {'x': ('P', 'A'), 'y': ('L', 'R'), 'z': ('L', 'R')}
 
 
 def _slice(volume: np.ndarray, grid: _Grid, plane: str, index: int, pixel: float) -> np.ndarray:
@@ -191,8 +204,12 @@ def _overlay(
     return out
 
 
-def _tile(rows: Sequence[Sequence[_Panel]]) -> tuple[np.ndarray, list[tuple[int, int, str]]]:
-    """Join panels row by row on black; return the picture and caption positions."""
+def _tile(rows: Sequence[Sequence[_Panel]]) -> tuple[np.ndarray, list[_Label]]:
+    """Join panels row by row on black; return the picture and its labels.
+
+    Each panel's caption sits at its top left; its directions at the middle of its
+    left and right edges.
+    """
     widths = [sum(p.rgb.shape[1] for p in row) + _GAP_PX * (len(row) - 1) for row in rows]
     heights = [max(p.rgb.shape[0] for p in row) for row in rows]
     shape = (sum(heights) + _GAP_PX * (len(rows) - 1), max(widths), 3)
@@ -205,7 +222,12 @@ def _tile(rows: Sequence[Sequence[_Panel]]) -> tuple[np.ndarray, list[tuple[int,
             h, w = panel.rgb.shape[:2]
             offset = top + (height - h) // 2
             canvas[offset : offset + h, left : left + w] = panel.rgb
-            captions.append((left + 3, top + 3, panel.caption))
+            captions.append(_Label(left + 3, top + 3 + _CAPTION_SIZE, panel.caption))
+            middle = offset + h / 2 + _CAPTION_SIZE / 2
+            captions += [
+                _Label(left + 3, middle, panel.sides[0]),
+                _Label(left + w - 3, middle, panel.sides[1], 'end'),
+            ]
             left += w + _GAP_PX
         top += height + _GAP_PX
     return canvas, captions
@@ -216,19 +238,20 @@ def _bytes(rgb: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(rgb, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def _slices_svg(
-    canvas: np.ndarray, captions: Sequence[tuple[int, int, str]], bar: ColourBar
-) -> bytes:
+def _slices_svg(canvas: np.ndarray, labels: Sequence[_Label], bar: ColourBar) -> bytes:
     """Show a composed picture at one screen pixel per picture pixel, with a colour bar.
 
-    White captions sit at the top left of each slice; the bar is on the right, on black.
+    White captions and directions sit on each slice; the bar is on the right, on black.
     """
     height, width = canvas.shape[:2]
     total_height = max(height, 120)
     elements = [svg.image(0, 0, width, height, encode_png(canvas))]
     elements += [
-        svg.text(x, y + _CAPTION_SIZE, caption, size=_CAPTION_SIZE, fill='#fff')
-        for x, y, caption in captions
+        svg.text(
+            label.x, label.y, label.text, size=_CAPTION_SIZE, fill='#fff', anchor=label.anchor
+        )
+        for label in labels
+        if label.text
     ]
     top = 12 + 2 * bar.size
     elements += bar.vertical(width + 10, top, _BAR_THICKNESS, total_height - top - 14, '#fff')
@@ -277,7 +300,11 @@ def _ortho_row(rgb: np.ndarray, grid: _Grid, voxel: np.ndarray) -> list[_Panel]:
     pixel = (fov[1] + 2 * fov[0]) / (_WIDTH_PX - 2 * _GAP_PX)
     xyz = apply_affine(grid.affine, voxel)
     return [
-        _Panel(_slice(rgb, grid, plane, int(voxel[axis]), pixel), f'{plane} = {xyz[axis]:.0f}')
+        _Panel(
+            _slice(rgb, grid, plane, int(voxel[axis]), pixel),
+            f'{plane} = {xyz[axis]:.0f}',
+            SIDES[plane],
+        )
         for axis, plane in enumerate('xyz')
     ]
 
@@ -292,6 +319,7 @@ def _axial_rows(
         _Panel(
             _slice(rgb, grid, 'z', int(k), pixel),
             f'z = {apply_affine(grid.affine, (0, 0, k))[2]:.0f}',
+            SIDES['z'],
         )
         for k in cuts
     ]
@@ -424,8 +452,10 @@ def volume_figure(
     >>> from xml.etree import ElementTree
     >>> figure = volume_figure(np.ones((6, 6, 6)), np.eye(4), label='r²')
     >>> root = ElementTree.fromstring(figure)
-    >>> [element.text for element in root.findall('{*}text')]
-    ['z = 0', 'z = 1', 'z = 2', 'z = 3', 'z = 4', 'z = 5', '1', '1.5', '2', 'r²']
+    >>> [element.text for element in root.findall('{*}text')][:7]  # each slice: where, L, R
+    ['z = 0', 'L', 'R', 'z = 1', 'L', 'R', 'z = 2']
+    >>> [element.text for element in root.findall('{*}text')][-4:]  # the colour bar
+    ['1', '1.5', '2', 'r²']
     """
     _check_ramp(cmap)
     values = np.nan_to_num(np.asarray(values, dtype=float))

@@ -44,6 +44,7 @@ h1 { font-size: 1.6rem; margin: 0 0 4px; line-height: 1.25; }
 h2 { font-size: 1.3rem; margin: 2.2rem 0 .6rem; padding-bottom: 4px;
   border-bottom: 2px solid var(--line); }
 h3 { font-size: 1.1rem; margin: 1.6rem 0 .4rem; }
+h4 { font-size: 1rem; margin: 1rem 0 .3rem; }
 p { margin: .4rem 0; }
 .muted, figcaption { color: var(--muted); }
 a { color: var(--accent); }
@@ -173,10 +174,10 @@ def paragraph(text: str, css_class: str = '') -> str:
     return f'<p{css}>{_text(text)}</p>'
 
 
-def heading(text: str, anchor: str = '') -> str:
-    """Return an escaped ``<h3>``, with an id when ``anchor`` is given."""
+def heading(text: str, anchor: str = '', *, level: int = 3) -> str:
+    """Return an escaped ``<h3>`` (or ``<h4>``...), with an id when ``anchor`` is given."""
     anchor_attr = f' id="{_text(anchor)}"' if anchor else ''
-    return f'<h3{anchor_attr}>{_text(text)}</h3>'
+    return f'<h{level}{anchor_attr}>{_text(text)}</h{level}>'
 
 
 def link_list(items: Sequence[tuple[str, str, str]]) -> str:

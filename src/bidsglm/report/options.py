@@ -16,14 +16,21 @@ keyword                       in bidsglm's report
                               (3.09 if None, as nilearn 0.14.1); ignored otherwise,
                               with a warning, as nilearn
 ``cluster_threshold``         clusters of fewer voxels are dropped
-``two_sided``                 negative clusters too, two-sided p-values
+``two_sided``                 negative clusters too, two-sided p-values; bidsglm's
+                              default when the keyword is not given is True (a t
+                              contrast is read in both directions; F maps are
+                              always one-sided), nilearn's is False. A
+                              ``generate_report`` method passes nilearn's default
+                              explicitly, and then the page says how many voxels
+                              of negative z it leaves out
 ``min_distance``              the smallest distance (mm) between a cluster's peaks
 ``bg_img``                    an image drawn under the z maps; None draws none (the
                               mask's outline); nilearn's default
                               ``'MNI152TEMPLATE'`` draws bidsglm's default (the
-                              mean of the data, else the mask: the template is not
-                              shipped, and is aligned with the maps only when they
-                              are in MNI space)
+                              mean of the data; else, for files in an MNI space,
+                              the MNI template shipped with bidsglm; else the
+                              mask: a template is aligned with the maps only in
+                              MNI space)
 ``cut_coords``                with ``display_mode`` None or ``'z'``: the number of
                               axial slices, or their z (mm); with ``'ortho'`` or
                               ``'tiled'``: the (x, y, z) point of the three planes
@@ -65,7 +72,14 @@ from bidsglm.report.clusters import HEIGHT_CONTROLS, Thresholding
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ['NILEARN_REPORT_KEYWORDS', 'Background', 'Cuts', 'ReportOptions', 'report_options']
+__all__ = [
+    'BIDSGLM_DEFAULTS',
+    'NILEARN_REPORT_KEYWORDS',
+    'Background',
+    'Cuts',
+    'ReportOptions',
+    'report_options',
+]
 
 #: nilearn 0.14.1's report keywords (``generate_report`` besides ``contrasts`` and
 #: ``first_level_contrast``), with its defaults.
@@ -83,6 +97,9 @@ NILEARN_REPORT_KEYWORDS: dict[str, object] = {
     'display_mode': None,
     'report_dims': (1600, 800),
 }
+#: Where bidsglm's default differs from nilearn's, for a keyword that is not given:
+#: two-sided thresholds, so that a t contrast shows its negative effects too.
+BIDSGLM_DEFAULTS: dict[str, object] = {'two_sided': True}
 #: The z threshold nilearn 0.14.1 uses when ``height_control`` and ``threshold`` are None.
 NILEARN_Z_THRESHOLD = 3.09
 _DISPLAY_MODES = {
@@ -155,8 +172,8 @@ class ReportOptions:
 
     Examples
     --------
-    >>> ReportOptions().thresholding.describe(3.09)
-    'uncorrected p < 0.001 (z ≥ 3.09)'
+    >>> ReportOptions().thresholding.describe(3.29)
+    'uncorrected p < 0.001, two-sided (|z| ≥ 3.29)'
     """
 
     thresholding: Thresholding = field(default_factory=Thresholding)
@@ -371,7 +388,8 @@ def report_options(
     Parameters
     ----------
     keywords : mapping of str to object
-        Some of :data:`NILEARN_REPORT_KEYWORDS`; the others take nilearn's defaults.
+        Some of :data:`NILEARN_REPORT_KEYWORDS`; the others take nilearn's defaults,
+        except those of :data:`BIDSGLM_DEFAULTS` (two-sided thresholds).
     caller : {'generate_report', 'save_glm_to_bids'}, default='generate_report'
         Who passes them: ``save_glm_to_bids`` saves the page, so ``report_dims``
         (a notebook frame's size) does not apply to it.
@@ -403,7 +421,9 @@ def report_options(
     --------
     >>> options = report_options({'height_control': 'fdr', 'alpha': 0.05, 'cut_coords': 4})
     >>> options.thresholding.describe(2.5), options.cuts.axial
-    ('FDR (Benjamini-Hochberg) q < 0.05 (z ≥ 2.5)', 4)
+    ('FDR (Benjamini-Hochberg) q < 0.05, two-sided (|z| ≥ 2.5)', 4)
+    >>> report_options({'two_sided': False}).thresholding.two_sided
+    False
     >>> report_options({'height_control': None}).thresholding.z
     3.09
     >>> report_options({'colour': 'red'})
@@ -415,7 +435,7 @@ def report_options(
     'plot_type', 'report_dims', 'threshold', 'title', 'two_sided'].
     """
     _check_names(keywords, caller)
-    values = {**NILEARN_REPORT_KEYWORDS, **keywords}
+    values = {**NILEARN_REPORT_KEYWORDS, **BIDSGLM_DEFAULTS, **keywords}
     view = _view(values['plot_type'], values['display_mode'])
     min_distance = _real(values['min_distance'], 'min_distance', 'a number >= 0 (mm)')
     if min_distance < 0:
