@@ -2,8 +2,9 @@
 
     python benchmarks/_measure.py TOOL MODE RUN_DIR OUT_DIR [REFERENCE_DIR]
 
-TOOL is ``bidsglm`` or ``nilearn`` (MODE ``fit``, ``contrasts`` or ``save``), or
-``floor`` (MODE ``io``: read the input, write the files found in REFERENCE_DIR;
+TOOL is ``bidsglm`` or ``nilearn`` (MODE ``fit``, ``contrasts`` or ``save``; a
+RUN_DIR with ``group.json`` is a group workload: a one-sample second-level model of
+its ``maps/``), or ``floor`` (MODE ``io``: read the input, write the files found in REFERENCE_DIR;
 MODE ``io+deps``: the same after importing the libraries bidsglm depends on, which
 shows what an interpreter pays for them whatever the work).
 The JSON line gives the seconds of each stage (``import`` included) and the peak
@@ -104,6 +105,44 @@ def measure_glm(tool: str, mode: str, run_dir: Path, out_dir: Path, clock: Clock
         clock.lap('save')
 
 
+def import_group(tool: str):
+    if tool == 'bidsglm':
+        from bidsglm import SecondLevelModel, save_glm_to_bids  # noqa: PLC0415
+
+        return SecondLevelModel, save_glm_to_bids
+    from nilearn.glm import save_glm_to_bids  # noqa: PLC0415 - one tool per process
+    from nilearn.glm.second_level import SecondLevelModel  # noqa: PLC0415
+
+    return SecondLevelModel, save_glm_to_bids
+
+
+def group_maps(run_dir: Path) -> list[str]:
+    """The input maps of a group workload, in order."""
+    return sorted(str(path) for path in (run_dir / 'maps').glob('*.nii.gz'))
+
+
+def measure_group(tool: str, mode: str, run_dir: Path, out_dir: Path, clock: Clock) -> None:
+    """Fit the one-sample model of a group workload (and compute or save its contrast)."""
+    model_class, save = import_group(tool)
+    import pandas as pd  # noqa: PLC0415 - the floor never imports pandas
+
+    maps = group_maps(run_dir)
+    design = pd.DataFrame({'intercept': np.ones(len(maps))})
+    clock.lap('import')
+    # nilearn's default minimize_memory=True drops what save_glm_to_bids needs.
+    model = model_class(minimize_memory=False)
+    model.fit(maps, design_matrix=design)
+    clock.lap('fit')
+    if mode == 'contrasts':
+        model.compute_contrast('intercept', output_type='all')
+        clock.lap('contrasts')
+    elif mode == 'save':
+        save(model, {'intercept': 'intercept'}, out_dir=out_dir, prefix=f'task-{GROUP_TASK}')
+        clock.lap('save')
+
+
+GROUP_TASK = 'bench'
+
 #: The libraries bidsglm's fit and save import (matplotlib is not one of them).
 DEPENDENCIES = ('pandas', 'nibabel', 'scipy.special', 'scipy.ndimage', 'scipy.linalg')
 
@@ -123,7 +162,9 @@ def measure_floor(mode: str, run_dir: Path, out_dir: Path, reference: Path, cloc
             gzipped,
         )
     clock.lap('prepare')
-    read_gzip(run_dir / 'bold.nii.gz')
+    run = run_dir / 'bold.nii.gz'
+    for path in [run] if run.is_file() else group_maps(run_dir):
+        read_gzip(Path(path))
     clock.lap('read')
     for relative, (data, gzipped) in contents.items():
         target = out_dir / relative
@@ -159,6 +200,8 @@ def main(argv: list[str]) -> None:
     warnings.simplefilter('ignore')
     if tool == 'floor':
         measure_floor(mode, Path(run_dir), Path(out_dir), Path(argv[4]), clock)
+    elif (Path(run_dir) / 'group.json').is_file():
+        measure_group(tool, mode, Path(run_dir), Path(out_dir), clock)
     else:
         measure_glm(tool, mode, Path(run_dir), Path(out_dir), clock)
     print(json.dumps({'seconds': clock.seconds, 'peak_mb': clock.peak_mb}))

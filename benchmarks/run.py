@@ -1,7 +1,8 @@
 """Benchmark bidsglm against nilearn 0.14.1: wall time and peak memory, and the I/O floor.
 
-    python benchmarks/run.py            # W and L, 3 repeats of W, the 20-subject dataset
+    python benchmarks/run.py            # W, L, G200, G1000 (3 repeats of W), the dataset
     python benchmarks/run.py --quick    # small workloads, about a minute
+    python benchmarks/run.py --workloads G200,G1000 --no-dataset   # the group level
 
 Every number comes from a separate process (``_measure.py``), so imports and memory
 of one measurement never leak into another; peak memory is that process's maximum
@@ -28,10 +29,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _dataset import cli_arguments, ensure_dataset, nilearn_loop_command  # noqa: E402
+from _group import GROUPS, ensure_group  # noqa: E402
 from _workloads import WORKLOADS, ensure_run  # noqa: E402
 
 TOOLS = ('bidsglm', 'nilearn')
 MODES = ('fit', 'contrasts', 'save')
+#: A group workload's one contrast costs nothing next to its fit: not measured apart.
+GROUP_MODES = ('fit', 'save')
 
 
 @dataclass
@@ -128,24 +132,34 @@ def median_of(items: list[Measurement]) -> Measurement:
 FLOORS = {'floor': 'io', 'floor+deps': 'io+deps'}
 
 
+def workload_tools(name: str, args: argparse.Namespace) -> list[str]:
+    """The tools run on a workload: nilearn on groups of at most ``--nilearn-max-maps``."""
+    group = GROUPS.get(name)
+    if group is None or group.n_maps <= args.nilearn_max_maps:
+        return list(args.tools)
+    return [tool for tool in args.tools if tool != 'nilearn']
+
+
 def bench_workload(name: str, args: argparse.Namespace) -> dict[str, Measurement]:
     """Measure every tool and mode on one workload, then the floor; return medians."""
-    run_dir = ensure_run(name, args.cache_dir)
+    group = name in GROUPS
+    run_dir = ensure_group(name, args.cache_dir) if group else ensure_run(name, args.cache_dir)
     work = args.cache_dir / 'out'
     results: dict[str, Measurement] = {}
-    for tool in args.tools:
-        repeats = 1 if name in args.once else args.repeats
-        for mode in MODES:
+    repeats = 1 if name in args.once else args.repeats
+    tools = workload_tools(name, args)
+    for tool in tools:
+        for mode in GROUP_MODES if group else MODES:
             items = [
                 measure(tool, mode, run_dir, work / f'{tool}-{mode}', []) for _ in range(repeats)
             ]
             results[f'{tool}/{mode}'] = median_of(items)
             print(f'  {name} {tool} {mode}: {results[f"{tool}/{mode}"].wall:.2f} s', flush=True)
-    reference = work / f'{args.tools[0]}-save'
+    reference = work / f'{tools[0]}-save'
     for key, mode in FLOORS.items():
         floors = [
             measure('floor', mode, run_dir, work / 'floor', [str(reference)])
-            for _ in range(args.repeats)
+            for _ in range(repeats if group else args.repeats)
         ]
         for floor in floors:  # loading the reference files is set-up, not the floor's work
             floor.wall -= floor.seconds.pop('prepare', 0.0)
@@ -215,15 +229,26 @@ def row_value(
     return seconds, item.peak_mb
 
 
+def workload_title(name: str) -> str:
+    """The first cell of a workload's table: what was fitted."""
+    if name in GROUPS:
+        group = GROUPS[name]
+        grid = 'x'.join(map(str, group.shape))
+        return f'{name}: {group.n_maps} maps {grid} float32 .nii.gz, one-sample OLS'
+    spec = WORKLOADS[name]
+    return f'{name}: {"x".join(map(str, (*spec.shape, spec.n_scans)))} float32 .nii.gz, AR(1)'
+
+
 def workload_table(name: str, results: dict[str, Measurement]) -> list[str]:
     """Markdown lines: one row per step, both tools, time and memory ratios, the floor."""
-    spec = WORKLOADS[name]
-    title = f'{name}: {"x".join(map(str, (*spec.shape, spec.n_scans)))} float32 .nii.gz, AR(1)'
+    title = workload_title(name)
     lines = [
         f'| {title} | bidsglm s | nilearn s | speed-up | bidsglm MB | nilearn MB | memory |',
         '|---|---|---|---|---|---|---|',
     ]
     for label, mode, stages in ROWS:
+        if name in GROUPS and mode not in GROUP_MODES:
+            continue
         ours, our_mb = row_value(results, 'bidsglm', mode, stages)
         theirs, their_mb = row_value(results, 'nilearn', mode, stages)
         lines.append(
@@ -268,9 +293,20 @@ def dataset_table(results: dict[str, Measurement | None], args: argparse.Namespa
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true', help='small workloads (about a minute)')
-    parser.add_argument('--workloads', help='comma-separated names among ' + ', '.join(WORKLOADS))
+    names = [*WORKLOADS, *GROUPS]
+    parser.add_argument('--workloads', help='comma-separated names among ' + ', '.join(names))
     parser.add_argument('--repeats', type=int, help='repeats per measurement (median kept)')
-    parser.add_argument('--once', default='L', help='workloads measured once (default: L)')
+    parser.add_argument(
+        '--once',
+        default='L,G200,G1000',
+        help='workloads measured once (default: L,G200,G1000)',
+    )
+    parser.add_argument(
+        '--nilearn-max-maps',
+        type=int,
+        default=200,
+        help='run nilearn on group workloads of at most this many maps (default: 200)',
+    )
     parser.add_argument('--tools', default=','.join(TOOLS), help='bidsglm,nilearn')
     parser.add_argument('--dataset-subjects', type=int, help='subjects in the CLI dataset')
     parser.add_argument('--dataset-run', help='workload of each run of the dataset')
@@ -287,7 +323,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument('--json', type=Path, help='also write the raw numbers here')
     args = parser.parse_args(argv)
     quick = args.quick
-    args.workloads = (args.workloads or ('Q' if quick else 'W,L')).split(',')
+    args.workloads = (args.workloads or ('Q' if quick else 'W,L,G200,G1000')).split(',')
     args.repeats = args.repeats or (1 if quick else 3)
     args.dataset_subjects = args.dataset_subjects or (2 if quick else 20)
     args.dataset_run = args.dataset_run or ('T' if quick else 'W')

@@ -77,3 +77,30 @@ def test_run_quick_runs_the_dataset_step(quick_run):
     cells = table_row(output, 'participant level, end to end')
     assert raw['dataset']['nilearn loop']['wall'] > 0
     assert cells[1] == 'skipped: no CLI yet' or float(cells[1]) > 0
+
+
+@pytest.mark.slow
+def test_run_measures_a_group_workload_against_nilearn_and_its_floor(tmp_path):
+    """The tiny group GT: fit and save rows for both tools, the floor, no contrasts row."""
+    command = [
+        sys.executable,
+        str(RUN),
+        '--workloads=GT',
+        '--repeats=1',
+        '--no-dataset',
+        f'--cache-dir={tmp_path}',
+        f'--json={tmp_path / "raw.json"}',
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    raw = json.loads((tmp_path / 'raw.json').read_text())
+    assert set(raw['GT']) == {
+        'bidsglm/fit', 'bidsglm/save', 'nilearn/fit', 'nilearn/save', 'floor', 'floor+deps'
+    }  # fmt: skip
+    assert raw['GT']['floor']['seconds']['read'] > 0
+    cells = table_row(done.stdout, 'fit + save')
+    assert float(cells[1]) > 0
+    assert float(cells[2]) > 0
+    assert re.fullmatch(r'\d+\.\dx', cells[3])
+    with pytest.raises(AssertionError, match='no row'):
+        table_row(done.stdout, 'contrasts (5, all maps)')

@@ -480,6 +480,54 @@ def test_preview_derivatives_needs_no_valid_subject_label(first_level_in_memory,
     assert [name.as_posix() for name in names] == ['statmap.json']
 
 
+def _group_model(seed: int = 3) -> SecondLevelModel:
+    rng = np.random.default_rng(seed)
+    maps = [
+        nib.Nifti1Image(rng.standard_normal((6, 5, 4)).astype(np.float32), np.eye(4))
+        for _ in range(9)
+    ]
+    return SecondLevelModel().fit(maps)
+
+
+def test_a_second_level_errorts_is_streamed_with_its_sd_for_companions(tmp_path):
+    from bidsglm.bids.writer import Companion, StreamedSeries, write_derivatives
+    from bidsglm.report._maps import residual_sd
+
+    seen = {}
+
+    def look(staged_statmap, statmap, stage, images):
+        for path, image in images.items():
+            if 'stat-errorts' in path.name:
+                seen['summary'] = image
+                seen['sd'] = residual_sd(path)[0]  # the file is complete on disk
+
+    model = _group_model()
+    write_derivatives(model, 'intercept', out_dir=tmp_path, companions=[Companion(look)])
+    summary = seen['summary']
+    assert isinstance(summary, StreamedSeries)
+    assert summary.n_volumes == 9
+    np.testing.assert_allclose(summary.sd, seen['sd'], rtol=1e-10, atol=1e-12)
+    expected = model.residuals_.get_fdata().astype(np.float32).std(axis=3, dtype=np.float64)
+    np.testing.assert_allclose(summary.sd, expected, rtol=1e-6, atol=1e-12)
+
+
+def test_a_preview_streams_the_errorts_into_its_scratch_folder():
+    from bidsglm.bids.writer import StreamedSeries, preview_derivatives
+
+    seen = []
+
+    def look(staged_statmap, statmap, stage, images):
+        seen.extend(
+            (path.stat().st_size, type(image)) for path, image in images.items()
+            if 'stat-errorts' in path.name
+        )  # fmt: skip
+
+    preview_derivatives(_group_model(), 'intercept', look)
+    assert len(seen) == 1
+    assert seen[0][0] > 0
+    assert seen[0][1] is StreamedSeries
+
+
 def sidecar_of(image, saved):
     """The closest sidecar of a saved map: its own, else the model's statmap.json beside it."""
     own = image.with_name(image.name.removesuffix('.nii.gz') + '.json')

@@ -199,3 +199,19 @@ def test_scale_signal_in_place_leaves_integers_alone():
 def test_scale_signal_false_leaves_data_alone():
     data = np.ones((3, 2))
     assert scale_signal(data, False) is data
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+@pytest.mark.parametrize(('n_scans', 'n_columns'), [(2, 1), (17, 3), (200, 2)])
+def test_fit_ols_equals_the_blockwise_ols_fit(dtype, n_scans, n_columns):
+    from bidsglm.stats import fit_ols
+
+    rng = np.random.default_rng(n_scans)
+    design = np.column_stack([np.ones(n_scans), rng.standard_normal((n_scans, n_columns - 1))])
+    data = (3.0 + rng.standard_normal((n_scans, 2500))).astype(dtype)
+    ours, reference = fit_ols(data, design), fit_glm(data, design, noise_model='ols')
+    for name in ('beta', 'dispersion', 'r_square', 'cov', 'rho', 'labels'):
+        np.testing.assert_allclose(getattr(ours, name), getattr(reference, name), rtol=1e-10)
+    np.testing.assert_allclose(ours.residuals, reference.residuals, rtol=1e-6, atol=1e-6)
+    assert ours.dof == reference.dof
+    assert ours.residuals.dtype == np.float32

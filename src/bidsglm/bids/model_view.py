@@ -24,7 +24,7 @@ import dataclasses
 import inspect
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -123,6 +123,11 @@ class ModelView:
     first_level_contrast : str, array or None
         For a second-level model fitted on first-level models, the first-level
         contrast whose maps it tests.
+    residual_rows : callable or None
+        For a model of one design that gives its residuals one volume at a time
+        (bidsglm's second level): ``residual_rows()`` yields each volume's in-mask
+        values, in the C order of the mask's voxels; ``stat-errorts`` is then written
+        block-wise from them, never whole in memory. None: from ``residuals``.
 
     Attributes
     ----------
@@ -141,6 +146,7 @@ class ModelView:
     r_square: Callable[[], tuple[nib.Nifti1Image, ...]] | None = field(repr=False)
     mean_img: nib.Nifti1Image | None = field(default=None, repr=False)
     first_level_contrast: Any = None
+    residual_rows: Callable[[], Iterator[np.ndarray]] | None = field(default=None, repr=False)
 
     @property
     def columns(self) -> tuple[tuple[str, ...], ...]:
@@ -311,6 +317,7 @@ def _ours_second(model: Any, first_level_contrast: object = None) -> ModelView: 
         residuals=lambda: (model.residuals_,),
         r_square=lambda: (model.r_square_,),
         first_level_contrast=first_level_contrast,
+        residual_rows=getattr(model, 'iter_residuals', None),
     )
 
 

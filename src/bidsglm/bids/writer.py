@@ -38,7 +38,7 @@ import dataclasses
 import functools
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -47,7 +47,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import nibabel as nib
 import numpy as np
 
-from bidsglm.bids._files import json_bytes, nifti_image, write_json, write_nifti, write_tsv
+from bidsglm.bids._files import (
+    json_bytes,
+    nifti_image,
+    write_json,
+    write_nifti,
+    write_nifti_volumes,
+    write_tsv,
+)
 from bidsglm.bids.contrast_specs import normalize_contrasts
 from bidsglm.bids.description import (
     merge_bidsignore,
@@ -70,13 +77,22 @@ from bidsglm.bids.sidecars import (
 )
 from bidsglm.bids.transaction import OutputTransaction
 from bidsglm.errors import BidsNameError, InvalidParameterError
+from bidsglm.models._images import unmask
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from bidsglm.bids.contrast_specs import ContrastSpec
 
-__all__ = ['Companion', 'CompanionWriter', 'SavedGlm', 'preview_derivatives', 'write_derivatives']
+__all__ = [
+    'Companion',
+    'CompanionWriter',
+    'SavedGlm',
+    'StagedImage',
+    'StreamedSeries',
+    'preview_derivatives',
+    'write_derivatives',
+]
 
 _DESCRIPTION = PurePosixPath('dataset_description.json')
 _BIDSIGNORE = PurePosixPath('.bidsignore')
@@ -89,6 +105,33 @@ _NIFTI_INTENTS: dict[str, Callable[[ContrastMaps], tuple[str, list[float]]]] = {
 }
 
 Computed = list[tuple['ContrastSpec', ContrastMaps]]
+
+
+@dataclass(frozen=True)
+class StreamedSeries:
+    """A 4D file written block by block: not in memory, but its summary is.
+
+    Companions get it in place of the image of a file too large to hold (the
+    second level's ``stat-errorts``); the file itself is complete on disk.
+
+    Parameters
+    ----------
+    sd : (x, y, z) ndarray
+        The standard deviation (``ddof=0``) of each voxel over the volumes, of the
+        values as written (float32), summed in float64.
+    affine : (4, 4) ndarray
+        The file's affine.
+    n_volumes : int
+        The number of volumes written.
+    """
+
+    sd: np.ndarray
+    affine: np.ndarray
+    n_volumes: int
+
+
+#: What companions find, by staged path: an image in memory, or a streamed file's summary.
+StagedImage = nib.spatialimages.SpatialImage | StreamedSeries
 
 
 class CompanionWriter(Protocol):
@@ -107,7 +150,7 @@ class CompanionWriter(Protocol):
         staged_statmap: Path,
         statmap: PurePosixPath,
         stage: Callable[[PurePosixPath], Path],
-        images: Mapping[Path, nib.Nifti1Image],
+        images: Mapping[Path, StagedImage],
     ) -> None:
         """Write the derived files of the staged model."""
 
@@ -152,12 +195,15 @@ class _Output:
     """One file to write: its relative path and how to make it.
 
     A NIfTI file gives ``image``, which makes the image to write (companions then
-    read it from memory); any other file gives ``write``, which writes it.
+    read it from memory); a NIfTI file too large to hold gives ``stream``, which
+    writes it block by block (companions read it from disk); any other file gives
+    ``write``, which writes it.
     """
 
     path: PurePosixPath
     write: Callable[[Path], None] | None = None
     image: Callable[[], nib.Nifti1Image] | None = None
+    stream: Callable[[Path], StreamedSeries] | None = None
 
 
 def _json_output(path: PurePosixPath, content: dict[str, Any]) -> _Output:
@@ -214,6 +260,38 @@ def _residual_image(
     return nifti_image(residuals()[index], dtype=np.float32, t_step=float(t_r or 1.0))
 
 
+def _streamed_residuals(view: ModelView, n_volumes: int, target: Path) -> StreamedSeries:
+    """Write the residuals volume by volume, as :func:`_residual_image` would write them.
+
+    The header is that of the same image written whole: float32, time step 1. The
+    standard deviation of each voxel over the volumes is summed on the way.
+    """
+    rows = view.residual_rows
+    assert rows is not None
+    mask = np.asanyarray(view.mask_img.dataobj) != 0
+    positions = np.ravel_multi_index(np.nonzero(mask), mask.shape, order='F')
+    template = unmask(np.zeros((1, positions.size), np.float32), view.mask_img)
+    header = nifti_image(template, dtype=np.float32, t_step=1.0).header
+    header.set_data_shape((*mask.shape, n_volumes))
+    volume = np.zeros(mask.size, dtype=np.float32)  # outside the mask stays 0
+    total, squares = np.zeros(positions.size), np.zeros(positions.size)
+
+    def volumes() -> Iterator[np.ndarray]:
+        for row in rows():
+            values = row.astype(np.float64)
+            np.add(total, values, out=total)
+            np.add(squares, values * values, out=squares)
+            volume[positions] = row
+            yield volume
+
+    write_nifti_volumes(target, header, volumes())
+    mean = total / n_volumes
+    flat_sd = np.zeros(mask.size)
+    flat_sd[positions] = np.sqrt(np.maximum(squares / n_volumes - mean**2, 0.0))
+    sd = flat_sd.reshape(mask.shape, order='F')
+    return StreamedSeries(sd, np.asarray(view.mask_img.affine, dtype=float), n_volumes)
+
+
 def _statmap_beside_maps(layout: Layout) -> bool:
     """Tell whether ``statmap.json`` sits in the folder of the maps (the flat layout).
 
@@ -227,10 +305,19 @@ def _statmap_beside_maps(layout: Layout) -> bool:
 
 
 def _model_map(
-    view: ModelView, layout: Layout, index: int, stat: str, make: Callable[[], nib.Nifti1Image]
+    view: ModelView,
+    layout: Layout,
+    index: int,
+    stat: str,
+    make: Callable[[], nib.Nifti1Image] | None = None,
+    stream: Callable[[Path], StreamedSeries] | None = None,
 ) -> list[_Output]:
-    """Plan a model map of design ``index`` (``stat-errorts``, ``stat-rSquare``), its sidecar."""
-    image = _nifti_output(layout.run_path(index, {'stat': stat}, 'statmap', '.nii.gz'), make)
+    """Plan a model map of design ``index`` (``stat-errorts``, ``stat-rSquare``), its sidecar.
+
+    The map is made whole by ``make``, or written block by block by ``stream``.
+    """
+    path = layout.run_path(index, {'stat': stat}, 'statmap', '.nii.gz')
+    image = _Output(path, image=make, stream=stream)
     if _statmap_beside_maps(layout):
         return [image]
     sources = [
@@ -248,7 +335,10 @@ def _model_maps(view: ModelView, layout: Layout, index: int) -> list[_Output]:
     """Plan the residuals and r-squared of design ``index``, when the model kept them."""
     residuals, r_square = view.residuals, view.r_square
     outputs = []
-    if residuals is not None:
+    if view.residual_rows is not None and len(view.designs) == 1:
+        stream = functools.partial(_streamed_residuals, view, len(view.designs[0]))
+        outputs += _model_map(view, layout, index, 'errorts', stream=stream)
+    elif residuals is not None:
         t_r = view.parameters.get('t_r') if view.level == 'first' else None
         make = functools.partial(_residual_image, residuals, t_r, index)
         outputs += _model_map(view, layout, index, 'errorts', make)
@@ -466,7 +556,10 @@ def write_derivatives(
     statmap = layout.statmap_path()
     transaction = OutputTransaction(root, model=statmap, shared=shared)
     with transaction, _NiftiWriter() as nifti_writer:
-        images = _write_outputs(outputs, transaction.stage, nifti_writer.write)
+        images = _write_outputs(
+            outputs, transaction.stage, nifti_writer.write, nifti_writer.stream
+        )
+        images.update(nifti_writer.finish_streams())  # complete before companions read
         for companion in companions:
             staged_statmap = transaction.staged_path(statmap)
             companion.write(staged_statmap, statmap, transaction.stage, images)
@@ -484,6 +577,17 @@ def _scratch(root: Path) -> Callable[[PurePosixPath], Path]:
         return target
 
     return stage
+
+
+def _stream_now(
+    streams: dict[Path, StreamedSeries],
+) -> Callable[[Path, Callable[[Path], StreamedSeries]], None]:
+    """Return ``write_stream`` that writes a streamed file at once, into ``streams``."""
+
+    def write(target: Path, stream: Callable[[Path], StreamedSeries]) -> None:
+        streams[target] = stream(target)
+
+    return write
 
 
 def _placeholder(target: Path, image: nib.Nifti1Image) -> None:
@@ -542,8 +646,9 @@ def preview_derivatives(
     statmap = layout.statmap_path()
     with tempfile.TemporaryDirectory(prefix='bidsglm-preview-') as scratch:
         stage = _scratch(Path(scratch))
-        images = _write_outputs(outputs, stage, _placeholder)
-        companion(stage(statmap), statmap, stage, images)
+        streams: dict[Path, StreamedSeries] = {}
+        images = _write_outputs(outputs, stage, _placeholder, _stream_now(streams))
+        companion(stage(statmap), statmap, stage, {**images, **streams})
 
 
 class _NiftiWriter:
@@ -562,7 +667,17 @@ class _NiftiWriter:
     def __enter__(self) -> _NiftiWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix='bidsglm-write')
         self._pending: list[Future[None]] = []
+        self._streams: dict[Path, Future[StreamedSeries]] = {}
         return self
+
+    def stream(self, target: Path, write: Callable[[Path], StreamedSeries]) -> None:
+        """Have ``write(target)`` write a file block by block on the worker thread."""
+        target.touch()  # the file is listed from now on, as if written
+        self._streams[target] = self._pool.submit(write, target)
+
+    def finish_streams(self) -> dict[Path, StreamedSeries]:
+        """Wait for the streamed files; return their summaries; raise the first error."""
+        return {target: future.result() for target, future in self._streams.items()}
 
     def write(self, target: Path, image: nib.Nifti1Image) -> None:
         """Write ``image`` to ``target``, now or on the worker thread."""
@@ -574,12 +689,15 @@ class _NiftiWriter:
 
     def finish(self) -> None:
         """Wait for every file; raise the first error of the worker."""
-        for future in self._pending:
+        for future in self._futures():
             future.result()
+
+    def _futures(self) -> list[Future[Any]]:
+        return [*self._streams.values(), *self._pending]
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         if kind is not None:
-            for future in self._pending:
+            for future in self._futures():
                 future.cancel()
         self._pool.shutdown(wait=True)
 
@@ -588,14 +706,22 @@ def _write_outputs(
     outputs: Sequence[_Output],
     stage: Callable[[PurePosixPath], Path],
     write_image: Callable[[Path, nib.Nifti1Image], None],
-) -> dict[Path, nib.Nifti1Image]:
-    """Write every output at its staged path; return the images, by staged path."""
-    images = {}
-    for output in outputs:
+    write_stream: Callable[[Path, Callable[[Path], StreamedSeries]], None],
+) -> dict[Path, StagedImage]:
+    """Write every output at its staged path; return the images, by staged path.
+
+    Streamed files are begun first (on the worker thread of a save), so that the
+    largest file is written while the others are.
+    """
+    images: dict[Path, StagedImage] = {}
+    for output in sorted(outputs, key=lambda output: output.stream is None):
         target = stage(output.path)
         if output.image is not None:
-            images[target] = output.image()
-            write_image(target, images[target])
+            image = output.image()
+            images[target] = image
+            write_image(target, image)
+        elif output.stream is not None:
+            write_stream(target, output.stream)
         elif output.write is not None:
             output.write(target)
     return images

@@ -29,7 +29,7 @@ from bidsglm.errors import (
 from bidsglm.models._images import check_3d, check_same_grid, load_image
 from bidsglm.models.first_level import FirstLevelModel
 
-__all__ = ['GroupInput', 'GroupMaps', 'read_group_input']
+__all__ = ['GroupInput', 'GroupMaps', 'RunningMean', 'read_group_input']
 
 _TABLE_COLUMNS = ('subject_label', 'map_name', 'effects_map_path')
 
@@ -61,6 +61,9 @@ class GroupInput:
     sources : list of str or None
         The file behind each map, as far as it is known before a contrast is chosen
         (for first-level models, the file of their first run).
+    sample_is_mean : bool, default=False
+        Whether ``sample_map`` is the mean of the maps of ``maps_for(None)``: the
+        model can then compute it while it reads them, reading each map once.
     """
 
     labels: list[str] | None
@@ -69,6 +72,7 @@ class GroupInput:
     needs_contrast: bool
     sample_map: Callable[[], nib.Nifti1Image]
     sources: list[str | None]
+    sample_is_mean: bool = False
 
 
 def read_group_input(second_level_input: Any) -> GroupInput:  # noqa: ANN401
@@ -116,6 +120,7 @@ def _fixed(maps: GroupMaps, labels: list[str] | None = None) -> GroupInput:
         needs_contrast=False,
         sample_map=lambda: _mean_image(maps.images),
         sources=maps.sources,
+        sample_is_mean=True,
     )
 
 
@@ -219,15 +224,47 @@ def _from_table(table: pd.DataFrame) -> GroupInput:
     )
 
 
-def _mean_image(images: list[nib.Nifti1Image]) -> nib.Nifti1Image:
-    """Return the voxel-wise mean of 3D maps, summed one by one as ``mean_img`` does.
+class RunningMean:
+    """The voxel-wise mean of 3D maps, summed one by one as nilearn's ``mean_img`` does.
 
     The sum runs in the first map's floating dtype (float64 for integer maps), so
     the default mask, computed from this mean, is nilearn's to the voxel.
+
+    Examples
+    --------
+    >>> mean = RunningMean()
+    >>> for value in (1.0, 3.0):
+    ...     mean.add(np.full((2, 2, 2), value), np.eye(4))
+    >>> float(mean.image().get_fdata()[0, 0, 0])
+    2.0
     """
-    first = np.asanyarray(images[0].dataobj)
-    dtype = first.dtype if np.issubdtype(first.dtype, np.floating) else np.float64
-    total = np.zeros(images[0].shape[:3], dtype=dtype)
+
+    def __init__(self) -> None:
+        self._total: np.ndarray | None = None
+        self._affine: np.ndarray | None = None
+        self._count = 0
+
+    def add(self, data: np.ndarray, affine: np.ndarray) -> None:
+        """Add one map's values (as stored: not cast, not cleaned)."""
+        volume = data.reshape(data.shape[:3], order='A')  # a view, in the data's order
+        if self._total is None:
+            kind = data.dtype if np.issubdtype(data.dtype, np.floating) else np.float64
+            self._total = np.zeros_like(volume, dtype=kind)  # the same order: no transposing
+            self._affine = affine
+        self._total += volume
+        self._count += 1
+
+    def image(self) -> nib.Nifti1Image:
+        """Return the mean as an image on the maps' grid."""
+        if self._total is None:
+            msg = 'No map was added to the mean.'
+            raise ValueError(msg)
+        return nib.Nifti1Image(self._total / self._count, self._affine)
+
+
+def _mean_image(images: list[nib.Nifti1Image]) -> nib.Nifti1Image:
+    """Return the voxel-wise mean of 3D maps (see :class:`RunningMean`)."""
+    mean = RunningMean()
     for image in images:
-        total += np.asanyarray(image.dataobj).reshape(total.shape)
-    return nib.Nifti1Image(total / len(images), images[0].affine)
+        mean.add(np.asanyarray(image.dataobj), image.affine)
+    return mean.image()

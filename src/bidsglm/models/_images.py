@@ -50,11 +50,13 @@ __all__ = [
     'check_3d',
     'check_4d',
     'check_same_grid',
+    'fortran_index',
     'iter_volumes',
     'load_image',
     'load_mask',
     'smooth_array',
     'unmask',
+    'volume_values',
 ]
 
 #: FWHM of a Gaussian divided by its standard deviation, sqrt(8 ln 2) ~ 2.3548.
@@ -192,7 +194,7 @@ class _IsalArrayProxy(_FileArrayProxy):
 
         The columns follow the C order of the mask's voxels, as :func:`apply_mask`'s.
         """
-        index = _fortran_index(mask)
+        index = fortran_index(mask)
         volume = np.empty(self.shape[:3], dtype=self.dtype, order='F')
         series = np.empty((self.shape[3], index.size), dtype=self.dtype)
         with self._open_data() as stream:
@@ -500,7 +502,7 @@ def load_mask(mask_img: ImageLike, *, name: str = 'mask_img') -> np.ndarray:
     return inside
 
 
-def _fortran_index(mask: np.ndarray) -> np.ndarray:
+def fortran_index(mask: np.ndarray) -> np.ndarray:
     """Flat Fortran-order positions of the mask's voxels, listed in C order."""
     return np.ravel_multi_index(np.nonzero(mask), mask.shape, order='F')
 
@@ -514,7 +516,7 @@ def _masked_series(data: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """C-contiguous (n_volumes, n_voxels) copy of the in-mask voxels of 4D ``data``."""
     if data.flags.f_contiguous:
         columns = data.reshape(-1, data.shape[3], order='F').T
-        return np.asarray(np.take(columns, _fortran_index(mask), axis=1))
+        return np.asarray(np.take(columns, fortran_index(mask), axis=1))
     return np.ascontiguousarray(data[mask].T)
 
 
@@ -575,6 +577,55 @@ def apply_mask(
     return series
 
 
+def volume_values(
+    data: np.ndarray,
+    affine: np.ndarray,
+    voxels: np.ndarray | None,
+    *,
+    smoothing_fwhm: float | Sequence[float | None] | str | None = None,
+) -> np.ndarray:
+    """Return the values of one volume already read, as :func:`apply_mask` gives them.
+
+    Smoothed when asked, then the voxels of the mask (all of them, in Fortran
+    order, the order of a NIfTI file, when ``voxels`` is None), floating as in
+    :func:`apply_mask`, non-finite values set to 0. The result is a new array:
+    ``data`` is never changed.
+
+    Parameters
+    ----------
+    data : (x, y, z) or (x, y, z, 1) ndarray
+        The volume, as nibabel reads it.
+    affine : (4, 4) ndarray
+        Its affine (for the smoothing).
+    voxels : (x, y, z) ndarray of bool or None
+        The mask; None keeps every voxel (in Fortran order).
+    smoothing_fwhm : float, sequence of 3 floats, 'fast' or None, default=None
+        As for :func:`apply_mask`.
+
+    Returns
+    -------
+    (n_voxels,) ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = np.array([[[1], [2]], [[3], [4]]], dtype=np.int16)
+    >>> volume_values(data, np.eye(4), data != 3)
+    array([1., 2., 4.], dtype=float32)
+    >>> volume_values(np.array([[[1.0, np.inf]], [[3.0, 4.0]]]), np.eye(4), None)
+    array([1., 3., 0., 4.])
+    """
+    if data.ndim == 3:
+        data = data[..., np.newaxis]
+    if smoothing_fwhm is not None:
+        data = smooth_array(data, affine, smoothing_fwhm)
+    volume = data[..., 0]
+    values = volume.ravel(order='F') if voxels is None else volume[voxels]
+    values = values.astype(_float_dtype(values.dtype), copy=np.shares_memory(values, data))
+    values[~np.isfinite(values)] = 0
+    return values
+
+
 def _read_4d(
     image: nib.Nifti1Image, smoothing_fwhm: float | Sequence[float | None] | str | None
 ) -> np.ndarray:
@@ -633,7 +684,7 @@ def unmask(
     _check_unmask_shape(values, int(voxels.sum()))
     rows = values.reshape(-1, values.shape[-1])
     out = np.zeros((rows.shape[0], voxels.size), dtype=np.float64 if dtype is None else dtype)
-    index = _fortran_index(voxels)
+    index = fortran_index(voxels)
     for out_row, row in zip(out, rows, strict=True):  # row by row: 6x faster than 2D
         out_row[index] = row
     data = out.reshape(rows.shape[0], *voxels.shape[::-1]).T

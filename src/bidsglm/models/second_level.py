@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, overload
 
 import nibabel as nib
@@ -20,8 +21,10 @@ from bidsglm.errors import (
     warn_caller,
 )
 from bidsglm.models._base import BaseGLM, joblib_memory
+from bidsglm.models._group_fit import GroupFit, MapReading, read_maps
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
-from bidsglm.models._images import apply_mask, check_same_grid, unmask
+from bidsglm.models._images import check_same_grid, fortran_index, load_mask, unmask
+from bidsglm.models._map_store import MapStore
 from bidsglm.models._param_types import check_parameter_types
 from bidsglm.models._resampling import Target, image_grid, resample_and_mask
 from bidsglm.models._tables import read_design
@@ -29,7 +32,7 @@ from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_background_mask
 from bidsglm.models.regression import RegressionResults, run_labels, run_results
 from bidsglm.models.results import ContrastResult, MapName
-from bidsglm.stats import GLMFit, compute_contrast_stats, fit_glm
+from bidsglm.stats import GLMFit, compute_contrast_stats
 
 __all__ = ['SecondLevelModel']
 
@@ -107,6 +110,17 @@ class SecondLevelModel(BaseGLM):
         nilearn's view of the fit: ``0.0`` for every voxel, and
         ``{0.0: RegressionResults}``; as ``residuals_`` for first-level inputs, but
         None (as nilearn's) until a contrast is computed.
+
+    Notes
+    -----
+    Memory does not grow with the number of maps: ``fit`` reads each map once into
+    an unnamed temporary file of the system's temporary folder (``TMPDIR``; removed
+    with the model), then fits a block of voxels at a time, and ``save_glm_to_bids``
+    writes ``stat-errorts`` a volume at a time. The file takes the maps' bytes per
+    voxel (4 for float32) for every voxel of the grid when the mask is computed from
+    the maps, for the mask's voxels otherwise: about 4.3 GB for 1,000 float32 maps on
+    the MNI 2 mm grid. Attributes that are whole 4D arrays (``residuals_``,
+    ``predicted_``, ``results_``, ``fit_``) are computed when read.
 
     Examples
     --------
@@ -200,9 +214,11 @@ class SecondLevelModel(BaseGLM):
             )
             raise ParameterTypeError(msg)  # nilearn's TypeError, for a list of one
         design = self._make_design(group, confounds, design_matrix)
-        masker = self._make_masker(group)
+        plan = self._mask_plan()
+        reading = self._read_once(group, plan)
+        masker = plan.masker(group.sample_map if reading is None else reading.sample)
         self._group = group
-        self._fits: dict[Any, tuple[GLMFit, GroupMaps]] = {}
+        self._fits: dict[Any, GroupFit] = {}
         self.design_matrix_ = design
         self.masker_ = masker
         self.mask_img_ = masker.mask_img_
@@ -210,13 +226,30 @@ class SecondLevelModel(BaseGLM):
         self.second_level_input_ = _input_as_kept(second_level_input)
         self.confounds_ = confounds
         self.memory_ = joblib_memory(self.memory)
-        self.fit_: GLMFit | None = None
-        self._last_fit: GLMFit | None = None
+        self._fixed_fit: GroupFit | None = None
+        self._last_fit: GroupFit | None = None
         self.input_sources_: list[str | None] = group.sources
         if not group.needs_contrast:
-            self.fit_, maps = self._fit_maps(None, group.maps_for(None))
+            maps = group.maps_for(None)
+            self._fixed_fit = self._fit_maps(None, maps, reading)
             self.input_sources_ = maps.sources
         return self
+
+    def _read_once(self, group: GroupInput, plan: _MaskPlan) -> MapReading | None:
+        """Read the maps and their mean in one pass, when the mask is computed from it.
+
+        The mean gives the mask, and the maps are kept whole (every voxel) until it
+        is known. Otherwise (a given mask, a resampling target, maps that depend on
+        a first-level contrast, a mask from one map) return None: the maps are read
+        once the mask is known, with its voxels only.
+        """
+        if group.needs_contrast or not group.sample_is_mean:
+            return None
+        if plan.mask is not None or plan.target.given:
+            return None
+        maps = group.maps_for(None)
+        check_same_grid(maps.images, _map_names(maps))
+        return read_maps(maps.images, None, smoothing_fwhm=plan.smoothing_fwhm, keep_mean=True)
 
     def _make_design(
         self,
@@ -255,55 +288,52 @@ class SecondLevelModel(BaseGLM):
             raise ShapeMismatchError(msg)
         return design
 
-    def _make_masker(self, group: GroupInput) -> VolumeMasker:
-        """Build the fitted masker: the mask (given, computed, or a masker's) and smoothing.
+    def _mask_plan(self) -> _MaskPlan:
+        """Read where the mask comes from: given, a masker's, or computed from a sample.
 
         A masker given as ``mask_img`` brings its mask (or computes it by its
         ``mask_strategy`` from the mean input map) and its ``smoothing_fwhm``, which
         replaces the model's, as nilearn copies such a masker's parameters.
         """
         if not is_masker(self.mask_img):
-            if self.mask_img is not None:
-                mask = self._load_mask_img(self.mask_img)
-            else:
-                mask = compute_background_mask(group.sample_map())
-            return VolumeMasker(
-                mask,
-                smoothing_fwhm=self.smoothing_fwhm,
-                target_affine=self.target_affine,
-                target_shape=self.target_shape,
-            ).fit()
+            given = None if self.mask_img is None else self._load_mask_img(self.mask_img)
+            target = Target(self.target_affine, self.target_shape)
+            return _MaskPlan(given, compute_background_mask, self.smoothing_fwhm, target)
         settings = read_masker(
             self.mask_img,
             'SecondLevelModel',
             smoothing_fwhm=self.smoothing_fwhm,
             target=Target(self.target_affine, self.target_shape),
         )
-        if settings.mask_img is not None:
-            mask = self._load_mask_img(settings.mask_img)
-        else:
-            mask = settings.compute_mask(group.sample_map())
-        return VolumeMasker(
-            mask,
-            smoothing_fwhm=settings.smoothing_fwhm,
-            target_affine=settings.target.affine,
-            target_shape=settings.target.shape,
-        ).fit()
+        given = None if settings.mask_img is None else self._load_mask_img(settings.mask_img)
+        return _MaskPlan(given, settings.compute_mask, settings.smoothing_fwhm, settings.target)
 
-    def _fit_maps(self, key: Any, maps: GroupMaps) -> tuple[GLMFit, GroupMaps]:  # noqa: ANN401
+    def _fit_maps(
+        self,
+        key: Any,  # noqa: ANN401
+        maps: GroupMaps,
+        reading: MapReading | None = None,
+    ) -> GroupFit:
+        """Fit the design to ``maps`` (already read, every voxel, when ``reading``)."""
         if len(maps.images) != len(self.design_matrix_):
             msg = (
                 f'The design has {len(self.design_matrix_)} rows but there are '
                 f'{len(maps.images)} input maps; give one design row per map.'
             )
             raise ShapeMismatchError(msg)
+        if reading is None:
+            store = self._read_masked(maps)
+            columns = np.arange(store.shape[1])
+        else:
+            store = reading.store  # every voxel, in Fortran order
+            columns = fortran_index(load_mask(self.mask_img_))
         design = self.design_matrix_.to_numpy(dtype=np.float64)
-        fit = fit_glm(self._masked(maps), design, 'ols')
-        self._fits[key] = (fit, maps)
-        return fit, maps
+        fit = GroupFit.fit(store, columns, design)
+        self._fits[key] = fit
+        return fit
 
-    def _masked(self, maps: GroupMaps) -> np.ndarray:
-        """Return the maps' in-mask values, (maps, voxels); resampled if the masker says.
+    def _read_masked(self, maps: GroupMaps) -> MapStore:
+        """Read the maps' in-mask values, one row per map; resampled if the masker says.
 
         With a resampling target, the maps (on one grid) are resampled together, so
         that one clip range applies to all of them, as nilearn resamples them.
@@ -314,37 +344,44 @@ class SecondLevelModel(BaseGLM):
         on_mask_grid = all(image_grid(image).same_as(mask_grid) for image in maps.images)
         if self.masker_.target_affine is None or on_mask_grid:
             check_same_grid([*maps.images, self.mask_img_], [*names, 'mask'])
-            return np.stack(
-                [
-                    apply_mask(map_, self.mask_img_, smoothing_fwhm=smoothing)[0]
-                    for map_ in maps.images
-                ]
-            )
+            voxels = load_mask(self.mask_img_)
+            return read_maps(maps.images, voxels, smoothing_fwhm=smoothing).store
         check_same_grid(maps.images, names)
-        return resample_and_mask(maps.images, self.mask_img_, smoothing_fwhm=smoothing)
+        resampled = resample_and_mask(maps.images, self.mask_img_, smoothing_fwhm=smoothing)
+        return MapStore.from_rows(resampled)
 
-    def _fit_for(self, first_level_contrast: Any) -> GLMFit:  # noqa: ANN401
+    def _fit_for(self, first_level_contrast: Any) -> GroupFit:  # noqa: ANN401
         key = _cache_key(first_level_contrast)
         if key not in self._fits:
             self._fit_maps(key, self._group.maps_for(first_level_contrast))
-        return self._fits[key][0]
+        return self._fits[key]
 
     # ---------------------------------------------------------------- outputs
     @property
+    def fit_(self) -> GLMFit | None:
+        """The fit, when the maps were known at fit time, with its residuals.
+
+        The residuals are computed from the maps (kept on disk) each time this is
+        read: they are as large as the input.
+        """
+        self._check_fitted()
+        return None if self._fixed_fit is None else self._fixed_fit.with_residuals()
+
+    @property
     def residuals_(self) -> nib.Nifti1Image:
-        """The residuals, 4D, one volume per input map."""
-        return unmask(self._known_fit().residuals, self.mask_img_)
+        """The residuals, 4D, one volume per input map (computed when read)."""
+        return unmask(self._known_fit().residuals(), self.mask_img_)
 
     @property
     def r_square_(self) -> nib.Nifti1Image:
         """The r-squared of the model, 3D."""
-        return unmask(self._known_fit().r_square, self.mask_img_)
+        return unmask(self._known_fit().glm.r_square, self.mask_img_)
 
     @property
     def predicted_(self) -> nib.Nifti1Image:
         """The fitted values (design times estimates), 4D, one volume per input map."""
         fit = self._known_fit()
-        return unmask(self.design_matrix_.to_numpy(dtype=np.float64) @ fit.beta, self.mask_img_)
+        return unmask(fit.design @ fit.glm.beta, self.mask_img_)
 
     @property
     def labels_(self) -> np.ndarray | None:
@@ -354,24 +391,44 @@ class SecondLevelModel(BaseGLM):
         yet (nilearn's is None until a contrast is computed).
         """
         fit = self._fit_so_far()
-        return None if fit is None else run_labels(fit, 'ols')
+        return None if fit is None else run_labels(fit.glm, 'ols')
 
     @property
     def results_(self) -> dict[str | float, RegressionResults] | None:
         """The regression results, ``{0.0: RegressionResults}``, as nilearn's.
 
-        None when :attr:`labels_` is. The arrays are computed when first read.
+        None when :attr:`labels_` is. The residuals are computed from the maps (kept
+        on disk) each time this is read; the other arrays when first read.
         """
         fit = self._fit_so_far()
         if fit is None:
             return None
-        return run_results(fit, self.design_matrix_.to_numpy(dtype=np.float64), 'ols')
+        return run_results(fit.with_residuals(), fit.design, 'ols')
 
-    def _fit_so_far(self) -> GLMFit | None:
+    def iter_residuals(self) -> Iterator[np.ndarray]:
+        """Yield the residuals one input map at a time, without holding them all.
+
+        Each is float32, one value per voxel of the mask (in the order of
+        :attr:`masker_`'s ``transform``); ``stat-errorts`` is written from them, a
+        volume at a time. For first-level-model inputs, those of the last contrast
+        computed, as :attr:`residuals_`.
+
+        Examples
+        --------
+        >>> import nibabel as nib
+        >>> maps = [nib.Nifti1Image(np.full((2, 1, 1), v), np.eye(4)) for v in (1.0, 3.0)]
+        >>> mask = nib.Nifti1Image(np.ones((2, 1, 1), np.uint8), np.eye(4))
+        >>> model = SecondLevelModel(mask_img=mask).fit(maps)
+        >>> [row.tolist() for row in model.iter_residuals()]
+        [[-1.0, -1.0], [1.0, 1.0]]
+        """
+        return self._known_fit().residual_rows()
+
+    def _fit_so_far(self) -> GroupFit | None:
         self._check_fitted()
-        return self.fit_ if self.fit_ is not None else self._last_fit
+        return self._fixed_fit if self._fixed_fit is not None else self._last_fit
 
-    def _known_fit(self) -> GLMFit:
+    def _known_fit(self) -> GroupFit:
         fit = self._fit_so_far()
         if fit is None:
             msg = (
@@ -449,12 +506,12 @@ class SecondLevelModel(BaseGLM):
         weights = self._second_level_weights(second_level_contrast, columns)
         stat_type = self._resolve_stat_type(second_level_stat_type, weights)
         fit = (
-            self.fit_
-            if first_level_contrast is None and self.fit_ is not None
-            else (self._fit_for(first_level_contrast))
+            self._fixed_fit
+            if first_level_contrast is None and self._fixed_fit is not None
+            else self._fit_for(first_level_contrast)
         )
         self._last_fit = fit
-        stats = compute_contrast_stats(fit, weights, stat_type)
+        stats = compute_contrast_stats(fit.glm, weights, stat_type)
         return ContrastResult.from_stats(stats, [weights], [columns], self.mask_img_)
 
     def _second_level_weights(self, contrast: Any, columns: list[str]) -> np.ndarray:  # noqa: ANN401
@@ -472,6 +529,39 @@ class SecondLevelModel(BaseGLM):
 
 
 # --------------------------------------------------------------------- helpers
+@dataclass(frozen=True)
+class _MaskPlan:
+    """Where a model's mask comes from, and how its maps are read.
+
+    Parameters
+    ----------
+    mask : nibabel.Nifti1Image or None
+        The mask given (by ``mask_img`` or a masker's); None: computed.
+    compute : callable
+        Computes the mask from a sample map (the mean of the maps, or nilearn's
+        choice for other inputs).
+    smoothing_fwhm : float, sequence, 'fast' or None
+        The smoothing of the maps.
+    target : Target
+        The grid the mask and maps are resampled onto, if any.
+    """
+
+    mask: nib.Nifti1Image | None
+    compute: Callable[[nib.Nifti1Image], nib.Nifti1Image]
+    smoothing_fwhm: Any
+    target: Target
+
+    def masker(self, sample: Callable[[], nib.Nifti1Image]) -> VolumeMasker:
+        """Return the fitted masker, computing the mask from ``sample()`` if not given."""
+        mask = self.mask if self.mask is not None else self.compute(sample())
+        return VolumeMasker(
+            mask,
+            smoothing_fwhm=self.smoothing_fwhm,
+            target_affine=self.target.affine,
+            target_shape=self.target.shape,
+        ).fit()
+
+
 def _input_as_kept(second_level_input: Any) -> Any:  # noqa: ANN401
     """Return ``second_level_input_`` as nilearn keeps it.
 

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
     from nibabel.spatialimages import SpatialImage
 
+    from bidsglm.bids.writer import StagedImage
+
 __all__ = [
     'REPORT_COMPANION',
     'Clusters',
@@ -58,7 +60,7 @@ def write_report(
     *,
     thresholding: Thresholding | None = None,
     background: str | os.PathLike[str] | SpatialImage | None = None,
-    images: Mapping[Path, SpatialImage] | None = None,
+    images: Mapping[Path, StagedImage] | None = None,
 ) -> Path:
     """Write the HTML report of a saved model, beside its ``statmap.json``.
 
@@ -219,7 +221,7 @@ def _write_staged_report(
     staged_statmap: Path,
     statmap: PurePosixPath,
     stage: Callable[[PurePosixPath], Path],
-    images: Mapping[Path, SpatialImage],
+    images: Mapping[Path, StagedImage],
     *,
     options: ReportOptions,
 ) -> None:

@@ -15,12 +15,15 @@ import nibabel as nib
 import numpy as np
 from isal import igzip_threaded
 
+from bidsglm.bids.writer import StreamedSeries
 from bidsglm.errors import ImageDimensionError
 
 if TYPE_CHECKING:
     import os
 
     from nibabel.spatialimages import SpatialImage
+
+    from bidsglm.bids.writer import StagedImage
 
 __all__ = ['SavedMaps', 'read_volume', 'residual_sd']
 
@@ -149,14 +152,15 @@ class SavedMaps:
     7.0
     """
 
-    images: Mapping[Path, SpatialImage] = field(default_factory=dict)
+    images: Mapping[Path, StagedImage] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         by_absolute = {Path(path).absolute(): image for path, image in self.images.items()}
         object.__setattr__(self, 'images', by_absolute)
 
     def _in_memory(self, path: str | os.PathLike[str]) -> SpatialImage | None:
-        return self.images.get(Path(path).absolute())
+        image = self.images.get(Path(path).absolute())
+        return None if isinstance(image, StreamedSeries) else image
 
     def volume(self, path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
         """Return a 3D map as float64 and its affine, as :func:`read_volume` does."""
@@ -167,7 +171,13 @@ class SavedMaps:
         return (data[..., 0] if data.ndim == 4 else data), np.asarray(image.affine, dtype=float)
 
     def residual_sd(self, path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Return the SD over time of a 4D map and its affine, as :func:`residual_sd` does."""
+        """Return the SD over time of a 4D map and its affine, as :func:`residual_sd` does.
+
+        A file the writer streamed comes with its SD, which is used as it is.
+        """
+        summary = self.images.get(Path(path).absolute())
+        if isinstance(summary, StreamedSeries):
+            return summary.sd, summary.affine
         image = self._in_memory(path)
         if image is None:
             return residual_sd(path)

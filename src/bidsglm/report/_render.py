@@ -26,9 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-    from nibabel.spatialimages import SpatialImage
-
     from bidsglm.bids import LoadedGlm
+    from bidsglm.bids.writer import StagedImage
 
 __all__ = ['REPORT_SUFFIX', 'render_report', 'report_path']
 
@@ -79,7 +78,7 @@ def _subtitle(glm: LoadedGlm) -> str:
 def render_report(
     path: str | os.PathLike[str],
     options: ReportOptions | None = None,
-    images: Mapping[Path, SpatialImage] | None = None,
+    images: Mapping[Path, StagedImage] | None = None,
     *,
     in_memory: str | None = None,
 ) -> tuple[Path, str]:

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bidsglm.bids import LoadedContrast, LoadedGlm
+    from bidsglm.bids.writer import StagedImage
     from bidsglm.report.clusters import Clusters
     from bidsglm.report.options import Background
 
@@ -125,7 +126,7 @@ class ReportContext:
         *,
         thresholding: Thresholding | None = None,
         background: Background = None,
-        images: Mapping[Path, SpatialImage] | None = None,
+        images: Mapping[Path, StagedImage] | None = None,
         min_distance: float = 8.0,
         cuts: Cuts | None = None,
     ) -> ReportContext:

@@ -26,8 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from pathlib import Path, PurePosixPath
 
-    from nibabel.spatialimages import SpatialImage
-
+    from bidsglm.bids.writer import StagedImage
     from bidsglm.report.options import ReportOptions
 
 __all__ = ['generate_report']
@@ -69,7 +68,7 @@ def _draw(
         staged_statmap: Path,
         statmap: PurePosixPath,
         stage: Callable[[PurePosixPath], Path],
-        images: Mapping[Path, SpatialImage],
+        images: Mapping[Path, StagedImage],
     ) -> None:
         del statmap, stage
         name = type(model).__name__

@@ -8,7 +8,7 @@
 
 from bidsglm.stats.contrasts import ContrastStats, compute_contrast_stats, fixed_effects
 from bidsglm.stats.pvalues import p_and_z
-from bidsglm.stats.regression import NOISE_MODELS, GLMFit, fit_glm, scale_signal
+from bidsglm.stats.regression import NOISE_MODELS, GLMFit, fit_glm, fit_ols, scale_signal
 
 __all__ = [
     'NOISE_MODELS',
@@ -16,6 +16,7 @@ __all__ = [
     'GLMFit',
     'compute_contrast_stats',
     'fit_glm',
+    'fit_ols',
     'fixed_effects',
     'p_and_z',
     'scale_signal',

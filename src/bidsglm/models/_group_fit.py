@@ -1,0 +1,205 @@
+"""The group GLM at any number of maps: each map read once, the fit made in voxel blocks.
+
+:func:`read_maps` reads the input maps one at a time into a
+:class:`~bidsglm.models._map_store.MapStore` (on disk), taking their mean on the way
+when the mask is to be computed from it. :meth:`GroupFit.fit` then fits the design
+to a block of voxels at a time with :func:`bidsglm.stats.fit_glm`, keeping the
+estimates, variances and r-squared of every voxel but not the residuals: those are
+``(maps, voxels)``, as large as the input, and :meth:`GroupFit.residual_rows` gives
+them one map at a time from the store (to write ``stat-errorts`` block-wise), or
+whole on demand. Memory is thus bounded by a block and the outputs, whatever the
+number of maps; the numbers are those of one fit of the whole matrix (the voxels of
+an OLS fit are independent).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import nibabel as nib
+import numpy as np
+
+from bidsglm.models._ahead import ahead
+from bidsglm.models._group_inputs import RunningMean
+from bidsglm.models._images import volume_values
+from bidsglm.models._map_store import MapStore
+from bidsglm.stats import GLMFit, fit_ols
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    Fwhm: TypeAlias = float | Sequence[float | None] | str
+
+__all__ = ['BLOCK_BYTES', 'GroupFit', 'MapReading', 'read_maps']
+
+#: Bytes of float64 values fitted together, ``maps x voxels`` (32 MiB: 20,000 voxels
+#: of 200 maps). Reading and fitting a block then costs a few times this in memory.
+BLOCK_BYTES = 32 * 2**20
+
+
+@dataclass(frozen=True)
+class MapReading:
+    """The input maps, read once.
+
+    Parameters
+    ----------
+    store : MapStore
+        One row per map: the values of the voxels read (the mask's, or all).
+    mean : nibabel.Nifti1Image or None
+        The mean of the maps as read (before smoothing), when asked for.
+    """
+
+    store: MapStore
+    mean: nib.Nifti1Image | None
+
+    def sample(self) -> nib.Nifti1Image:
+        """Return the mean, which the mask is computed from (an error if not kept)."""
+        if self.mean is None:
+            msg = 'The maps were read without their mean.'
+            raise ValueError(msg)
+        return self.mean
+
+
+def read_maps(
+    images: Sequence[nib.Nifti1Image],
+    voxels: np.ndarray | None,
+    *,
+    smoothing_fwhm: Fwhm | None = None,
+    keep_mean: bool = False,
+) -> MapReading:
+    """Read each map once: its values into a store, and into a running mean if asked.
+
+    The next map is read (inflated) on a helper thread while one is stored.
+
+    Parameters
+    ----------
+    images : sequence of nibabel.Nifti1Image
+        The maps, 3D, on one grid (files are read one at a time).
+    voxels : (x, y, z) ndarray of bool or None
+        The mask whose voxels are kept (in C order); None keeps every voxel (the
+        mask is not known yet), in Fortran order, the order of the files.
+    smoothing_fwhm : float, sequence, 'fast' or None
+        Smooth each map before taking its values, as the masker does.
+    keep_mean : bool, default=False
+        Also return the mean of the maps, as nilearn's ``mean_img`` computes it.
+
+    Returns
+    -------
+    MapReading
+
+    Examples
+    --------
+    >>> maps = [nib.Nifti1Image(np.full((2, 1, 1), v), np.eye(4)) for v in (1.0, 3.0)]
+    >>> reading = read_maps(maps, None, keep_mean=True)
+    >>> reading.store.shape, reading.mean.get_fdata().ravel().tolist()
+    ((2, 2), [2.0, 2.0])
+    """
+    mean = RunningMean() if keep_mean else None
+    store: MapStore | None = None
+    arrays = ahead(np.asanyarray(image.dataobj) for image in images)  # the next one read
+    for image, data in zip(images, arrays, strict=True):
+        if mean is not None:
+            mean.add(data, image.affine)
+        row = volume_values(data, image.affine, voxels, smoothing_fwhm=smoothing_fwhm)
+        if store is None:
+            store = MapStore(row.size, row.dtype)
+        store.append(row)
+        del data
+    if store is None:
+        msg = 'read_maps needs at least one map.'
+        raise ValueError(msg)
+    return MapReading(store, None if mean is None else mean.image())
+
+
+@dataclass(frozen=True)
+class GroupFit:
+    """An OLS fit of a group design, its maps kept on disk for the residuals.
+
+    Parameters
+    ----------
+    glm : bidsglm.stats.GLMFit
+        The fit of every voxel, but for its ``residuals``, which have no column:
+        read them with :meth:`residual_rows` or :meth:`residuals`.
+    store : MapStore
+        The maps, one row each.
+    columns : (n_voxels,) ndarray of int
+        The column of ``store`` that holds each of the mask's voxels (in the C
+        order of the voxels, as :func:`~bidsglm.models._images.apply_mask`).
+    design : (n_maps, p) ndarray
+        The design.
+
+    Examples
+    --------
+    >>> store = MapStore.from_rows(np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 7.0]]))
+    >>> fit = GroupFit.fit(store, np.arange(2), np.ones((3, 1)))
+    >>> fit.glm.beta.tolist(), fit.residuals().tolist()
+    ([[3.0, 5.0]], [[-2.0, -3.0], [0.0, 1.0], [2.0, 2.0]])
+    """
+
+    glm: GLMFit
+    store: MapStore
+    columns: np.ndarray
+    design: np.ndarray
+
+    @classmethod
+    def fit(cls, store: MapStore, columns: np.ndarray, design: np.ndarray) -> GroupFit:
+        """Fit ``design`` to the ``columns`` of ``store``, a block of voxels at a time.
+
+        The blocks follow the store's columns, so each reads one span of every row.
+        """
+        n_maps, n_voxels = store.shape[0], columns.size
+        width = max(1, BLOCK_BYTES // (8 * n_maps))
+        order = np.argsort(columns, kind='stable')  # blocks read the store left to right
+        beta = np.empty((design.shape[1], n_voxels))
+        dispersion, r_square = np.empty(n_voxels), np.empty(n_voxels)
+        for start in range(0, n_voxels, width):
+            voxels = order[start : start + width]
+            part = fit_ols(store.columns(columns[voxels]), design)  # its residuals dropped
+            beta[:, voxels], dispersion[voxels], r_square[voxels] = (
+                part.beta,
+                part.dispersion,
+                part.r_square,
+            )
+        glm = dataclasses.replace(
+            part,
+            beta=beta,
+            dispersion=dispersion,
+            labels=np.zeros(n_voxels, dtype=part.labels.dtype),
+            residuals=np.empty((n_maps, 0), dtype=np.float32),
+            r_square=r_square,
+        )
+        return cls(glm, store, columns, np.asarray(design, dtype=np.float64))
+
+    @property
+    def n_maps(self) -> int:
+        """The number of maps (rows of the design)."""
+        return int(self.design.shape[0])
+
+    def residual_row(self, index: int) -> np.ndarray:
+        """Return the residuals of map ``index``, float32, one per voxel."""
+        values = self.store.row(index)
+        if values.size != self.columns.size:
+            values = values[self.columns]
+        fitted = self.design[index] @ self.glm.beta
+        return (values.astype(np.float64) - fitted).astype(np.float32)
+
+    def residual_rows(self) -> Iterator[np.ndarray]:
+        """Yield the residuals of each map in turn (see :meth:`residual_row`).
+
+        The next map's are computed on a helper thread while one is used.
+        """
+        return ahead(self.residual_row(index) for index in range(self.n_maps))
+
+    def residuals(self) -> np.ndarray:
+        """Return every residual, ``(maps, voxels)`` float32 (as large as the input)."""
+        out = np.empty((self.n_maps, self.columns.size), dtype=np.float32)
+        for index in range(self.n_maps):
+            out[index] = self.residual_row(index)
+        return out
+
+    def with_residuals(self) -> GLMFit:
+        """Return the fit with its residuals, as one fit of the whole matrix gives it."""
+        return dataclasses.replace(self.glm, residuals=self.residuals())
