@@ -172,7 +172,8 @@ class FirstLevelModel(BaseGLM):
     design_matrices_ : list of pandas.DataFrame
         The design of each run (its kept rows, under ``sample_masks``).
     mask_img_ : nibabel.Nifti1Image
-        The mask used (uint8, 0 and 1).
+        The mask used (uint8, 0 and 1); for surface runs, a surface image of their
+        form with 1 at the vertices kept.
     standardize_ : None
         The standardization applied to the runs: none, as nilearn 0.14.1's.
     fir_delays_ : list of int
@@ -182,7 +183,7 @@ class FirstLevelModel(BaseGLM):
         bidsglm caches nothing.
     n_elements_ : int
         The number of voxels in the mask.
-    masker_ : bidsglm.models.masker.VolumeMasker
+    masker_ : bidsglm.models.masker.VolumeMasker or bidsglm.models.surface.SurfaceMasker
         The mask and smoothing the runs were read with, as a fitted masker shaped
         like nilearn's ``NiftiMasker`` (``transform``, ``inverse_transform``,
         ``mask_img_``, ``n_elements_``). Always bidsglm's own, even when a nilearn
@@ -203,7 +204,7 @@ class FirstLevelModel(BaseGLM):
         The voxel-wise fit of each run.
     run_sources_ : list of str or None
         The file each run was read from, or None for an image in memory.
-    mean_img_ : nibabel.Nifti1Image
+    mean_img_ : nibabel.Nifti1Image (or a surface image of the runs' form)
         The data averaged over time (the kept volumes, before scaling) inside the
         mask, then over the runs; 0 outside. Saved as ``stat-mean``; the report
         draws the maps over it.
@@ -652,19 +653,23 @@ class FirstLevelModel(BaseGLM):
     # ---------------------------------------------------------------- outputs
     @property
     def residuals_(self) -> list[nib.Nifti1Image]:
-        """The residuals of each run, 4D float32, in percent signal change."""
+        """The residuals of each run, float32, in percent signal change.
+
+        4D images for volume runs; for surface runs, images of the runs' own form
+        (see :mod:`bidsglm.models.surface`), one sample per time point.
+        """
         self._check_fitted()
         return [self._unmask(fit.residuals, dtype=fit.residuals.dtype) for fit in self.fits_]
 
     @property
     def r_square_(self) -> list[nib.Nifti1Image]:
-        """The r-squared of each run, 3D."""
+        """The r-squared of each run: 3D images, or surface maps for surface runs."""
         self._check_fitted()
         return [self._unmask(fit.r_square) for fit in self.fits_]
 
     @property
     def predicted_(self) -> list[nib.Nifti1Image]:
-        """The fitted values of each run (whitened design times beta), 4D."""
+        """The fitted values of each run (whitened design times beta), as the residuals."""
         self._check_fitted()
         return [
             self._unmask(_predicted(fit, design.to_numpy(dtype=np.float64)))
