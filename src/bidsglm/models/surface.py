@@ -70,7 +70,7 @@ class SurfaceLayout:
     template : object, optional
         A ``SurfaceImage`` input: outputs are built by its class on its mesh.
     signature : str
-        CIFTI: a digest of the grayordinates, to tell two files' apart.
+        CIFTI: a digest of the grayordinates, to tell two files apart.
 
     Examples
     --------
