@@ -144,7 +144,7 @@ def with_memory(arguments: dict[str, Any], folder: str) -> dict[str, Any]:
 
 
 def first_level_pair(
-    runs: list[nib.Nifti1Image], mask: nib.Nifti1Image | None, **arguments: Any
+    mask: nib.Nifti1Image | None, **arguments: Any
 ) -> tuple[FirstLevelModel, NilearnFirstLevel]:
     """Both first-level models with the same arguments (t_r and mask unless given)."""
     settings = {'t_r': T_R, 'mask_img': mask, 'minimize_memory': False} | arguments
@@ -189,9 +189,9 @@ def test_each_first_level_parameter_gives_nilearns_numbers(parameter, rng, mask_
     events = [make_events(0.0), make_events(2.0)]
 
     def fit_nilearn(given):
-        return quietly(first_level_pair(runs, mask_img, **given)[1].fit, runs, events)
+        return quietly(first_level_pair(mask_img, **given)[1].fit, runs, events)
 
-    ours = quietly(first_level_pair(runs, mask_img, **arguments)[0].fit, runs, events)
+    ours = quietly(first_level_pair(mask_img, **arguments)[0].fit, runs, events)
     theirs = fit_nilearn(without_nilearns_bugs(parameter, arguments, fit_nilearn))
     assert_designs_equal(ours.design_matrices_, theirs.design_matrices_)
     np.testing.assert_array_equal(ours.mask_img_.get_fdata(), theirs.masker_.mask_img_.get_fdata())
@@ -212,7 +212,7 @@ def test_first_level_fit_events_as_files_and_confounds_give_nilearns_numbers(
         pd.DataFrame({'motion': rng.standard_normal(N_SCANS), 'csf': rng.standard_normal(N_SCANS)})
         for _ in runs
     ]
-    pair = first_level_pair(runs, mask_img)
+    pair = first_level_pair(mask_img)
     ours, theirs = fit_first_levels(pair, runs, [str(p) for p in paths], confounds)
     assert_designs_equal(ours.design_matrices_, theirs.design_matrices_)
     assert_contrasts_equal(ours, theirs, 'audio - visual')
@@ -222,7 +222,7 @@ def test_first_level_fit_sample_masks_and_bins_give_nilearns_numbers(rng, mask_i
     runs = [make_run(rng), make_run(rng)]
     events = [make_events(0.0), make_events(2.0)]
     kept = [np.arange(3, N_SCANS), np.r_[0:20, 25:N_SCANS]]
-    pair = first_level_pair(runs, mask_img)
+    pair = first_level_pair(mask_img)
     ours, theirs = fit_first_levels(pair, runs, events, sample_masks=kept, bins=7)
     assert_designs_equal(ours.design_matrices_, theirs.design_matrices_)
     np.testing.assert_array_equal(ours.labels_[1], theirs.labels_[1])
@@ -233,16 +233,14 @@ def test_first_level_fit_design_matrices_give_nilearns_numbers(rng, mask_img):
     runs = [make_run(rng)]
     frame_times = np.arange(N_SCANS) * T_R
     design = make_first_level_design_matrix(frame_times, make_events(1.0), drift_model=None)
-    ours, theirs = fit_first_levels(
-        first_level_pair(runs, mask_img), runs, design_matrices=[design]
-    )
+    ours, theirs = fit_first_levels(first_level_pair(mask_img), runs, design_matrices=[design])
     assert_contrasts_equal(ours, theirs, 'visual')
 
 
 @pytest.mark.parametrize('parameter', sorted(FIRST_LEVEL_CONTRAST))
 def test_each_first_level_contrast_parameter_gives_nilearns_numbers(parameter, rng, mask_img):
     runs, events = [make_run(rng)], [make_events(0.0)]
-    ours, theirs = fit_first_levels(first_level_pair(runs, mask_img), runs, events)
+    ours, theirs = fit_first_levels(first_level_pair(mask_img), runs, events)
     arguments = FIRST_LEVEL_CONTRAST[parameter]
     mine = quietly(ours.compute_contrast, **arguments)
     reference = quietly(theirs.compute_contrast, **arguments)
@@ -284,7 +282,7 @@ def first_level_models(rng, mask_img, subjects):
     pairs = []
     for subject in subjects:
         runs, events = [make_run(rng)], [make_events(0.0)]
-        pair = first_level_pair(runs, mask_img, subject_label=subject)
+        pair = first_level_pair(mask_img, subject_label=subject)
         pairs.append(fit_first_levels(pair, runs, events))
     return [pair[0] for pair in pairs], [pair[1] for pair in pairs]
 

@@ -552,22 +552,18 @@ class FirstLevelModel(BaseGLM):
         Volume-only parameters are refused: smoothing is not defined on a surface here
         (smooth along the surface before the GLM) and resampling has no meaning.
         """
-        refused = {
-            'smoothing_fwhm': self.smoothing_fwhm,
-            'target_affine': self.target_affine,
-            'target_shape': self.target_shape,
-        }
-        hints = {
-            'smoothing_fwhm': 'smooth along the surface before the GLM (e.g. with '
-            "Connectome Workbench's -cifti-smoothing) if needed",
-            'target_affine': 'surface data need no resampling',
-            'target_shape': 'surface data need no resampling',
-        }
-        for name, value in refused.items():
+        resampling = 'surface data need no resampling'
+        volume_only = (
+            ('smoothing_fwhm', self.smoothing_fwhm, 'smooth along the surface before the '
+             "GLM (e.g. with Connectome Workbench's -cifti-smoothing) if needed"),
+            ('target_affine', self.target_affine, resampling),
+            ('target_shape', self.target_shape, resampling),
+        )  # fmt: skip
+        for name, value, hint in volume_only:
             if value is not None:
                 msg = (
                     f'{name} applies to volumes; these runs are surface data '
-                    f'({runs[0].layout.describe()}). Leave {name} out: {hints[name]}.'
+                    f'({runs[0].layout.describe()}). Leave {name} out: {hint}.'
                 )
                 raise InvalidParameterError(msg)
         layout = runs[0].layout
