@@ -25,9 +25,8 @@ import traceback
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import nibabel as nib
 import numpy as np
 
 from bidsglm._save import save_glm_to_bids
@@ -35,12 +34,13 @@ from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.labels import contrast_label
 from bidsglm.bids.manifest import complete_model_files
 from bidsglm.bids.transaction import model_lock
+from bidsglm.dataset.masks import intersect_masks
 from bidsglm.dataset.runs import load_design
 from bidsglm.design.second_level import warn_if_ill_conditioned
 from bidsglm.models import FirstLevelModel, SecondLevelModel, select_runs
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable
     from pathlib import PurePosixPath
 
     from bidsglm.dataset.group import GroupJob
@@ -50,7 +50,6 @@ __all__ = [
     'JobResult',
     'fit_group',
     'fit_subject',
-    'intersect_masks',
     'is_saved',
 ]
 
@@ -78,19 +77,6 @@ class JobResult:
     message: str
     seconds: float
     warnings: tuple[str, ...] = ()
-
-
-def intersect_masks(paths: Sequence[Path]) -> nib.Nifti1Image | str | None:
-    """Return the voxels inside every mask (the path itself when there is one)."""
-    if not paths:
-        return None
-    if len(paths) == 1:
-        return str(paths[0])
-    images = [cast('nib.Nifti1Image', nib.load(path)) for path in paths]
-    inside = np.ones(images[0].shape[:3], dtype=np.bool_)
-    for image in images:
-        inside &= np.asanyarray(image.dataobj).reshape(inside.shape) != 0
-    return nib.Nifti1Image(inside.astype(np.uint8), images[0].affine)
 
 
 def _subject_model(job: SubjectJob) -> FirstLevelModel:
