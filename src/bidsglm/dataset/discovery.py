@@ -421,6 +421,8 @@ class Query:
         needed when there are several.
     subjects : tuple of str, optional
         Subject labels (without ``sub-``); all when None.
+    excluded : tuple of str
+        Subject labels left out (those without data are ignored).
     filters : dict of str to tuple of str
         Other entities the BOLD files must have (``{'ses': ('1',)}``); ``''``
         means the entity is absent (``{'acq': ('',)}``).
@@ -431,6 +433,10 @@ class Query:
     mask : dict of str to tuple of str, optional
         Entities selecting each run's mask among the derivatives (a model's
         ``Options.Mask``); by default the ``desc-brain`` mask beside the run.
+    default_space : str, optional
+        The space chosen when ``space`` is None and the data has several, if it
+        has this one (nilearn's ``first_level_from_bids`` assumes
+        ``MNI152NLin2009cAsym``).
     names : OptionNames
         How error messages name the choices (the command line's flags by default).
     """
@@ -438,10 +444,12 @@ class Query:
     task: str | None = None
     space: str | None = None
     subjects: tuple[str, ...] | None = None
+    excluded: tuple[str, ...] = ()
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     tasks: tuple[str, ...] | None = None
     desc: str = 'preproc'
     mask: dict[str, tuple[str, ...]] | None = None
+    default_space: str | None = None
     names: OptionNames = field(default_factory=OptionNames)
 
 
@@ -508,13 +516,17 @@ def _choose(kind: str, wanted: str | None, available: Sequence[str], hint: str) 
     raise InvalidParameterError(msg)
 
 
-def _select_space(bolds: list[BidsFile], space: str | None, names: OptionNames) -> list[BidsFile]:
+def _select_space(bolds: list[BidsFile], query: Query) -> list[BidsFile]:
     """Keep the BOLD files of the chosen space (and resolution)."""
     labels = sorted({_space_label(b) for b in bolds})
+    space, names = query.space, query.names
+    if space is None and query.default_space in {label.split(':')[0] for label in labels}:
+        space = query.default_space
     if space is not None and ':' not in space:
         resolutions = [label for label in labels if label.split(':')[0] == space]
         if len(resolutions) > 1:
-            example = names.space_example(*resolutions[0].split(':res-'))
+            with_res = next(label for label in resolutions if ':res-' in label)
+            example = names.space_example(*with_res.split(':res-'))
             msg = (
                 f'The space {space!r} has several resolutions: {resolutions}. Choose one '
                 f'with {names.space}, e.g. {example}.'
@@ -529,6 +541,7 @@ def _select_space(bolds: list[BidsFile], space: str | None, names: OptionNames) 
 
 def _select_subjects(bolds: list[BidsFile], query: Query) -> list[BidsFile]:
     available = sorted({b.entities.get('sub', '') for b in bolds})
+    bolds = [b for b in bolds if b.entities.get('sub') not in query.excluded]
     if query.subjects is None:
         return bolds
     missing = [s for s in query.subjects if s not in available]
@@ -561,7 +574,7 @@ def _select_bolds(deriv: BidsIndex, query: Query) -> list[BidsFile]:
             'folder.'
         )
         raise InputNotFoundError(msg)
-    bolds = _select_space(_select_tasks(bolds, query), query.space, query.names)
+    bolds = _select_space(_select_tasks(bolds, query), query)
     for key, labels in query.filters.items():
         bolds = [b for b in bolds if any(b.has(**{key: label or None}) for label in labels)]
     if not bolds:
