@@ -38,12 +38,12 @@ CONTRAST = 'congruent - incongruent'
 def make_dataset(tmp_path: Path, rng: np.random.Generator) -> Callable[..., Any]:
     """Write the command-line tests' fake dataset (keywords as ``make_fake_dataset``)."""
     sys.path.insert(0, str(Path(__file__).parents[1] / 'cli'))
-    from _fake_bids import make_fake_dataset  # noqa: PLC0415 - tests/cli is no package here
+    from _fake_bids import make_fake_dataset
 
     return lambda **options: make_fake_dataset(tmp_path, rng, **options)
 
 
-def both(bids_dir: Path, **options: Any) -> tuple[tuple, tuple]:  # noqa: ANN401
+def both(bids_dir: Path, **options: Any) -> tuple[tuple, tuple]:
     """Call ours (derivatives found by itself) and nilearn's (the fMRIPrep folder given)."""
     ours = first_level_from_bids(bids_dir, 'stroop', **options)
     theirs = quietly(
@@ -125,7 +125,7 @@ def test_each_subject_gets_its_own_derivatives_mask_where_nilearn_reuses_the_fir
     nib.save(nib.Nifti1Image(smaller, image.affine), second)
     ours, theirs = both(dataset.bids_dir, mask_img='derivatives')
 
-    def inside(mask: Any) -> int:  # noqa: ANN401 - a path or an image
+    def inside(mask: Any) -> int:
         image = mask if isinstance(mask, nib.Nifti1Image) else nib.load(mask)
         return int(np.count_nonzero(np.asarray(image.dataobj)))
 
