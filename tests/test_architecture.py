@@ -21,6 +21,7 @@ ALLOWED = {
     'dataset': {'bids', 'models', 'design', 'stats'},
     'report': {'bids', 'models', 'design', 'stats', '_drawing'},
     '_save': {'bids', 'report'},
+    'runner': {'dataset', '_save', 'bids', 'models', 'design', 'stats'},
 }
 
 

@@ -16,6 +16,7 @@ PUBLIC = {
     'make_first_level_design_matrix',
     'make_second_level_design_matrix',
     'load_glm_from_bids',
+    'run_dataset',
     'save_glm_to_bids',
 }
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bidsglm.dataset.from_bids import first_level_from_bids
     from bidsglm.design import make_first_level_design_matrix, make_second_level_design_matrix
     from bidsglm.models import FirstLevelModel, SecondLevelModel
+    from bidsglm.runner.dataset_run import run_dataset
 
 __all__ = [
     'FirstLevelModel',
@@ -34,6 +35,7 @@ __all__ = [
     'load_glm_from_bids',
     'make_first_level_design_matrix',
     'make_second_level_design_matrix',
+    'run_dataset',
     'save_glm_to_bids',
 ]
 
@@ -45,6 +47,7 @@ _HOMES = {
     'load_glm_from_bids': 'bidsglm.bids',
     'make_first_level_design_matrix': 'bidsglm.design',
     'make_second_level_design_matrix': 'bidsglm.design',
+    'run_dataset': 'bidsglm.runner.dataset_run',
     'save_glm_to_bids': 'bidsglm._save',
 }
 

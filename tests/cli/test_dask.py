@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from distributed import LocalCluster
 
-from bidsglm.cli import main, run
+from bidsglm.cli import main
+from bidsglm.runner import execution
 
 from ._fake_bids import FakeDataset
 
@@ -56,7 +57,7 @@ def test_process_pool_gives_byte_identical_files(fake_dataset, tmp_path, serial)
 def test_unreachable_scheduler_exits_2_before_any_work(
     fake_dataset, tmp_path, capsys, monkeypatch
 ):
-    monkeypatch.setattr(run, 'DASK_TIMEOUT', '1s')
+    monkeypatch.setattr(execution, 'DASK_TIMEOUT', '1s')
     out = tmp_path / 'out'
     argv = [str(fake_dataset.bids_dir), str(out), 'participant']
     assert main([*argv, '--dask-scheduler', 'tcp://127.0.0.1:9']) == 2

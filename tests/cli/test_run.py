@@ -312,7 +312,7 @@ def test_missing_confound_values_exit_2_before_any_fit(fake_dataset, tmp_path, c
 
 
 def test_a_failing_subject_does_not_stop_the_others(fake_dataset, tmp_path, caplog, monkeypatch):
-    import bidsglm.cli._work as work
+    import bidsglm.runner._work as work
 
     load_design = work.load_design
 
