@@ -29,8 +29,10 @@ numbers (``tests/compat/test_first_level_from_bids.py``). Where we differ, on pu
   otherwise the data's only space (a dataset without ``space-`` entities works).
 * **Tables read as BIDS says.** Only ``n/a`` and empty cells are missing values
   (pandas would also drop a condition named ``NULL`` or ``NA``).
-* **Speed.** The dataset is listed once (about 0.1 s for 100 subjects), not globbed
-  per subject and per file kind.
+* **Speed.** The dataset is listed once, not globbed per subject and per file kind,
+  and only missing values are set in the confounds' first row: on 100 subjects of 2
+  runs, 1.4 s against nilearn's 2.9 s (best of 3 on a busy 2-core machine; most of
+  ours is pandas reading the 400 tables).
 
 Not supported: surface spaces (``fsaverage5``) and nilearn's confound strategies
 (``confounds_strategy`` other than None); each is refused with what to do instead.
@@ -42,6 +44,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from bidsglm.dataset.design import read_bids_tsv
 from bidsglm.dataset.discovery import OptionNames, Query, RunInputs, discover_runs
@@ -271,7 +275,9 @@ def _confounds(runs: Sequence[RunInputs]) -> list[pd.DataFrame] | None:
         raise InputNotFoundError(msg)
     tables = [read_bids_tsv(run.confounds) for run in runs if run.confounds is not None]
     for table in tables:
-        table.iloc[0] = table.iloc[0].fillna(0.0)
+        missing = np.flatnonzero(table.iloc[0].isna().to_numpy())
+        if missing.size:
+            table.iloc[0, missing] = 0.0
     return tables
 
 
