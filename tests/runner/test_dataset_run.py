@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import bidsglm.runner._work as work
-from bidsglm import load_glm_from_bids, run_dataset
+from bidsglm import first_level_from_bids, load_glm_from_bids, run_dataset, save_glm_to_bids
 from bidsglm.cli import main
 from bidsglm.errors import InvalidParameterError
 
@@ -73,6 +73,19 @@ def test_the_group_level_says_where_its_model_went(dataset, tmp_path):
     (statmap,) = done.statmaps['dataset: contrast-incMinusCon']
     assert statmap.is_file()
     assert statmap.parent == out
+
+
+def test_models_fitted_and_saved_from_python_feed_the_group_level(dataset, tmp_path):
+    out = tmp_path / 'out'
+    models, imgs, events, confounds = first_level_from_bids(dataset.bids_dir, 'stroop')
+    for model, runs, tables, motion in zip(models, imgs, events, confounds, strict=True):
+        model.fit(runs, events=tables, confounds=[c[['trans_x', 'trans_y']] for c in motion])
+        save_glm_to_bids(model, {'incMinusCon': CONTRAST}, out_dir=out)
+    done = run_dataset(dataset.bids_dir, out, 'group')
+    (statmap,) = done.statmaps['dataset: contrast-incMinusCon']
+    group = load_glm_from_bids(statmap)
+    assert [c.name for c in group.contrasts] == ['incMinusCon']
+    assert done.jobs[0].message.startswith('2 maps')
 
 
 def test_a_failing_subject_is_reported_and_the_others_saved(dataset, tmp_path, monkeypatch):
