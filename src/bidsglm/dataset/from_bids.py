@@ -275,9 +275,9 @@ def _confounds(runs: Sequence[RunInputs]) -> list[pd.DataFrame] | None:
         raise InputNotFoundError(msg)
     tables = [read_bids_tsv(run.confounds) for run in runs if run.confounds is not None]
     for table in tables:
-        missing = np.flatnonzero(table.iloc[0].isna().to_numpy())
-        if missing.size:
-            table.iloc[0, missing] = 0.0
+        first_row_gaps = np.flatnonzero(table.iloc[0].isna().to_numpy())
+        if first_row_gaps.size:
+            table.iloc[0, first_row_gaps] = 0.0
     return tables
 
 
