@@ -226,6 +226,9 @@ def run_request(
             client=client,
             label='subjects' if work is fit_subject else 'contrasts',
             show_progress=show_progress,
+            expected_steps={'runs': sum(len(job.runs) for job in jobs)}
+            if work is fit_subject
+            else None,
         )
     finally:
         if client is not None:

@@ -7,18 +7,22 @@ same bytes wherever it runs, and a failing job leaves the others going.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bidsglm._steps import listening
 from bidsglm.errors import InvalidParameterError
-from bidsglm.runner._lifeline import Lifeline
-from bidsglm.runner._progress import Progress
+from bidsglm.runner._lifeline import Lifeline, hold
+from bidsglm.runner._progress import DASK_TOPIC, Progress, Relayed, relay_queue, send_steps_to
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
+    from multiprocessing.connection import Connection
+    from multiprocessing.queues import SimpleQueue
 
     from bidsglm.runner._work import JobResult
 
@@ -55,7 +59,8 @@ def _serial(
 ) -> list[JobResult]:
     results = []
     for job in jobs:
-        results.append(work(job))
+        with listening(functools.partial(progress.step, job.name)):
+            results.append(work(job))
         progress.advance()
     return results
 
@@ -74,6 +79,12 @@ def _process_context() -> multiprocessing.context.BaseContext:
     return context
 
 
+def _start_worker(lifeline: Connection, steps: SimpleQueue[Any]) -> None:
+    """Initialize a pool's worker: hold the lifeline, send the steps of its jobs."""
+    hold(lifeline)
+    send_steps_to(steps)
+
+
 def _pool(
     jobs: Sequence[Any], work: Callable[[Any], JobResult], n_jobs: int, progress: Progress
 ) -> list[JobResult]:
@@ -82,20 +93,24 @@ def _pool(
     The workers hold a :class:`~bidsglm.runner._lifeline.Lifeline`: if this process is
     killed, they interrupt their job (its save cleans up) and exit. On an error
     here, Ctrl-C included, the jobs not begun are cancelled and the lifeline cut at
-    once, so the pool stops rather than finishing every subject.
+    once, so the pool stops rather than finishing every subject. The steps of the
+    jobs come back through a queue, for the progress line.
     """
     lifeline = Lifeline()
+    context = _process_context()
+    steps: SimpleQueue[Any] = context.SimpleQueue()
     pool = ProcessPoolExecutor(
         max_workers=min(n_jobs, len(jobs)),
-        mp_context=_process_context(),
-        initializer=lifeline.initializer,
-        initargs=lifeline.initargs,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(*lifeline.initargs, steps),
     )
     try:
-        futures = [pool.submit(lifeline.guard(work), job) for job in jobs]
-        for _ in as_completed(futures):
-            progress.advance()
-        return [future.result() for future in futures]
+        with relay_queue(steps, progress):
+            futures = [pool.submit(lifeline.guard(Relayed(work, 'queue')), job) for job in jobs]
+            for _ in as_completed(futures):
+                progress.advance()
+            return [future.result() for future in futures]
     except BaseException:
         lifeline.cut()
         raise
@@ -112,10 +127,14 @@ def _dask(
 ) -> list[JobResult]:
     from distributed import as_completed as dask_completed  # noqa: PLC0415
 
-    futures = client.map(work, jobs, pure=False)
-    for _ in dask_completed(futures):
-        progress.advance()
-    return list(client.gather(futures))
+    client.subscribe_topic(DASK_TOPIC, lambda event: progress.step(*event[1]))
+    try:
+        futures = client.map(Relayed(work, 'dask'), jobs, pure=False)
+        for _ in dask_completed(futures):
+            progress.advance()
+        return list(client.gather(futures))
+    finally:
+        client.unsubscribe_topic(DASK_TOPIC)
 
 
 def execute(
@@ -126,6 +145,7 @@ def execute(
     client: Any = None,  # noqa: ANN401 - a distributed.Client when given
     label: str = 'subjects',
     show_progress: bool | None = None,
+    expected_steps: Mapping[str, int] | None = None,
 ) -> list[JobResult]:
     """Run ``work`` on every job: serially, in a process pool, or on Dask.
 
@@ -143,13 +163,15 @@ def execute(
         What the progress bar counts.
     show_progress : bool, optional
         Draw the progress bar (default: when stderr is a terminal).
+    expected_steps : mapping of str to int, optional
+        The steps inside the jobs known in advance, by kind (``{'runs': 40}``).
 
     Returns
     -------
     list of JobResult
         In the order of ``jobs``.
     """
-    with Progress(len(jobs), label, enabled=show_progress) as progress:
+    with Progress(len(jobs), label, show_progress, expected=expected_steps) as progress:
         if client is not None:
             return _dask(jobs, work, client, progress)
         if n_jobs > 1 and len(jobs) > 1:
