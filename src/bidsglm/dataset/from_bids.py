@@ -383,8 +383,7 @@ def first_level_from_bids(  # noqa: PLR0913, PLR0917 - nilearn's signature, name
     bidsglm's discovery (the command line's): the preprocessed BOLD runs
     (``*_desc-preproc_bold.nii[.gz]``) are read from ``derivatives_folder``, the
     events from the raw dataset (BIDS inheritance), the confounds beside the runs,
-    ``RepetitionTime`` and ``StartTime`` from the sidecars. The module's docstring
-    lists where we differ from nilearn, and why.
+    ``RepetitionTime`` and ``StartTime`` from the sidecars.
 
     Parameters
     ----------
@@ -452,6 +451,16 @@ def first_level_from_bids(  # noqa: PLR0913, PLR0917 - nilearn's signature, name
         runs of one subject with different timing.
     ParameterTypeError
         A parameter of the wrong type, an unknown keyword argument.
+
+    Notes
+    -----
+    Differences from nilearn 0.14.1, on purpose (:mod:`bidsglm.dataset.from_bids`
+    says why): the timing is read per subject, not once for the dataset; with
+    ``mask_img='derivatives'`` each subject gets its own runs' masks (nilearn gives
+    later subjects the first one's); unknown subjects are refused, not dropped with a
+    warning; ``MNI152NLin2009cAsym`` is the default space only when the data has
+    it; only ``n/a`` and empty cells are missing values in the tables. Surface spaces
+    and confound strategies are not supported.
 
     Examples
     --------
