@@ -23,6 +23,12 @@ from bidsglm.errors import (
 from bidsglm.models._base import BaseGLM, joblib_memory
 from bidsglm.models._group_fit import GroupFit, MapReading, read_maps
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
+from bidsglm.models._group_surface import (
+    SurfaceMapReading,
+    check_same_surface,
+    read_given_surface_mask,
+    read_surface_maps,
+)
 from bidsglm.models._images import check_same_grid, fortran_index, load_mask, unmask
 from bidsglm.models._map_store import MapStore
 from bidsglm.models._param_types import check_parameter_types
@@ -32,6 +38,7 @@ from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_background_mask
 from bidsglm.models.regression import RegressionResults, run_labels, run_results
 from bidsglm.models.results import ContrastResult, MapName
+from bidsglm.models.surface import SurfaceMask, SurfaceMasker, is_surface_input
 from bidsglm.stats import GLMFit, compute_contrast_stats
 
 __all__ = ['SecondLevelModel']
@@ -214,9 +221,7 @@ class SecondLevelModel(BaseGLM):
             )
             raise ParameterTypeError(msg)  # nilearn's TypeError, for a list of one
         design = self._make_design(group, confounds, design_matrix)
-        plan = self._mask_plan()
-        reading = self._read_once(group, plan)
-        masker = plan.masker(group.sample_map if reading is None else reading.sample)
+        masker, reading = self._make_masker(group)
         self._group = group
         self._fits: dict[Any, GroupFit] = {}
         self.design_matrix_ = design
@@ -234,6 +239,61 @@ class SecondLevelModel(BaseGLM):
             self._fixed_fit = self._fit_maps(None, maps, reading)
             self.input_sources_ = maps.sources
         return self
+
+    def _make_masker(
+        self, group: GroupInput
+    ) -> tuple[VolumeMasker | SurfaceMasker, MapReading | SurfaceMapReading | None]:
+        """Return the fitted masker, and the maps if they were read to make it."""
+        if group.on_surface:
+            return self._make_surface_masker(group)
+        plan = self._mask_plan()
+        reading = self._read_once(group, plan)
+        masker = plan.masker(group.sample_map if reading is None else reading.sample)
+        return masker, reading
+
+    def _make_surface_masker(
+        self, group: GroupInput
+    ) -> tuple[SurfaceMasker, SurfaceMapReading | None]:
+        """Return the masker of surface inputs: the given mask, or the data's own.
+
+        The data's own mask is the vertices finite and non-zero in every map, found
+        while the maps are read (once), or for first-level models the vertices
+        inside every model's mask. A given mask is read first, so that every map is
+        checked against its surface as it is read.
+        """
+        self._refuse_volume_parameters()
+        given = None
+        if self.mask_img is not None:
+            given = read_given_surface_mask(self.mask_img, 'surface maps')
+        if group.surface_mask is not None:  # first-level models: maps come with a contrast
+            if given is None:
+                return SurfaceMasker(group.surface_mask), None
+            layout = group.surface_mask.layout
+            check_same_surface(given.layout, 'mask_img', layout, 'the first-level models')
+            return SurfaceMasker(given), None
+        maps = group.maps_for(None)
+        if given is None:
+            reading = read_surface_maps(maps.images, _map_names(maps))
+            return SurfaceMasker(reading.mask()), reading
+        reading = read_surface_maps(maps.images, _map_names(maps), given.layout, 'mask_img')
+        return SurfaceMasker(given), reading
+
+    def _refuse_volume_parameters(self) -> None:
+        """Refuse smoothing and resampling on surface maps, with the reason."""
+        resampling = 'surface maps need no resampling'
+        volume_only = (
+            ('smoothing_fwhm', self.smoothing_fwhm, 'smooth along the surface before '
+             "(e.g. with Connectome Workbench's -cifti-smoothing) if needed"),
+            ('target_affine', self.target_affine, resampling),
+            ('target_shape', self.target_shape, resampling),
+        )  # fmt: skip
+        for name, value, hint in volume_only:
+            if value is not None:
+                msg = (
+                    f'{name} applies to volumes; these second-level inputs are surface '
+                    f'maps. Leave {name} out: {hint}.'
+                )
+                raise InvalidParameterError(msg)
 
     def _read_once(self, group: GroupInput, plan: _MaskPlan) -> MapReading | None:
         """Read the maps and their mean in one pass, when the mask is computed from it.
@@ -295,6 +355,12 @@ class SecondLevelModel(BaseGLM):
         ``mask_strategy`` from the mean input map) and its ``smoothing_fwhm``, which
         replaces the model's, as nilearn copies such a masker's parameters.
         """
+        if is_surface_input(self.mask_img):
+            msg = (
+                'mask_img is a surface mask, but the second-level inputs are volumes: give '
+                'a volume mask (a 3D image or path), or None to compute it from the maps.'
+            )
+            raise InvalidParameterError(msg)
         if not is_masker(self.mask_img):
             given = None if self.mask_img is None else self._load_mask_img(self.mask_img)
             target = Target(self.target_affine, self.target_shape)
@@ -312,7 +378,7 @@ class SecondLevelModel(BaseGLM):
         self,
         key: Any,  # noqa: ANN401
         maps: GroupMaps,
-        reading: MapReading | None = None,
+        reading: MapReading | SurfaceMapReading | None = None,
     ) -> GroupFit:
         """Fit the design to ``maps`` (already read, every voxel, when ``reading``)."""
         if len(maps.images) != len(self.design_matrix_):
@@ -321,16 +387,30 @@ class SecondLevelModel(BaseGLM):
                 f'{len(maps.images)} input maps; give one design row per map.'
             )
             raise ShapeMismatchError(msg)
-        if reading is None:
-            store = self._read_masked(maps)
-            columns = np.arange(store.shape[1])
-        else:
-            store = reading.store  # every voxel, in Fortran order
-            columns = fortran_index(load_mask(self.mask_img_))
+        store, columns = self._stored_maps(maps, reading)
         design = self.design_matrix_.to_numpy(dtype=np.float64)
         fit = GroupFit.fit(store, columns, design)
         self._fits[key] = fit
         return fit
+
+    def _stored_maps(
+        self, maps: GroupMaps, reading: MapReading | SurfaceMapReading | None
+    ) -> tuple[MapStore, np.ndarray]:
+        """Return the maps' store and the column of each voxel (or vertex) of the mask.
+
+        Maps not read yet are read now: the mask's voxels of volumes, every vertex
+        of surfaces (on the mask's surface).
+        """
+        if isinstance(self.masker_, SurfaceMasker):
+            mask = self.masker_.mask_
+            if reading is None:
+                names = _map_names(maps)
+                reading = read_surface_maps(maps.images, names, mask.layout, 'the mask')
+            return reading.store, np.flatnonzero(mask.inside)
+        if reading is None:
+            store = self._read_masked(maps)
+            return store, np.arange(store.shape[1])
+        return reading.store, fortran_index(load_mask(self.mask_img_))  # Fortran order
 
     def _read_masked(self, maps: GroupMaps) -> MapStore:
         """Read the maps' in-mask values, one row per map; resampled if the masker says.
@@ -368,20 +448,41 @@ class SecondLevelModel(BaseGLM):
         return None if self._fixed_fit is None else self._fixed_fit.with_residuals()
 
     @property
-    def residuals_(self) -> nib.Nifti1Image:
-        """The residuals, 4D, one volume per input map (computed when read)."""
-        return unmask(self._known_fit().residuals(), self.mask_img_)
+    def residuals_(self) -> Any:  # noqa: ANN401 - a volume or a surface image
+        """The residuals, 4D, one volume per input map (computed when read).
+
+        For surface maps, a surface image of their form with one sample per map.
+        """
+        return self._unmask(self._known_fit().residuals())
 
     @property
-    def r_square_(self) -> nib.Nifti1Image:
-        """The r-squared of the model, 3D."""
-        return unmask(self._known_fit().glm.r_square, self.mask_img_)
+    def r_square_(self) -> Any:  # noqa: ANN401 - a volume or a surface image
+        """The r-squared of the model, 3D (a single surface map for surface maps)."""
+        return self._unmask(self._known_fit().glm.r_square)
 
     @property
-    def predicted_(self) -> nib.Nifti1Image:
+    def predicted_(self) -> Any:  # noqa: ANN401 - a volume or a surface image
         """The fitted values (design times estimates), 4D, one volume per input map."""
         fit = self._known_fit()
-        return unmask(fit.design @ fit.glm.beta, self.mask_img_)
+        return self._unmask(fit.design @ fit.glm.beta)
+
+    def _maps_mask(self) -> nib.Nifti1Image | SurfaceMask:
+        """Return the mask that in-mask values are put back with (volume or surface)."""
+        if isinstance(self.masker_, SurfaceMasker):
+            return self.masker_.mask_
+        return self.mask_img_
+
+    def _unmask(self, values: np.ndarray) -> Any:  # noqa: ANN401
+        """Put in-mask values back into an image of the inputs' kind, 0 outside the mask.
+
+        On a CIFTI-2 surface, rows (one per input map) become named maps of a
+        ``.dscalar.nii``.
+        """
+        mask = self._maps_mask()
+        if isinstance(mask, SurfaceMask):
+            names = None if values.ndim == 1 else [f'map {i + 1}' for i in range(len(values))]
+            return mask.unmask(values, names=names)
+        return unmask(values, mask)
 
     @property
     def labels_(self) -> np.ndarray | None:
@@ -512,7 +613,7 @@ class SecondLevelModel(BaseGLM):
         )
         self._last_fit = fit
         stats = compute_contrast_stats(fit.glm, weights, stat_type)
-        return ContrastResult.from_stats(stats, [weights], [columns], self.mask_img_)
+        return ContrastResult.from_stats(stats, [weights], [columns], self._maps_mask())
 
     def _second_level_weights(self, contrast: Any, columns: list[str]) -> np.ndarray:  # noqa: ANN401
         if contrast is None:
