@@ -401,28 +401,29 @@ class SecondLevelModel(BaseGLM):
         Maps not read yet are read now: the mask's voxels of volumes, every vertex
         of surfaces (on the mask's surface).
         """
-        if isinstance(self.masker_, SurfaceMasker):
-            mask = self.masker_.mask_
+        masker = self.masker_
+        if isinstance(masker, SurfaceMasker):
+            mask = masker.mask_
             if reading is None:
                 names = _map_names(maps)
                 reading = read_surface_maps(maps.images, names, mask.layout, 'the mask')
             return reading.store, np.flatnonzero(mask.inside)
         if reading is None:
-            store = self._read_masked(maps)
+            store = self._read_masked(maps, masker)
             return store, np.arange(store.shape[1])
         return reading.store, fortran_index(load_mask(self.mask_img_))  # Fortran order
 
-    def _read_masked(self, maps: GroupMaps) -> MapStore:
+    def _read_masked(self, maps: GroupMaps, masker: VolumeMasker) -> MapStore:
         """Read the maps' in-mask values, one row per map; resampled if the masker says.
 
         With a resampling target, the maps (on one grid) are resampled together, so
         that one clip range applies to all of them, as nilearn resamples them.
         """
         names = _map_names(maps)
-        smoothing = self.masker_.smoothing_fwhm
+        smoothing = masker.smoothing_fwhm
         mask_grid = image_grid(self.mask_img_)
         on_mask_grid = all(image_grid(image).same_as(mask_grid) for image in maps.images)
-        if self.masker_.target_affine is None or on_mask_grid:
+        if masker.target_affine is None or on_mask_grid:
             check_same_grid([*maps.images, self.mask_img_], [*names, 'mask'])
             voxels = load_mask(self.mask_img_)
             return read_maps(maps.images, voxels, smoothing_fwhm=smoothing).store
