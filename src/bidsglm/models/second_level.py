@@ -55,11 +55,20 @@ class SecondLevelModel(BaseGLM):
     with several map names), the fit of each first-level contrast is made, once, by
     :meth:`compute_contrast`.
 
+    The maps may be surface maps: a list of dicts of GIFTI hemispheres, of CIFTI-2
+    ``.dscalar.nii`` files or images, or of nilearn ``SurfaceImage``, one map each
+    (or one input holding every map), or first-level models fitted on surface runs.
+    They are fitted as volumes are, a block of vertices at a time, and the maps come
+    back in the inputs' form (see :mod:`bidsglm.models.surface`).
+
     Parameters
     ----------
     mask_img : image, path, masker or None, default=None
         The mask. None computes it from the input maps as nilearn does (background
-        strategy on their mean). A masker (a nilearn ``NiftiMasker``, fitted or not,
+        strategy on their mean); for surface maps, None keeps the vertices finite
+        and non-zero in every map (for surface first-level models, the vertices
+        inside every model's mask), and a given mask is a surface input of the maps'
+        surface (or a masker holding one), whose non-zero vertices are kept. A masker (a nilearn ``NiftiMasker``, fitted or not,
         or another model's ``masker_``) gives its fitted ``mask_img_``, else its
         ``mask_img``, else a mask computed by its ``mask_strategy``
         ('background' or 'epi', with its ``mask_args``) from the mean input map;
@@ -72,12 +81,14 @@ class SecondLevelModel(BaseGLM):
         Resample the mask (nearest neighbour) and the input maps (cubic splines)
         onto this grid, as nilearn does (nilearn's ``resample_img``; see
         :mod:`bidsglm.stats.resampling`). A 3x3 affine gives the axes only: the
-        offset and shape are chosen to hold the mask's grid.
+        offset and shape are chosen to hold the mask's grid. Refused for surface
+        maps.
     target_shape : 3 ints, optional
         The shape of that grid, with a 4x4 ``target_affine``; by default the shape
         that holds the mask's grid.
     smoothing_fwhm : float, optional
         Full width at half maximum, in mm, of a Gaussian smoothing of the maps.
+        Refused for surface maps (smooth them along the surface before).
     memory, memory_level, verbose, n_jobs, minimize_memory, reports
         Accepted for compatibility; they change nothing (:meth:`generate_report`
         draws the page from the fitted model whatever ``reports``).
@@ -93,22 +104,23 @@ class SecondLevelModel(BaseGLM):
         The ``confounds`` given to :meth:`fit`.
     memory_ : joblib.Memory
         nilearn's cache object, made from ``memory``; bidsglm caches nothing.
-    mask_img_ : nibabel.Nifti1Image
-        The mask used (uint8, 0 and 1).
+    mask_img_ : nibabel.Nifti1Image, or a surface image of the inputs' form
+        The mask used (uint8, 0 and 1; for surface maps 1 inside, 0 outside).
     n_elements_ : int
-        The number of voxels in the mask.
-    masker_ : bidsglm.models.masker.VolumeMasker
+        The number of voxels (or vertices) in the mask.
+    masker_ : bidsglm.models.masker.VolumeMasker or bidsglm.models.surface.SurfaceMasker
         The mask and smoothing the maps are read with, as a fitted masker shaped
-        like nilearn's ``NiftiMasker``.
+        like nilearn's ``NiftiMasker`` (or ``SurfaceMasker``).
     fit_ : bidsglm.stats.GLMFit or None
         The fit, when the maps were known at fit time.
     input_sources_ : list of str or None
         The file of each input map (None for images in memory); for first-level
         models, the file of each model's first run.
     residuals_ : nibabel.Nifti1Image
-        4D, one volume per input map. For inputs whose maps depend on a first-level
-        contrast (first-level models), those of the last contrast computed, as in
-        nilearn.
+        4D, one volume per input map (for surface maps, a surface image of their
+        form, one sample per map; on CIFTI-2, maps named ``map 1``, ...). For
+        inputs whose maps depend on a first-level contrast (first-level models),
+        those of the last contrast computed, as in nilearn.
     predicted_ : nibabel.Nifti1Image
         The fitted values, 4D, as ``residuals_``.
     r_square_ : nibabel.Nifti1Image
@@ -126,8 +138,16 @@ class SecondLevelModel(BaseGLM):
     writes ``stat-errorts`` a volume at a time. The file takes the maps' bytes per
     voxel (4 for float32) for every voxel of the grid when the mask is computed from
     the maps, for the mask's voxels otherwise: about 4.3 GB for 1,000 float32 maps on
-    the MNI 2 mm grid. Attributes that are whole 4D arrays (``residuals_``,
+    the MNI 2 mm grid. Surface maps are kept in float64 for every vertex, as
+    nilearn's surface masker reads them (0.7 GB for 1,000 maps of 91,282
+    grayordinates). Attributes that are whole 4D arrays (``residuals_``,
     ``predicted_``, ``results_``, ``fit_``) are computed when read.
+
+    On surfaces the numbers are nilearn 0.14.1's surface GLM's (its second level
+    rounds float64 ``SurfaceImage`` maps to float32, so they differ from ours by
+    about 1e-8 relative), and on CIFTI-2 maps those of the volume engine on the
+    same matrix. nilearn 0.14.1 fails on surface first-level models; bidsglm takes
+    their effect maps.
 
     Examples
     --------
@@ -141,6 +161,21 @@ class SecondLevelModel(BaseGLM):
     ['intercept']
     >>> model.compute_contrast(output_type='stat').shape
     (3, 3, 3)
+
+    Surface maps, here two hemispheres of 3 and 2 vertices as GIFTI images; the
+    maps come back as GIFTI images:
+
+    >>> def hemispheres(values):
+    ...     arrays = {'left': values[:3], 'right': values[3:]}
+    ...     return {part: nib.gifti.GiftiImage(darrays=[nib.gifti.GiftiDataArray(
+    ...         array.astype(np.float32))]) for part, array in arrays.items()}
+    >>> surface_maps = [hemispheres(2 + rng.standard_normal(5)) for _ in range(8)]
+    >>> model = SecondLevelModel().fit(surface_maps)
+    >>> model.n_elements_
+    5
+    >>> z_map = model.compute_contrast(output_type='z_score')
+    >>> sorted(z_map), [round(float(z), 2) for z in z_map['right'].darrays[0].data]
+    (['left', 'right'], [1.8, 2.68])
     """
 
     def __init__(  # noqa: PLR0913, PLR0917
@@ -182,7 +217,12 @@ class SecondLevelModel(BaseGLM):
             The maps, one per subject: images or paths (in a list or a pandas
             Series); the volumes of a 4D image; fitted first-level models (their
             contrast is chosen at contrast time); or a table with
-            ``subject_label``, ``map_name`` and ``effects_map_path``.
+            ``subject_label``, ``map_name`` and ``effects_map_path``. Surface
+            maps: a list of single-map inputs, each a dict of GIFTI hemispheres
+            (``{'left': ..., 'right': ...}``, files or images), a CIFTI-2
+            ``.dscalar.nii`` (path or image) or a nilearn ``SurfaceImage``, all on
+            one surface; one such input holding every map; or first-level models
+            fitted on surface runs. Tables name volume maps only.
         confounds : DataFrame, optional
             Covariates with a ``subject_label`` column (the input must name
             subjects). Ignored, with a warning, when ``design_matrix`` is given.
@@ -202,7 +242,16 @@ class SecondLevelModel(BaseGLM):
             parameter or the design is of a wrong type (also a ``TypeError``, as
             nilearn raises).
         ImageDimensionError
-            If a single input image is not 4D, or a map is not 3D.
+            If a single input image is not 4D, or a map is not 3D; if surface and
+            volume inputs are mixed (maps or first-level models), or an item of a
+            list of surface maps holds several maps.
+        ShapeMismatchError
+            If surface maps (or their mask) lie on different surfaces: other
+            hemispheres, vertex counts or CIFTI-2 brain models, naming the first
+            map that differs; if no vertex is finite and non-zero in every map.
+        InvalidParameterError
+            For a mask of the other kind (a volume mask for surface maps, or the
+            reverse), or ``smoothing_fwhm`` or ``target_affine`` with surface maps.
 
         Warns
         -----
@@ -588,6 +637,8 @@ class SecondLevelModel(BaseGLM):
         Returns
         -------
         nibabel.Nifti1Image or dict of them
+            For surface maps, images of the inputs' form: a dict of GIFTI images,
+            a CIFTI-2 ``.dscalar.nii`` image, or a ``SurfaceImage``.
         """
         self._check_fitted()
         self._check_output_type(output_type)
