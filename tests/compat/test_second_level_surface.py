@@ -133,6 +133,37 @@ def test_a_given_surface_mask_equals_nilearns(rng, mesh):
     assert_surface_maps_equal(mine, reference, 1e-6)
 
 
+def test_one_surface_image_of_every_map_equals_nilearns(rng, mesh):
+    maps = surface_maps(rng, mesh)
+    stacked = SurfaceImage(
+        mesh=mesh,
+        data={
+            p: np.stack([np.asarray(m.data.parts[p]) for m in maps], axis=1) for p in N_VERTICES
+        },
+    )
+    ours = SecondLevelModel().fit(stacked)
+    theirs = quietly(NilearnSecondLevel().fit, stacked, design_matrix=intercept())
+    mine = ours.compute_contrast(output_type='all')
+    reference = quietly(theirs.compute_contrast, 'intercept', output_type='all')
+    assert_surface_maps_equal(mine, reference, 1e-6)
+    assert ours.residuals_.data.parts['left'].shape == (N_VERTICES['left'], N_MAPS)
+
+
+def test_a_nilearn_surface_masker_gives_its_mask(rng, mesh):
+    from nilearn.maskers import SurfaceMasker as NilearnSurfaceMasker
+
+    maps = surface_maps(rng, mesh)
+    keep = {part: (np.arange(n) % 2 == 0).astype(np.float64) for part, n in N_VERTICES.items()}
+    mask = SurfaceImage(mesh=mesh, data=keep)
+    masker = quietly(NilearnSurfaceMasker(mask_img=mask).fit)
+    ours = SecondLevelModel(mask_img=masker).fit(maps)
+    theirs = quietly(NilearnSecondLevel(mask_img=masker).fit, maps, design_matrix=intercept())
+    np.testing.assert_array_equal(parts_of(ours.mask_img_), parts_of(mask))
+    mine = ours.compute_contrast(output_type='all')
+    reference = quietly(theirs.compute_contrast, 'intercept', output_type='all')
+    assert_surface_maps_equal(mine, reference, 1e-6)
+
+
 def surface_run(rng, mesh, gain: float) -> SurfaceImage:
     wave = (np.arange(N_SCANS) % 8 < 4).astype(float)
     data = {}

@@ -65,10 +65,7 @@ class SecondLevelModel(BaseGLM):
     ----------
     mask_img : image, path, masker or None, default=None
         The mask. None computes it from the input maps as nilearn does (background
-        strategy on their mean); for surface maps, None keeps the vertices finite
-        and non-zero in every map (for surface first-level models, the vertices
-        inside every model's mask), and a given mask is a surface input of the maps'
-        surface (or a masker holding one), whose non-zero vertices are kept. A masker (a nilearn ``NiftiMasker``, fitted or not,
+        strategy on their mean). A masker (a nilearn ``NiftiMasker``, fitted or not,
         or another model's ``masker_``) gives its fitted ``mask_img_``, else its
         ``mask_img``, else a mask computed by its ``mask_strategy``
         ('background' or 'epi', with its ``mask_args``) from the mean input map;
@@ -77,6 +74,11 @@ class SecondLevelModel(BaseGLM):
         ``standardize``, ``detrend``, filters, ``dtype`` and ``clean_args``, which
         nilearn would apply across the input maps, must be at their defaults;
         ``t_r``, ``runs``, ``memory`` and reporting options are not used.
+        For surface maps, None keeps the vertices finite and non-zero in every map
+        (for surface first-level models, the vertices inside every model's mask),
+        and a given mask is a surface input on the maps' surface (or a masker
+        holding one, such as nilearn's ``SurfaceMasker``), whose non-zero vertices
+        are kept.
     target_affine : (4, 4) or (3, 3) array-like, optional
         Resample the mask (nearest neighbour) and the input maps (cubic splines)
         onto this grid, as nilearn does (nilearn's ``resample_img``; see
