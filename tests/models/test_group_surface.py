@@ -8,6 +8,7 @@ import pytest
 
 from bidsglm.errors import ImageDimensionError, InvalidParameterError, ShapeMismatchError
 from bidsglm.models._group_surface import (
+    CiftiHeaders,
     check_not_mixed,
     check_same_surface,
     read_given_surface_mask,
@@ -105,3 +106,38 @@ def test_a_masker_gives_its_fitted_mask():
             return imgs
 
     assert read_given_surface_mask(Masker(), 'surface maps').n_elements == 3
+
+
+def write_cifti(path, values, models, name='effect') -> str:
+    header = (nib.cifti2.ScalarAxis([name]), models)
+    nib.Cifti2Image(np.asarray(values, np.float32)[None], header=header).to_filename(path)
+    return str(path)
+
+
+def test_cifti_files_sharing_a_header_are_parsed_once_and_read_alike(rng, tmp_path):
+    models = nib.cifti2.BrainModelAxis.from_mask(np.ones(4, bool), 'CortexLeft')
+    values = rng.standard_normal((3, 4))
+    paths = [
+        write_cifti(tmp_path / f'sub-{i}.dscalar.nii', row, models, name=f'subject {i}')
+        for i, row in enumerate(values)
+    ]
+    headers = CiftiHeaders()
+    surfaces = [headers.read(path, f'map {i}') for i, path in enumerate(paths)]
+    assert headers.n_parsed == 1
+    for surface, path in zip(surfaces, paths, strict=True):
+        expected = read_surface(path)
+        np.testing.assert_array_equal(surface.data, expected.data)
+        assert surface.layout.matches(expected.layout)
+        assert surface.source == path
+
+
+def test_a_cifti_file_of_other_brain_models_is_parsed_and_refused(rng, tmp_path):
+    left = nib.cifti2.BrainModelAxis.from_mask(np.ones(4, bool), 'CortexLeft')
+    right = nib.cifti2.BrainModelAxis.from_mask(np.ones(4, bool), 'CortexRight')
+    paths = [
+        write_cifti(tmp_path / 'a.dscalar.nii', rng.standard_normal(4), left),
+        write_cifti(tmp_path / 'b.dscalar.nii', rng.standard_normal(4), left),
+        write_cifti(tmp_path / 'c.dscalar.nii', rng.standard_normal(4), right),
+    ]
+    with pytest.raises(ShapeMismatchError, match=r'map 3 \(CIFTI-2 \(4 grayordinates\)\)'):
+        read_surface_maps(paths, ['map 1', 'map 2', 'map 3'])

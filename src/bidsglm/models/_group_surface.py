@@ -9,20 +9,29 @@ float64, as nilearn's surface masker gives them), checks that each lies on the
 surface of the first (or of the mask), and keeps the vertices that are finite and
 non-zero in every map: the default mask. The fit is then the volume's:
 :class:`~bidsglm.models._group_fit.GroupFit` over the mask's columns of the store.
+
+nibabel parses the CIFTI-2 XML header of each file it loads, 0.6 s for the 91k
+grayordinates of fsLR files: most of the time of a group of ``.dscalar.nii`` files.
+:class:`CiftiHeaders` parses each distinct header once (files of a group share it
+but for their map names) and reads the other files' data only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
+import nibabel as nib
 import numpy as np
 
 from bidsglm.errors import ImageDimensionError, InvalidParameterError, ShapeMismatchError
 from bidsglm.models._ahead import ahead
 from bidsglm.models._map_store import MapStore
 from bidsglm.models.surface import (
+    CIFTI_SUFFIXES,
     SurfaceData,
     SurfaceLayout,
     SurfaceMask,
@@ -31,6 +40,7 @@ from bidsglm.models.surface import (
 )
 
 __all__ = [
+    'CiftiHeaders',
     'SurfaceMapReading',
     'check_not_mixed',
     'check_same_surface',
@@ -118,7 +128,8 @@ def read_surface_maps(
     >>> reading.store.shape, reading.valid.tolist()
     ((2, 3), [False, False, True])
     """
-    surfaces = ahead(read_surface(item, name) for item, name in zip(items, names, strict=True))
+    headers = CiftiHeaders()
+    surfaces = ahead(headers.read(item, name) for item, name in zip(items, names, strict=True))
     store: MapStore | None = None
     valid = np.ones(0, dtype=bool)
     for surface, name in zip(surfaces, names, strict=True):
@@ -134,6 +145,82 @@ def read_surface_maps(
         msg = 'read_surface_maps needs at least one map.'
         raise ValueError(msg)
     return SurfaceMapReading(store, layout, valid)
+
+
+class CiftiHeaders:
+    """Read surface inputs, parsing the header of CIFTI-2 files once per distinct header.
+
+    A CIFTI-2 file is first opened as a plain NIfTI-2 image, which leaves its XML
+    header unparsed (a millisecond). The XML, its map names taken out, is
+    digested; a file whose digest was seen before gets the layout parsed then, and
+    only its data are read. Any other file, or input, is read by
+    :func:`~bidsglm.models.surface.read_surface`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> models = nib.cifti2.BrainModelAxis.from_mask(np.ones(3, bool), 'CortexLeft')
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = [os.path.join(folder, f'sub-{i}.dscalar.nii') for i in (1, 2)]
+    >>> for index, path in enumerate(paths):
+    ...     header = (nib.cifti2.ScalarAxis([f'subject {index}']), models)
+    ...     nib.Cifti2Image(np.full((1, 3), index, np.float32), header=header).to_filename(path)
+    >>> headers = CiftiHeaders()
+    >>> [headers.read(path, 'map').data.tolist() for path in paths]
+    [[[0.0, 0.0, 0.0]], [[1.0, 1.0, 1.0]]]
+    >>> headers.n_parsed
+    1
+    """
+
+    def __init__(self) -> None:
+        self._layouts: dict[bytes, SurfaceLayout] = {}
+
+    @property
+    def n_parsed(self) -> int:
+        """The number of distinct CIFTI-2 headers parsed so far."""
+        return len(self._layouts)
+
+    def read(self, item: object, name: str) -> SurfaceData:
+        """Read one surface input as :func:`~bidsglm.models.surface.read_surface` does."""
+        if not _is_cifti_file(item):
+            return read_surface(item, name)
+        path = os.fspath(item)  # type: ignore[call-overload]
+        image = nib.Nifti2Image.from_filename(path)
+        key = _header_digest(image)
+        layout = self._layouts.get(key) if key is not None else None
+        if layout is None:
+            surface = read_surface(path, name)
+            if key is not None:
+                self._layouts[key] = surface.layout
+            return surface
+        data = np.asarray(image.dataobj)
+        return SurfaceData(data.reshape(-1, layout.n_vertices), layout, path)
+
+
+def _is_cifti_file(item: object) -> bool:
+    if not isinstance(item, (str, os.PathLike)):
+        return False
+    path = os.fspath(item)
+    return isinstance(path, str) and path.endswith(CIFTI_SUFFIXES) and os.path.isfile(path)
+
+
+#: A map's name in a CIFTI-2 header: the only part that may differ between files
+#: whose data are read the same way.
+_MAP_NAME = re.compile(rb'<MapName>.*?</MapName>', flags=re.DOTALL)
+
+
+def _header_digest(image: nib.Nifti2Image) -> bytes | None:
+    """Digest a CIFTI-2 file's XML header, map names left out; None if it has none."""
+    extensions = [ext for ext in image.header.extensions if ext.get_code() == _CIFTI_CODE]
+    if len(extensions) != 1:
+        return None
+    xml = _MAP_NAME.sub(b'', extensions[0].content)
+    shape = str(image.shape).encode()
+    return hashlib.sha256(shape + b'|' + xml).digest()
+
+
+#: The NIfTI extension code of the CIFTI-2 header.
+_CIFTI_CODE = 32
 
 
 def _single_map(surface: SurfaceData, name: str) -> np.ndarray:
