@@ -79,7 +79,9 @@ def test_an_input_of_several_maps_splits_into_single_maps():
 def test_mixing_is_refused_only_when_some_inputs_are_volumes():
     check_not_mixed([{'left': 'a.shape.gii'}, 'b.dscalar.nii'])  # surface only: fine
     check_not_mixed(['a.nii.gz', 'b.nii.gz'])  # volumes only: fine
-    with pytest.raises(ImageDimensionError, match=r'input map 1, input map 3 are volumes'):
+    with pytest.raises(
+        ImageDimensionError, match=r"input map 1: 'a.nii.gz'; input map 3: 'c.nii'"
+    ):
         check_not_mixed(['a.nii.gz', 'b.dscalar.nii', 'c.nii'])
 
 

@@ -217,7 +217,9 @@ def test_surface_and_volume_models_are_not_mixed(surface_models, rng):
 def test_surface_and_volume_maps_are_not_mixed(rng):
     maps = [gifti_map(row) for row in planted(rng, n_maps=3)]
     volume = nib.Nifti1Image(np.ones((2, 2, 2)), np.eye(4))
-    with pytest.raises(ImageDimensionError, match=r'mix surface and volume maps \(input map 2 is'):
+    with pytest.raises(
+        ImageDimensionError, match=r'mix surface maps and others \(input map 2: a Nifti1Image\)'
+    ):
         SecondLevelModel().fit([maps[0], volume, maps[1]])
 
 
@@ -296,3 +298,9 @@ def test_a_table_of_surface_maps_is_refused():
     )
     with pytest.raises(InvalidParameterError, match='tables are read for volume maps only'):
         SecondLevelModel().fit(table)
+
+
+def test_surface_maps_and_first_level_models_are_not_mixed(surface_models, rng):
+    maps = [gifti_map(row) for row in planted(rng, n_maps=2)]
+    with pytest.raises(ImageDimensionError, match=r'input map 3: a FirstLevelModel'):
+        SecondLevelModel().fit([*maps, surface_models[0]])

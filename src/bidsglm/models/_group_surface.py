@@ -271,7 +271,7 @@ def check_same_surface(
 
 
 def check_not_mixed(items: list[Any], what: str = 'input map') -> None:
-    """Refuse a list that mixes surface and volume inputs, naming the volume ones.
+    """Refuse a list that mixes surface inputs with others, naming the others.
 
     Raises
     ------
@@ -283,17 +283,27 @@ def check_not_mixed(items: list[Any], what: str = 'input map') -> None:
     >>> check_not_mixed([{'left': 'a.func.gii'}, 'b.nii.gz'])
     Traceback (most recent call last):
       ...
-    bidsglm.errors.ImageDimensionError: The second-level inputs mix surface and volume maps (input map 2 is a volume): ...
+    bidsglm.errors.ImageDimensionError: The second-level inputs mix surface maps and others (input map 2: 'b.nii.gz'): ...
     """  # noqa: E501 - a doctest's output line
-    volumes = [f'{what} {i + 1}' for i, item in enumerate(items) if not is_surface_input(item)]
-    if volumes and len(volumes) < len(items):
-        verb = 'is a volume' if len(volumes) == 1 else 'are volumes'
+    others = [
+        f'{what} {i + 1}: {_describe(item)}'
+        for i, item in enumerate(items)
+        if not is_surface_input(item)
+    ]
+    if others and len(others) < len(items):
         msg = (
-            f'The second-level inputs mix surface and volume maps ({", ".join(volumes)} '
-            f'{verb}): one model fits one kind. Fit the surface maps and the volume maps '
-            'in separate models.'
+            f'The second-level inputs mix surface maps and others ({"; ".join(others)}): '
+            'one model fits one kind. Fit the surface maps and the volume maps (or '
+            'first-level models) in separate models.'
         )
         raise ImageDimensionError(msg)
+
+
+def _describe(item: object) -> str:
+    """Name an input in a message: a path as it is, an object by its type."""
+    if isinstance(item, (str, os.PathLike)):
+        return repr(os.fspath(item))
+    return f'a {type(item).__name__}'
 
 
 def split_surface_maps(value: object) -> list[SurfaceData]:

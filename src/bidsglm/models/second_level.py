@@ -149,7 +149,10 @@ class SecondLevelModel(BaseGLM):
     rounds float64 ``SurfaceImage`` maps to float32, so they differ from ours by
     about 1e-8 relative), and on CIFTI-2 maps those of the volume engine on the
     same matrix. nilearn 0.14.1 fails on surface first-level models; bidsglm takes
-    their effect maps.
+    their effect maps. Surface maps must share their parts (hemispheres, CIFTI-2
+    structures), vertex counts and CIFTI-2 brain models; the coordinates of a
+    ``SurfaceImage``'s mesh are not compared (a pial and an inflated mesh hold the
+    same vertices), where nilearn refuses meshes that differ.
 
     Examples
     --------
