@@ -143,3 +143,26 @@ def test_a_cifti_file_of_other_brain_models_is_parsed_and_refused(rng, tmp_path)
     ]
     with pytest.raises(ShapeMismatchError, match=r'map 3 \(CIFTI-2 \(4 grayordinates\)\)'):
         read_surface_maps(paths, ['map 1', 'map 2', 'map 3'])
+
+
+def test_an_unfitted_masker_gives_its_given_mask():
+    class Masker:
+        mask_img = one_map([1, 1, 0, 0, 0])
+
+        def transform(self, imgs):
+            return imgs
+
+    assert read_given_surface_mask(Masker(), 'surface maps').inside.tolist() == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_a_cifti_named_file_that_is_not_nifti2_is_left_to_the_reader(tmp_path):
+    path = tmp_path / 'sub-01.dscalar.nii'
+    nib.Nifti1Image(np.zeros((2, 2, 2), np.float32), np.eye(4)).to_filename(path)
+    with pytest.raises(ImageDimensionError, match='is not a CIFTI-2 image'):
+        CiftiHeaders().read(str(path), 'map 1')

@@ -26,6 +26,8 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
+from nibabel.spatialimages import HeaderDataError
+from nibabel.wrapstruct import WrapStructError
 
 from bidsglm.errors import ImageDimensionError, InvalidParameterError, ShapeMismatchError
 from bidsglm.models._ahead import ahead
@@ -185,16 +187,24 @@ class CiftiHeaders:
         if not _is_cifti_file(item):
             return read_surface(item, name)
         path = os.fspath(item)  # type: ignore[call-overload]
-        image = nib.Nifti2Image.from_filename(path)
-        key = _header_digest(image)
-        layout = self._layouts.get(key) if key is not None else None
-        if layout is None:
-            surface = read_surface(path, name)
+        image = _as_plain_nifti2(path)
+        key = None if image is None else _header_digest(image)
+        layout = None if key is None else self._layouts.get(key)
+        if image is None or layout is None:
+            surface = read_surface(path, name)  # parses the header (or says what is wrong)
             if key is not None:
                 self._layouts[key] = surface.layout
             return surface
         data = np.asarray(image.dataobj)
         return SurfaceData(data.reshape(-1, layout.n_vertices), layout, path)
+
+
+def _as_plain_nifti2(path: str) -> nib.Nifti2Image | None:
+    """Open a file as a NIfTI-2 image, its extensions unparsed; None if it is not one."""
+    try:
+        return nib.Nifti2Image.from_filename(path)
+    except (WrapStructError, HeaderDataError):
+        return None
 
 
 def _is_cifti_file(item: object) -> bool:
@@ -365,8 +375,10 @@ def read_given_surface_mask(mask_img: object, data_kind: str) -> SurfaceMask:
     [True, False, True]
     """
     candidate = mask_img
-    if not is_surface_input(candidate):  # a masker: its mask
-        candidate = getattr(mask_img, 'mask_img_', None) or getattr(mask_img, 'mask_img', None)
+    if not is_surface_input(candidate):  # a masker: its fitted mask, else its given one
+        candidate = getattr(mask_img, 'mask_img_', None)
+        if candidate is None:
+            candidate = getattr(mask_img, 'mask_img', None)
     if candidate is None or not is_surface_input(candidate):
         msg = (
             f'mask_img is a {type(mask_img).__name__}, but the inputs are {data_kind}: give '
