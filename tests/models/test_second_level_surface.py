@@ -304,3 +304,24 @@ def test_surface_maps_and_first_level_models_are_not_mixed(surface_models, rng):
     maps = [gifti_map(row) for row in planted(rng, n_maps=2)]
     with pytest.raises(ImageDimensionError, match=r'input map 3: a FirstLevelModel'):
         SecondLevelModel().fit([*maps, surface_models[0]])
+
+
+def test_surface_models_on_other_surfaces_are_refused(surface_models, rng):
+    left_only = {'left': surface_run(rng, 4.0)['left']}
+    other = FirstLevelModel(t_r=T_R).fit(left_only, make_events())
+    with pytest.raises(ShapeMismatchError, match=r'first-level model 3 \(GIFTI \(left 5\)\)'):
+        SecondLevelModel().fit([*surface_models[:2], other])
+
+
+def test_surface_models_take_a_given_mask_of_their_surface(surface_models):
+    keep = np.array([1, 0, 1, 1, 1, 1, 0, 1, 1], dtype=float)
+    model = SecondLevelModel(mask_img=gifti_map(keep)).fit(surface_models)
+    assert model.n_elements_ == 7
+    stat = gifti_values(model.compute_contrast(first_level_contrast='audio', output_type='stat'))
+    assert (stat[0, keep == 0] == 0).all()
+    assert (stat[0, keep == 1] != 0).all()
+    left_mask = gifti_map(np.ones(N_VERTICES), parts=(('left', N_VERTICES),))
+    with pytest.raises(
+        ShapeMismatchError, match=r'mask_img .* is not on the surface of the first'
+    ):
+        SecondLevelModel(mask_img=left_mask).fit(surface_models)

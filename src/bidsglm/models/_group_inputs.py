@@ -106,9 +106,12 @@ def read_group_input(second_level_input: Any) -> GroupInput:  # noqa: ANN401
     ParameterTypeError
         For an unaccepted form or an empty list (also a ``TypeError``, as nilearn).
     ImageDimensionError
-        For a single image that is not 4D (also a ``TypeError``, as nilearn).
+        For a single image that is not 4D (also a ``TypeError``, as nilearn), or a
+        list that mixes surface maps (or surface first-level models) with others.
+    ShapeMismatchError
+        For surface first-level models fitted on different surfaces.
     InvalidParameterError
-        For a table without its columns.
+        For a table without its columns, or of surface maps.
 
     Examples
     --------
