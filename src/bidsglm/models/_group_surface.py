@@ -29,6 +29,7 @@ import numpy as np
 from nibabel.spatialimages import HeaderDataError
 from nibabel.wrapstruct import WrapStructError
 
+from bidsglm._steps import StepCounter
 from bidsglm.errors import ImageDimensionError, InvalidParameterError, ShapeMismatchError
 from bidsglm.models._ahead import ahead
 from bidsglm.models._map_store import MapStore
@@ -134,6 +135,7 @@ def read_surface_maps(
     surfaces = ahead(headers.read(item, name) for item, name in zip(items, names, strict=True))
     store: MapStore | None = None
     valid = np.ones(0, dtype=bool)
+    read = StepCounter('maps', len(items))
     for surface, name in zip(surfaces, names, strict=True):
         if layout is None:
             layout, reference = surface.layout, name
@@ -143,6 +145,7 @@ def read_surface_maps(
             store, valid = MapStore(row.size, np.float64), np.ones(row.size, dtype=bool)
         store.append(row)
         valid &= np.isfinite(row) & (row != 0)
+        read.advance()
     if layout is None or store is None:
         msg = 'read_surface_maps needs at least one map.'
         raise ValueError(msg)
