@@ -7,7 +7,8 @@
 - one part per contrast: its weights, the thresholded z map over the background
   with the threshold and its sidedness stated (a t contrast is read both ways,
   positive z in red to yellow and negative z in blue to cyan; an F test one way),
-  and the tables of clusters and peaks, positive then negative effects;
+  and the tables of clusters and peaks, positive then negative effects, each peak
+  named from the shipped atlas in an MNI space (:mod:`bidsglm.report.atlas`);
 - model quality: r-squared (said to be uninformative, not drawn, for an
   intercept-only design) and the standard deviation of the residuals.
 
