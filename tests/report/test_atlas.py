@@ -11,14 +11,15 @@ from bidsglm.report.atlas import NO_LABEL, Atlas, atlas_for, read_atlas, shipped
 FOLDER = Path(str(resources.files('bidsglm') / 'data' / 'schaefer2018'))
 
 #: Parcel centres from CBIG's own table
-#: (Schaefer2018_400Parcels_7Networks_order_FSLMNI152_2mm.Centroid_RAS.csv), not from bidsglm.
+#: (Schaefer2018_400Parcels_17Networks_order_FSLMNI152_2mm.Centroid_RAS.csv), not from bidsglm.
 CBIG_CENTROIDS = [
-    ((-32, -42, -20), 'Left hemisphere, visual network (parcel 1)'),
-    ((-12, 24, -20), 'Left orbitofrontal cortex, limbic network (parcel 1)'),
-    ((-54, -2, -30), 'Left temporal cortex, default network (parcel 1)'),
-    ((62, -28, -20), 'Right temporal cortex, control network (parcel 1)'),
-    ((40, -4, 52), 'Right frontal eye field, dorsal attention network (parcel 1)'),
-    ((12, -56, 16), 'Right precuneus / posterior cingulate, default network (parcel 1)'),
+    ((-36, -62, -16), 'Left extrastriate cortex, central visual network (parcel 1)'),
+    ((-38, -8, 12), 'Left secondary somatosensory cortex (S2), somatomotor B network (parcel 1)'),
+    ((-54, -2, -30), 'Left temporal cortex, default B network (parcel 2)'),
+    ((-12, 24, -20), 'Left orbitofrontal cortex, limbic B network (parcel 1)'),
+    ((40, -4, 52), 'Right frontal eye field, dorsal attention B network (parcel 1)'),
+    ((14, -46, 4), 'Right retrosplenial cortex, default C network (parcel 1)'),
+    ((62, -40, 22), 'Right hemisphere, temporal parietal network (parcel 10)'),
 ]
 
 
@@ -41,7 +42,7 @@ def test_shipped_atlas_is_small_licensed_and_named_in_full():
     assert 'MIT' in (FOLDER / 'LICENSE').read_text()
     assert 'Computational Brain Imaging Group' in (FOLDER / 'LICENSE').read_text()
     atlas = shipped_atlas()
-    image = nib.load(FOLDER / 'schaefer2018_400parcels_7networks_2mm.nii.gz')
+    image = nib.load(FOLDER / 'schaefer2018_400parcels_17networks_2mm.nii.gz')
     assert image.header['sform_code'] == 4
     assert np.allclose(atlas.affine[:3, 3], [90.0, -126.0, -72.0])
     assert set(np.unique(atlas.regions).tolist()) == {0, *range(1, 401)}

@@ -345,7 +345,7 @@ def test_group_peaks_in_an_mni_space_are_named_from_the_shipped_atlas(rng, tmp_p
     from bidsglm import save_glm_to_bids
 
     # voxel (4, 4, 4) of this 2 mm grid sits at MNI (-54, -2, -30), the centre CBIG
-    # gives for parcel 149 of Schaefer 2018 (left temporal cortex, default network)
+    # gives for parcel 168 of Schaefer 2018 (left temporal cortex, default B network)
     affine = np.array([[2.0, 0, 0, -62.0], [0, 2.0, 0, -10.0], [0, 0, 2.0, -38.0], [0, 0, 0, 1]])
     model = planted_group(rng, (4, 4, 4), affine)
     saved = save_glm_to_bids(
@@ -355,7 +355,7 @@ def test_group_peaks_in_an_mni_space_are_named_from_the_shipped_atlas(rng, tmp_p
     body = contrast_section(context.glm.contrast('intercept'), context).body
     assert '<th>Atlas label</th>' in body
     assert 'atlas labels from the Schaefer 2018 cortical parcellation' in body
-    assert atlas_cells(body)[0] == ('1', 'Left temporal cortex, default network (parcel 1)')
+    assert atlas_cells(body)[0] == ('1', 'Left temporal cortex, default B network (parcel 2)')
     assert '>-54.0<' in body
     model_body = model_section(context).body
     assert '<dt>Atlas labels</dt><dd>the Schaefer 2018 cortical parcellation' in model_body

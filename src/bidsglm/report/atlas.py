@@ -1,10 +1,11 @@
 """Atlas labels of cluster peaks, for models whose coordinates are in an MNI space.
 
 The atlas shipped with bidsglm is the Schaefer 2018 parcellation of the cerebral
-cortex (400 parcels ordered by the 7 networks of Yeo 2011, 2 mm, MIT licence; see
+cortex (400 parcels named by the 17 networks of Yeo 2011, 2 mm, MIT licence; see
 ``bidsglm/data/schaefer2018/README.md``). Its parcels are functional, with coarse
-anatomical hints in their names ("Left lateral prefrontal cortex, control network
-(parcel 4)"); it has no subcortical, cerebellar or white-matter regions.
+anatomical hints in their names ("Left secondary somatosensory cortex (S2),
+somatomotor B network (parcel 1)"); it has no subcortical, cerebellar or white-matter
+regions.
 
 A peak is labelled with the parcel of the atlas voxel nearest to it. When that voxel
 is outside every parcel, the nearest parcel voxel within :data:`NEAREST_WITHIN_MM`
@@ -44,18 +45,18 @@ __all__ = [
 ]
 
 #: How the report names the atlas.
-ATLAS_NAME = 'the Schaefer 2018 cortical parcellation (400 parcels, 7 networks)'
+ATLAS_NAME = 'the Schaefer 2018 cortical parcellation (400 parcels, 17 networks)'
 #: The attribution the atlas's licence asks for, as the report prints it.
 ATLAS_CREDIT = (
     'Atlas labels: Schaefer et al. (2018) Cerebral Cortex 28:3095-3114, 400 parcels '
-    'and 7 networks (Yeo et al. 2011), © 2016 Computational Brain Imaging Group, MIT licence.'
+    'and 17 networks (Yeo et al. 2011), © 2016 Computational Brain Imaging Group, MIT licence.'
 )
 #: A peak outside every region is given the nearest region up to this far (mm).
 NEAREST_WITHIN_MM = 6.0
 #: The label of a peak with no region within :data:`NEAREST_WITHIN_MM`.
 NO_LABEL = f'no cortical parcel within {NEAREST_WITHIN_MM:g} mm'
 _FOLDER = 'schaefer2018'
-_IMAGE = 'schaefer2018_400parcels_7networks_2mm.nii.gz'
+_IMAGE = 'schaefer2018_400parcels_17networks_2mm.nii.gz'
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def atlas_for(path: str | Path) -> Atlas | None:
     Examples
     --------
     >>> atlas_for('task-x_space-MNI152NLin2009cAsym_statmap.json').label_of([-54, -2, -30])
-    'Left temporal cortex, default network (parcel 1)'
+    'Left temporal cortex, default B network (parcel 2)'
     >>> atlas_for('sub-01_task-x_statmap.json') is None
     True
     """
