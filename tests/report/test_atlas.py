@@ -5,7 +5,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from bidsglm.errors import ShapeMismatchError
+from bidsglm.errors import InvalidParameterError, ShapeMismatchError
 from bidsglm.report.atlas import NO_LABEL, Atlas, atlas_for, read_atlas, shipped_atlas
 
 FOLDER = Path(str(resources.files('bidsglm') / 'data' / 'schaefer2018'))
@@ -72,6 +72,13 @@ def test_labels_of_names_every_row_of_coordinates():
 def test_atlas_refuses_a_volume_that_is_not_3d():
     with pytest.raises(ShapeMismatchError, match=r'3D volume of regions and a 4x4 affine'):
         Atlas(np.zeros((4, 4)), np.eye(4), {})
+
+
+def test_atlas_refuses_regions_without_names():
+    regions = np.zeros((3, 3, 3), dtype=int)
+    regions[0, 0, 0], regions[1, 1, 1] = 2, 5
+    with pytest.raises(InvalidParameterError, match=r'regions \[5\] that its names do not list'):
+        Atlas(regions, np.eye(4), {2: 'Two'})
 
 
 def test_read_atlas_reads_an_image_and_a_table_of_names(tmp_path):

@@ -27,7 +27,7 @@ import nibabel as nib
 import numpy as np
 from nibabel.affines import apply_affine
 
-from bidsglm.errors import ShapeMismatchError
+from bidsglm.errors import InvalidParameterError, ShapeMismatchError
 from bidsglm.report.underlay import is_mni_space
 
 if TYPE_CHECKING:
@@ -95,6 +95,13 @@ class Atlas:
                 f'shape {np.shape(self.regions)} and an affine of shape {np.shape(self.affine)}.'
             )
             raise ShapeMismatchError(msg)
+        unnamed = sorted(set(np.unique(self.regions).tolist()) - {0} - set(self.names))
+        if unnamed:
+            msg = (
+                f'The atlas volume has regions {unnamed[:10]} that its names do not list; '
+                'give a name to every region number of the volume.'
+            )
+            raise InvalidParameterError(msg)
 
     def label_of(self, xyz: np.ndarray | list[float]) -> str:
         """Name the region at a point in mm (or the nearest one, see the module)."""
