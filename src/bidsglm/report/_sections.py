@@ -32,7 +32,7 @@ from bidsglm.bids.figures import contrast_svg, design_svg
 from bidsglm.errors import InputNotFoundError
 from bidsglm.report import html
 from bidsglm.report._maps import SavedMaps
-from bidsglm.report.atlas import ATLAS_NAME, Atlas, atlas_for
+from bidsglm.report.atlas import ATLAS_NAME, NEAREST_WITHIN_MM, Atlas, atlas_for
 from bidsglm.report.clusters import TABLE_COLUMNS, Thresholding, fdr_threshold, find_clusters
 from bidsglm.report.figures import (
     background_volume,
@@ -647,9 +647,10 @@ def _peak_table(table: pd.DataFrame) -> str:
     numeric = [False] + [True] * 6
     if ATLAS_COLUMN in table.columns:
         header, numeric = [*header, ATLAS_COLUMN], [*numeric, False]
-    out = html.table(header, _table_rows(table.head(SHOWN_ROWS)), numeric)
+    wrapped = [title == ATLAS_COLUMN for title in header]
+    out = html.table(header, _table_rows(table.head(SHOWN_ROWS)), numeric, wrapped)
     if len(table) > SHOWN_ROWS:
-        rest = html.table(header, _table_rows(table.iloc[SHOWN_ROWS:]), numeric)
+        rest = html.table(header, _table_rows(table.iloc[SHOWN_ROWS:]), numeric, wrapped)
         out += html.folded(f'The other {len(table) - SHOWN_ROWS} of {len(table)} peaks', rest)
     return out
 
@@ -672,8 +673,9 @@ def _coordinates_text(space: str, atlas: Atlas | None) -> str:
     if atlas is None:
         return f'Peak coordinates in mm, {space}; no atlas labels (given in MNI spaces only).'
     return (
-        f'Peak coordinates in mm, {space}; atlas labels from {ATLAS_NAME} '
-        '(cortex only; a peak outside its parcels gets the nearest one and its distance).'
+        f'Peak coordinates in mm, {space}; atlas labels from {ATLAS_NAME}, cortex only: '
+        f'a peak outside its parcels is given the nearest one within {NEAREST_WITHIN_MM:g} mm '
+        'and its distance.'
     )
 
 
