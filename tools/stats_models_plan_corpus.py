@@ -213,7 +213,9 @@ def plan(path: Path) -> str | None:
     """Plan a model file on its own dataset; return None, or why it failed."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / 'bids'
-        content = json.loads(path.read_text(encoding='utf-8'))
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            content = dict(read_stats_model(path).source)  # earlier spellings rewritten
         try:
             make_dataset(root, content)
         except (KeyError, StopIteration, TypeError) as error:

@@ -530,11 +530,64 @@ def test_earlier_spellings_are_read_with_one_warning(path, value, check, note):
     assert 'earlier spellings' in caught[0]
 
 
-def test_steps_are_refused_with_the_way_to_rewrite_them():
-    model = _changed(('Steps',), MODEL['Nodes'])
-    del model['Nodes']
-    with pytest.raises(InvalidParameterError, match='Rename it "Nodes"'):
-        read_stats_model(model)
+DRAFT = {
+    'Name': 'draft',
+    'Input': {'task': 'stroop'},
+    'Steps': [
+        {
+            'Level': 'run',
+            'Transformations': [
+                {'Name': 'Factor', 'Input': ['trial_type']},
+                {'Name': 'Or', 'Input': ['trial_type.a', 'trial_type.b'], 'output': ['ab']},
+            ],
+            'Model': {'X': ['ab', 'trial_type.c']},
+            'Contrasts': [
+                {
+                    'Name': 'abMinusC',
+                    'ConditionList': ['ab', 'trial_type.c'],
+                    'weights': [1, -1],
+                    'type': 'T',
+                }
+            ],
+        },
+        {'Level': 'dataset', 'DummyContrasts': {'Conditions': ['abMinusC'], 'Type': 't'}},
+    ],
+}
+
+
+def test_steps_are_read_as_nodes_chained_in_order_with_one_warning():
+    model, caught = _quietly(DRAFT)
+    assert [(node.level, node.name) for node in model.nodes] == [
+        ('Run', 'run'),
+        ('Dataset', 'dataset'),
+    ]
+    assert model.edges == (Edge('run', 'dataset'),)
+    contrast = model.run.contrasts[0]
+    assert (contrast.weights, contrast.test) == (((1.0, -1.0),), 't')
+    assert model.run.transformations.instructions[1].outputs == ('ab',)
+    assert model.node('dataset').model.x == ('1',)
+    assert model.node('dataset').dummy == DummyContrasts(('abMinusC',), 't')
+    assert len(caught) == 1
+    for note in (
+        'Steps (the pre-1.0 name of Nodes): read as Nodes',
+        'Nodes[0].Contrasts[0].weights: read as Weights',
+        'Nodes[0].Contrasts[0].Test "T": read as "t"',
+        "Nodes[1] has no Model: read as X [1] (the draft's implicit intercept)",
+    ):
+        assert note in caught[0]
+
+
+def test_steps_beside_nodes_are_refused():
+    content = {**DRAFT, 'Nodes': MODEL['Nodes']}
+    with pytest.raises(InvalidParameterError, match='gives both "Steps" and "Nodes"'):
+        read_stats_model(content)
+
+
+def test_a_run_step_without_model_is_refused():
+    content = copy.deepcopy(DRAFT)
+    del content['Steps'][0]['Model']
+    with pytest.raises(InvalidParameterError, match=r'Nodes\[0\]: the node lacks "Model"'):
+        _quietly(content)
 
 
 # ------------------------------------------------------------------- bugs

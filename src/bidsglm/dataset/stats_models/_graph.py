@@ -205,8 +205,10 @@ def _check_fixed(node: Node, run: Node, where: str) -> None:
     if node.transformations is not None:
         reject(
             f'{where}.Transformations',
-            f'a {node.level} node has no variables to transform (X is [1])',
-            'remove them',
+            f'a {node.level} node combines the contrasts it receives by fixed effects: it has '
+            'no variables to transform',
+            'remove them; to compare sessions, give the Subject node X ["session", 1] and a '
+            'contrast over the session labels (ConditionList ["test", "retest"], Weights [1, -1])',
         )
     mask = node.model.mask
     if mask is not None and not mask.is_default and mask != run.model.mask:

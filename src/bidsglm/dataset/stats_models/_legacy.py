@@ -25,8 +25,18 @@ and a contrast's ``ConditionList``; ``Input.task``  only are absent; such a cont
                                                     left out
 ==================================================  ===================================
 
-``Steps`` (the pre-1.0 name of ``Nodes``, which pybids no longer reads) is refused
-with the way to rewrite it.
+``Steps`` is the pre-1.0 name of ``Nodes`` (FitLins' first examples). pybids 0.22
+no longer reads it; bidsglm reads it as ``Nodes`` chained in order (the draft had no
+``Edges``), with the rules above and these of the draft:
+
+==================================================  ===================================
+written in a ``Steps`` file                         read as
+==================================================  ===================================
+a step above the Run level without ``Model``        ``{"Type": "glm", "X": [1]}`` (the
+                                                    draft's implicit intercept)
+a contrast's ``name``, ``weights``, ``type``...     ``Name``, ``Weights``, ``Test``...
+``"Type": "T"``                                     ``"Test": "t"``
+==================================================  ===================================
 """
 
 from __future__ import annotations
@@ -50,15 +60,53 @@ TRANSFORMER_ALIASES = {'cpp_spm': 'bidspm', 'bids-matlab_v0.1.0dev': 'bidspm'}
 _LEVELS = {level.lower(): level for level in DEFAULT_GROUP_BY}
 
 
+#: A contrast's keys as the draft wrote them (lower case), to their modern spelling.
+_DRAFT_CONTRAST_KEYS = {
+    'name': 'Name',
+    'conditionlist': 'ConditionList',
+    'condition_list': 'ConditionList',
+    'weights': 'Weights',
+    'type': 'Test',
+    'test': 'Test',
+}
+
+
+def _draft_keys(item: object, spelling: dict[str, str], where: str, notes: list[str]) -> None:
+    """Give an object's lower-case keys their modern ``spelling``."""
+    if not isinstance(item, dict):
+        return
+    for key in [k for k in item if k in spelling and spelling[k] not in item]:
+        item[spelling[key]] = item.pop(key)
+        notes.append(f'{where}.{key}: read as {spelling[key]}')
+
+
+def _draft_step(step: object, where: str, notes: list[str]) -> None:
+    """Read one step of the draft: the implicit model above the Run level, contrast keys."""
+    if not isinstance(step, dict):
+        return
+    if 'Model' not in step and str(step.get('Level', '')).lower() != 'run':
+        step['Model'] = {'Type': 'glm', 'X': [1]}
+        notes.append(f"{where} has no Model: read as X [1] (the draft's implicit intercept)")
+    contrasts = step.get('Contrasts')
+    for index, contrast in enumerate(contrasts if isinstance(contrasts, list) else []):
+        _draft_keys(contrast, _DRAFT_CONTRAST_KEYS, f'{where}.Contrasts[{index}]', notes)
+
+
+def _steps(model: dict[str, Any], notes: list[str]) -> None:
+    """Read the draft's ``Steps`` as ``Nodes`` chained in order."""
+    if 'Steps' not in model:
+        return
+    if 'Nodes' in model:
+        reject('Steps', 'the file gives both "Steps" and "Nodes"', 'keep "Nodes" only')
+    model['Nodes'] = model.pop('Steps')
+    notes.append('Steps (the pre-1.0 name of Nodes): read as Nodes, chained in order')
+    steps = model['Nodes']
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        _draft_step(step, f'Nodes[{index}]', notes)
+
+
 def _top(model: dict[str, Any], notes: list[str]) -> None:
-    if 'Steps' in model:
-        reject(
-            'Steps',
-            '"Steps" is the pre-1.0 name of "Nodes", which pybids no longer reads either',
-            'rename it "Nodes", give each node a "Name", a "GroupBy" and a "Model" with '
-            '"Type", and write each contrast\'s "Type" as "Test" (see the specification\'s '
-            'examples)',
-        )
+    _steps(model, notes)
     if 'BIDSModelVersion' not in model:
         model['BIDSModelVersion'] = '1.0.0'
         notes.append('no BIDSModelVersion: read as "1.0.0"')
@@ -115,6 +163,9 @@ def _contrasts(node: dict[str, Any], where: str, notes: list[str]) -> None:
         if isinstance(contrast, dict) and 'Type' in contrast and 'Test' not in contrast:
             contrast['Test'] = contrast.pop('Type')
             notes.append(f'{where}.Contrasts[{index}].Type: read as Test')
+        if isinstance(contrast, dict) and contrast.get('Test') == 'T':
+            contrast['Test'] = 't'
+            notes.append(f'{where}.Contrasts[{index}].Test "T": read as "t"')
 
 
 def _dummy(node: dict[str, Any], where: str, notes: list[str]) -> None:
