@@ -590,6 +590,51 @@ def test_a_run_step_without_model_is_refused():
         _quietly(content)
 
 
+# ------------------------------------------- names the Run node's X lacks
+def test_names_outside_x_are_left_out_with_one_warning_as_pybids_does():
+    model = _changed(('Nodes', 0, 'Contrasts', 0, 'ConditionList'), ['neutral', 'congruent'])
+    model['Nodes'][0]['Model']['HRF']['Variables'] = ['congruent', 'incongruent', 'neutral']
+    model['Nodes'][0]['DummyContrasts']['Contrasts'] = ['congruent', 'neutrl']
+    read, caught = _quietly(model)
+    assert read.run.model.hrf.variables == ('congruent', 'incongruent')
+    assert [c.name for c in read.run.contrasts] == ['thirds', 'effectsOfInterest']
+    assert read.run.dummy == DummyContrasts(('congruent',), 't')
+    assert caught == [
+        "BIDS Stats Model, Nodes[0] (run): Model.X ['congruent', 'incongruent', 'trans_*', "
+        "'1'] does not hold what these name, so they are left out, as pybids and bidspm do: "
+        "HRF.Variables ['neutral'] (not convolved); the contrasts ['incongruentMinusCongruent'] "
+        "(they name ['neutral']); the dummy contrasts ['neutrl']. Add the variables to X to "
+        'keep them.'
+    ]
+
+
+def test_dummy_contrasts_all_outside_x_leave_none():
+    model = _changed(('Nodes', 0, 'DummyContrasts', 'Contrasts'), ['neutral'])
+    read, caught = _quietly(model)
+    assert read.run.dummy is None
+    assert "the dummy contrasts ['neutral'] (none left)" in caught[0]
+
+
+def test_names_covered_by_globs_and_short_names_are_kept():
+    model = _changed(
+        ('Nodes', 0, 'Model', 'X'),
+        ['trial_type.congruent', 'trial_type.incongruent', 'trans_*', 1],
+    )
+    model['Nodes'][0]['Model']['HRF']['Variables'] = [
+        'trial_type.congruent',
+        'trial_type.incongruent',
+    ]
+    model['Nodes'][0]['DummyContrasts']['Contrasts'] = ['trans_x']
+    read, caught = _quietly(model)
+    assert [c.name for c in read.run.contrasts] == [
+        'incongruentMinusCongruent',
+        'thirds',
+        'effectsOfInterest',
+    ]
+    assert read.run.dummy.conditions == ('trans_x',)
+    assert caught == []
+
+
 # ------------------------------------------------------------------- bugs
 def test_x_as_a_string_is_refused():
     model = _changed(('Nodes', 0, 'Model', 'X'), 'congruent')
@@ -698,7 +743,6 @@ def test_an_x_of_blank_placeholders_only_is_refused_with_one_warning():
         (('Nodes', 0, 'Contrasts', 0, 'Weights'), [0, 0], 'all zeros'),
         (('Nodes', 0, 'Contrasts', 0, 'Weights'), ['1/0', 1], "'1/0'"),
         (('Nodes', 0, 'Contrasts', 0, 'Test'), 'z', 'Test must be one of'),
-        (('Nodes', 0, 'Contrasts', 0, 'ConditionList'), ['neutral', 'congruent'], "'neutral'"),
         (('Nodes', 0, 'Model', 'Type'), 'meta', 'the Run node fits a time-series "glm"'),
         (
             ('Nodes', 0, 'Level'),

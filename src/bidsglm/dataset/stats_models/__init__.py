@@ -53,6 +53,7 @@ from bidsglm.dataset.stats_models._hrf import HRF_NAMES
 from bidsglm.dataset.stats_models._legacy import modernize
 from bidsglm.dataset.stats_models._load import load_model
 from bidsglm.dataset.stats_models._nodes import read_node
+from bidsglm.dataset.stats_models._outside_x import leave_out_names_outside_x
 from bidsglm.dataset.stats_models._types import (
     INTERCEPT,
     LEVELS,
@@ -65,7 +66,7 @@ from bidsglm.dataset.stats_models._types import (
     NodeModel,
     StatsModel,
 )
-from bidsglm.errors import InvalidParameterError
+from bidsglm.errors import InvalidParameterError, warn_caller
 
 if TYPE_CHECKING:
     import os
@@ -108,6 +109,22 @@ def _nodes(content: Mapping[str, Any]) -> tuple[list[Node], list[str]]:
     return nodes, notes
 
 
+def _without_names_outside_x(nodes: list[Node]) -> list[Node]:
+    """Leave out of the Run node what names variables outside its ``X``, with one warning."""
+    read = []
+    for index, node in enumerate(nodes):
+        kept, left_out = leave_out_names_outside_x(node) if node.level == 'Run' else (node, [])
+        if left_out:
+            msg = (
+                f'BIDS Stats Model, Nodes[{index}] ({node.name}): Model.X {list(node.model.x)} '
+                f'does not hold what these name, so they are left out, as pybids and bidspm '
+                f'do: {"; ".join(left_out)}. Add the variables to X to keep them.'
+            )
+            warn_caller(msg, UserWarning)
+        read.append(kept)
+    return read
+
+
 def read_stats_model(source: str | os.PathLike[str] | Mapping[str, Any]) -> StatsModel:
     """Read and check a BIDS Stats Model.
 
@@ -132,7 +149,9 @@ def read_stats_model(source: str | os.PathLike[str] | Mapping[str, Any]) -> Stat
     Warns
     -----
     UserWarning
-        Once, listing the earlier spellings read with their modern meaning.
+        Once, listing the earlier spellings read with their modern meaning; once,
+        listing what the Run node names outside its ``X`` and leaves out
+        (:mod:`~bidsglm.dataset.stats_models._outside_x`).
 
     Examples
     --------
@@ -150,6 +169,7 @@ def read_stats_model(source: str | os.PathLike[str] | Mapping[str, Any]) -> Stat
     if not isinstance(name, str) or not name:
         reject('Name', f'expected a name, got {name!r}')
     nodes, notes = _nodes(content)
+    nodes = _without_names_outside_x(nodes)
     edges = read_edges(content.get('Edges'), nodes)
     check_graph(nodes, edges)
     description = content.get('Description')

@@ -46,7 +46,7 @@ from bidsglm.dataset.stats_models._types import INTERCEPT, LEVELS, Edge, Node
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-__all__ = ['check_graph', 'contrast_matches', 'is_entity_model', 'read_edges']
+__all__ = ['check_graph', 'contrast_matches', 'is_covered', 'is_entity_model', 'read_edges']
 
 _EDGE_KEYS = frozenset({'Source', 'Destination', 'Filter', 'Description'})
 #: The name a dummy contrast over ``1`` takes when no single contrast comes in.
@@ -114,7 +114,7 @@ def _check_shape(nodes: Sequence[Node], edges: Sequence[Edge]) -> None:
             )
 
 
-def _covered(name: str, patterns: Iterable[str]) -> bool:
+def is_covered(name: str, patterns: Iterable[str]) -> bool:
     """Tell whether ``X`` (names and globs) covers a name, or names ``column.name`` (bidspm)."""
     return any(
         name == p or fnmatch.fnmatchcase(name, p) or contrast_matches(name, p) for p in patterns
@@ -136,13 +136,6 @@ def _check_run(node: Node, where: str) -> None:
             f'{where}.GroupBy',
             f'the Run node groups runs by entities (run, session, subject...), not by {bad}',
         )
-    x = node.model.x
-    named = [c for contrast in node.contrasts for c in contrast.conditions]
-    named += list((node.model.hrf.variables or ()) if node.model.hrf else ())
-    named += list((node.dummy and node.dummy.conditions) or ())
-    for name in named:
-        if name != INTERCEPT and not _covered(name, x):
-            reject(where, f'{name!r} is used but is not in Model.X {list(x)}')
 
 
 def is_entity_model(node: Node) -> bool:
@@ -238,7 +231,7 @@ def _check_group(node: Node, where: str) -> None:
     x = node.model.x
     given = node.dummy.conditions if node.dummy else None
     for name in given if given is not None and not node.model.intercept_only else ():
-        if name != INTERCEPT and not _covered(name, x) and not _is_level_of(name, x):
+        if name != INTERCEPT and not is_covered(name, x) and not _is_level_of(name, x):
             reject(
                 f'{where}.DummyContrasts.Contrasts',
                 f'{name!r} is not in Model.X {list(x)}',
@@ -246,7 +239,7 @@ def _check_group(node: Node, where: str) -> None:
             )
     for index, contrast in enumerate(node.contrasts):
         for name in contrast.conditions:
-            if name != INTERCEPT and not _covered(name, x) and not _is_level_of(name, x):
+            if name != INTERCEPT and not is_covered(name, x) and not _is_level_of(name, x):
                 reject(
                     f'{where}.Contrasts[{index}]',
                     f'{name!r} is used but is not in Model.X {list(x)} (nor a level of one of '
@@ -277,7 +270,7 @@ class _Names:
         self.patterns = list(patterns)
 
     def has(self, wanted: str) -> bool:
-        return any(contrast_matches(wanted, name) for name in self.known) or _covered(
+        return any(contrast_matches(wanted, name) for name in self.known) or is_covered(
             wanted, self.patterns
         )
 
