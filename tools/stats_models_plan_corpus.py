@@ -87,6 +87,9 @@ def _kinds(content: dict[str, Any]) -> tuple[dict[str, list[str]], list[str], li
     text: dict[str, set[str]] = {'trial_type': set()}
     columns: set[str] = set()
     confounds: set[str] = set()
+    software = node.get('Model', {}).get('Software') or {}
+    modulations = (software.get('SPM') or {}).get('ParametricModulations') or []
+    inputs |= {v for m in modulations for v in _names(m.get('Values'))} - made
     for name in inputs - {'trial_type'}:
         (confounds if CONFOUND.match(name) else columns).add(_concrete(name))
     for name in _used_names(node) - made - inputs - {'1'}:

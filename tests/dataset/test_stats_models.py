@@ -15,6 +15,7 @@ from bidsglm.dataset.stats_models import (
     Edge,
     Hrf,
     MaskSpec,
+    ParametricModulation,
     contrast_matches,
     expand_variables,
     read_stats_model,
@@ -381,9 +382,53 @@ def test_serial_correlation_spellings(software, noise, note):
         assert note in model.notes[0]
 
 
-def test_parametric_modulations_are_refused_by_name():
-    software = {'SPM': {'ParametricModulations': [{'Name': 'pmod'}]}}
-    with pytest.raises(InvalidParameterError, match='ParametricModulations: bidspm'):
+def test_parametric_modulations_are_read():
+    software = {
+        'SPM': {
+            'ParametricModulations': [
+                {'Name': 'rt', 'Conditions': ['congruent'], 'Values': ['response_time']},
+                {
+                    'Name': 'lag mod',
+                    'Conditions': ['congruent', 'incongruent'],
+                    'Values': ['lag'],
+                    'PolynomialExpansion': 2,
+                },
+            ]
+        }
+    }
+    model = read_stats_model(_changed(('Nodes', 0, 'Model', 'Software'), software))
+    assert model.run.model.modulations == (
+        ParametricModulation('rt', ('congruent',), 'response_time', 1),
+        ParametricModulation('lag mod', ('congruent', 'incongruent'), 'lag', 2),
+    )
+
+
+@pytest.mark.parametrize(
+    ('modulation', 'message'),
+    [
+        (
+            {'Name': 'a', 'Conditions': ['neutral'], 'Values': ['rt']},
+            "ParametricModulations[0].Conditions: 'neutral' is not a convolved variable",
+        ),
+        (
+            {'Name': 'a', 'Conditions': ['trans_x'], 'Values': ['rt']},
+            "'trans_x' is not a convolved variable of Model.X",
+        ),
+        (
+            {'Name': 'a', 'Conditions': ['congruent'], 'Values': ['rt', 'lag']},
+            'expected one column of amplitudes',
+        ),
+        (
+            {'Name': 'a', 'Conditions': ['congruent'], 'Values': ['rt'], 'PolynomialExpansion': 0},
+            'expected a whole number >= 1',
+        ),
+        ({'Conditions': ['congruent'], 'Values': ['rt']}, "expected the modulator's name"),
+        ({'Name': 'a', 'Values': ['rt']}, 'Conditions: expected a list of names'),
+    ],
+)
+def test_parametric_modulations_are_checked_when_read(modulation, message):
+    software = {'SPM': {'ParametricModulations': [modulation]}}
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
         read_stats_model(_changed(('Nodes', 0, 'Model', 'Software'), software))
 
 

@@ -19,7 +19,9 @@ again, identically, where the run is fitted:
    them; other variables (confounds, ``Convolve`` outputs) are design columns as
    they are, the first row of a confound filled with 0 when missing (fMRIPrep
    leaves it empty for derivatives), as nilearn does;
-5. the cosine drifts (``HighPassFilterCutoffHz``, 0.01 Hz by default) and the
+5. bidspm's parametric modulations add their modulated regressors
+   (:mod:`bidsglm.dataset.modulations`), convolved alike;
+6. the cosine drifts (``HighPassFilterCutoffHz``, 0.01 Hz by default) and the
    constant (``1`` in ``X``) complete the design, built by
    :func:`bidsglm.design.make_first_level_design_matrix` as ``FirstLevelModel``
    builds it.
@@ -38,7 +40,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from bidsglm.dataset.stats_models import INTERCEPT, contrast_matches
+from bidsglm.dataset.modulations import add_modulations
+from bidsglm.dataset.stats_models import INTERCEPT, ParametricModulation, contrast_matches
 from bidsglm.dataset.transformations import (
     RunTiming,
     SparseVariable,
@@ -124,6 +127,8 @@ class DesignSpec:
         The FIR delays, in volumes.
     transformations : Transformations or None
         The node's transformations.
+    modulations : tuple of ParametricModulation
+        bidspm's parametric modulations (:mod:`bidsglm.dataset.modulations`).
     """
 
     x: tuple[str, ...]
@@ -132,6 +137,7 @@ class DesignSpec:
     high_pass: float = DEFAULT_HIGH_PASS
     fir_delays: tuple[int, ...] = (0,)
     transformations: Transformations | None = field(default=None, compare=False)
+    modulations: tuple[ParametricModulation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -397,10 +403,11 @@ def run_design(
         raise TransformationError(msg)
     slice_time_ref = timing.start_time / timing.repetition_time
     convolved = _convolved(spec, events_names, others)
+    collection, modulated = add_modulations(collection, convolved, spec.modulations)
     volumes = _volumes(collection, others)
     design = make_first_level_design_matrix(
         (np.arange(timing.n_volumes) + slice_time_ref) * timing.repetition_time,
-        events=_events_table(collection, convolved),
+        events=_events_table(collection, [*convolved, *modulated]),
         hrf_model=spec.hrf_model,
         high_pass=spec.high_pass,
         fir_delays=list(spec.fir_delays),

@@ -64,6 +64,7 @@ from bidsglm.dataset.stats_models._types import (
     MaskSpec,
     Node,
     NodeModel,
+    ParametricModulation,
     StatsModel,
 )
 from bidsglm.errors import InvalidParameterError, warn_caller
@@ -84,6 +85,7 @@ __all__ = [
     'MaskSpec',
     'Node',
     'NodeModel',
+    'ParametricModulation',
     'StatsModel',
     'contrast_matches',
     'expand_variables',

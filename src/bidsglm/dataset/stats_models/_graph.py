@@ -136,6 +136,23 @@ def _check_run(node: Node, where: str) -> None:
             f'{where}.GroupBy',
             f'the Run node groups runs by entities (run, session, subject...), not by {bad}',
         )
+    _check_modulations(node, where)
+
+
+def _check_modulations(node: Node, where: str) -> None:
+    """Check that bidspm's parametric modulations modulate convolved variables of ``X``."""
+    x = node.model.x
+    convolved = node.model.hrf.variables if node.model.hrf else None
+    for index, modulation in enumerate(node.model.modulations):
+        for name in modulation.conditions:
+            if not is_covered(name, x) or (
+                convolved is not None and not is_covered(name, convolved)
+            ):
+                reject(
+                    f'{where}.Model.Software.SPM.ParametricModulations[{index}].Conditions',
+                    f'{name!r} is not a convolved variable of Model.X',
+                    'modulate conditions listed in X (and in HRF.Variables)',
+                )
 
 
 def is_entity_model(node: Node) -> bool:
