@@ -744,6 +744,31 @@ def test_an_x_of_blank_placeholders_only_is_refused_with_one_warning():
         read_stats_model(model)
 
 
+BLANK_NODE = {
+    'Level': 'Dataset',
+    'Name': 'dataset',
+    'GroupBy': [''],
+    'Model': {'X': [''], 'Type': 'glm'},
+    'Contrasts': [{'Name': '', 'ConditionList': [''], 'Weights': [''], 'Test': 't'}],
+    'DummyContrasts': {'Test': 't', 'Contrasts': ['']},
+}
+
+
+def test_a_node_never_filled_in_is_left_out_with_its_edges():
+    model = _changed(('Nodes', 2), BLANK_NODE)
+    read, caught = _quietly(model)
+    assert [node.name for node in read.nodes] == ['run', 'subject']
+    assert read.edges == (Edge('run', 'subject'),)
+    assert 'Nodes[2] is a template never filled in (blank X and contrasts): left out' in caught[0]
+
+
+def test_a_run_node_never_filled_in_is_refused():
+    model = {**MODEL, 'Nodes': [{**BLANK_NODE, 'Level': 'Run', 'Name': 'run'}]}
+    del model['Edges']
+    with pytest.raises(InvalidParameterError, match='the Run node is a template never filled in'):
+        read_stats_model(model)
+
+
 # ---------------------------------------------------------------- refusals
 @pytest.mark.parametrize(
     ('path', 'value', 'named'),

@@ -19,6 +19,9 @@ bidspm's template ``{"Transformer": "",             no transformations
 "Instructions": [{"Name": ""}]}``
 ``"Mask": ""``                                      no mask option
 ``"Options": []``, ``"Software": []`` (MATLAB)      ``{}``
+a node whose ``X``, ``Contrasts`` and               left out with its edges; a Run
+``DummyContrasts`` are blank placeholders only      node so is refused (nothing to fit)
+(bidspm's templates never filled in)
 bidspm's blank placeholders ``""`` (never filled)   dropped: from ``X``; ``HRF.Variables``,
 in ``X``, ``HRF.Variables``, ``DummyContrasts``     ``DummyContrasts.Contrasts`` of blanks
 and a contrast's ``ConditionList``; ``Input.task``  only are absent; such a contrast is
@@ -271,6 +274,50 @@ def _blanks(node: dict[str, Any], where: str, notes: list[str]) -> None:
 _NODE_RULES = (_level, _group_by, _model, _blanks, _contrasts, _dummy, _transformations)
 
 
+def _never_filled(node: object) -> bool:
+    """Tell whether a node is a template never filled in: blank X, no real contrast."""
+    if not isinstance(node, dict) or not isinstance(node.get('Model'), dict):
+        return False
+    dummy = node.get('DummyContrasts')
+    dummy_names = dummy.get('Contrasts', ['']) if isinstance(dummy, dict) else ['']
+    contrasts = node.get('Contrasts') or []
+    return (
+        _blanks_only(node['Model'].get('X'))
+        and isinstance(contrasts, list)
+        and all(_unfilled(c) for c in contrasts)
+        and _blanks_only(dummy_names)
+    )
+
+
+def _templates(model: dict[str, Any], notes: list[str]) -> None:
+    """Leave out nodes never filled in (bidspm's templates); refuse a Run node left blank."""
+    nodes = model.get('Nodes')
+    if not isinstance(nodes, list):
+        return
+    blank = [(i, node) for i, node in enumerate(nodes) if _never_filled(node)]
+    for index, node in blank:
+        if str(node.get('Level', '')).lower() == 'run':
+            reject(
+                f'Nodes[{index}]',
+                'the Run node is a template never filled in (X holds blank placeholders only, '
+                'and no contrast is written): there is nothing to fit',
+                'fill in X with the variables to model, and the contrasts',
+            )
+    names = {node.get('Name') for _, node in blank}
+    model['Nodes'] = [node for node in nodes if not any(node is b for _, b in blank)]
+    edges = model.get('Edges')
+    if isinstance(edges, list):
+        model['Edges'] = [
+            e
+            for e in edges
+            if not isinstance(e, dict) or not {e.get('Source'), e.get('Destination')} & names
+        ]
+    notes += [
+        f'Nodes[{index}] is a template never filled in (blank X and contrasts): left out'
+        for index, _ in blank
+    ]
+
+
 def modernize(model: dict[str, Any]) -> list[str]:
     """Rewrite earlier spellings in place; warn once, listing them; return the notes.
 
@@ -309,6 +356,7 @@ def modernize(model: dict[str, Any]) -> list[str]:
     """
     notes: list[str] = []
     _top(model, notes)
+    _templates(model, notes)
     nodes = model.get('Nodes')
     for index, node in enumerate(nodes if isinstance(nodes, list) else []):
         if isinstance(node, dict):
