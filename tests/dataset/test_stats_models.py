@@ -635,6 +635,15 @@ def test_a_run_step_without_model_is_refused():
         _quietly(content)
 
 
+def test_a_run_formula_is_read_and_its_contrasts_kept():
+    model = _changed(('Nodes', 0, 'Model', 'Formula'), '0 + congruent * incongruent')
+    model['Nodes'][0]['Contrasts'][0]['ConditionList'] = ['congruent:incongruent', 'congruent']
+    read, caught = _quietly(model)
+    assert read.run.model.formula == '0 + congruent * incongruent'
+    assert read.run.contrasts[0].conditions == ('congruent:incongruent', 'congruent')
+    assert caught == []
+
+
 # ------------------------------------------- names the Run node's X lacks
 def test_names_outside_x_are_left_out_with_one_warning_as_pybids_does():
     model = _changed(('Nodes', 0, 'Contrasts', 0, 'ConditionList'), ['neutral', 'congruent'])
@@ -782,7 +791,7 @@ def test_a_run_node_never_filled_in_is_refused():
             },
             "unknown instruction 'Dummify'",
         ),
-        (('Nodes', 0, 'Model', 'Formula'), 'a * b', 'a Formula at the Run level'),
+        (('Nodes', 1, 'Model', 'Formula'), '1', 'a Formula at the Subject level'),
         (('Nodes', 0, 'Model', 'VarianceComponents'), [], 'Mixed models'),
         (('Nodes', 0, 'Model', 'Options', 'ReplaceVariables'), {}, 'voxel-wise regressors'),
         (('Nodes', 0, 'Model', 'Options', 'Mask'), {'suffix': ['probseg']}, 'binary mask'),

@@ -232,6 +232,7 @@ def _model_spec(request: Request, model: StatsModel) -> DesignSpec:
         fir_delays=(hrf.fir_delays or (0,)) if hrf else (0,),
         transformations=node.transformations,
         modulations=node.model.modulations,
+        formula=node.model.formula,
     )
 
 

@@ -8,7 +8,8 @@ no ``Name`` (model or node)                         ``"unnamed"`` / the level in
 ``"Level": "run"`` (any case)                       ``"Run"``
 no ``GroupBy``; ``""`` in ``GroupBy``               the level's usual grouping; dropped
 no ``Model.Type``                                   ``"glm"`` (pybids' default)
-contrast ``"Type"``                                 ``"Test"``
+contrast ``"Type"``; its keys in another case       ``"Test"``; ``Name``, ``ConditionList``,
+(``weights``, ``Condition_list``)                   ``Weights``
 ``DummyContrasts``: ``true`` / ``"Type"`` or        ``{"Test": "t"}`` / ``"Test"`` /
 ``"type"`` / ``"Conditions"`` / no ``Test``         ``"Contrasts"`` / ``"t"``
 ``Transformations`` as a list                       ``{"Transformer": "pybids-transforms-v1",
@@ -37,7 +38,6 @@ written in a ``Steps`` file                         read as
 ==================================================  ===================================
 a step above the Run level without ``Model``        ``{"Type": "glm", "X": [1]}`` (the
                                                     draft's implicit intercept)
-a contrast's ``name``, ``weights``, ``type``...     ``Name``, ``Weights``, ``Test``...
 ``"Type": "T"``                                     ``"Test": "t"``
 ==================================================  ===================================
 """
@@ -63,8 +63,9 @@ TRANSFORMER_ALIASES = {'cpp_spm': 'bidspm', 'bids-matlab_v0.1.0dev': 'bidspm'}
 _LEVELS = {level.lower(): level for level in DEFAULT_GROUP_BY}
 
 
-#: A contrast's keys as the draft wrote them (lower case), to their modern spelling.
-_DRAFT_CONTRAST_KEYS = {
+#: A contrast's keys in another case (the draft's lower case, snake_case), to their
+#: modern spelling: pybids reads keys in any of these.
+_CONTRAST_KEYS = {
     'name': 'Name',
     'conditionlist': 'ConditionList',
     'condition_list': 'ConditionList',
@@ -75,24 +76,23 @@ _DRAFT_CONTRAST_KEYS = {
 
 
 def _draft_keys(item: object, spelling: dict[str, str], where: str, notes: list[str]) -> None:
-    """Give an object's lower-case keys their modern ``spelling``."""
+    """Give an object's keys written in another case their modern ``spelling``."""
     if not isinstance(item, dict):
         return
-    for key in [k for k in item if k in spelling and spelling[k] not in item]:
-        item[spelling[key]] = item.pop(key)
-        notes.append(f'{where}.{key}: read as {spelling[key]}')
+    for key in [k for k in item if k not in spelling.values()]:
+        modern = spelling.get(key.lower())
+        if modern is not None and modern not in item:
+            item[modern] = item.pop(key)
+            notes.append(f'{where}.{key}: read as {modern}')
 
 
 def _draft_step(step: object, where: str, notes: list[str]) -> None:
-    """Read one step of the draft: the implicit model above the Run level, contrast keys."""
+    """Read one step of the draft: the implicit model above the Run level."""
     if not isinstance(step, dict):
         return
     if 'Model' not in step and str(step.get('Level', '')).lower() != 'run':
         step['Model'] = {'Type': 'glm', 'X': [1]}
         notes.append(f"{where} has no Model: read as X [1] (the draft's implicit intercept)")
-    contrasts = step.get('Contrasts')
-    for index, contrast in enumerate(contrasts if isinstance(contrasts, list) else []):
-        _draft_keys(contrast, _DRAFT_CONTRAST_KEYS, f'{where}.Contrasts[{index}]', notes)
 
 
 def _steps(model: dict[str, Any], notes: list[str]) -> None:
@@ -163,9 +163,7 @@ def _model(node: dict[str, Any], where: str, notes: list[str]) -> None:
 def _contrasts(node: dict[str, Any], where: str, notes: list[str]) -> None:
     contrasts = node.get('Contrasts')
     for index, contrast in enumerate(contrasts if isinstance(contrasts, list) else []):
-        if isinstance(contrast, dict) and 'Type' in contrast and 'Test' not in contrast:
-            contrast['Test'] = contrast.pop('Type')
-            notes.append(f'{where}.Contrasts[{index}].Type: read as Test')
+        _draft_keys(contrast, _CONTRAST_KEYS, f'{where}.Contrasts[{index}]', notes)
         if isinstance(contrast, dict) and contrast.get('Test') == 'T':
             contrast['Test'] = 't'
             notes.append(f'{where}.Contrasts[{index}].Test "T": read as "t"')

@@ -11,7 +11,9 @@ cannot be computed. The tools that wrote the files read such names so:
   ``model-vismotionNoCondition``) expect a warning and a design without them.
 
 bidsglm does the same when it reads the model, and says so in one warning naming
-each name left out (a typo shows there, with the names ``X`` holds).
+each name left out (a typo shows there, with the names ``X`` holds). With a
+``Formula``, contrasts name its columns (``rt:gain``), known only from the data:
+they are checked when the work is planned.
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ def leave_out_names_outside_x(node: Node) -> tuple[Node, list[str]]:
     x = node.model.x
     notes: list[str] = []
     hrf = _hrf(node.model.hrf, x, notes)
+    if node.model.formula is not None:  # contrasts name the formula's columns
+        x = (*x, '*')
     dropped = [c for c in node.contrasts if _outside(c.conditions, x)]
     if dropped:
         names = sorted({n for c in dropped for n in _outside(c.conditions, x)})
