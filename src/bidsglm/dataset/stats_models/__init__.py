@@ -15,11 +15,13 @@ What is read, in short (``docs/stats-models.md`` has the full compatibility tabl
 - nodes of every level, several per level (branches), any ``GroupBy`` of the
   kind each level runs (:mod:`~._graph`);
 - ``Model``: ``Type``, ``X`` (names, globs, ``1``, ``trial_type.<value>``),
-  ``Formula`` (Dataset nodes, with formulaic), ``HRF`` (:mod:`~._hrf`),
+  ``Formula`` (Run and Dataset nodes, with formulaic), ``HRF`` (:mod:`~._hrf`),
   ``Options`` (:mod:`~._options`), ``Software`` (:mod:`~._software`);
 - ``Contrasts`` (weights as numbers or ``"1/3"``; ``Test`` ``t``, ``F``,
   ``pass``, ``FEMA``) and ``DummyContrasts``;
-- ``Transformations``: :mod:`bidsglm.dataset.transformations`.
+- ``Transformations``: :mod:`bidsglm.dataset.transformations`;
+- what the Run node names outside its ``X`` is left out with one warning, as
+  pybids does (:mod:`~._outside_x`).
 
 Examples
 --------

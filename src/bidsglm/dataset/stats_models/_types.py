@@ -223,7 +223,7 @@ class NodeModel:
     x : tuple of str
         ``X``: names, globs and ``'1'``.
     formula : str or None
-        ``Formula`` (Dataset nodes).
+        ``Formula`` (Run and Dataset nodes).
     hrf : Hrf or None
         ``HRF`` (Run nodes).
     high_pass : float or None
