@@ -792,7 +792,6 @@ def test_a_run_node_never_filled_in_is_refused():
             "unknown instruction 'Dummify'",
         ),
         (('Nodes', 1, 'Model', 'Formula'), '1', 'a Formula at the Subject level'),
-        (('Nodes', 0, 'Model', 'X'), [1], 'a Run model of the intercept only'),
         (('Nodes', 0, 'Model', 'VarianceComponents'), [], 'Mixed models'),
         (('Nodes', 0, 'Model', 'Options', 'ReplaceVariables'), {}, 'voxel-wise regressors'),
         (('Nodes', 0, 'Model', 'Options', 'Mask'), {'suffix': ['probseg']}, 'binary mask'),

@@ -130,13 +130,6 @@ def _is_level_of(name: str, x: Iterable[str]) -> bool:
 def _check_run(node: Node, where: str) -> None:
     if node.model.type != 'glm':
         reject(f'{where}.Model.Type', 'the Run node fits a time-series "glm"')
-    if node.model.intercept_only:
-        reject(
-            f'{where}.Model.X',
-            'a Run model of the intercept only ([1]) estimates nothing but the mean signal '
-            '(pybids refuses it too)',
-            'list the conditions and confounds to model in X',
-        )
     bad = [key for key in node.group_by if not is_entity(key)]
     if bad:
         reject(
