@@ -81,3 +81,15 @@ def test_blocks_are_told_one_by_one_when_the_fit_takes_several(rng, monkeypatch)
     assert [step for step in heard if step[0] == 'blocks'] == [
         ('blocks', i, 4) for i in range(1, 5)
     ]
+
+
+def test_a_surface_group_fit_tells_each_map_read(rng):
+    from bidsglm.models.surface import SurfaceData, SurfaceLayout
+
+    layout = SurfaceLayout('gifti', (('left', 3), ('right', 2)))
+    maps = [SurfaceData(rng.standard_normal((1, 5)), layout) for _ in range(4)]
+    heard = []
+    with listening(lambda *step: heard.append(step)):
+        SecondLevelModel().fit(maps)
+    assert [step for step in heard if step[0] == 'maps'] == [('maps', i, 4) for i in range(1, 5)]
+    assert ('blocks', 1, 1) in heard

@@ -297,13 +297,17 @@ def test_page_names_the_space_and_every_slice_its_directions(second_level_model,
     page = mni.statmap.with_name('task-x_space-MNI152_report.html').read_text(encoding='utf-8')
     coordinates = '<dt>Coordinates</dt><dd>mm in MNI152 space (the space- entity of the files)'
     assert coordinates in page
-    assert 'Peak coordinates in mm, MNI152 space.' in page
+    assert 'Peak coordinates in mm, MNI152 space; atlas labels from the Schaefer 2018' in page
+    footer = page[page.index('<footer>') :]
+    assert 'Atlas labels: Schaefer et al. (2018)' in footer
+    assert 'Computational Brain Imaging Group, MIT licence' in footer
     scanner = save_glm_to_bids(
         second_level_model, 'intercept', out_dir=tmp_path / 'scanner', prefix='task-x'
     )
     page = scanner.statmap.with_name('task-x_report.html').read_text(encoding='utf-8')
     assert '<dt>Coordinates</dt><dd>mm in scanner space: the files name no space- entity' in page
-    assert 'Peak coordinates in mm, scanner space.' in page
+    assert 'Peak coordinates in mm, scanner space; no atlas labels' in page
+    assert 'Schaefer' not in page[page.index('<footer>') :]
     assert ', scanner space; three planes at the strongest peak' in page
     z_map = svg_texts(page, 'Thresholded z map of intercept')
     assert [z_map[i][:4] for i in (0, 3, 6)] == ['x = ', 'y = ', 'z = ']
