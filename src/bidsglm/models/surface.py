@@ -41,6 +41,7 @@ __all__ = [
     'SurfaceLayout',
     'SurfaceMask',
     'SurfaceMasker',
+    'cifti_image',
     'compute_surface_mask',
     'is_surface_input',
     'read_surface',
@@ -167,16 +168,36 @@ class SurfaceLayout:
         matrix = nib.cifti2.Cifti2Matrix()
         matrix.append(first.to_mapping(0))
         matrix.append(self.brain_models)
-        return _cifti_image(rows, matrix)
+        return cifti_image(rows, matrix)
 
 
-def _cifti_image(rows: np.ndarray, matrix: nib.cifti2.Cifti2Matrix) -> nib.Cifti2Image:
+def cifti_image(rows: np.ndarray, matrix: nib.cifti2.Cifti2Matrix) -> nib.Cifti2Image:
     """Make a CIFTI-2 image of ``rows`` whose header holds ``matrix``, shared, not copied.
 
     Given a header, nibabel deep-copies it: seconds for the Python lists of 91k
     grayordinates, for every map. The image is made bare (nibabel warns that its
     empty header does not match the data, as its own examples do), then given the
     matrix.
+
+    Parameters
+    ----------
+    rows : (k, n_grayordinates) ndarray
+        The values, a row per sample.
+    matrix : nibabel.cifti2.Cifti2Matrix
+        The two index maps: samples first, brain models second.
+
+    Returns
+    -------
+    nibabel.Cifti2Image
+
+    Examples
+    --------
+    >>> models = nib.cifti2.BrainModelAxis.from_mask(np.ones(3, bool), 'CortexLeft')
+    >>> matrix = nib.cifti2.Cifti2Matrix()
+    >>> matrix.append(nib.cifti2.ScalarAxis(['z']).to_mapping(0))
+    >>> matrix.append(models.to_mapping(1))
+    >>> cifti_image(np.zeros((1, 3)), matrix).header.get_axis(0).name.tolist()
+    ['z']
     """
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='Dataobj shape', category=UserWarning)

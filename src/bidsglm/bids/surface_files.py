@@ -1,0 +1,258 @@
+"""The files of one map of a surface model: GIFTI per hemisphere, or one CIFTI-2 file.
+
+A volume model writes each map as one NIfTI file. A surface model writes it in the
+form its data came in (see :mod:`bidsglm.models.surface`):
+
+- GIFTI runs (a dict of hemispheres) and nilearn's ``SurfaceImage``: one
+  ``.func.gii`` file per hemisphere, told apart by the ``hemi-L`` / ``hemi-R``
+  entity; the parts must be named ``'left'`` and ``'right'``. Each file records its
+  hemisphere as GIFTI metadata (``AnatomicalStructurePrimary``: ``CortexLeft`` or
+  ``CortexRight``, as Connectome Workbench writes it), each data array its name
+  and, for t, F, p, z and effect maps, its NIfTI intent. A time series
+  (``stat-errorts``) has one data array per time point, with the repetition time in
+  milliseconds as ``TimeStep``.
+- CIFTI-2 runs: one file keeping the run's brain models (its grayordinates, surface
+  vertices and subcortical voxels): ``.dscalar.nii`` with a scalar axis naming the
+  map (one name per row of an F-test's effect), or ``.dtseries.nii`` for a time
+  series, with a series axis whose step is the repetition time.
+
+Values keep the type the model gives them (the residuals are float32, as in
+volumes); outside the mask every vertex is 0, as every voxel outside the mask of a
+volume map. The mask itself is a map of 1 inside and 0 outside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+
+from bidsglm.errors import InvalidParameterError
+from bidsglm.models.surface import SurfaceLayout, cifti_image, read_surface
+
+__all__ = [
+    'HEMISPHERES',
+    'SurfaceMap',
+    'check_hemispheres',
+    'density_text',
+    'surface_file_names',
+    'surface_files',
+    'surface_values',
+]
+
+#: The ``hemi-`` label and the GIFTI structure of each part of a GIFTI or
+#: ``SurfaceImage`` model.
+HEMISPHERES: dict[str, tuple[str, str]] = {
+    'left': ('L', 'CortexLeft'),
+    'right': ('R', 'CortexRight'),
+}
+_GIFTI_INTENTS = {
+    'effect': 'NIFTI_INTENT_ESTIMATE',
+    't': 'NIFTI_INTENT_TTEST',
+    'F': 'NIFTI_INTENT_FTEST',
+    'p': 'NIFTI_INTENT_PVAL',
+    'z': 'NIFTI_INTENT_ZSCORE',
+    'errorts': 'NIFTI_INTENT_TIME_SERIES',
+}
+_GIFTI_EXTENSION = '.func.gii'
+_CIFTI_EXTENSIONS = {False: '.dscalar.nii', True: '.dtseries.nii'}
+_GIFTI_TYPES = {
+    np.dtype(np.float32): 'NIFTI_TYPE_FLOAT32',
+    np.dtype(np.float64): 'NIFTI_TYPE_FLOAT64',
+}
+
+
+@dataclass(frozen=True)
+class SurfaceMap:
+    """One map to write on a surface.
+
+    Parameters
+    ----------
+    values : (k, n_vertices) ndarray
+        The values of every vertex of the surface, one row per sample (a time point,
+        or a row of an F-test's effect); 0 outside the mask.
+    stat : str
+        What the map is (``'z'``, ``'errorts'``, ``'mask'``...): sets the GIFTI intent.
+    names : tuple of str
+        The name of each row (data-array names in GIFTI, the scalar axis in CIFTI).
+    t_r : float or None
+        For a time series: the repetition time in seconds, when known.
+    series : bool
+        Whether the rows are time points (``stat-errorts``).
+    """
+
+    values: np.ndarray
+    stat: str
+    names: tuple[str, ...]
+    t_r: float | None = None
+    series: bool = False
+
+
+def surface_values(image: object, dtype: np.dtype[Any] | type | None = None) -> np.ndarray:
+    """Return the values of a surface image of any form, ``(k, n_vertices)``.
+
+    Parameters
+    ----------
+    image : dict of GIFTI images, nibabel.Cifti2Image or SurfaceImage
+        A map or a series, as a surface model gives it.
+    dtype : numpy dtype, optional
+        Cast the values to it (default: as they are).
+
+    Returns
+    -------
+    (k, n_vertices) ndarray
+
+    Examples
+    --------
+    >>> layout = SurfaceLayout('gifti', (('left', 2), ('right', 1)))
+    >>> surface_values(layout.make(np.array([1.0, 2.0, 3.0]))).tolist()
+    [[1.0, 2.0, 3.0]]
+    """
+    data = read_surface(image, 'map').data
+    return data if dtype is None else data.astype(dtype, copy=False)
+
+
+def check_hemispheres(layout: SurfaceLayout) -> None:
+    """Refuse a GIFTI or ``SurfaceImage`` layout whose parts are not hemispheres.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a part is not named ``'left'`` or ``'right'``: its files could not get a
+        ``hemi-`` entity.
+
+    Examples
+    --------
+    >>> check_hemispheres(SurfaceLayout('gifti', (('left', 2), ('right', 2))))
+    >>> check_hemispheres(SurfaceLayout('gifti', (('lh', 2),)))
+    Traceback (most recent call last):
+    ...
+    bidsglm.errors.InvalidParameterError: The surface parts ['lh'] cannot be saved: ...
+    """
+    if layout.kind == 'cifti':
+        return
+    unknown = [name for name, _count in layout.parts if name not in HEMISPHERES]
+    if unknown:
+        msg = (
+            f'The surface parts {unknown} cannot be saved: each part becomes a file '
+            "with a hemi-L or hemi-R entity, so the parts must be named 'left' and "
+            "'right'. Fit the model with runs given as {'left': ..., 'right': ...}."
+        )
+        raise InvalidParameterError(msg)
+
+
+def surface_file_names(layout: SurfaceLayout, *, series: bool) -> list[tuple[dict[str, str], str]]:
+    """Return the extra entities and extension of each file of one map.
+
+    Parameters
+    ----------
+    layout : SurfaceLayout
+        The model's surface.
+    series : bool
+        Whether the map is a time series (CIFTI: ``.dtseries.nii``).
+
+    Returns
+    -------
+    list of (dict, str)
+        One ``({'hemi': 'L'}, '.func.gii')`` per hemisphere for GIFTI and
+        ``SurfaceImage`` models, one ``({}, '.dscalar.nii')`` (or ``.dtseries.nii``)
+        for CIFTI models.
+
+    Examples
+    --------
+    >>> surface_file_names(SurfaceLayout('gifti', (('left', 2), ('right', 2))), series=False)
+    [({'hemi': 'L'}, '.func.gii'), ({'hemi': 'R'}, '.func.gii')]
+    """
+    if layout.kind == 'cifti':
+        return [({}, _CIFTI_EXTENSIONS[series])]
+    return [({'hemi': HEMISPHERES[name][0]}, _GIFTI_EXTENSION) for name, _count in layout.parts]
+
+
+def surface_files(layout: SurfaceLayout, surface_map: SurfaceMap) -> list[Any]:
+    """Build the images of one map, in the order of :func:`surface_file_names`.
+
+    Parameters
+    ----------
+    layout : SurfaceLayout
+        The model's surface.
+    surface_map : SurfaceMap
+        The map.
+
+    Returns
+    -------
+    list of nibabel.gifti.GiftiImage or of one nibabel.Cifti2Image
+
+    Examples
+    --------
+    >>> layout = SurfaceLayout('gifti', (('left', 2), ('right', 1)))
+    >>> left, right = surface_files(layout, SurfaceMap(np.array([[1.0, 2.0, 3.0]]), 'z', ('z',)))
+    >>> right.meta['AnatomicalStructurePrimary'], right.darrays[0].data.tolist()
+    ('CortexRight', [3.0])
+    """
+    if layout.kind == 'cifti':
+        return [_cifti(layout, surface_map)]
+    edges = np.cumsum([count for _name, count in layout.parts])[:-1]
+    pieces = np.split(surface_map.values, edges, axis=1)
+    return [
+        _gifti(piece, HEMISPHERES[name][1], surface_map)
+        for (name, _count), piece in zip(layout.parts, pieces, strict=True)
+    ]
+
+
+def _gifti(values: np.ndarray, structure: str, surface_map: SurfaceMap) -> nib.gifti.GiftiImage:
+    """Build one hemisphere's GIFTI image: a data array per row, named, with its intent."""
+    intent = _GIFTI_INTENTS.get(surface_map.stat, 'NIFTI_INTENT_NONE')
+    datatype = _GIFTI_TYPES.get(values.dtype, 'NIFTI_TYPE_FLOAT32')
+    arrays = []
+    for row, name in zip(values, surface_map.names, strict=True):
+        meta = {'Name': name}
+        if surface_map.series and surface_map.t_r is not None:
+            meta['TimeStep'] = f'{1000.0 * surface_map.t_r:g}'
+        data = np.ascontiguousarray(row, dtype=np.float64 if 'FLOAT64' in datatype else np.float32)
+        arrays.append(nib.gifti.GiftiDataArray(data, intent=intent, datatype=datatype, meta=meta))
+    meta = {'AnatomicalStructurePrimary': structure}
+    return nib.gifti.GiftiImage(meta=nib.gifti.GiftiMetaData(meta), darrays=arrays)
+
+
+def _cifti(layout: SurfaceLayout, surface_map: SurfaceMap) -> nib.Cifti2Image:
+    """Build the CIFTI-2 image of a map (dense scalars) or a series (dense data series)."""
+    first: nib.cifti2.ScalarAxis | nib.cifti2.SeriesAxis
+    if surface_map.series:
+        first = nib.cifti2.SeriesAxis(0.0, float(surface_map.t_r or 1.0), len(surface_map.values))
+        intent = 'ConnDenseSeries'
+    else:
+        first = nib.cifti2.ScalarAxis(list(surface_map.names))
+        intent = 'ConnDenseScalar'
+    matrix = nib.cifti2.Cifti2Matrix()
+    matrix.append(first.to_mapping(0))
+    matrix.append(layout.brain_models)
+    image = cifti_image(surface_map.values, matrix)
+    image.nifti_header.set_intent(intent)
+    return image
+
+
+def density_text(layout: SurfaceLayout) -> str:
+    """Describe the density of a surface from its own vertex counts, for ``Density``.
+
+    Parameters
+    ----------
+    layout : SurfaceLayout
+        The model's surface.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> density_text(SurfaceLayout('gifti', (('left', 10242), ('right', 10242))))
+    '10242 vertices per hemisphere (left 10242, right 10242), as in the input files'
+    """
+    if layout.kind == 'cifti':
+        return f'{layout.n_vertices} grayordinates, as in the input files'
+    counts = {count for _name, count in layout.parts}
+    parts = ', '.join(f'{name} {count}' for name, count in layout.parts)
+    each = f'{counts.pop()} vertices per hemisphere' if len(counts) == 1 else 'vertices'
+    return f'{each} ({parts}), as in the input files'
