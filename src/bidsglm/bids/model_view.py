@@ -16,6 +16,11 @@ first-level model was fitted on are read where nilearn keeps them (its private
 as ours are; a nilearn second-level model is named after its input files, or the
 first runs of its first-level models. A nilearn model fitted with its default
 ``minimize_memory=True`` kept no residuals: it is saved without them, with a warning.
+
+A bidsglm model fitted on surface data gives its mask as a
+:class:`~bidsglm.models.surface.SurfaceMask` (the vertices kept, on the runs'
+surface); its maps stay images of the runs' form, which the writer reads. nilearn's
+surface models are refused.
 """
 
 from __future__ import annotations

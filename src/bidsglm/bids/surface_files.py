@@ -16,9 +16,13 @@ form its data came in (see :mod:`bidsglm.models.surface`):
   map (one name per row of an F-test's effect), or ``.dtseries.nii`` for a time
   series, with a series axis whose step is the repetition time.
 
-Values keep the type the model gives them (the residuals are float32, as in
-volumes); outside the mask every vertex is 0, as every voxel outside the mask of a
-volume map. The mask itself is a map of 1 inside and 0 outside.
+GIFTI stores float32 (its data types are uint8, int32 and float32): the maps of a
+GIFTI model are float32 already and are saved as they are; those of a
+``SurfaceImage`` model (float64) are rounded to float32 (relative error below 6e-8).
+CIFTI-2 maps keep the model's type (float64, as volume maps), the residuals are
+float32 in every form, as in volumes. Outside the mask every vertex is 0, as every
+voxel outside the mask of a volume map. The mask itself is a map of 1 inside and 0
+outside (float32).
 """
 
 from __future__ import annotations
@@ -204,14 +208,14 @@ def surface_files(layout: SurfaceLayout, surface_map: SurfaceMap) -> list[Any]:
 def _gifti(values: np.ndarray, structure: str, surface_map: SurfaceMap) -> nib.gifti.GiftiImage:
     """Build one hemisphere's GIFTI image: a data array per row, named, with its intent."""
     intent = _GIFTI_INTENTS.get(surface_map.stat, 'NIFTI_INTENT_NONE')
-    datatype = _GIFTI_TYPES.get(values.dtype, 'NIFTI_TYPE_FLOAT32')
     arrays = []
     for row, name in zip(values, surface_map.names, strict=True):
         meta = {'Name': name}
         if surface_map.series and surface_map.t_r is not None:
             meta['TimeStep'] = f'{1000.0 * surface_map.t_r:g}'
-        data = np.ascontiguousarray(row, dtype=np.float64 if 'FLOAT64' in datatype else np.float32)
-        arrays.append(nib.gifti.GiftiDataArray(data, intent=intent, datatype=datatype, meta=meta))
+        data = np.ascontiguousarray(row, dtype=np.float32)
+        array = nib.gifti.GiftiDataArray(data, intent, 'NIFTI_TYPE_FLOAT32', meta=meta)
+        arrays.append(array)
     meta = {'AnatomicalStructurePrimary': structure}
     return nib.gifti.GiftiImage(meta=nib.gifti.GiftiMetaData(meta), darrays=arrays)
 

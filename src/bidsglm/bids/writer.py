@@ -30,6 +30,13 @@ stored as float32 (half the size and time of the largest file; the relative
 rounding is below 1e-7); the mask as uint8. Every header has units (mm, s), the
 model's sform and, for t, F, p, z and effect maps, the NIfTI intent (with the
 degrees of freedom for t and F); the residuals' time step is the repetition time.
+
+Surface models write every map in the form of their runs
+(:mod:`bidsglm.bids.surface_files`): a ``.func.gii`` file per hemisphere, named with
+``hemi-L`` / ``hemi-R``, each with its own sidecar, or one CIFTI-2 file
+(``.dscalar.nii``; the residuals ``.dtseries.nii``). Everything else (names,
+sidecars, designs, figures, the all-or-nothing move) is the volumes'; a sidecar
+named with ``den-`` gets the ``Density`` BIDS requires.
 """
 
 from __future__ import annotations
