@@ -40,6 +40,7 @@ def test_a_gifti_series_splits_by_hemisphere_with_its_time_step():
     assert right.darrays[2].meta['Name'] == 'scan 3'
     assert right.darrays[0].meta['TimeStep'] == '1500'
     assert right.darrays[0].intent == nib.nifti1.intent_codes['NIFTI_INTENT_TIME_SERIES']
+    assert right.darrays[0].encoding == nib.gifti.util.gifti_encoding_codes['B64BIN']
 
 
 def test_gifti_maps_are_float32_and_a_series_without_tr_has_no_time_step(tmp_path):
@@ -55,11 +56,30 @@ def test_gifti_maps_are_float32_and_a_series_without_tr_has_no_time_step(tmp_pat
     assert 'TimeStep' not in surface_files(GIFTI, series)[0].darrays[0].meta
 
 
-def test_a_cifti_series_without_tr_steps_by_one(surfaces):
+def test_a_cifti_series_without_tr_steps_by_one(surfaces, tmp_path):
     series = SurfaceMap(np.zeros((4, 9), np.float32), 'errorts', ('a',) * 4, None, series=True)
-    (image,) = surface_files(cifti_layout(surfaces), series)
+    (cifti,) = surface_files(cifti_layout(surfaces), series)
+    cifti.to_filename(tmp_path / 'errorts.dtseries.nii')
+    image = nib.load(tmp_path / 'errorts.dtseries.nii')
     assert image.header.get_axis(0).step == 1.0
     assert image.header.get_axis(1) == surfaces.brain_models()
+    assert image.nifti_header.get_intent()[0] == 'ConnDenseSeries'
+
+
+def test_a_cifti_file_is_the_file_nibabel_writes(surfaces, tmp_path):
+    values = np.arange(18.0).reshape(2, 9)
+    layout = cifti_layout(surfaces)
+    (cifti,) = surface_files(layout, SurfaceMap(values, 'effect', ('row 1', 'row 2')))
+    matrix = nib.cifti2.Cifti2Matrix()
+    matrix.append(nib.cifti2.ScalarAxis(['row 1', 'row 2']).to_mapping(0))
+    matrix.append(layout.brain_models)
+    assert cifti.xml == nib.cifti2.Cifti2Header(matrix).to_xml()
+    cifti.to_filename(tmp_path / 'ours.dscalar.nii')
+    theirs = nib.Cifti2Image(values, header=nib.cifti2.Cifti2Header(matrix))
+    theirs.nifti_header.set_intent('ConnDenseScalar')
+    theirs.to_filename(tmp_path / 'theirs.dscalar.nii')
+    ours = (tmp_path / 'ours.dscalar.nii').read_bytes()
+    assert ours == (tmp_path / 'theirs.dscalar.nii').read_bytes()
 
 
 def test_cifti_structures_need_no_hemisphere_names(surfaces):

@@ -724,6 +724,8 @@ def test_a_surface_model_whose_maps_are_off_its_mask_is_refused_before_writing(
 ):
     other = FirstLevelModel(t_r=2.0).fit(surfaces.gifti_run(rng), surfaces.events())
     cifti_model.mean_img_ = other.mean_img_  # a model made inconsistent by hand
-    with pytest.raises(ShapeMismatchError, match=r'stat-mean map of this model is on GIFTI'):
+    with pytest.raises(
+        ShapeMismatchError, match=r'The stat-mean map is on GIFTI .*, but the model is on CIFTI-2'
+    ):
         save_glm_to_bids(cifti_model, 'task', out_dir=out_dir)
     assert not out_dir.exists()

@@ -90,9 +90,9 @@ from bidsglm.bids.surface_files import (
     surface_files,
 )
 from bidsglm.bids.transaction import OutputTransaction
-from bidsglm.errors import BidsNameError, InvalidParameterError, ShapeMismatchError
+from bidsglm.errors import BidsNameError, InvalidParameterError
 from bidsglm.models._images import unmask
-from bidsglm.models.surface import SurfaceMask, read_surface
+from bidsglm.models.surface import SurfaceMask, read_on_layout
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -233,10 +233,6 @@ def _bytes_output(path: PurePosixPath, make: Callable[[], bytes]) -> _Output:
     return _Output(path, write)
 
 
-def _nifti_output(path: PurePosixPath, make: Callable[[], nib.Nifti1Image]) -> _Output:
-    return _Output(path, image=make)
-
-
 def _uri(path: PurePosixPath) -> str:
     """Return the BIDS URI of a file of this dataset."""
     return f'bids::{path}'
@@ -309,17 +305,10 @@ def _surface_map(
 
     ``dtype`` casts the values; ``series`` says the rows are scans, ``t_r`` their step.
     """
-    data = read_surface(image, name)
     layout = view.surface
     assert layout is not None
-    if not layout.matches(data.layout):
-        msg = (
-            f'The {name} map of this model is on {data.layout.describe()}, but its mask '
-            f'is on {layout.describe()}: the model is inconsistent and cannot be saved. '
-            'Fit it again.'
-        )
-        raise ShapeMismatchError(msg)
-    values = data.data if dtype is None else data.data.astype(dtype, copy=False)
+    stored = read_on_layout(image, layout, f'{name} map')
+    values = stored if dtype is None else stored.astype(dtype, copy=False)
     names = _row_names(name, len(values), series=series)
     return SurfaceMap(values, stat, names, t_r=t_r, series=series)
 
