@@ -36,7 +36,7 @@ import nibabel as nib
 import numpy as np
 
 from bidsglm.errors import InvalidParameterError
-from bidsglm.models.surface import SurfaceLayout, read_surface
+from bidsglm.models.surface import SurfaceLayout
 
 __all__ = [
     'HEMISPHERES',
@@ -46,7 +46,6 @@ __all__ = [
     'density_text',
     'surface_file_names',
     'surface_files',
-    'surface_values',
 ]
 
 #: The ``hemi-`` label and the GIFTI structure of each part of a GIFTI or
@@ -65,15 +64,11 @@ _GIFTI_INTENTS = {
 }
 _GIFTI_EXTENSION = '.func.gii'
 #: Maps are base64 of gzip (GIFTI's usual encoding); time series are base64 alone:
-#: nibabel deflates each scan at zlib's default level, 80 % of a save's time for
+#: nibabel deflates each scan at zlib's default level, most of a save's time for
 #: noisy residuals that it shrinks by a few percent.
 _MAP_ENCODING = 'GIFTI_ENCODING_B64GZ'
 _SERIES_ENCODING = 'GIFTI_ENCODING_B64BIN'
 _CIFTI_EXTENSIONS = {False: '.dscalar.nii', True: '.dtseries.nii'}
-_GIFTI_TYPES = {
-    np.dtype(np.float32): 'NIFTI_TYPE_FLOAT32',
-    np.dtype(np.float64): 'NIFTI_TYPE_FLOAT64',
-}
 
 
 @dataclass(frozen=True)
@@ -100,30 +95,6 @@ class SurfaceMap:
     names: tuple[str, ...]
     t_r: float | None = None
     series: bool = False
-
-
-def surface_values(image: object, dtype: np.dtype[Any] | type | None = None) -> np.ndarray:
-    """Return the values of a surface image of any form, ``(k, n_vertices)``.
-
-    Parameters
-    ----------
-    image : dict of GIFTI images, nibabel.Cifti2Image or SurfaceImage
-        A map or a series, as a surface model gives it.
-    dtype : numpy dtype, optional
-        Cast the values to it (default: as they are).
-
-    Returns
-    -------
-    (k, n_vertices) ndarray
-
-    Examples
-    --------
-    >>> layout = SurfaceLayout('gifti', (('left', 2), ('right', 1)))
-    >>> surface_values(layout.make(np.array([1.0, 2.0, 3.0]))).tolist()
-    [[1.0, 2.0, 3.0]]
-    """
-    data = read_surface(image, 'map').data
-    return data if dtype is None else data.astype(dtype, copy=False)
 
 
 def check_hemispheres(layout: SurfaceLayout) -> None:
