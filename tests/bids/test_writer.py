@@ -729,3 +729,31 @@ def test_a_surface_model_whose_maps_are_off_its_mask_is_refused_before_writing(
     ):
         save_glm_to_bids(cifti_model, 'task', out_dir=out_dir)
     assert not out_dir.exists()
+
+
+def test_a_surface_save_interrupted_midway_leaves_out_dir_unchanged(
+    gifti_model, out_dir, existing, monkeypatch
+):
+    calls = []
+    original = writer_module._write_surface_file
+
+    def failing_write(images, index, target):
+        calls.append(target)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        original(images, index, target)
+
+    monkeypatch.setattr(writer_module, '_write_surface_file', failing_write)
+    with pytest.raises(KeyboardInterrupt):
+        save_glm_to_bids(gifti_model, 'task', out_dir=out_dir)
+    assert len(calls) == 6
+    assert snapshot(out_dir) == existing
+
+
+def test_a_surface_saves_manifest_lists_every_hemisphere_file(gifti_model, out_dir):
+    saved = save_glm_to_bids(gifti_model, 'task', out_dir=out_dir)
+    manifest = out_dir / 'sub-01' / '.sub-01_task-x_space-fsaverage_den-10k_statmap.manifest.json'
+    listed = {f'sub-01/{name}' for name in json.loads(manifest.read_text())['Files']}
+    shared = {'dataset_description.json', '.bidsignore'}
+    assert listed == relative(saved, out_dir) - shared
+    assert sum(name.endswith('.func.gii') for name in listed) == 2 * (2 + 2 * 2 + 5)
