@@ -29,7 +29,8 @@ from nibabel.spatialimages import SpatialImage
 from bidsglm.bids import load_glm_from_bids
 from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.figures import contrast_svg, design_svg
-from bidsglm.errors import InputNotFoundError
+from bidsglm.bids.reader import volume_file
+from bidsglm.errors import InputNotFoundError, InvalidParameterError
 from bidsglm.report import html
 from bidsglm.report._maps import SavedMaps
 from bidsglm.report.atlas import ATLAS_NAME, NEAREST_WITHIN_MM, Atlas, atlas_for
@@ -164,16 +165,26 @@ class ReportContext:
         ------
         InputNotFoundError
             If the saved model has no mask.
+        InvalidParameterError
+            If the saved model is a surface model (GIFTI or CIFTI-2).
         """
         glm = load_glm_from_bids(path)
+        if glm.surface_format is not None:
+            msg = (
+                f'The saved model {str(glm.statmap)!r} is a surface model '
+                f'({glm.surface_format}); bidsglm draws the report of volume models only. '
+                'Its maps are saved: view them with a surface viewer (Connectome '
+                "Workbench, nilearn's plotting), or read them with load_glm_from_bids."
+            )
+            raise InvalidParameterError(msg)
         if glm.mask is None:
             msg = f'The saved model {str(glm.statmap)!r} has no mask file; the report needs it.'
             raise InputNotFoundError(msg)
         maps = SavedMaps(images or {})
-        mask, affine = maps.volume(glm.mask)
+        mask, affine = maps.volume(volume_file(glm.mask, 'The mask'))
         template = template_for(glm.statmap)
         if background is None and glm.mean is not None:
-            drawn_under: np.ndarray | None = maps.volume(glm.mean)[0]
+            drawn_under: np.ndarray | None = maps.volume(volume_file(glm.mean, 'The mean'))[0]
             name = 'the mean of the data'
         elif background is None and template is not None:
             drawn_under = _background(template, affine, mask.shape)
@@ -848,7 +859,7 @@ def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.S
     anchor, title = f'contrast-{contrast.label}', f'Contrast: {contrast.name}'
     if 'z' not in contrast.maps:
         return html.Section(anchor, title, html.paragraph('No z map was saved.'), 'contrast')
-    z, _affine = context.saved_maps.volume(contrast.maps['z'])
+    z, _affine = context.saved_maps.volume(volume_file(contrast.maps['z'], 'The z map'))
     rule = contrast_rule(contrast, context.thresholding)
     z_values = z[context.mask]
     threshold = rule.z_threshold(z_values)
@@ -907,13 +918,13 @@ def _quality_pictures(index: int, context: ReportContext) -> list[html.Picture]:
     title = context.design_title(index).lower()
     pictures = []
     if index < len(glm.r_square) and _r_square_drawn(index, context):
-        r_square, _ = context.saved_maps.volume(glm.r_square[index])
+        r_square, _ = context.saved_maps.volume(volume_file(glm.r_square[index], 'r-squared'))
         median = float(np.median(r_square[mask])) if mask.any() else float('nan')
         figure = volume_figure(r_square, context.affine, mask=mask, vmin=0.0, label='r²')
         caption = f'r-squared, {title}; median in the mask {median:.3f}.'
         pictures.append(html.Picture(svg_data_uri(figure), f'r-squared, {title}', caption))
     if index < len(glm.residuals):
-        sd, _ = context.saved_maps.residual_sd(glm.residuals[index])
+        sd, _ = context.saved_maps.residual_sd(volume_file(glm.residuals[index], 'The residuals'))
         units = _format_value(glm.metadata.get('Units', 'data units'))
         figure = volume_figure(sd, context.affine, mask=mask, cmap='heat', label='SD')
         caption = f'Standard deviation of the residuals, {title} ({units}).'
