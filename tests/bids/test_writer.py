@@ -757,3 +757,39 @@ def test_a_surface_saves_manifest_lists_every_hemisphere_file(gifti_model, out_d
     shared = {'dataset_description.json', '.bidsignore'}
     assert listed == relative(saved, out_dir) - shared
     assert sum(name.endswith('.func.gii') for name in listed) == 2 * (2 + 2 * 2 + 5)
+
+
+def _hemisphere_map(values: np.ndarray) -> nib.gifti.GiftiImage:
+    return nib.gifti.GiftiImage(darrays=[nib.gifti.GiftiDataArray(values.astype(np.float32))])
+
+
+def test_a_surface_group_model_saves_reads_back_and_passes_the_validator(
+    rng, surfaces, out_dir, extended_schema
+):
+    maps = [
+        {'left': _hemisphere_map(v[:5]), 'right': _hemisphere_map(v[5:])}
+        for v in 1.0 + rng.standard_normal((6, 9))
+    ]
+    design = pd.DataFrame({'intercept': 1.0, 'age': np.arange(6.0) - 2.5})
+    gifti = SecondLevelModel().fit(maps, design_matrix=design)
+    saved = save_glm_to_bids(gifti, ['intercept', 'age'], out_dir=out_dir, prefix='task-x')
+    loaded = load_glm_from_bids(saved.statmap)
+    assert (loaded.level, loaded.surface_format) == ('second', 'GIFTI')
+    for name in ('intercept', 'age'):
+        expected = gifti.compute_contrast(name, output_type='z_score')
+        for part in ('left', 'right'):
+            z_file = loaded.contrast(name).maps['z'][part]
+            np.testing.assert_array_equal(
+                nib.load(z_file).darrays[0].data, expected[part].darrays[0].data
+            )
+    errorts = nib.load(loaded.residuals[0]['left'])
+    assert len(errorts.darrays) == 6  # one residual map per subject
+    cifti_maps = [surfaces.cifti(v[np.newaxis].astype(np.float32)) for v in rng.random((5, 9))]
+    cifti = SecondLevelModel().fit(cifti_maps)
+    save_glm_to_bids(cifti, 'intercept', out_dir=out_dir, prefix='task-y')
+    z_map = nib.load(out_dir / 'task-y_contrast-intercept_stat-z_statmap.dscalar.nii')
+    expected_z = np.asarray(cifti.compute_contrast('intercept').dataobj)
+    np.testing.assert_array_equal(np.asarray(z_map.dataobj), expected_z)
+    validation = run_validator(out_dir, extended_schema)
+    codes = {code for _severity, code, _where in validation.errors}
+    assert codes <= {'SIDECAR_WITHOUT_DATAFILE'}, validation.errors  # as for volume groups
