@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import gzip
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
 
 from bidsglm import make_first_level_design_matrix
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 @pytest.fixture
@@ -74,3 +82,40 @@ class SurfaceFactory:
 def surfaces() -> SurfaceFactory:
     """Builders of tiny GIFTI and CIFTI-2 data (see :class:`SurfaceFactory`)."""
     return SurfaceFactory()
+
+
+def _content(path: Path) -> bytes:
+    """What a saved file holds: a ``.nii.gz`` map's inflated bytes, any other file's bytes.
+
+    The data of a map are the same whichever way a save ran, but not always its gzip
+    bytes: python-isal's deflate (ISA-L) has been seen, under heavy load, to pick other
+    equally valid matches for the same data (see README, "What is identical").
+    """
+    data = path.read_bytes()
+    if not path.name.endswith('.nii.gz'):
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error):  # a cut or damaged map: compared as it is
+        return data
+
+
+def folder_contents(folder: Path, *, work: bool = False) -> dict[str, bytes]:
+    """Every file under ``folder``, by relative path; bidsglm's work folder only if
+    ``work`` (its lock file never)."""
+
+    def kept(relative: Path) -> bool:
+        hidden = relative.parts[0] == '.bidsglm'
+        return (work and relative.as_posix() != '.bidsglm/lock') if hidden else True
+
+    return {
+        path.relative_to(folder).as_posix(): _content(path)
+        for path in sorted(folder.rglob('*'))
+        if path.is_file() and kept(path.relative_to(folder))
+    }
+
+
+@pytest.fixture
+def contents_of() -> Callable[..., dict[str, bytes]]:
+    """:func:`folder_contents`: the files of an output folder, maps by their data."""
+    return folder_contents

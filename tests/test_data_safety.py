@@ -12,6 +12,7 @@ of every scenario in every mode, with a rerun after each.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -88,18 +89,19 @@ def _finish(processes: list[subprocess.Popen]) -> list[tuple[int, str]]:
     return ended
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob('*'))
-        if p.is_file() and p.relative_to(folder).as_posix() != '.bidsglm/lock'
-    }
-
-
 CONTRAST = ('--contrast', 'incMinusCon=incongruent - congruent')
 
 
-def test_one_job_per_participant_into_one_folder_round_after_round(fake_dataset, tmp_path):
+@pytest.fixture
+def files(contents_of):
+    """Read every file of a folder, bidsglm's work included (its lock apart).
+
+    Maps are compared by their data: see ``folder_contents`` in tests/conftest.py.
+    """
+    return functools.partial(contents_of, work=True)
+
+
+def test_one_job_per_participant_into_one_folder_round_after_round(fake_dataset, tmp_path, files):
     bids, out, serial = str(fake_dataset.bids_dir), tmp_path / 'out', tmp_path / 'serial'
     assert _finish([_start(bids, str(serial), 'participant', *CONTRAST)]) == [(0, '')]
     for overwrite in ((), ('--overwrite',), ('--overwrite',)):
@@ -108,17 +110,17 @@ def test_one_job_per_participant_into_one_folder_round_after_round(fake_dataset,
             for s in fake_dataset.subjects
         ]
         assert _finish(jobs) == [(0, '')] * len(jobs)
-        assert _files(out) == _files(serial)
+        assert files(out) == files(serial)
 
 
-def test_two_runs_of_one_subject_at_once_take_turns(fake_dataset, tmp_path):
+def test_two_runs_of_one_subject_at_once_take_turns(fake_dataset, tmp_path, files):
     bids, out, serial = str(fake_dataset.bids_dir), tmp_path / 'out', tmp_path / 'serial'
     one = ('--participant-label', '01')
     assert _finish([_start(bids, str(serial), 'participant', *CONTRAST, *one)]) == [(0, '')]
     for overwrite in ((), ('--overwrite',)):
         jobs = [_start(bids, str(out), 'participant', *CONTRAST, *one, *overwrite) for _ in 'ab']
         assert _finish(jobs) == [(0, ''), (0, '')]
-        assert _files(out) == _files(serial)
+        assert files(out) == files(serial)
 
 
 SAVER = textwrap.dedent(
@@ -147,29 +149,27 @@ def _describe_differences(names, saved, references):
     for name in names:
         ours = 'absent' if name not in saved else 'present'
         alike = [
-            c
-            for c, files in references.items()
-            if name in saved and files.get(name) == saved[name]
+            c for c, held in references.items() if name in saved and held.get(name) == saved[name]
         ]
-        holders = [c for c, files in references.items() if name in files]
+        holders = [c for c, held in references.items() if name in held]
         lines.append(f'{name}: {ours}; in references {holders}; identical in {alike}')
     return '\n'.join(lines)
 
 
-def test_saves_of_one_model_at_once_never_mix(tmp_path):
+def test_saves_of_one_model_at_once_never_mix(tmp_path, files):
     out = tmp_path / 'out'
     references = {}
     for contrasts in CONTRAST_SETS:
         reference = tmp_path / f'reference-{len(references)}'
         subprocess.run([sys.executable, '-c', SAVER, reference, contrasts, '1'], check=True)
-        references[contrasts] = _files(reference)
+        references[contrasts] = files(reference)
     rounds = 4
     savers = [
         subprocess.Popen([sys.executable, '-c', SAVER, str(out), contrasts, str(rounds)])
         for contrasts in CONTRAST_SETS
     ]
     assert [saver.wait(timeout=300) for saver in savers] == [0, 0, 0]
-    saved = _files(out)
+    saved = files(out)
     differences = [
         sorted(name for name in {*saved, *files} if saved.get(name) != files.get(name))
         for files in references.values()
@@ -206,18 +206,18 @@ def _fill(folder: Path, leave: int) -> Path:
     return filler
 
 
-def test_a_full_disk_leaves_the_output_folder_as_it_was(fake_dataset, small_disk):
+def test_a_full_disk_leaves_the_output_folder_as_it_was(fake_dataset, small_disk, files):
     bids, out = str(fake_dataset.bids_dir), small_disk / 'out'
     first = ('--participant-label', '01', *CONTRAST)
     assert _finish([_start(bids, str(out), 'participant', *first)]) == [(0, '')]
     description = out / 'dataset_description.json'
     description.write_text(json.dumps({**json.loads(description.read_text()), 'Authors': ['A']}))
-    before = _files(out)
+    before = files(out)
     filler = _fill(small_disk, leave=64 * 1024)
     ((code, log),) = _finish([_start(bids, str(out), 'participant', *CONTRAST, '--overwrite')])
     assert code == 1
     assert 'No space left on device' in log
-    assert _files(out) == before
+    assert files(out) == before
     assert not [p for p in (out / '.bidsglm').iterdir() if p.name != 'lock']
     filler.unlink()
     assert _finish([_start(bids, str(out), 'participant', *CONTRAST)]) == [(0, '')]

@@ -1,4 +1,5 @@
-"""The same bytes whichever way subjects run: in this process, a process pool, or Dask."""
+"""The same files whichever way subjects run: in this process, a process pool, or Dask
+(maps compared by their data: see ``folder_contents`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -22,38 +23,30 @@ def _participant(ds: FakeDataset, out: Path, *extra: str) -> int:
     return main([*argv, '-q', *extra])
 
 
-def _contents(out: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(out).as_posix(): path.read_bytes()
-        for path in sorted(out.rglob('*'))
-        if path.is_file()
-    }
-
-
 @pytest.fixture
-def serial(fake_dataset: FakeDataset, tmp_path: Path) -> dict[str, bytes]:
+def serial(fake_dataset: FakeDataset, tmp_path: Path, contents_of) -> dict[str, bytes]:
     out = tmp_path / 'serial'
     assert _participant(fake_dataset, out) == 0
-    return _contents(out)
+    return contents_of(out)
 
 
-def test_dask_cluster_gives_byte_identical_maps(fake_dataset, tmp_path, serial):
+def test_dask_cluster_gives_the_same_files(fake_dataset, tmp_path, serial, contents_of):
     out = tmp_path / 'dask'
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
     ) as cluster:
         assert _participant(fake_dataset, out, '--dask-scheduler', cluster.scheduler_address) == 0
-    contents = _contents(out)
+    contents = contents_of(out)
     assert sorted(contents) == sorted(serial)
     maps = [name for name in serial if name.endswith('_statmap.nii.gz')]
     assert len(maps) == 3 * (2 * 2 + 2 * 5 + 1)  # 2 runs x 2, 2 contrasts x 5, the mean
     assert all(contents[name] == serial[name] for name in serial)
 
 
-def test_process_pool_gives_byte_identical_files(fake_dataset, tmp_path, serial):
+def test_process_pool_gives_the_same_files(fake_dataset, tmp_path, serial, contents_of):
     out = tmp_path / 'pool'
     assert _participant(fake_dataset, out, '--n-jobs', '2') == 0
-    assert _contents(out) == serial
+    assert contents_of(out) == serial
 
 
 def test_unreachable_scheduler_exits_2_before_any_work(

@@ -63,37 +63,31 @@ def _level(ds: FakeDataset, out: Path, level: str, *extra: str) -> int:
     return main([*argv, '-q', *extra])
 
 
-def _contents(out: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(out).as_posix(): path.read_bytes()
-        for path in sorted(out.rglob('*'))
-        if path.is_file() and '.bidsglm' not in path.parts
-    }
-
-
 def test_participant_and_group_on_a_cluster_write_the_serial_files(
-    dataset, scheduler_file, tmp_path
+    dataset, scheduler_file, tmp_path, contents_of
 ):
     out = tmp_path / 'out'  # one folder for both: sidecars name the group's inputs by path
     for level in ('participant', 'group'):
         assert _level(dataset, out, level) == 0
-    expected = _contents(out)
+    expected = contents_of(out)
     shutil.rmtree(out)
     for level in ('participant', 'group'):
         assert _level(dataset, out, level, '--dask-scheduler', str(scheduler_file)) == 0
-    written = _contents(out)
+    written = contents_of(out)
     assert sorted(written) == sorted(expected)
     group_z_maps = [n for n in expected if '/' not in n and '_stat-z_' in n and n.endswith('.gz')]
     assert len(group_z_maps) == 2  # one group model per contrast
     assert [n for n in expected if written[n] != expected[n]] == []
 
 
-def test_the_scheduler_address_works_as_well_as_its_file(dataset, scheduler_file, tmp_path):
+def test_the_scheduler_address_works_as_well_as_its_file(
+    dataset, scheduler_file, tmp_path, contents_of
+):
     address = json.loads(scheduler_file.read_text())['address']
     out = tmp_path / 'out'
     assert _level(dataset, out, 'participant', '--participant-label', '01') == 0
-    expected = _contents(out)
+    expected = contents_of(out)
     shutil.rmtree(out)
     argv = ('--participant-label', '01', '--dask-scheduler', address)
     assert _level(dataset, out, 'participant', *argv) == 0
-    assert _contents(out) == expected
+    assert contents_of(out) == expected

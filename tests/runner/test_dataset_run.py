@@ -26,11 +26,6 @@ def dataset(tmp_path: Path, rng: np.random.Generator) -> Any:
     return make_fake_dataset(tmp_path, rng, n_subjects=2, n_runs=2)
 
 
-def _contents(out: Path) -> dict[str, bytes]:
-    files = sorted(p for p in out.rglob('*') if p.is_file() and '.bidsglm' not in p.parts)
-    return {path.relative_to(out).as_posix(): path.read_bytes() for path in files}
-
-
 def _participant(dataset: Any, out: Path, **options: Any) -> Any:
     return run_dataset(
         dataset.bids_dir,
@@ -41,12 +36,12 @@ def _participant(dataset: Any, out: Path, **options: Any) -> Any:
     )
 
 
-def test_writes_the_same_files_as_the_command_line(dataset, tmp_path):
+def test_writes_the_same_files_as_the_command_line(dataset, tmp_path, contents_of):
     by_hand = tmp_path / 'cli'
     argv = [str(dataset.bids_dir), str(by_hand), 'participant', '-q']
     assert main([*argv, '--confounds', 'trans_*', '--contrast', f'incMinusCon={CONTRAST}']) == 0
     done = _participant(dataset, tmp_path / 'python')
-    ours, reference = _contents(tmp_path / 'python'), _contents(by_hand)
+    ours, reference = contents_of(tmp_path / 'python'), contents_of(by_hand)
     assert sorted(ours) == sorted(reference)
     assert len([name for name in ours if name.endswith('_statmap.nii.gz')]) == 2 * (2 * 2 + 5 + 1)
     assert ours == reference

@@ -1,8 +1,11 @@
 """Writing bytes to disk: NIfTI maps (gzip), JSON sidecars, TSV tables.
 
-Every writer is deterministic, so saving twice gives byte-identical files: gzip
-streams carry no time stamp, JSON keeps insertion order, TSV floats use pandas'
-shortest round-trip form. Compression goes through :func:`gzip_stream` only: python-isal
+Every writer is deterministic in what it writes, so saving twice gives the same
+files: gzip streams carry no time stamp, JSON keeps insertion order, TSV floats use
+pandas' shortest round-trip form. A map's inflated bytes are always identical; its
+gzip bytes almost always (see README, "What is identical": under heavy load ISA-L's
+deflate was seen, about once in 50,000 maps, to choose other valid matches for the
+same data). Compression goes through :func:`gzip_stream` only: python-isal
 (``isal.isal_zlib``, several times faster than zlib) when installed, else the standard
 library's zlib, at level 1; images are streamed into it, never copied whole.
 
@@ -14,7 +17,7 @@ file however a save ran (threads, processes, Dask) and whichever nibabel or Pyth
 version cut them into writes. They still depend on the compressor: the version of
 python-isal (and of the ISA-L library inside it) and the instruction set it picks for
 the processor (SSE, AVX2 or AVX-512 kernels); one installation on one kind of
-processor always gives the same bytes.
+processor gives the same bytes, but for the rare exception above.
 """
 
 from __future__ import annotations
