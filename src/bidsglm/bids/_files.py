@@ -4,7 +4,7 @@ Every writer is deterministic in what it writes, so saving twice gives the same
 files: gzip streams carry no time stamp, JSON keeps insertion order, TSV floats use
 pandas' shortest round-trip form. A map's inflated bytes are always identical; its
 gzip bytes almost always (see README, "What is identical": under heavy load ISA-L's
-deflate was seen, about once in 50,000 maps, to choose other valid matches for the
+deflate was seen, about once in 100,000 maps, to choose other valid matches for the
 same data). Compression goes through :func:`gzip_stream` only: python-isal
 (``isal.isal_zlib``, several times faster than zlib) when installed, else the standard
 library's zlib, at level 1; images are streamed into it, never copied whole.
