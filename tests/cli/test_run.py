@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -145,6 +146,25 @@ def test_participant_then_group_writes_the_tree_and_the_numbers(fake_dataset, tm
     # planted: incongruent = congruent for x < 3, incongruent = congruent - 2 % beyond
     assert abs(t_map[:3][inside[:3]].mean()) < 1
     assert t_map[3:][inside[3:]].mean() < -5
+
+
+STAGE_LINE = re.compile(r'(sub-\w+) stages: (.*), other ([\d.]+) s; total ([\d.]+) s')
+
+
+def test_verbose_log_breaks_each_subject_down_into_stages(fake_dataset, tmp_path, caplog):
+    """One line per subject, from the worker processes: every stage, positive, within the total."""
+    caplog.set_level(logging.DEBUG, logger='bidsglm')
+    assert _participant(fake_dataset, tmp_path / 'out', '--n-jobs', '2', '-v') == 0
+    found = {match[1]: match for match in STAGE_LINE.finditer(caplog.text)}
+    assert sorted(found) == [f'sub-{s}' for s in fake_dataset.subjects]
+    for match in found.values():
+        stages = dict(part.rsplit(' ', 2)[:2] for part in match[2].split(', '))
+        seconds = {name: float(value) for name, value in stages.items()}
+        assert list(seconds) == ['design', 'read', 'fit', 'write', 'contrasts', 'report']
+        assert all(value > 0 for value in seconds.values()), seconds
+        other, total = float(match[3]), float(match[4])
+        assert sum(seconds.values()) <= total + 0.03  # six values, each rounded to 0.01 s
+        assert sum(seconds.values()) + other == pytest.approx(total, abs=0.04)
 
 
 def test_outputs_pass_the_bids_validator(fake_dataset, tmp_path, tmp_path_factory):

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from bidsglm.bids.transaction import recover_stale_work
 from bidsglm.cli._lifeline import Lifeline
 from bidsglm.cli._progress import Progress
-from bidsglm.cli._work import JobResult, fit_group, fit_subject, is_saved
+from bidsglm.cli._work import JobResult, fit_group, fit_subject, is_saved, stage_summary
 from bidsglm.dataset.plan import Request, plan_group, plan_participant, write_model
 from bidsglm.errors import BidsGlmError, InvalidParameterError
 
@@ -212,6 +212,7 @@ def _report(results: Sequence[JobResult], seconds: float, out_dir: Path) -> int:
             logger.warning('%s: %s', result.name, text)
         if result.ok:
             logger.info('%s done in %.1f s: %s.', result.name, result.seconds, result.message)
+            logger.debug('%s stages: %s', result.name, stage_summary(result))
         else:
             logger.error('%s failed: %s', result.name, result.message)
     failed = [r.name for r in results if not r.ok]
