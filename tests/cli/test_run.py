@@ -6,6 +6,7 @@ import importlib.util
 import json
 import logging
 import re
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -165,6 +166,45 @@ def test_verbose_log_breaks_each_subject_down_into_stages(fake_dataset, tmp_path
         other, total = float(match[3]), float(match[4])
         assert sum(seconds.values()) <= total + 0.03  # six values, each rounded to 0.01 s
         assert sum(seconds.values()) + other == pytest.approx(total, abs=0.04)
+
+
+#: Run the command line in a fresh process; say whether a fork server runs while it plans.
+WATCH_PLANNING = """
+import os
+import sys
+from pathlib import Path
+from bidsglm.cli import main, run
+
+def fork_server_running():
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            parent = int(stat.read_text().rsplit(')', 1)[1].split()[1])
+            command = (stat.parent / 'cmdline').read_bytes()
+        except (OSError, IndexError):
+            continue
+        if parent == os.getpid() and b'forkserver' in command:
+            return True
+    return False
+
+planned = run._plan
+def plan(args):
+    print('fork server while planning:', fork_server_running())
+    return planned(args)
+
+run._plan = plan
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not Path('/proc/self/stat').is_file(), reason='reads /proc (Linux)')
+@pytest.mark.parametrize(('n_jobs', 'running'), [('2', True), ('1', False)])
+def test_the_fork_server_imports_while_the_plan_is_made(fake_dataset, tmp_path, n_jobs, running):
+    """With a pool, the workers' server starts (and imports) before planning, not after."""
+    command = [sys.executable, '-c', WATCH_PLANNING, str(fake_dataset.bids_dir),
+               str(tmp_path / 'out'), 'participant', '--n-jobs', n_jobs, '-q']  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f'fork server while planning: {running}' in done.stdout
 
 
 def test_outputs_pass_the_bids_validator(fake_dataset, tmp_path, tmp_path_factory):

@@ -122,6 +122,23 @@ def _process_context() -> multiprocessing.context.BaseContext:
     return context
 
 
+def _start_fork_server(args: argparse.Namespace) -> None:
+    """Start the workers' fork server at once, so it imports the work during the planning.
+
+    Only for a local pool (``--n-jobs`` above 1 at the participant level) where fork
+    servers exist; the pool forks its workers from it once the plan is made. Started
+    when the pool is, the server's imports (a second or so) would come after the
+    planning instead of beside it.
+    """
+    pool = args.analysis_level == 'participant' and getattr(args, 'n_jobs', 1) > 1
+    if not pool or getattr(args, 'dask_scheduler', None):
+        return
+    if _process_context().get_start_method() == 'forkserver':
+        from multiprocessing import forkserver  # noqa: PLC0415 - POSIX only
+
+        forkserver.ensure_running()
+
+
 def _pool(
     jobs: Sequence[Any], work: Callable[[Any], JobResult], n_jobs: int, progress: Progress
 ) -> list[JobResult]:
@@ -310,6 +327,7 @@ def run(args: argparse.Namespace, show_progress: bool | None = None) -> int:
     try:
         if getattr(args, 'write_model', None) is not None:
             return _write_model(args)
+        _start_fork_server(args)
         jobs, work = _plan(args)
         if jobs and args.dask_scheduler:
             client = _dask_client(args.dask_scheduler)
