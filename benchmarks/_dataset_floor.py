@@ -36,9 +36,13 @@ PREPROCESSED = Path('derivatives', 'fmriprep')
 
 @dataclass
 class FloorTimes:
-    """Seconds of the floor: ``prepare`` (clock stopped) and the sums over subjects."""
+    """Seconds of the floor: ``prepare`` (clock stopped) and the sums over subjects.
+
+    ``prepare_cpu`` is the CPU time the workers spent loading the reference files.
+    """
 
     prepare: float = 0.0
+    prepare_cpu: float = 0.0
     read: float = 0.0
     write: float = 0.0
     subjects: int = 0
@@ -80,10 +84,11 @@ def shared_outputs(reference: Path) -> list[Path]:
 
 
 def _worker(connection: Connection, bids: Path, out_dir: Path, reference: Path) -> None:
-    """Load a subject's reference, say so, then on 'go' read its inputs and write it."""
+    """Load a subject's reference, send its CPU time, then on 'go' read its inputs and write it."""
     while (label := connection.recv()) is not None:
+        cpu = time.process_time()
         contents = load_files(reference, files_under(reference / f'sub-{label}'))
-        connection.send('ready')
+        connection.send(time.process_time() - cpu)
         connection.recv()
         start = time.perf_counter()
         for path in subject_inputs(bids, label):
@@ -100,7 +105,7 @@ def _pair(ends: list[Connection], labels: list[str], times: FloorTimes) -> None:
     for end, label in zip(ends, labels, strict=False):
         end.send(label)
     for end in ends[: len(labels)]:
-        end.recv()
+        times.prepare_cpu += end.recv()
     times.prepare += time.perf_counter() - start
     for end in ends[: len(labels)]:
         end.send('go')

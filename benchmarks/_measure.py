@@ -179,6 +179,7 @@ def measure_dataset_floor(
     times = run_dataset_floor(bids, out_dir, reference)
     clock.lap('work')
     clock.seconds.update(prepare=times.prepare, read=times.read, write=times.write)
+    clock.seconds['prepare cpu'] = times.prepare_cpu
 
 
 def main(argv: list[str]) -> None:

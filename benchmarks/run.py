@@ -52,6 +52,7 @@ class Measurement:
     peak_mb: float
     seconds: dict[str, float] = field(default_factory=dict)
     subjects: dict[str, dict[str, float]] = field(default_factory=dict)
+    cpu: float | None = None
 
 
 #: The source tree the children import bidsglm from (``--src``; default this checkout's).
@@ -67,28 +68,45 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants, summed (from /proc)."""
-    parents, rss = {}, {}
+@dataclass
+class TreeUsage:
+    """What sampling a process tree saw: its largest memory, each process's CPU seconds."""
+
+    peak_mb: float = 0.0
+    cpu: dict[int, float] = field(default_factory=dict)
+
+
+def tree_usage(root: int) -> tuple[float, dict[int, float]]:
+    """Resident memory of a process and its descendants, summed, and each one's CPU seconds.
+
+    Read from /proc; CPU is user plus system time, the process's own (all threads).
+    """
+    parents, rss, cpu = {}, {}, {}
+    ticks = os.sysconf('SC_CLK_TCK')
     for stat in Path('/proc').glob('[0-9]*/stat'):
         try:
             fields = stat.read_text().rsplit(')', 1)[1].split()
         except (OSError, IndexError):
             continue  # the process ended meanwhile
-        parents[int(stat.parent.name)] = int(fields[1])
-        rss[int(stat.parent.name)] = int(fields[21]) * os.sysconf('SC_PAGE_SIZE')
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        rss[pid] = int(fields[21]) * os.sysconf('SC_PAGE_SIZE')
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / ticks
     tree, grown = {root}, True
     while grown:
         children = {pid for pid, parent in parents.items() if parent in tree} - tree
         tree |= children
         grown = bool(children)
-    return sum(rss.get(pid, 0) for pid in tree) / 2**20
+    memory = sum(rss.get(pid, 0) for pid in tree) / 2**20
+    return memory, {pid: seconds for pid, seconds in cpu.items() if pid in tree}
 
 
-def sample_tree(pid: int, peak: list[float], done: threading.Event) -> None:
-    """Keep in ``peak[0]`` the largest memory of the tree of ``pid`` seen every 0.2 s."""
+def sample_tree(pid: int, usage: TreeUsage, done: threading.Event) -> None:
+    """Keep in ``usage`` the largest memory of the tree of ``pid`` and its CPU, every 0.2 s."""
     while True:
-        peak[0] = max(peak[0], tree_rss_mb(pid))
+        memory, cpu = tree_usage(pid)
+        usage.peak_mb = max(usage.peak_mb, memory)
+        usage.cpu.update(cpu)
         if done.wait(0.2):
             return
 
@@ -99,36 +117,42 @@ def run_child(
     """Run ``command``, wait for it with ``os.wait4``; parse its JSON line if any.
 
     Peak memory is the process's own maximum resident set size, or with
-    ``whole_tree`` the largest sum over the process and its workers, sampled. With
-    ``log``, the command's stderr goes to that file.
+    ``whole_tree`` the largest sum over the process and its workers, sampled; then
+    ``cpu`` is the CPU seconds of them all, as last sampled (so short of what each
+    spent in its last 0.2 s). With ``log``, the command's stderr goes to that file.
     """
     start = time.perf_counter()
     with log.open('w') if log else contextlib.nullcontext() as stderr:  # the child has a copy
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=stderr, env=child_env(), text=True
         )
-    peak, done = [0.0], threading.Event()
-    sampler = threading.Thread(target=sample_tree, args=(process.pid, peak, done))
+    usage, done = TreeUsage(), threading.Event()
+    sampler = threading.Thread(target=sample_tree, args=(process.pid, usage, done))
     if whole_tree:
         sampler.start()
     output = process.stdout.read() if process.stdout else ''
-    _, status, usage = os.wait4(process.pid, 0)
+    _, status, resources = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     done.set()
+    if whole_tree:
+        sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
         msg = f'{" ".join(command)} failed with exit code {process.returncode}'
         raise RuntimeError(msg)
     lines = [line for line in output.splitlines() if line.startswith('{')]
     seconds = json.loads(lines[-1])['seconds'] if lines else {}
-    peak_mb = peak[0] if whole_tree else usage.ru_maxrss / 1024
-    return Measurement(wall, peak_mb, seconds)
+    if not whole_tree:
+        return Measurement(wall, resources.ru_maxrss / 1024, seconds)
+    return Measurement(wall, usage.peak_mb, seconds, cpu=sum(usage.cpu.values()))
 
 
-def measure(tool: str, mode: str, run_dir: Path, out_dir: Path, extra: list[str]) -> Measurement:
+def measure(
+    tool: str, mode: str, run_dir: Path, out_dir: Path, extra: list[str], *, whole_tree=False
+) -> Measurement:
     shutil.rmtree(out_dir, ignore_errors=True)
     command = [sys.executable, str(HERE / '_measure.py'), tool, mode, str(run_dir), str(out_dir)]
-    return run_child(command + extra)
+    return run_child(command + extra, whole_tree=whole_tree)
 
 
 def median_of(items: list[Measurement]) -> Measurement:
@@ -138,11 +162,13 @@ def median_of(items: list[Measurement]) -> Measurement:
     """
     stages = {key for item in items for key in item.seconds}
     middle = sorted(items, key=lambda item: item.wall)[(len(items) - 1) // 2]
+    cpu = [item.cpu for item in items if item.cpu is not None]
     return Measurement(
         wall=statistics.median(item.wall for item in items),
         peak_mb=statistics.median(item.peak_mb for item in items),
         seconds={k: statistics.median(item.seconds.get(k, 0.0) for item in items) for k in stages},
         subjects=middle.subjects,
+        cpu=statistics.median(cpu) if cpu else None,
     )
 
 
@@ -180,20 +206,25 @@ def bench_workload(name: str, args: argparse.Namespace) -> dict[str, Measurement
 
 
 def bench_floors(
-    run_dir: Path, out_dir: Path, reference: Path, repeats: int
+    run_dir: Path, out_dir: Path, reference: Path, repeats: int, *, whole_tree: bool = False
 ) -> dict[str, Measurement]:
     """Measure both floors of an input against a tool's output; return their medians.
 
     Loading the reference files is set-up, not the floor's work: its seconds
-    (``prepare``) are taken off each wall time.
+    (``prepare``) are taken off each wall time, and its CPU seconds (``prepare
+    cpu``, the dataset floor's) off the CPU time sampled with ``whole_tree``.
     """
     results = {}
     for key, mode in FLOORS.items():
         floors = [
-            measure('floor', mode, run_dir, out_dir, [str(reference)]) for _ in range(repeats)
+            measure('floor', mode, run_dir, out_dir, [str(reference)], whole_tree=whole_tree)
+            for _ in range(repeats)
         ]
         for floor in floors:
             floor.wall -= floor.seconds.pop('prepare', 0.0)
+            prepare_cpu = floor.seconds.pop('prepare cpu', 0.0)
+            if floor.cpu is not None:
+                floor.cpu -= prepare_cpu
         results[key] = median_of(floors)
     return results
 
@@ -246,7 +277,8 @@ def bench_dataset(args: argparse.Namespace) -> dict[str, Measurement | None]:
         cli_result = median_of([measure_cli(command, out / 'cli') for _ in range(repeats)])
         print(f'  dataset bidsglm CLI: {cli_result.wall:.2f} s', flush=True)
         results['cli'] = cli_result
-        results.update(bench_floors(bids_dir, out / 'floor-dataset', out / 'cli', repeats))
+        floor_dir, reference = out / 'floor-dataset', out / 'cli'
+        results.update(bench_floors(bids_dir, floor_dir, reference, repeats, whole_tree=True))
     if 'nilearn' in args.tools:
         shutil.rmtree(out / 'nilearn-loop', ignore_errors=True)
         loop = nilearn_loop_command(bids_dir, out / 'nilearn-loop')
@@ -372,6 +404,8 @@ def dataset_table(results: dict[str, Measurement | None], args: argparse.Namespa
         f'{cell(with_deps.seconds.get("import"))} s) | {cell(with_deps.wall)} | | | | |',
         f'| bidsglm CLI / floor | {ratio(cli.wall, floor.wall)} | | | | |',
         f'| bidsglm CLI / floor with dependencies | {ratio(cli.wall, with_deps.wall)} | | | | |',
+        f'| bidsglm CLI / floor, CPU seconds of all processes ({cell(cli.cpu, 1)} s / '
+        f'{cell(floor.cpu, 1)} s, sampled) | {ratio(cli.cpu, floor.cpu)} | | | | |',
     ]
 
 
