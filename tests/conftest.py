@@ -2,11 +2,75 @@
 
 from __future__ import annotations
 
+import nibabel as nib
 import numpy as np
+import pandas as pd
 import pytest
+
+from bidsglm import make_first_level_design_matrix
 
 
 @pytest.fixture
 def rng() -> np.random.Generator:
     """The only source of randomness in the tests: seeded, so runs repeat."""
     return np.random.default_rng(20011126)
+
+
+class SurfaceFactory:
+    """Builders of tiny surface data (GIFTI hemispheres, CIFTI-2 dense series).
+
+    Shared by the models' and the writer's tests through the ``surfaces`` fixture:
+    test modules cannot import each other (pytest's importlib mode).
+    """
+
+    t_r = 2.0
+    n_scans = 30
+
+    @staticmethod
+    def hemisphere(values: np.ndarray) -> nib.gifti.GiftiImage:
+        """A GIFTI image with one data array per time point (``values``: vertices x time)."""
+        arrays = [nib.gifti.GiftiDataArray(column.astype(np.float32)) for column in values.T]
+        return nib.gifti.GiftiImage(darrays=arrays)
+
+    @staticmethod
+    def brain_models(left: int = 5, right: int = 4) -> nib.cifti2.BrainModelAxis:
+        """Two cortical structures, all their vertices kept."""
+        return nib.cifti2.BrainModelAxis.from_mask(
+            np.ones(left, bool), 'CortexLeft'
+        ) + nib.cifti2.BrainModelAxis.from_mask(np.ones(right, bool), 'CortexRight')
+
+    def cifti(self, values: np.ndarray, models: object = None) -> nib.Cifti2Image:
+        """A dense series (time x grayordinates) whose step is ``t_r``."""
+        series = nib.cifti2.SeriesAxis(0.0, self.t_r, values.shape[0])
+        return nib.Cifti2Image(values, header=(series, models or self.brain_models()))
+
+    def events(self) -> pd.DataFrame:
+        """Three 10 s blocks of one condition, 'task'."""
+        return pd.DataFrame({'onset': [0.0, 20.0, 40.0], 'duration': 10.0, 'trial_type': 'task'})
+
+    def task_wave(self) -> np.ndarray:
+        """The 'task' regressor of :meth:`events` at the scans."""
+        frame_times = np.arange(self.n_scans) * self.t_r
+        return make_first_level_design_matrix(frame_times, self.events())['task'].to_numpy()
+
+    def series(self, rng: np.random.Generator, n_vertices: int) -> np.ndarray:
+        """Time x vertices: 600 + noise, a task response on the first 3, 0 on vertex 7."""
+        values = 600 + 5 * rng.standard_normal((self.n_scans, n_vertices))
+        values[:, :3] += 20 * self.task_wave()[:, None]
+        values[:, 7] = 0.0  # a vertex without data (a medial wall)
+        return values
+
+    def cifti_run(self, rng: np.random.Generator, n_vertices: int = 9) -> nib.Cifti2Image:
+        """A float32 CIFTI-2 run of 5 + 4 vertices (see :meth:`series`)."""
+        return self.cifti(self.series(rng, n_vertices).astype(np.float32))
+
+    def gifti_run(self, rng: np.random.Generator) -> dict[str, nib.gifti.GiftiImage]:
+        """A GIFTI run of the same values as :meth:`cifti_run`: 5 left, 4 right vertices."""
+        values = self.series(rng, 9).T
+        return {'left': self.hemisphere(values[:5]), 'right': self.hemisphere(values[5:])}
+
+
+@pytest.fixture
+def surfaces() -> SurfaceFactory:
+    """Builders of tiny GIFTI and CIFTI-2 data (see :class:`SurfaceFactory`)."""
+    return SurfaceFactory()

@@ -10,7 +10,7 @@ import pytest
 import bidsglm
 
 PACKAGE = Path(bidsglm.__file__).parent
-SHARED = {'errors', '_version', '_hooks', '_stages'}
+SHARED = {'errors', '_version', '_hooks', '_stages', '_steps'}
 #: What each layer may import from bidsglm, besides itself and SHARED.
 ALLOWED = {
     'stats': set(),
@@ -21,6 +21,7 @@ ALLOWED = {
     'dataset': {'bids', 'models', 'design', 'stats'},
     'report': {'bids', 'models', 'design', 'stats', '_drawing'},
     '_save': {'bids', 'report'},
+    'runner': {'dataset', '_save', 'bids', 'models', 'design', 'stats'},
 }
 
 

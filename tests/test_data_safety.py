@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from bidsglm.bids.manifest import complete_model_files
-from bidsglm.cli._work import is_saved
+from bidsglm.runner._work import is_saved
 
 HERE = Path(__file__).parent
 DRIVER = HERE / '_safety_driver.py'

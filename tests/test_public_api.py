@@ -12,9 +12,11 @@ PUBLIC = {
     'FirstLevelModel',
     'SecondLevelModel',
     '__version__',
+    'first_level_from_bids',
     'make_first_level_design_matrix',
     'make_second_level_design_matrix',
     'load_glm_from_bids',
+    'run_dataset',
     'save_glm_to_bids',
 }
 

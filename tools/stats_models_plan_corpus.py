@@ -87,6 +87,9 @@ def _kinds(content: dict[str, Any]) -> tuple[dict[str, list[str]], list[str], li
     text: dict[str, set[str]] = {'trial_type': set()}
     columns: set[str] = set()
     confounds: set[str] = set()
+    software = node.get('Model', {}).get('Software') or {}
+    modulations = (software.get('SPM') or {}).get('ParametricModulations') or []
+    inputs |= {v for m in modulations for v in _names(m.get('Values'))} - made
     for name in inputs - {'trial_type'}:
         (confounds if CONFOUND.match(name) else columns).add(_concrete(name))
     for name in _used_names(node) - made - inputs - {'1'}:
@@ -213,7 +216,9 @@ def plan(path: Path) -> str | None:
     """Plan a model file on its own dataset; return None, or why it failed."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / 'bids'
-        content = json.loads(path.read_text(encoding='utf-8'))
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            content = dict(read_stats_model(path).source)  # earlier spellings rewritten
         try:
             make_dataset(root, content)
         except (KeyError, StopIteration, TypeError) as error:

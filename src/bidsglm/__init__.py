@@ -22,16 +22,20 @@ from bidsglm._version import __version__
 if TYPE_CHECKING:
     from bidsglm._save import save_glm_to_bids
     from bidsglm.bids import load_glm_from_bids
+    from bidsglm.dataset.from_bids import first_level_from_bids
     from bidsglm.design import make_first_level_design_matrix, make_second_level_design_matrix
     from bidsglm.models import FirstLevelModel, SecondLevelModel
+    from bidsglm.runner.dataset_run import run_dataset
 
 __all__ = [
     'FirstLevelModel',
     'SecondLevelModel',
     '__version__',
+    'first_level_from_bids',
     'load_glm_from_bids',
     'make_first_level_design_matrix',
     'make_second_level_design_matrix',
+    'run_dataset',
     'save_glm_to_bids',
 ]
 
@@ -39,9 +43,11 @@ __all__ = [
 _HOMES = {
     'FirstLevelModel': 'bidsglm.models',
     'SecondLevelModel': 'bidsglm.models',
+    'first_level_from_bids': 'bidsglm.dataset.from_bids',
     'load_glm_from_bids': 'bidsglm.bids',
     'make_first_level_design_matrix': 'bidsglm.design',
     'make_second_level_design_matrix': 'bidsglm.design',
+    'run_dataset': 'bidsglm.runner.dataset_run',
     'save_glm_to_bids': 'bidsglm._save',
 }
 

@@ -4,8 +4,10 @@ The stock schema (bidsschematools ``bst export``) knows neither the ``contrast``
 ``stat`` entities nor the ``statmap`` and ``design`` suffixes of the draft BEP041.
 :func:`build_extended_schema` adds them, as in REFERENCE-bids.md section 3: two
 label entities placed just before ``desc``, two suffixes, and two file rules for
-``func`` derivatives (``statmap``: NIfTI, GIFTI, CIFTI or JSON; ``design``: TSV,
-JSON or SVG) with every usual entity optional.
+``func`` derivatives (``statmap``: NIfTI, GIFTI, CIFTI dense scalars or series, or
+JSON; ``design``: TSV, JSON or SVG) with every usual entity optional, ``hemi`` too.
+BIDS 1.11 has masks in NIfTI only: a third rule accepts the mask of a surface model
+(``mask`` in GIFTI or CIFTI dense scalars), as the draft accepts surface statmaps.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from pathlib import Path
 _BIN = Path(sys.executable).parent
 _OPTIONAL = (
     'subject', 'session', 'task', 'acquisition', 'ceagent', 'reconstruction', 'direction',
-    'run', 'echo', 'part', 'space', 'resolution', 'density', 'contrast', 'stat',
-    'description',
+    'run', 'echo', 'part', 'hemisphere', 'space', 'resolution', 'density', 'contrast',
+    'stat', 'description',
 )  # fmt: skip
 _DERIVATIVE = ["dataset.dataset_description.DatasetType == 'derivative'"]
 
@@ -67,9 +69,10 @@ def build_extended_schema(folder: Path) -> Path:
         }
     rules = schema['rules']['files']['deriv']['imaging']
     rules['func_statmap'] = _rule(
-        'statmap', ['.nii.gz', '.nii', '.func.gii', '.dscalar.nii', '.json']
+        'statmap', ['.nii.gz', '.nii', '.func.gii', '.dscalar.nii', '.dtseries.nii', '.json']
     )
     rules['func_design'] = _rule('design', ['.tsv', '.json', '.svg'])
+    rules['func_surface_mask'] = _rule('mask', ['.func.gii', '.dscalar.nii', '.json'])
     extended = folder / 'schema_ext.json'
     extended.write_text(json.dumps(schema))
     return extended

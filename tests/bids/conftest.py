@@ -106,6 +106,43 @@ def second_level(effect_files: list[Path]) -> SecondLevelModel:
     return SecondLevelModel().fit([str(p) for p in effect_files])
 
 
+#: The surface entities of the GIFTI and CIFTI-2 inputs (fMRIPrep's names).
+GIFTI_SPACE = 'space-fsaverage_den-10k'
+CIFTI_SPACE = 'space-fsLR_den-91k'
+
+
+@pytest.fixture
+def gifti_files(tmp_path: Path, rng: np.random.Generator, surfaces) -> list[dict[str, str]]:
+    """Two GIFTI runs of sub-01, a file per hemisphere, named as fMRIPrep names them."""
+    folder = tmp_path / 'gifti_inputs'
+    folder.mkdir()
+    runs = []
+    for run in (1, 2):
+        files = {}
+        for part, image in surfaces.gifti_run(rng).items():
+            hemi = part[0].upper()
+            name = f'sub-01_task-x_run-{run}_hemi-{hemi}_{GIFTI_SPACE}_bold.func.gii'
+            image.to_filename(folder / name)
+            files[part] = str(folder / name)
+        runs.append(files)
+    return runs
+
+
+@pytest.fixture
+def gifti_model(gifti_files: list[dict[str, str]], surfaces) -> FirstLevelModel:
+    """A default first level on the two GIFTI runs."""
+    events = [surfaces.events(), surfaces.events()]
+    return FirstLevelModel(t_r=surfaces.t_r).fit(gifti_files, events)
+
+
+@pytest.fixture
+def cifti_model(tmp_path: Path, rng: np.random.Generator, surfaces) -> FirstLevelModel:
+    """A default first level on one CIFTI-2 run of sub-02, named as fMRIPrep names it."""
+    path = tmp_path / f'sub-02_task-x_{CIFTI_SPACE}_bold.dtseries.nii'
+    surfaces.cifti_run(rng).to_filename(path)
+    return FirstLevelModel(t_r=surfaces.t_r).fit(str(path), surfaces.events())
+
+
 @pytest.fixture
 def out_dir(tmp_path: Path) -> Path:
     """An output folder that does not exist yet."""

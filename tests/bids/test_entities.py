@@ -19,6 +19,14 @@ def test_entity_order_puts_contrast_and_stat_before_desc():
     assert ENTITY_ORDER.index('run') < ENTITY_ORDER.index('space')
 
 
+def test_hemi_sits_between_part_and_space_as_in_the_bids_entity_table():
+    entities = {'den': '10k', 'space': 'fsaverage', 'hemi': 'L', 'run': '1', 'sub': '01'}
+    name = format_bids_name({**entities, 'stat': 'z'}, 'statmap', '.func.gii')
+    assert name == 'sub-01_run-1_hemi-L_space-fsaverage_den-10k_stat-z_statmap.func.gii'
+    order = [ENTITY_ORDER.index(key) for key in ('part', 'hemi', 'space', 'res', 'den')]
+    assert order == sorted(order)
+
+
 def test_format_bids_name_orders_entities_whatever_the_mapping_order():
     entities = {'desc': 'smooth', 'stat': 'z', 'space': 'MNI', 'contrast': 'aMinusB', 'sub': '01'}
     name = format_bids_name(entities, 'statmap', '.nii.gz')
@@ -41,7 +49,7 @@ def test_format_bids_name_puts_the_prefix_first_with_one_underscore():
 @pytest.mark.parametrize(
     ('entities', 'suffix', 'extension', 'match'),
     [
-        ({'hemi': 'L'}, 'statmap', '.nii.gz', 'Unknown BIDS entities'),
+        ({'chunk': '1'}, 'statmap', '.nii.gz', 'Unknown BIDS entities'),
         ({'run': 'a'}, 'design', '.tsv', "'run' entity must be a BIDS index"),
         ({'contrast': 'a_b'}, 'statmap', '.nii.gz', "'contrast' entity must be a BIDS label"),
         ({'contrast': 'a/b'}, 'statmap', '.nii.gz', "'contrast' entity"),

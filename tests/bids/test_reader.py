@@ -7,9 +7,12 @@ import pytest
 from bidsglm import load_glm_from_bids, save_glm_to_bids
 from bidsglm.errors import InputNotFoundError, InvalidParameterError
 from bidsglm.models import FirstLevelModel, SecondLevelModel
+from bidsglm.models.surface import read_surface
 
 from ._validator import run_validator
 from .conftest import SPACE, T_R, make_run
+
+OUTPUTS = {'effect_size': 'effect', 'effect_variance': 'variance', 'p_value': 'p', 'z_score': 'z'}
 
 
 def test_load_glm_from_bids_reads_a_folder_or_its_statmap(first_level, out_dir):
@@ -102,3 +105,64 @@ def test_loaded_glm_contrast_names_the_saved_labels(first_level_in_memory, out_d
     save_glm_to_bids(first_level_in_memory, 'audio', out_dir=out_dir)
     with pytest.raises(InvalidParameterError, match=r"labels: \['audio'\]"):
         load_glm_from_bids(out_dir).contrast('visual')
+
+
+# ------------------------------------------------------------------ surface models
+def surface_values(image) -> np.ndarray:
+    """The (samples, vertices) values of a surface map, in any of its forms."""
+    return read_surface(image).data
+
+
+def assert_round_trip(model, glm, contrasts) -> None:
+    """Every loaded map holds the values of the model's own output, exactly."""
+    for name in contrasts:
+        loaded = glm.contrast(name)
+        outputs = model.compute_contrast(contrasts[name], output_type='all')
+        for output, stat in {**OUTPUTS, 'stat': loaded.stat_type}.items():
+            np.testing.assert_array_equal(
+                surface_values(loaded.maps[stat]), surface_values(outputs[output]), err_msg=stat
+            )
+    for index in range(len(model.design_matrices_)):
+        np.testing.assert_array_equal(
+            surface_values(glm.residuals[index]), surface_values(model.residuals_[index])
+        )
+        np.testing.assert_array_equal(
+            surface_values(glm.r_square[index]), surface_values(model.r_square_[index])
+        )
+    np.testing.assert_array_equal(surface_values(glm.mean), surface_values(model.mean_img_))
+    np.testing.assert_array_equal(surface_values(glm.mask), surface_values(model.mask_img_))
+
+
+def test_a_gifti_model_is_read_back_by_hemisphere_with_its_values(gifti_model, out_dir):
+    save_glm_to_bids(gifti_model, {'task': 'task'}, out_dir=out_dir)
+    glm = load_glm_from_bids(out_dir / 'sub-01')
+    assert glm.surface_format == 'GIFTI'
+    z_map = glm.contrast('task').maps['z']
+    assert isinstance(z_map, dict)
+    assert set(z_map) == {'left', 'right'}
+    assert z_map['right'].name.startswith('sub-01_task-x_hemi-R_space-fsaverage_den-10k_')
+    assert len(glm.residuals) == len(glm.designs) == 2
+    assert glm.contrast('task').metadata['StatisticType'] == 't'
+    assert_round_trip(gifti_model, glm, {'task': 'task'})
+
+
+def test_a_cifti_model_is_read_back_as_cifti_files_with_its_values(cifti_model, out_dir):
+    contrasts = {'task': 'task', 'f': np.eye(2, 3)}
+    save_glm_to_bids(cifti_model, contrasts, out_dir=out_dir)
+    glm = load_glm_from_bids(out_dir)
+    assert glm.surface_format == 'CIFTI-2'
+    assert glm.contrast('f').stat_type == 'F'
+    assert glm.residuals[0].name.endswith('_stat-errorts_statmap.dtseries.nii')
+    assert_round_trip(cifti_model, glm, contrasts)
+
+
+def test_a_loaded_surface_map_fits_a_new_model_as_its_runs_did(gifti_model, out_dir, surfaces):
+    save_glm_to_bids(gifti_model, 'task', out_dir=out_dir)
+    glm = load_glm_from_bids(out_dir / 'sub-01')
+    refit = FirstLevelModel(t_r=T_R).fit(glm.residuals[0], surfaces.events())
+    assert refit.masker_.mask_.layout.parts == (('left', 5), ('right', 4))
+
+
+def test_a_volume_model_has_no_surface_format(first_level_in_memory, out_dir):
+    save_glm_to_bids(first_level_in_memory, 'audio', out_dir=out_dir)
+    assert load_glm_from_bids(out_dir).surface_format is None

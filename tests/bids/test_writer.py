@@ -16,6 +16,7 @@ from bidsglm.errors import (
     ContrastError,
     InvalidParameterError,
     NotFittedError,
+    ShapeMismatchError,
 )
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 
@@ -559,3 +560,236 @@ def test_every_saved_nifti_file_has_a_sidecar(
     ]
     assert errorts['RepetitionTime'] == 2.0
     assert errorts['Description'].startswith('Residuals of run 2')
+
+
+# ------------------------------------------------------------------ surface models
+def gifti_files_of(common: str, runs: list[str], contrasts: dict[str, str]) -> set[str]:
+    """The files of a GIFTI first level in sub-01/: every map a file per hemisphere."""
+    folder = 'sub-01/func/'
+
+    def hemispheres(name: str) -> set[str]:
+        entities, _, rest = name.partition('|')
+        found = set()
+        for hemi in ('L', 'R'):
+            head = f'{entities}_hemi-{hemi}' if entities else f'hemi-{hemi}'
+            found |= {f'{folder}{head}_{rest}.func.gii', f'{folder}{head}_{rest}.json'}
+        return found
+
+    sub, _, space = common.partition('|')
+    files = {'dataset_description.json', '.bidsignore', f'sub-01/{sub}_{space}_statmap.json'}
+    files |= hemispheres(f'{sub}|{space}_mask') | hemispheres(f'{sub}|{space}_stat-mean_statmap')
+    for run in runs:
+        run_entities, _, _ = run.partition('|')
+        files |= {f'{folder}{run_entities}_{space}_design.{ext}' for ext in ('tsv', 'json', 'svg')}
+        files |= {f'{folder}{run_entities}_{space}_contrast-{label}_design.svg'
+                  for label in contrasts}  # fmt: skip
+        for stat in ('errorts', 'rSquare'):
+            files |= hemispheres(f'{run_entities}|{space}_stat-{stat}_statmap')
+    for label, test in contrasts.items():
+        for stat in ('effect', 'variance', test, 'p', 'z'):
+            files |= hemispheres(f'{sub}|{space}_contrast-{label}_stat-{stat}_statmap')
+    return files
+
+
+def test_a_gifti_first_level_writes_every_map_per_hemisphere(gifti_model, out_dir):
+    saved = save_glm_to_bids(gifti_model, 'task', out_dir=out_dir)
+    runs = [f'sub-01_task-x_run-{i}|' for i in (1, 2)]
+    expected = gifti_files_of('sub-01_task-x|space-fsaverage_den-10k', runs, {'task': 't'})
+    assert relative(saved, out_dir) == expected  # no report: surface models have none yet
+    statmap = json.loads(saved.statmap.read_text())
+    assert statmap['Surface'] == {'Format': 'GIFTI', 'Parts': {'left': 5, 'right': 4}}
+    assert statmap['Density'] == {'10k': 'vertices (left 5, right 4), as in the input files'}
+
+
+def test_gifti_maps_equal_compute_contrast_with_hemisphere_metadata(gifti_model, out_dir):
+    save_glm_to_bids(gifti_model, 'task', out_dir=out_dir)
+    folder = out_dir / 'sub-01' / 'func'
+    expected = gifti_model.compute_contrast('task', output_type='all')
+    for hemi, part, structure in (('L', 'left', 'CortexLeft'), ('R', 'right', 'CortexRight')):
+        name = f'sub-01_task-x_hemi-{hemi}_space-fsaverage_den-10k_contrast-task_stat-z_statmap'
+        image = nib.load(folder / f'{name}.func.gii')
+        assert image.meta['AnatomicalStructurePrimary'] == structure
+        assert image.darrays[0].intent == nib.nifti1.intent_codes['NIFTI_INTENT_ZSCORE']
+        assert image.darrays[0].meta['Name'] == 'contrast-task_stat-z'
+        reference = expected['z_score'][part].darrays[0].data
+        np.testing.assert_array_equal(image.darrays[0].data, reference)
+        sidecar = json.loads((folder / f'{name}.json').read_text())
+        assert sidecar['StatisticType'] == 'z'
+        assert (
+            sidecar['Density']
+            == json.loads(next((out_dir / 'sub-01').glob('*statmap.json')).read_text())['Density']
+        )
+    right = nib.load(next(folder.glob('*hemi-R*contrast-task_stat-z_statmap.func.gii')))
+    assert right.darrays[0].data[2] == 0.0  # vertex 7 holds no data: outside the mask, 0
+    left = nib.load(next(folder.glob('*hemi-L*contrast-task_stat-z_statmap.func.gii')))
+    assert (left.darrays[0].data[:3] > 3).all()  # the planted response
+
+
+def test_gifti_residuals_are_one_array_per_scan_with_the_time_step(gifti_model, out_dir):
+    save_glm_to_bids(gifti_model, 'task', out_dir=out_dir)
+    folder = out_dir / 'sub-01' / 'func'
+    name = 'sub-01_task-x_run-2_hemi-L_space-fsaverage_den-10k_stat-errorts_statmap'
+    errorts = nib.load(folder / f'{name}.func.gii')
+    assert len(errorts.darrays) == 30
+    assert errorts.darrays[0].meta['TimeStep'] == '2000'
+    assert errorts.darrays[0].data.dtype == np.float32
+    residuals = np.stack([array.data for array in gifti_model.residuals_[1]['left'].darrays])
+    np.testing.assert_array_equal(np.stack([a.data for a in errorts.darrays]), residuals)
+    mask = nib.load(next(folder.glob('*hemi-R*_mask.func.gii')))
+    assert mask.darrays[0].data.tolist() == [1.0, 1.0, 0.0, 1.0]
+    sidecar = json.loads((folder / f'{name}.json').read_text())
+    assert sidecar['Sources'][-2:] == [
+        'bids::sub-01/func/sub-01_task-x_hemi-L_space-fsaverage_den-10k_mask.func.gii',
+        'bids::sub-01/func/sub-01_task-x_hemi-R_space-fsaverage_den-10k_mask.func.gii',
+    ]
+
+
+def test_a_cifti_first_level_writes_dense_scalars_with_the_runs_brain_models(
+    cifti_model, out_dir, surfaces
+):
+    contrasts = {'task': 'task', 'f': np.eye(2, 3)}
+    saved = save_glm_to_bids(cifti_model, contrasts, out_dir=out_dir)
+    folder = out_dir / 'sub-02' / 'func'
+    names = {p.name for p in saved.files if p.parent == folder}
+    prefix = 'sub-02_task-x_space-fsLR_den-91k'
+    assert f'{prefix}_contrast-task_stat-t_statmap.dscalar.nii' in names
+    assert f'{prefix}_contrast-f_stat-F_statmap.dscalar.nii' in names
+    assert f'{prefix}_stat-errorts_statmap.dtseries.nii' in names
+    assert f'{prefix}_mask.dscalar.nii' in names
+    assert not [name for name in names if name.endswith(('.nii.gz', '.gii'))]
+    z_map = nib.load(folder / f'{prefix}_contrast-task_stat-z_statmap.dscalar.nii')
+    assert z_map.header.get_axis(1) == surfaces.brain_models()
+    assert list(z_map.header.get_axis(0).name) == ['contrast-task_stat-z']
+    assert z_map.nifti_header.get_intent()[0] == 'ConnDenseScalar'
+    expected = cifti_model.compute_contrast('task', output_type='z_score')
+    np.testing.assert_array_equal(np.asarray(z_map.dataobj), np.asarray(expected.dataobj))
+    effect = nib.load(folder / f'{prefix}_contrast-f_stat-effect_statmap.dscalar.nii')
+    assert list(effect.header.get_axis(0).name) == [
+        'contrast-f_stat-effect row 1',
+        'contrast-f_stat-effect row 2',
+    ]
+    errorts = nib.load(folder / f'{prefix}_stat-errorts_statmap.dtseries.nii')
+    series = errorts.header.get_axis(0)
+    assert (series.size, series.step, series.unit) == (30, 2.0, 'SECOND')
+    assert errorts.nifti_header.get_intent()[0] == 'ConnDenseSeries'
+    assert json.loads(saved.statmap.read_text())['Density'] == {
+        '91k': '9 grayordinates, as in the input files'
+    }
+
+
+def test_a_surface_save_passes_the_bids_validator(
+    gifti_model, cifti_model, out_dir, extended_schema
+):
+    save_glm_to_bids(gifti_model, 'task', out_dir=out_dir)
+    save_glm_to_bids(cifti_model, {'task': 'task', 'f': np.eye(2, 3)}, out_dir=out_dir)
+    validation = run_validator(out_dir, extended_schema)
+    assert validation.errors == []
+    assert validation.exit_code == 0
+
+
+def test_a_surface_save_in_the_flat_layout_passes_the_bids_validator(
+    rng, surfaces, out_dir, extended_schema
+):
+    gifti = FirstLevelModel(t_r=2.0).fit(surfaces.gifti_run(rng), surfaces.events())
+    saved = save_glm_to_bids(gifti, 'task', out_dir=out_dir / 'gifti')
+    assert saved.statmap == out_dir / 'gifti' / 'statmap.json'
+    assert (out_dir / 'gifti' / 'hemi-L_contrast-task_stat-z_statmap.func.gii').is_file()
+    cifti = FirstLevelModel(t_r=2.0).fit(surfaces.cifti_run(rng), surfaces.events())
+    save_glm_to_bids(cifti, 'task', out_dir=out_dir / 'cifti', prefix='task-x')
+    assert (out_dir / 'cifti' / 'task-x_contrast-task_stat-z_statmap.dscalar.nii').is_file()
+    for folder in ('gifti', 'cifti'):
+        validation = run_validator(out_dir / folder, extended_schema)
+        codes = {code for _severity, code, _where in validation.errors}
+        assert codes <= {'SIDECAR_WITHOUT_DATAFILE'}, validation.errors  # as for volumes
+
+
+def test_surface_parts_that_are_not_hemispheres_are_refused_before_writing(rng, surfaces, out_dir):
+    run = surfaces.gifti_run(rng)
+    model = FirstLevelModel(t_r=2.0).fit(
+        {'lh': run['left'], 'rh': run['right']}, surfaces.events()
+    )
+    with pytest.raises(InvalidParameterError, match=r"parts \['lh', 'rh'\] cannot be saved"):
+        save_glm_to_bids(model, 'task', out_dir=out_dir)
+    assert not out_dir.exists()
+
+
+def test_a_prefix_setting_hemi_is_refused_for_a_gifti_model(gifti_model, out_dir):
+    with pytest.raises(BidsNameError, match='sets hemi, which the writer sets itself'):
+        save_glm_to_bids(gifti_model, 'task', out_dir=out_dir, prefix='sub-01_hemi-L')
+    assert not out_dir.exists()
+
+
+def test_a_surface_model_whose_maps_are_off_its_mask_is_refused_before_writing(
+    rng, surfaces, cifti_model, out_dir
+):
+    other = FirstLevelModel(t_r=2.0).fit(surfaces.gifti_run(rng), surfaces.events())
+    cifti_model.mean_img_ = other.mean_img_  # a model made inconsistent by hand
+    with pytest.raises(
+        ShapeMismatchError, match=r'The stat-mean map is on GIFTI .*, but the model is on CIFTI-2'
+    ):
+        save_glm_to_bids(cifti_model, 'task', out_dir=out_dir)
+    assert not out_dir.exists()
+
+
+def test_a_surface_save_interrupted_midway_leaves_out_dir_unchanged(
+    gifti_model, out_dir, existing, monkeypatch
+):
+    calls = []
+    original = writer_module._write_surface_file
+
+    def failing_write(images, index, target):
+        calls.append(target)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        original(images, index, target)
+
+    monkeypatch.setattr(writer_module, '_write_surface_file', failing_write)
+    with pytest.raises(KeyboardInterrupt):
+        save_glm_to_bids(gifti_model, 'task', out_dir=out_dir)
+    assert len(calls) == 6
+    assert snapshot(out_dir) == existing
+
+
+def test_a_surface_saves_manifest_lists_every_hemisphere_file(gifti_model, out_dir):
+    saved = save_glm_to_bids(gifti_model, 'task', out_dir=out_dir)
+    manifest = out_dir / 'sub-01' / '.sub-01_task-x_space-fsaverage_den-10k_statmap.manifest.json'
+    listed = {f'sub-01/{name}' for name in json.loads(manifest.read_text())['Files']}
+    shared = {'dataset_description.json', '.bidsignore'}
+    assert listed == relative(saved, out_dir) - shared
+    assert sum(name.endswith('.func.gii') for name in listed) == 2 * (2 + 2 * 2 + 5)
+
+
+def _hemisphere_map(values: np.ndarray) -> nib.gifti.GiftiImage:
+    return nib.gifti.GiftiImage(darrays=[nib.gifti.GiftiDataArray(values.astype(np.float32))])
+
+
+def test_a_surface_group_model_saves_reads_back_and_passes_the_validator(
+    rng, surfaces, out_dir, extended_schema
+):
+    maps = [
+        {'left': _hemisphere_map(v[:5]), 'right': _hemisphere_map(v[5:])}
+        for v in 1.0 + rng.standard_normal((6, 9))
+    ]
+    design = pd.DataFrame({'intercept': 1.0, 'age': np.arange(6.0) - 2.5})
+    gifti = SecondLevelModel().fit(maps, design_matrix=design)
+    saved = save_glm_to_bids(gifti, ['intercept', 'age'], out_dir=out_dir, prefix='task-x')
+    loaded = load_glm_from_bids(saved.statmap)
+    assert (loaded.level, loaded.surface_format) == ('second', 'GIFTI')
+    for name in ('intercept', 'age'):
+        expected = gifti.compute_contrast(name, output_type='z_score')
+        for part in ('left', 'right'):
+            z_file = loaded.contrast(name).maps['z'][part]
+            np.testing.assert_array_equal(
+                nib.load(z_file).darrays[0].data, expected[part].darrays[0].data
+            )
+    errorts = nib.load(loaded.residuals[0]['left'])
+    assert len(errorts.darrays) == 6  # one residual map per subject
+    cifti_maps = [surfaces.cifti(v[np.newaxis].astype(np.float32)) for v in rng.random((5, 9))]
+    cifti = SecondLevelModel().fit(cifti_maps)
+    save_glm_to_bids(cifti, 'intercept', out_dir=out_dir, prefix='task-y')
+    z_map = nib.load(out_dir / 'task-y_contrast-intercept_stat-z_statmap.dscalar.nii')
+    expected_z = np.asarray(cifti.compute_contrast('intercept').dataobj)
+    np.testing.assert_array_equal(np.asarray(z_map.dataobj), expected_z)
+    validation = run_validator(out_dir, extended_schema)
+    codes = {code for _severity, code, _where in validation.errors}
+    assert codes <= {'SIDECAR_WITHOUT_DATAFILE'}, validation.errors  # as for volume groups

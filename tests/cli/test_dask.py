@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from distributed import LocalCluster
 
 from bidsglm.cli import main, run
+from bidsglm.cli.parser import parse_args
+from bidsglm.runner import execution
 
 from ._fake_bids import FakeDataset
 
@@ -56,9 +59,22 @@ def test_process_pool_gives_byte_identical_files(fake_dataset, tmp_path, serial)
 def test_unreachable_scheduler_exits_2_before_any_work(
     fake_dataset, tmp_path, capsys, monkeypatch
 ):
-    monkeypatch.setattr(run, 'DASK_TIMEOUT', '1s')
+    monkeypatch.setattr(execution, 'DASK_TIMEOUT', '1s')
     out = tmp_path / 'out'
     argv = [str(fake_dataset.bids_dir), str(out), 'participant']
     assert main([*argv, '--dask-scheduler', 'tcp://127.0.0.1:9']) == 2
     assert 'Cannot reach the Dask scheduler' in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_dask_workers_send_their_runs_to_the_progress_line(fake_dataset, tmp_path, capsys):
+    argv = [str(fake_dataset.bids_dir), str(tmp_path / 'out'), 'participant', *CONTRASTS]
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        args = parse_args([*argv, '--dask-scheduler', cluster.scheduler_address])
+        assert run.run(args, show_progress=True) == 0
+    err = capsys.readouterr().err
+    assert 'subjects [########################] 3/3' in err
+    # Dask events travel on their own: the last ones may come after the line's end.
+    assert re.search(r' · runs [1-6]/6 ', err)

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from bidsglm.cli import main
-from bidsglm.cli._lifeline import GRACE_SECONDS
-from bidsglm.cli._progress import Progress
+from bidsglm.runner._lifeline import GRACE_SECONDS
+from bidsglm.runner._progress import Progress
 
 from ._fake_bids import make_fake_dataset
 
@@ -30,7 +30,7 @@ from ._fake_bids import make_fake_dataset
 WORKER = """
 import sys, time
 from multiprocessing.connection import Connection
-from bidsglm.cli._lifeline import Guarded, hold
+from bidsglm.runner._lifeline import Guarded, hold
 
 hold(Connection(int(sys.argv[1]), writable=False))
 

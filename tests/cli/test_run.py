@@ -173,7 +173,8 @@ WATCH_PLANNING = """
 import os
 import sys
 from pathlib import Path
-from bidsglm.cli import main, run
+from bidsglm.cli import main
+from bidsglm.runner import dataset_run as run
 
 def fork_server_running():
     for stat in Path('/proc').glob('[0-9]*/stat'):
@@ -187,9 +188,9 @@ def fork_server_running():
     return False
 
 planned = run._plan
-def plan(args):
+def plan(*arguments):
     print('fork server while planning:', fork_server_running())
-    return planned(args)
+    return planned(*arguments)
 
 run._plan = plan
 sys.exit(main(sys.argv[1:]))
@@ -372,7 +373,7 @@ def test_missing_confound_values_exit_2_before_any_fit(fake_dataset, tmp_path, c
 
 
 def test_a_failing_subject_does_not_stop_the_others(fake_dataset, tmp_path, caplog, monkeypatch):
-    import bidsglm.cli._work as work
+    import bidsglm.runner._work as work
 
     load_design = work.load_design
 

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from bidsglm.cli import main
+from bidsglm.design import make_first_level_design_matrix
 
 from ._fake_bids import SPACE, make_fake_dataset
 
@@ -534,3 +535,55 @@ def test_a_sessions_difference_is_not_combined_again_within_the_subject(tmp_path
     assert _run(ds, tmp_path / 'out', 'participant', model, '-q') == 2
     assert 'fixed effects over [1] do not combine again' in capsys.readouterr().err
     assert not (tmp_path / 'out').exists()
+
+
+def test_bidspm_parametric_modulations_add_spm_regressors(tmp_path, rng, capsys):
+    ds = make_fake_dataset(tmp_path, rng, n_subjects=1)
+    lags = {}
+    for run in (1, 2):
+        path = ds.func('01', raw=True) / f'sub-01_task-stroop_run-{run}_events.tsv'
+        events = pd.read_csv(path, sep='\t')
+        events['lag'] = np.arange(len(events), dtype=float) ** 2 + run
+        events.to_csv(path, sep='\t', index=False)
+        lags[run] = events
+    conditions = ['trial_type.congruent', 'trial_type.incongruent']
+    modulation = {'Name': 'lag', 'Conditions': ['trial_type.incongruent'], 'Values': ['lag']}
+    run_node = {
+        'Level': 'Run',
+        'Name': 'run',
+        'GroupBy': ['run', 'subject'],
+        'Model': {
+            'Type': 'glm',
+            'X': [*conditions, 1],
+            'HRF': {'Variables': conditions, 'Model': 'spm'},
+            'Software': {'SPM': {'ParametricModulations': [modulation]}},
+        },
+        'DummyContrasts': {'Test': 't'},
+    }
+    model = _model(tmp_path, [run_node])
+    out = tmp_path / 'out'
+    assert _run(ds, out, 'participant', model, '-q') == 0
+    for run, events in lags.items():
+        stem = out / 'node-run' / 'sub-01' / 'func' / f'sub-01_task-stroop_run-{run}_space-{SPACE}'
+        design = pd.read_csv(f'{stem}_design.tsv', sep='\t')
+        assert list(design.columns[:3]) == [*conditions, 'trial_type.incongruentxlag^1']
+        incongruent = events[events.trial_type == 'incongruent']
+        by_hand = pd.DataFrame(
+            {
+                'onset': incongruent.onset,
+                'duration': incongruent.duration,
+                'trial_type': 'pmod',
+                'modulation': incongruent.lag - incongruent.lag.mean(),
+            }
+        )
+        frame_times = (np.arange(30) + ds.start_time / ds.t_r) * ds.t_r
+        expected = make_first_level_design_matrix(frame_times, by_hand, hrf_model='spm')
+        assert np.abs(expected['pmod']).max() > 1.0
+        np.testing.assert_allclose(
+            design['trial_type.incongruentxlag^1'], expected['pmod'], atol=1e-10
+        )
+        saved = _tree(stem.parent)
+        assert f'{stem.name}_contrast-trialTypeIncongruent_stat-t_statmap.nii.gz' in saved
+    modulation['Values'] = ['lagg']
+    assert _run(ds, tmp_path / 'bad', 'participant', _model(tmp_path, [run_node])) == 2
+    assert "'lagg' is not an events column of this run" in capsys.readouterr().err

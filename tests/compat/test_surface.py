@@ -14,7 +14,8 @@ import pytest
 from nilearn.glm.first_level import FirstLevelModel as NilearnFirstLevel
 from nilearn.surface import InMemoryMesh, PolyMesh, SurfaceImage
 
-from bidsglm import FirstLevelModel
+from bidsglm import FirstLevelModel, load_glm_from_bids, save_glm_to_bids
+from bidsglm.errors import InvalidParameterError
 
 from .conftest import N_SCANS, OUTPUTS, T_R, make_events, quietly
 
@@ -153,3 +154,29 @@ def test_a_cifti_run_equals_nilearns_array_level_glm_and_our_volume_engine(rng, 
     as_volume = FirstLevelModel(t_r=T_R, mask_img=False).fit(volume, events)
     expected = as_volume.compute_contrast('audio - visual', output_type='stat').get_fdata()
     np.testing.assert_allclose(np.asarray(ours['stat'].dataobj)[0], expected.ravel(), rtol=1e-6)
+
+
+def test_a_surface_image_model_is_saved_as_gifti_and_read_back_equal(rng, mesh, tmp_path):
+    model = FirstLevelModel(t_r=T_R).fit(surface_run(rng, mesh), make_events(0.0))
+    save_glm_to_bids(model, 'audio - visual', out_dir=tmp_path, prefix='sub-01_task-x')
+    glm = load_glm_from_bids(tmp_path / 'sub-01')
+    assert glm.surface_format == 'GIFTI'
+    z_files = glm.contrast('audio - visual').maps['z']
+    assert sorted(path.name for path in z_files.values()) == [
+        'sub-01_task-x_hemi-L_contrast-audioMinusVisual_stat-z_statmap.func.gii',
+        'sub-01_task-x_hemi-R_contrast-audioMinusVisual_stat-z_statmap.func.gii',
+    ]
+    expected = model.compute_contrast('audio - visual', output_type='z_score')
+    for part, path in z_files.items():
+        saved = nib.load(path).darrays[0].data
+        reference = np.asarray(expected.data.parts[part])
+        assert reference.dtype == np.float64
+        np.testing.assert_array_equal(saved, reference.astype(np.float32))  # GIFTI's type
+
+
+def test_a_nilearn_surface_model_is_refused_with_the_way_out(rng, mesh, tmp_path):
+    theirs = quietly(NilearnFirstLevel(t_r=T_R, minimize_memory=False).fit,
+                     surface_run(rng, mesh), make_events(0.0))  # fmt: skip
+    with pytest.raises(InvalidParameterError, match=r'Fit bidsglm\.FirstLevelModel'):
+        save_glm_to_bids(theirs, 'audio', out_dir=tmp_path / 'out')
+    assert not (tmp_path / 'out').exists()

@@ -210,3 +210,43 @@ def test_fir_and_derivatives_name_their_columns():
     assert made.variables == ('trial_type.face',)
     spec = DesignSpec(x=('trial_type.face',), hrf_model='spm + derivative')
     assert 'trial_type.face_derivative' in run_design(EVENTS, None, TIMING, spec).design.columns
+
+
+def test_a_run_formula_acts_on_the_design_columns_of_x():
+    plain = run_design(EVENTS, CONFOUNDS, TIMING, DesignSpec(x=('face', 'trans_*', '1')))
+    spec = DesignSpec(x=('face', 'trans_*', '1'), formula='face * trans_x')
+    made = run_design(EVENTS, CONFOUNDS, TIMING, spec)
+    assert made.variables == ('face', 'trans_x', 'face:trans_x')
+    assert list(made.design.columns) == [
+        'face',
+        'trans_x',
+        'face:trans_x',
+        *[c for c in plain.design.columns if c not in ('face', 'trans_x')],
+    ]  # formulaic's Intercept left out: the design keeps its constant
+    np.testing.assert_allclose(
+        made.design['face:trans_x'], plain.design['face'] * plain.design['trans_x']
+    )
+    np.testing.assert_allclose(made.design['constant'], 1.0)
+    assert made.columns['face:trans_x'] == 'face:trans_x'
+
+
+def test_a_run_formula_names_bidspm_short_names_as_x_writes_them():
+    factor = read_transformations(
+        {
+            'Transformer': 'pybids-transforms-v1',
+            'Instructions': [{'Name': 'Factor', 'Input': ['trial_type']}],
+        }
+    )
+    spec = DesignSpec(x=('face', 'house'), formula='0 + face:house', transformations=factor)
+    plain = run_design(
+        EVENTS, None, TIMING, DesignSpec(x=('face', 'house'), transformations=factor)
+    )
+    assert plain.columns['face'] == 'trial_type.face'
+    made = run_design(EVENTS, None, TIMING, spec)
+    assert made.variables == ('face:house',)
+    np.testing.assert_allclose(
+        made.design['face:house'],
+        plain.design['trial_type.face'] * plain.design['trial_type.house'],
+    )
+    with pytest.raises(InvalidParameterError, match="The Formula '0 \\+ car' cannot be built"):
+        run_design(EVENTS, None, TIMING, DesignSpec(x=('house',), formula='0 + car'))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bidsglm.dataset.group import group_design
+from bidsglm import FirstLevelModel, load_glm_from_bids, save_glm_to_bids
+from bidsglm.dataset.group import group_design, saved_inputs
 from bidsglm.dataset.stats_models import Node, NodeModel, read_stats_model
 from bidsglm.errors import InvalidParameterError
 
@@ -81,3 +82,10 @@ def test_a_formula_model_file_is_read_and_its_dummy_contrasts_checked():
         }
     )
     assert model.node('group').model.formula == '0 + C(group)'
+
+
+def test_saved_surface_first_levels_are_refused_as_group_inputs(rng, surfaces, tmp_path):
+    model = FirstLevelModel(t_r=surfaces.t_r).fit(surfaces.gifti_run(rng), surfaces.events())
+    save_glm_to_bids(model, 'task', out_dir=tmp_path, prefix='sub-01_task-x')
+    with pytest.raises(InvalidParameterError, match='effect map of sub-01 is a surface map'):
+        saved_inputs([load_glm_from_bids(tmp_path / 'sub-01')])

@@ -29,12 +29,24 @@ def _tool() -> ModuleType:
 
 PLAN = _tool()
 READ = [path for path in sorted(PLAN.CORPUS.rglob('*.json')) if PLAN.reads(path)]
+#: Files read but not planned on the dataset made from their names, and why.
+NOT_PLANNED = {
+    # bidspm's Filter on a confound, querying a column the events lack: bids-matlab
+    # skips such an instruction with a warning, bidsglm refuses it at planning.
+    'bidspm/tests/data/models/model-bug966_smdl.json': "the query names 'target'",
+}
 
 
 def test_the_read_files_are_those_counted_by_the_corpus_test():
-    assert len(READ) == 60
+    assert len(READ) == 73
+    assert len(READ) - len(NOT_PLANNED) == 72
 
 
 @pytest.mark.parametrize('path', READ, ids=lambda p: str(p.relative_to(PLAN.CORPUS)))
 def test_each_read_file_is_planned(path):
-    assert PLAN.plan(path) is None
+    problem = PLAN.plan(path)
+    expected = NOT_PLANNED.get(path.relative_to(PLAN.CORPUS).as_posix())
+    if expected is None:
+        assert problem is None
+    else:
+        assert expected in problem

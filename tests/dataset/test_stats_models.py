@@ -15,6 +15,7 @@ from bidsglm.dataset.stats_models import (
     Edge,
     Hrf,
     MaskSpec,
+    ParametricModulation,
     contrast_matches,
     expand_variables,
     read_stats_model,
@@ -381,9 +382,53 @@ def test_serial_correlation_spellings(software, noise, note):
         assert note in model.notes[0]
 
 
-def test_parametric_modulations_are_refused_by_name():
-    software = {'SPM': {'ParametricModulations': [{'Name': 'pmod'}]}}
-    with pytest.raises(InvalidParameterError, match='ParametricModulations: bidspm'):
+def test_parametric_modulations_are_read():
+    software = {
+        'SPM': {
+            'ParametricModulations': [
+                {'Name': 'rt', 'Conditions': ['congruent'], 'Values': ['response_time']},
+                {
+                    'Name': 'lag mod',
+                    'Conditions': ['congruent', 'incongruent'],
+                    'Values': ['lag'],
+                    'PolynomialExpansion': 2,
+                },
+            ]
+        }
+    }
+    model = read_stats_model(_changed(('Nodes', 0, 'Model', 'Software'), software))
+    assert model.run.model.modulations == (
+        ParametricModulation('rt', ('congruent',), 'response_time', 1),
+        ParametricModulation('lag mod', ('congruent', 'incongruent'), 'lag', 2),
+    )
+
+
+@pytest.mark.parametrize(
+    ('modulation', 'message'),
+    [
+        (
+            {'Name': 'a', 'Conditions': ['neutral'], 'Values': ['rt']},
+            "ParametricModulations[0].Conditions: 'neutral' is not a convolved variable",
+        ),
+        (
+            {'Name': 'a', 'Conditions': ['trans_x'], 'Values': ['rt']},
+            "'trans_x' is not a convolved variable of Model.X",
+        ),
+        (
+            {'Name': 'a', 'Conditions': ['congruent'], 'Values': ['rt', 'lag']},
+            'expected one column of amplitudes',
+        ),
+        (
+            {'Name': 'a', 'Conditions': ['congruent'], 'Values': ['rt'], 'PolynomialExpansion': 0},
+            'expected a whole number >= 1',
+        ),
+        ({'Conditions': ['congruent'], 'Values': ['rt']}, "expected the modulator's name"),
+        ({'Name': 'a', 'Values': ['rt']}, 'Conditions: expected a list of names'),
+    ],
+)
+def test_parametric_modulations_are_checked_when_read(modulation, message):
+    software = {'SPM': {'ParametricModulations': [modulation]}}
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
         read_stats_model(_changed(('Nodes', 0, 'Model', 'Software'), software))
 
 
@@ -530,11 +575,118 @@ def test_earlier_spellings_are_read_with_one_warning(path, value, check, note):
     assert 'earlier spellings' in caught[0]
 
 
-def test_steps_are_refused_with_the_way_to_rewrite_them():
-    model = _changed(('Steps',), MODEL['Nodes'])
-    del model['Nodes']
-    with pytest.raises(InvalidParameterError, match='Rename it "Nodes"'):
-        read_stats_model(model)
+DRAFT = {
+    'Name': 'draft',
+    'Input': {'task': 'stroop'},
+    'Steps': [
+        {
+            'Level': 'run',
+            'Transformations': [
+                {'Name': 'Factor', 'Input': ['trial_type']},
+                {'Name': 'Or', 'Input': ['trial_type.a', 'trial_type.b'], 'output': ['ab']},
+            ],
+            'Model': {'X': ['ab', 'trial_type.c']},
+            'Contrasts': [
+                {
+                    'Name': 'abMinusC',
+                    'ConditionList': ['ab', 'trial_type.c'],
+                    'weights': [1, -1],
+                    'type': 'T',
+                }
+            ],
+        },
+        {'Level': 'dataset', 'DummyContrasts': {'Conditions': ['abMinusC'], 'Type': 't'}},
+    ],
+}
+
+
+def test_steps_are_read_as_nodes_chained_in_order_with_one_warning():
+    model, caught = _quietly(DRAFT)
+    assert [(node.level, node.name) for node in model.nodes] == [
+        ('Run', 'run'),
+        ('Dataset', 'dataset'),
+    ]
+    assert model.edges == (Edge('run', 'dataset'),)
+    contrast = model.run.contrasts[0]
+    assert (contrast.weights, contrast.test) == (((1.0, -1.0),), 't')
+    assert model.run.transformations.instructions[1].outputs == ('ab',)
+    assert model.node('dataset').model.x == ('1',)
+    assert model.node('dataset').dummy == DummyContrasts(('abMinusC',), 't')
+    assert len(caught) == 1
+    for note in (
+        'Steps (the pre-1.0 name of Nodes): read as Nodes',
+        'Nodes[0].Contrasts[0].weights: read as Weights',
+        'Nodes[0].Contrasts[0].Test "T": read as "t"',
+        "Nodes[1] has no Model: read as X [1] (the draft's implicit intercept)",
+    ):
+        assert note in caught[0]
+
+
+def test_steps_beside_nodes_are_refused():
+    content = {**DRAFT, 'Nodes': MODEL['Nodes']}
+    with pytest.raises(InvalidParameterError, match='gives both "Steps" and "Nodes"'):
+        read_stats_model(content)
+
+
+def test_a_run_step_without_model_is_refused():
+    content = copy.deepcopy(DRAFT)
+    del content['Steps'][0]['Model']
+    with pytest.raises(InvalidParameterError, match=r'Nodes\[0\]: the node lacks "Model"'):
+        _quietly(content)
+
+
+def test_a_run_formula_is_read_and_its_contrasts_kept():
+    model = _changed(('Nodes', 0, 'Model', 'Formula'), '0 + congruent * incongruent')
+    model['Nodes'][0]['Contrasts'][0]['ConditionList'] = ['congruent:incongruent', 'congruent']
+    read, caught = _quietly(model)
+    assert read.run.model.formula == '0 + congruent * incongruent'
+    assert read.run.contrasts[0].conditions == ('congruent:incongruent', 'congruent')
+    assert caught == []
+
+
+# ------------------------------------------- names the Run node's X lacks
+def test_names_outside_x_are_left_out_with_one_warning_as_pybids_does():
+    model = _changed(('Nodes', 0, 'Contrasts', 0, 'ConditionList'), ['neutral', 'congruent'])
+    model['Nodes'][0]['Model']['HRF']['Variables'] = ['congruent', 'incongruent', 'neutral']
+    model['Nodes'][0]['DummyContrasts']['Contrasts'] = ['congruent', 'neutrl']
+    read, caught = _quietly(model)
+    assert read.run.model.hrf.variables == ('congruent', 'incongruent')
+    assert [c.name for c in read.run.contrasts] == ['thirds', 'effectsOfInterest']
+    assert read.run.dummy == DummyContrasts(('congruent',), 't')
+    assert caught == [
+        "BIDS Stats Model, Nodes[0] (run): Model.X ['congruent', 'incongruent', 'trans_*', "
+        "'1'] does not hold what these name, so they are left out, as pybids and bidspm do: "
+        "HRF.Variables ['neutral'] (not convolved); the contrasts ['incongruentMinusCongruent'] "
+        "(they name ['neutral']); the dummy contrasts ['neutrl']. Add the variables to X to "
+        'keep them.'
+    ]
+
+
+def test_dummy_contrasts_all_outside_x_leave_none():
+    model = _changed(('Nodes', 0, 'DummyContrasts', 'Contrasts'), ['neutral'])
+    read, caught = _quietly(model)
+    assert read.run.dummy is None
+    assert "the dummy contrasts ['neutral'] (none left)" in caught[0]
+
+
+def test_names_covered_by_globs_and_short_names_are_kept():
+    model = _changed(
+        ('Nodes', 0, 'Model', 'X'),
+        ['trial_type.congruent', 'trial_type.incongruent', 'trans_*', 1],
+    )
+    model['Nodes'][0]['Model']['HRF']['Variables'] = [
+        'trial_type.congruent',
+        'trial_type.incongruent',
+    ]
+    model['Nodes'][0]['DummyContrasts']['Contrasts'] = ['trans_x']
+    read, caught = _quietly(model)
+    assert [c.name for c in read.run.contrasts] == [
+        'incongruentMinusCongruent',
+        'thirds',
+        'effectsOfInterest',
+    ]
+    assert read.run.dummy.conditions == ('trans_x',)
+    assert caught == []
 
 
 # ------------------------------------------------------------------- bugs
@@ -601,6 +753,31 @@ def test_an_x_of_blank_placeholders_only_is_refused_with_one_warning():
         read_stats_model(model)
 
 
+BLANK_NODE = {
+    'Level': 'Dataset',
+    'Name': 'dataset',
+    'GroupBy': [''],
+    'Model': {'X': [''], 'Type': 'glm'},
+    'Contrasts': [{'Name': '', 'ConditionList': [''], 'Weights': [''], 'Test': 't'}],
+    'DummyContrasts': {'Test': 't', 'Contrasts': ['']},
+}
+
+
+def test_a_node_never_filled_in_is_left_out_with_its_edges():
+    model = _changed(('Nodes', 2), BLANK_NODE)
+    read, caught = _quietly(model)
+    assert [node.name for node in read.nodes] == ['run', 'subject']
+    assert read.edges == (Edge('run', 'subject'),)
+    assert 'Nodes[2] is a template never filled in (blank X and contrasts): left out' in caught[0]
+
+
+def test_a_run_node_never_filled_in_is_refused():
+    model = {**MODEL, 'Nodes': [{**BLANK_NODE, 'Level': 'Run', 'Name': 'run'}]}
+    del model['Edges']
+    with pytest.raises(InvalidParameterError, match='the Run node is a template never filled in'):
+        read_stats_model(model)
+
+
 # ---------------------------------------------------------------- refusals
 @pytest.mark.parametrize(
     ('path', 'value', 'named'),
@@ -614,7 +791,7 @@ def test_an_x_of_blank_placeholders_only_is_refused_with_one_warning():
             },
             "unknown instruction 'Dummify'",
         ),
-        (('Nodes', 0, 'Model', 'Formula'), 'a * b', 'a Formula at the Run level'),
+        (('Nodes', 1, 'Model', 'Formula'), '1', 'a Formula at the Subject level'),
         (('Nodes', 0, 'Model', 'VarianceComponents'), [], 'Mixed models'),
         (('Nodes', 0, 'Model', 'Options', 'ReplaceVariables'), {}, 'voxel-wise regressors'),
         (('Nodes', 0, 'Model', 'Options', 'Mask'), {'suffix': ['probseg']}, 'binary mask'),
@@ -645,7 +822,6 @@ def test_an_x_of_blank_placeholders_only_is_refused_with_one_warning():
         (('Nodes', 0, 'Contrasts', 0, 'Weights'), [0, 0], 'all zeros'),
         (('Nodes', 0, 'Contrasts', 0, 'Weights'), ['1/0', 1], "'1/0'"),
         (('Nodes', 0, 'Contrasts', 0, 'Test'), 'z', 'Test must be one of'),
-        (('Nodes', 0, 'Contrasts', 0, 'ConditionList'), ['neutral', 'congruent'], "'neutral'"),
         (('Nodes', 0, 'Model', 'Type'), 'meta', 'the Run node fits a time-series "glm"'),
         (
             ('Nodes', 0, 'Level'),

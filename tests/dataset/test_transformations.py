@@ -169,13 +169,13 @@ def test_snake_case_keys_and_a_bare_list_are_read_as_pybids_does():
 
 
 def test_bidspm_refuses_its_instructions_that_differ_with_the_reason():
-    with pytest.raises(TransformationError, match="bidspm's Factor differs from pybids'"):
+    with pytest.raises(TransformationError, match="bidspm's Split differs from pybids'"):
         read_transformations(
-            {'Transformer': 'bidspm', 'Instructions': [{'Name': 'Factor', 'Input': 'x'}]}
+            {'Transformer': 'bidspm', 'Instructions': [{'Name': 'Split', 'Input': 'x'}]}
         )
-    with pytest.raises(TransformationError, match='Constant is a bidspm extension'):
+    with pytest.raises(TransformationError, match='Mean is a bidspm extension'):
         read_transformations(
-            {'Transformer': 'bidspm', 'Instructions': [{'Name': 'Constant', 'Input': 'x'}]}
+            {'Transformer': 'bidspm', 'Instructions': [{'Name': 'Mean', 'Input': 'x'}]}
         )
     assert set(REFUSED['bidspm']).isdisjoint(TRANSFORMERS['bidspm'])
 
@@ -733,6 +733,100 @@ def test_bidspm_concatenate_then_pybids_names(run):
         transformer='bidspm',
     )
     assert nan_list(out['trial_type'].values) == ['face_1', 'house_2', 'face_1', None]
+
+
+def _bidspm(collection: VariableCollection, *instructions: dict) -> VariableCollection:
+    return apply(collection, *instructions, transformer='bidspm')
+
+
+def test_bidspm_filter_keeps_every_event_and_sets_the_others_missing(run):
+    out = _bidspm(
+        run,
+        {'Name': 'Filter', 'Input': 'trial_type', 'Query': 'trial_type==fa.*', 'Output': 'tmp'},
+        {'Name': 'Filter', 'Input': 'rt', 'Query': 'rt > 0.7'},
+        {'Name': 'Filter', 'Input': 'respnum', 'Query': 'trial_type~=face', 'Output': 'other'},
+    )
+    assert nan_list(out['tmp'].values) == ['face', None, 'face', None]
+    assert out['tmp'].onset.tolist() == [0.0, 4.0, 8.0, 12.0]
+    assert nan_list(out['rt'].values) == [None, 1.0, None, 1.5]
+    assert nan_list(out['other'].values) == [None, 2.0, None, None]  # a missing type is no match
+    assert nan_list(out['trial_type'].values) == ['face', 'house', 'face', None]
+
+
+def test_bidspm_add_moves_the_onsets_of_the_rows_a_query_selects(run):
+    out = _bidspm(
+        run, {'Name': 'Add', 'Input': ['onset'], 'Query': 'trial_type==face', 'Value': 0.25}
+    )
+    for name in ('trial_type', 'rt', 'respnum'):
+        assert out[name].onset.tolist() == [0.25, 4.0, 8.25, 12.0]
+    assert out['trans_x'] is run['trans_x']
+    lengthened = _bidspm(run, {'Name': 'Multiply', 'Input': 'duration', 'Value': '1.5'})
+    assert lengthened['rt'].duration.tolist() == [3.0, 3.0, 0.0, 3.0]
+
+
+def test_bidspm_arithmetic_in_place_keeps_other_rows_and_a_new_output_has_zeros(run):
+    multiply = {'Name': 'Multiply', 'Input': 'rt', 'Value': 2, 'Query': 'respnum > 1'}
+    assert nan_list(_bidspm(run, multiply)['rt'].values) == [0.5, 2.0, None, 3.0]
+    out = _bidspm(run, {**multiply, 'Output': 'double'})
+    assert nan_list(out['double'].values) == [0.0, 2.0, 0.0, 3.0]
+    power = _bidspm(run, {'Name': 'Power', 'Input': 'respnum', 'Value': 2, 'Output': 'sq'})
+    assert values(power, 'sq') == [1.0, 4.0, 1.0, 9.0]
+
+
+def test_bidspm_constant_is_a_new_events_column(run):
+    out = _bidspm(run, {'Name': 'Constant', 'Value': 3, 'Output': 'amp'})
+    assert values(out, 'amp') == [3, 3, 3, 3]
+    assert out['amp'].onset.tolist() == [0.0, 4.0, 8.0, 12.0]
+    assert values(_bidspm(run, {'Name': 'Constant', 'Output': 'one'}), 'one') == [1, 1, 1, 1]
+
+
+def test_bidspm_label_identical_rows_counts_runs_or_all_occurrences(run):
+    out = _bidspm(
+        run,
+        {'Name': 'LabelIdenticalRows', 'Input': 'trial_type'},
+        {'Name': 'LabelIdenticalRows', 'Input': 'trial_type', 'Output': 'n', 'Cumulative': True},
+    )
+    assert values(out, 'trial_type_label') == [1.0, 1.0, 1.0, 1.0]
+    assert values(out, 'n') == [1.0, 1.0, 2.0, 1.0]
+    same = collection_from_table(pd.DataFrame({'k': ['a', 'a', 'b', 'a', 'a']}))
+    assert values(_bidspm(same, {'Name': 'LabelIdenticalRows', 'Input': 'k'}), 'k_label') == [
+        1.0,
+        2.0,
+        1.0,
+        1.0,
+        2.0,
+    ]
+
+
+def test_bidspm_factor_numbers_text_levels_and_names_numbers_by_value(run):
+    out = _bidspm(run, {'Name': 'Factor', 'Input': ['trial_type', 'respnum']})
+    assert values(out, 'trial_type_1') == [1.0, 0.0, 1.0, 0.0]  # face
+    assert values(out, 'trial_type_2') == [0.0, 1.0, 0.0, 0.0]  # house
+    assert [values(out, f'respnum_{k}') for k in (1, 2, 3)] == [
+        [1.0, 0.0, 1.0, 0.0],
+        [0.0, 1.0, 0.0, 0.0],
+        [0.0, 0.0, 0.0, 1.0],
+    ]
+    assert 'trial_type' in out.names
+
+
+@pytest.mark.parametrize(
+    ('instruction', 'message'),
+    [
+        ({'Name': 'Filter', 'Input': 'rt', 'Query': 'rt = 1'}, 'holds none of the comparisons'),
+        ({'Name': 'Filter', 'Input': 'rt', 'Query': 'target < 1'}, "'target', which is not a"),
+        ({'Name': 'Filter', 'Input': 'trans_x', 'Query': 'rt < 1'}, 'not an events column'),
+        ({'Name': 'Filter', 'Input': 'rt', 'Query': 'trial_type > a'}, 'with == or ~= only'),
+        ({'Name': 'Add', 'Input': 'rt', 'Value': 'a lot'}, 'Value must be a number'),
+        ({'Name': 'Add', 'Input': 'onset', 'Value': 1, 'Output': 'x'}, 'leave Output out'),
+        ({'Name': 'LabelIdenticalRows', 'Input': 'rt', 'Output': 'rt_label'}, 'already'),
+    ],
+)
+def test_bidspm_instructions_refuse_what_they_cannot_do(run, instruction, message):
+    if instruction['Name'] == 'LabelIdenticalRows':
+        run = _bidspm(run, {'Name': 'Copy', 'Input': 'rt', 'Output': 'rt_label'})
+    with pytest.raises(TransformationError, match=message):
+        _bidspm(run, instruction)
 
 
 def test_simple_variables_have_no_timing():

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import nibabel as nib
 import numpy as np
-import pandas as pd
 import pytest
 
-from bidsglm import FirstLevelModel, make_first_level_design_matrix, save_glm_to_bids
+from bidsglm import FirstLevelModel
 from bidsglm.errors import (
     ImageDimensionError,
     InvalidParameterError,
@@ -25,44 +24,23 @@ from bidsglm.models.surface import (
     read_surface_mask,
 )
 
-N_SCANS = 30
-T_R = 2.0
+N_SCANS = 30  # as SurfaceFactory.n_scans
+T_R = 2.0  # as SurfaceFactory.t_r
 
 
-def hemisphere(values: np.ndarray) -> nib.gifti.GiftiImage:
-    """A GIFTI image with one data array per time point (``values``: vertices x time)."""
-    arrays = [nib.gifti.GiftiDataArray(column.astype(np.float32)) for column in values.T]
-    return nib.gifti.GiftiImage(darrays=arrays)
-
-
-def brain_models(left: int = 5, right: int = 4) -> nib.cifti2.BrainModelAxis:
-    return nib.cifti2.BrainModelAxis.from_mask(
-        np.ones(left, bool), 'CortexLeft'
-    ) + nib.cifti2.BrainModelAxis.from_mask(np.ones(right, bool), 'CortexRight')
-
-
-def cifti(values: np.ndarray, models=None) -> nib.Cifti2Image:
-    series = nib.cifti2.SeriesAxis(0.0, T_R, values.shape[0])
-    return nib.Cifti2Image(values, header=(series, models or brain_models()))
-
-
-def events() -> pd.DataFrame:
-    return pd.DataFrame({'onset': [0.0, 20.0, 40.0], 'duration': 10.0, 'trial_type': 'task'})
-
-
-def test_gifti_parts_become_one_matrix_in_part_order(rng):
+def test_gifti_parts_become_one_matrix_in_part_order(rng, surfaces):
     left, right = rng.standard_normal((5, N_SCANS)), rng.standard_normal((4, N_SCANS))
-    run = read_surface({'left': hemisphere(left), 'right': hemisphere(right)})
+    run = read_surface({'left': surfaces.hemisphere(left), 'right': surfaces.hemisphere(right)})
     assert run.layout.parts == (('left', 5), ('right', 4))
     np.testing.assert_allclose(run.data, np.concatenate([left, right]).T, rtol=1e-6)
     assert run.n_samples == N_SCANS
 
 
-def test_gifti_files_are_read_from_paths(rng, tmp_path):
+def test_gifti_files_are_read_from_paths(rng, tmp_path, surfaces):
     paths = {}
     for part in ('left', 'right'):
         paths[part] = tmp_path / f'hemi-{part}.func.gii'
-        hemisphere(rng.standard_normal((3, 4))).to_filename(paths[part])
+        surfaces.hemisphere(rng.standard_normal((3, 4))).to_filename(paths[part])
     run = read_surface(paths)
     assert run.data.shape == (4, 6)
     assert run.source == str(paths['left'])
@@ -74,8 +52,8 @@ def test_a_single_gifti_array_of_vertices_by_time_is_read(rng):
     np.testing.assert_array_equal(read_surface({'left': image}).data, values.T)
 
 
-def test_cifti_series_keeps_its_structures(rng):
-    run = read_surface(cifti(rng.standard_normal((N_SCANS, 9)).astype(np.float32)))
+def test_cifti_series_keeps_its_structures(rng, surfaces):
+    run = read_surface(surfaces.cifti(rng.standard_normal((N_SCANS, 9)).astype(np.float32)))
     assert run.layout.kind == 'cifti'
     assert run.layout.parts == (
         ('CIFTI_STRUCTURE_CORTEX_LEFT', 5),
@@ -84,23 +62,23 @@ def test_cifti_series_keeps_its_structures(rng):
     image = run.layout.make(np.arange(9.0))
     assert isinstance(image, nib.Cifti2Image)
     assert isinstance(image.header.get_axis(0), nib.cifti2.ScalarAxis)
-    assert image.header.get_axis(1) == brain_models()
+    assert image.header.get_axis(1) == surfaces.brain_models()
     series = run.layout.make(np.zeros((3, 9)))
     assert series.header.get_axis(0).step == T_R
 
 
-def test_is_surface_input_tells_the_forms_apart():
+def test_is_surface_input_tells_the_forms_apart(surfaces):
     assert is_surface_input({'left': 'l.func.gii'})
     assert is_surface_input('bold.dtseries.nii')
-    assert is_surface_input(cifti(np.zeros((2, 9), np.float32)))
+    assert is_surface_input(surfaces.cifti(np.zeros((2, 9), np.float32)))
     assert not is_surface_input('bold.nii.gz')
     assert not is_surface_input(nib.Nifti1Image(np.zeros((2, 2, 2, 2)), np.eye(4)))
 
 
-def test_hemispheres_of_different_lengths_are_refused(rng):
+def test_hemispheres_of_different_lengths_are_refused(rng, surfaces):
     parts = {
-        'left': hemisphere(rng.standard_normal((5, 10))),
-        'right': hemisphere(rng.standard_normal((4, 12))),
+        'left': surfaces.hemisphere(rng.standard_normal((5, 10))),
+        'right': surfaces.hemisphere(rng.standard_normal((4, 12))),
     }
     with pytest.raises(ShapeMismatchError, match=r'different numbers of time points \(left 10'):
         read_surface(parts, 'run 1')
@@ -111,9 +89,9 @@ def test_a_gifti_without_data_arrays_is_refused():
         read_surface({'left': nib.gifti.GiftiImage()})
 
 
-def test_a_single_gifti_file_asks_for_both_hemispheres(rng):
+def test_a_single_gifti_file_asks_for_both_hemispheres(rng, surfaces):
     with pytest.raises(ImageDimensionError, match='hemispheres together, as a dict'):
-        read_surface(hemisphere(rng.standard_normal((3, 4))), 'run 1')
+        read_surface(surfaces.hemisphere(rng.standard_normal((3, 4))), 'run 1')
 
 
 def test_a_cifti_with_the_wrong_axes_is_refused():
@@ -123,9 +101,9 @@ def test_a_cifti_with_the_wrong_axes_is_refused():
         read_surface(image)
 
 
-def test_dict_keys_must_be_part_names(rng):
+def test_dict_keys_must_be_part_names(rng, surfaces):
     with pytest.raises(ParameterTypeError, match='string keys'):
-        read_surface({0: hemisphere(rng.standard_normal((3, 4)))})
+        read_surface({0: surfaces.hemisphere(rng.standard_normal((3, 4)))})
 
 
 def test_the_default_mask_leaves_out_zero_and_non_finite_vertices():
@@ -137,9 +115,12 @@ def test_the_default_mask_leaves_out_zero_and_non_finite_vertices():
     assert compute_surface_mask(runs).inside.tolist() == [True, False, True, False]
 
 
-def test_a_mask_on_another_surface_is_refused(rng):
+def test_a_mask_on_another_surface_is_refused(rng, surfaces):
     layout = SurfaceLayout('gifti', (('left', 5), ('right', 4)))
-    other = {'left': hemisphere(np.ones((5, 1))), 'right': hemisphere(np.ones((3, 1)))}
+    other = {
+        'left': surfaces.hemisphere(np.ones((5, 1))),
+        'right': surfaces.hemisphere(np.ones((3, 1))),
+    }
     with pytest.raises(ShapeMismatchError, match=r'not on the surface of the runs'):
         read_surface_mask(other, layout)
 
@@ -157,22 +138,15 @@ def test_masker_transform_and_inverse_round_trip(rng):
     assert masker.n_elements_ == 3
 
 
-def cifti_run(rng, n_vertices=9) -> nib.Cifti2Image:
-    frame_times = np.arange(N_SCANS) * T_R
-    wave = make_first_level_design_matrix(frame_times, events())['task'].to_numpy()
-    values = 600 + 5 * rng.standard_normal((N_SCANS, n_vertices))
-    values[:, :3] += 20 * wave[:, None]
-    values[:, 7] = 0.0  # a vertex without data (a medial wall)
-    return cifti(values.astype(np.float32))
-
-
-def test_a_first_level_on_cifti_gives_cifti_maps_with_the_runs_structures(rng):
-    model = FirstLevelModel(t_r=T_R).fit([cifti_run(rng), cifti_run(rng)], [events(), events()])
+def test_a_first_level_on_cifti_gives_cifti_maps_with_the_runs_structures(rng, surfaces):
+    model = FirstLevelModel(t_r=T_R).fit(
+        [surfaces.cifti_run(rng), surfaces.cifti_run(rng)], [surfaces.events(), surfaces.events()]
+    )
     assert model.n_elements_ == 8
     maps = model.compute_contrast('task', output_type='all')
     z_map = maps['z_score']
     assert isinstance(z_map, nib.Cifti2Image)
-    assert z_map.header.get_axis(1) == brain_models()
+    assert z_map.header.get_axis(1) == surfaces.brain_models()
     values = np.asarray(z_map.dataobj)[0]
     assert values[7] == 0.0
     assert (values[:3] > 3).all()
@@ -182,8 +156,8 @@ def test_a_first_level_on_cifti_gives_cifti_maps_with_the_runs_structures(rng):
     assert isinstance(model.mean_img_, nib.Cifti2Image)
 
 
-def test_an_f_test_effect_on_cifti_names_its_rows(rng):
-    model = FirstLevelModel(t_r=T_R).fit(cifti_run(rng), events())
+def test_an_f_test_effect_on_cifti_names_its_rows(rng, surfaces):
+    model = FirstLevelModel(t_r=T_R).fit(surfaces.cifti_run(rng), surfaces.events())
     effect = model.compute_contrast(np.eye(3)[:2], stat_type='F', output_type='effect_size')
     assert list(effect.header.get_axis(0).name) == ['row 1', 'row 2']
 
@@ -196,43 +170,42 @@ def test_an_f_test_effect_on_cifti_names_its_rows(rng):
         ('target_affine', {'target_affine': np.eye(4), 'target_shape': (2, 2, 2)}),
     ],
 )
-def test_volume_parameters_are_refused_on_surfaces(rng, parameter, value):
+def test_volume_parameters_are_refused_on_surfaces(rng, parameter, value, surfaces):
     with pytest.raises(InvalidParameterError, match=rf'{parameter} applies to volumes'):
-        FirstLevelModel(t_r=T_R, **value).fit(cifti_run(rng), events())
+        FirstLevelModel(t_r=T_R, **value).fit(surfaces.cifti_run(rng), surfaces.events())
 
 
-def test_surface_and_volume_runs_cannot_be_mixed(rng):
+def test_surface_and_volume_runs_cannot_be_mixed(rng, surfaces):
     volume = nib.Nifti1Image(rng.standard_normal((2, 2, 2, N_SCANS)), np.eye(4))
     with pytest.raises(ImageDimensionError, match=r'mix surface and volume data \(run 2'):
-        FirstLevelModel(t_r=T_R).fit([cifti_run(rng), volume], [events(), events()])
+        FirstLevelModel(t_r=T_R).fit(
+            [surfaces.cifti_run(rng), volume], [surfaces.events(), surfaces.events()]
+        )
 
 
-def test_runs_on_two_surfaces_are_refused(rng):
-    other = cifti(np.ones((N_SCANS, 10), np.float32), brain_models(6, 4))
+def test_runs_on_two_surfaces_are_refused(rng, surfaces):
+    other = surfaces.cifti(np.ones((N_SCANS, 10), np.float32), surfaces.brain_models(6, 4))
     with pytest.raises(ShapeMismatchError, match=r'run 2 \(CIFTI-2 \(10 grayordinates\)\)'):
-        FirstLevelModel(t_r=T_R).fit([cifti_run(rng), other], [events(), events()])
+        FirstLevelModel(t_r=T_R).fit(
+            [surfaces.cifti_run(rng), other], [surfaces.events(), surfaces.events()]
+        )
 
 
-def test_a_volume_mask_is_refused_for_surface_runs(rng):
+def test_a_volume_mask_is_refused_for_surface_runs(rng, surfaces):
     mask = nib.Nifti1Image(np.ones((2, 2, 2), np.uint8), np.eye(4))
     with pytest.raises(InvalidParameterError, match='mask of the same form'):
-        FirstLevelModel(t_r=T_R, mask_img=mask).fit(cifti_run(rng), events())
+        FirstLevelModel(t_r=T_R, mask_img=mask).fit(surfaces.cifti_run(rng), surfaces.events())
 
 
-def test_a_surface_mask_and_mask_false_choose_the_vertices(rng):
+def test_a_surface_mask_and_mask_false_choose_the_vertices(rng, surfaces):
     inside = np.zeros((1, 9), np.float32)
     inside[0, :4] = 1
-    mask = nib.Cifti2Image(inside, header=(nib.cifti2.ScalarAxis(['mask']), brain_models()))
-    model = FirstLevelModel(t_r=T_R, mask_img=mask).fit(cifti_run(rng), events())
+    mask = nib.Cifti2Image(
+        inside, header=(nib.cifti2.ScalarAxis(['mask']), surfaces.brain_models())
+    )
+    model = FirstLevelModel(t_r=T_R, mask_img=mask).fit(surfaces.cifti_run(rng), surfaces.events())
     assert model.n_elements_ == 4
-    everything = FirstLevelModel(t_r=T_R, mask_img=False).fit(cifti_run(rng), events())
+    everything = FirstLevelModel(t_r=T_R, mask_img=False).fit(
+        surfaces.cifti_run(rng), surfaces.events()
+    )
     assert everything.n_elements_ == 9
-
-
-def test_saving_or_reporting_a_surface_model_is_refused_before_writing(rng, tmp_path):
-    model = FirstLevelModel(t_r=T_R).fit(cifti_run(rng), events())
-    with pytest.raises(InvalidParameterError, match='does not save or report surface models'):
-        save_glm_to_bids(model, 'task', out_dir=tmp_path / 'out')
-    assert not (tmp_path / 'out').exists()
-    with pytest.raises(InvalidParameterError, match='does not save or report surface models'):
-        model.generate_report('task')

@@ -9,7 +9,13 @@ import pytest
 
 from bidsglm import save_glm_to_bids
 from bidsglm._drawing.png import read_png
-from bidsglm.errors import ContrastError, ContrastTypeError, NotFittedError, ParameterTypeError
+from bidsglm.errors import (
+    ContrastError,
+    ContrastTypeError,
+    InvalidParameterError,
+    NotFittedError,
+    ParameterTypeError,
+)
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 from bidsglm.report.document import HTMLReport
 from bidsglm.report.fitted import generate_report
@@ -203,3 +209,9 @@ def test_generate_report_shows_inline_in_a_page_as_a_notebook_does(first_level_m
     pixels = read_png(screenshot.read_bytes())[..., :3] / 255.0
     hot = (pixels[..., 0] > 0.8) & (pixels[..., 0] - pixels[..., 2] > 0.5)
     assert hot[150:].sum() > 200  # the z map's red-yellow voxels, drawn inside the frame
+
+
+def test_generate_report_refuses_a_surface_model_before_any_work(rng, surfaces):
+    model = FirstLevelModel(t_r=surfaces.t_r).fit(surfaces.gifti_run(rng), surfaces.events())
+    with pytest.raises(InvalidParameterError, match='draws the report of volume models only'):
+        generate_report(model, 'task')

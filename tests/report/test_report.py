@@ -12,7 +12,7 @@ import pytest
 from bidsglm import load_glm_from_bids, save_glm_to_bids
 from bidsglm._drawing.png import read_png
 from bidsglm.errors import InputNotFoundError, InvalidParameterError
-from bidsglm.models import SecondLevelModel
+from bidsglm.models import FirstLevelModel, SecondLevelModel
 from bidsglm.report import Thresholding, _maps, find_reports, write_index, write_report
 
 from .conftest import AFFINE, SHAPE
@@ -297,13 +297,17 @@ def test_page_names_the_space_and_every_slice_its_directions(second_level_model,
     page = mni.statmap.with_name('task-x_space-MNI152_report.html').read_text(encoding='utf-8')
     coordinates = '<dt>Coordinates</dt><dd>mm in MNI152 space (the space- entity of the files)'
     assert coordinates in page
-    assert 'Peak coordinates in mm, MNI152 space.' in page
+    assert 'Peak coordinates in mm, MNI152 space; atlas labels from the Schaefer 2018' in page
+    footer = page[page.index('<footer>') :]
+    assert 'Atlas labels: Schaefer et al. (2018)' in footer
+    assert 'Computational Brain Imaging Group, MIT licence' in footer
     scanner = save_glm_to_bids(
         second_level_model, 'intercept', out_dir=tmp_path / 'scanner', prefix='task-x'
     )
     page = scanner.statmap.with_name('task-x_report.html').read_text(encoding='utf-8')
     assert '<dt>Coordinates</dt><dd>mm in scanner space: the files name no space- entity' in page
-    assert 'Peak coordinates in mm, scanner space.' in page
+    assert 'Peak coordinates in mm, scanner space; no atlas labels' in page
+    assert 'Schaefer' not in page[page.index('<footer>') :]
     assert ', scanner space; three planes at the strongest peak' in page
     z_map = svg_texts(page, 'Thresholded z map of intercept')
     assert [z_map[i][:4] for i in (0, 3, 6)] == ['x = ', 'y = ', 'z = ']
@@ -337,3 +341,20 @@ def test_group_report_renders_in_headless_chromium(tmp_path, rng):
     # design, weights, z map, residual SD (no r-squared: intercept only)
     assert len(probe['images']) == 4
     assert all(complete and width > 0 for complete, width, _ in probe['images'])
+
+
+def test_a_surface_model_is_saved_without_a_report_and_refused_one(
+    first_level_dir, rng, surfaces, tmp_path
+):
+    model = FirstLevelModel(t_r=surfaces.t_r).fit(surfaces.cifti_run(rng), surfaces.events())
+    out = tmp_path / 'surface'
+    saved = save_glm_to_bids(model, 'task', out_dir=out)
+    assert find_reports(out) == []
+    assert not [path for path in saved.files if path.name.endswith('report.html')]
+    with pytest.raises(InvalidParameterError, match=r'is a surface model \(CIFTI-2\)'):
+        write_report(out)
+    shutil.copytree(first_level_dir, out / 'volume')
+    index = write_index(out, rebuild=True)  # the surface model is passed over
+    expected = ['volume/sub-01/sub-01_task-x_report.html']
+    assert [p.relative_to(out).as_posix() for p in find_reports(out)] == expected
+    assert re.findall(r'<a href="([^"#]+)">', index.read_text(encoding='utf-8')) == expected

@@ -229,7 +229,7 @@ def test_f_contrasts_stay_one_sided_while_t_contrasts_read_both_ways(first_level
     assert 'Threshold: |z| ≥ 3.' in t_body
     assert '<h4>Positive effects (z &gt; 0)</h4>' in t_body
     assert '<h4>Negative effects (z &lt; 0)</h4>' in t_body
-    assert 'Peak coordinates in mm, scanner space.' in t_body
+    assert 'Peak coordinates in mm, scanner space; no atlas labels' in t_body
 
 
 def test_one_sided_t_contrast_says_how_many_negative_voxels_it_leaves_out(first_level_dir):
@@ -310,3 +310,66 @@ def test_survivor_text_counts_clusters_by_sign():
     negative = find_clusters(z, np.eye(4), 3.0, two_sided=True)
     assert _survivor_text(negative) == '2 voxels in 2 clusters survive, all of negative z.'
     assert _survivor_text(find_clusters(z, np.eye(4), 3.0)) == '0 voxels in 0 clusters survive.'
+
+
+def planted_group(rng, peak_ijk, affine):
+    """A fitted group model of 12 maps, a block of effect 3 around a peak of effect 6.
+
+    Each map adds one number to all its voxels (centred over the maps), so every voxel
+    has the same variance: t is 0 outside the block and twice as large at the peak.
+    """
+    import nibabel as nib
+
+    from bidsglm.models import SecondLevelModel
+
+    shape = (9, 9, 9)
+    effect = np.zeros(shape)
+    i, j, k = peak_ijk
+    effect[i - 1 : i + 2, j - 1 : j + 2, k - 1 : k + 2] = 3.0
+    effect[i, j, k] = 6.0
+    shifts = rng.standard_normal(12)
+    maps = [nib.Nifti1Image(effect + 1.5 * shift, affine) for shift in shifts - shifts.mean()]
+    mask = nib.Nifti1Image(np.ones(shape, np.uint8), affine)
+    return SecondLevelModel(mask_img=mask).fit(maps)
+
+
+def atlas_cells(body):
+    """The cluster names and atlas labels of a contrast section's tables."""
+    numbers = r'(?:<td class="num">[^<]*</td>)+'
+    rows = re.findall(rf'<tr><td>(\w+)</td>{numbers}<td class="wrap">([^<]*)</td></tr>', body)
+    return [(name, html.unescape(label)) for name, label in rows]
+
+
+def test_group_peaks_in_an_mni_space_are_named_from_the_shipped_atlas(rng, tmp_path):
+    from bidsglm import save_glm_to_bids
+
+    # voxel (4, 4, 4) of this 2 mm grid sits at MNI (-54, -2, -30), the centre CBIG
+    # gives for parcel 168 of Schaefer 2018 (left temporal cortex, default B network)
+    affine = np.array([[2.0, 0, 0, -62.0], [0, 2.0, 0, -10.0], [0, 0, 2.0, -38.0], [0, 0, 0, 1]])
+    model = planted_group(rng, (4, 4, 4), affine)
+    saved = save_glm_to_bids(
+        model, 'intercept', out_dir=tmp_path, prefix='task-x_space-MNI152NLin2009cAsym'
+    )
+    context = ReportContext.load(saved.statmap, thresholding=Thresholding(None, z=3.0))
+    body = contrast_section(context.glm.contrast('intercept'), context).body
+    assert '<th class="wrap">Atlas label</th>' in body
+    assert 'atlas labels from the Schaefer 2018 cortical parcellation' in body
+    assert atlas_cells(body)[0] == ('1', 'Left temporal cortex, default B network (parcel 2)')
+    assert '>-54.0<' in body
+    model_body = model_section(context).body
+    assert '<dt>Atlas labels</dt><dd>the Schaefer 2018 cortical parcellation' in model_body
+
+
+def test_group_peaks_outside_an_mni_space_get_no_atlas_column(rng, tmp_path):
+    from bidsglm import save_glm_to_bids
+
+    affine = np.array([[2.0, 0, 0, -62.0], [0, 2.0, 0, -10.0], [0, 0, 2.0, -38.0], [0, 0, 0, 1]])
+    model = planted_group(rng, (4, 4, 4), affine)
+    for prefix in ('task-x', 'task-x_space-T1w'):
+        saved = save_glm_to_bids(model, 'intercept', out_dir=tmp_path / prefix, prefix=prefix)
+        context = ReportContext.load(saved.statmap, thresholding=Thresholding(None, z=3.0))
+        assert context.atlas is None
+        body = contrast_section(context.glm.contrast('intercept'), context).body
+        assert 'Atlas label' not in body
+        assert 'no atlas labels (given in MNI spaces only)' in body
+        assert '>-54.0<' in body  # the same peak, unnamed

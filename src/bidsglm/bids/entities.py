@@ -53,6 +53,7 @@ ENTITY_ORDER: tuple[str, ...] = (
     'run',
     'echo',
     'part',
+    'hemi',
     'space',
     'res',
     'den',

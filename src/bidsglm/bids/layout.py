@@ -47,10 +47,11 @@ __all__ = ['Layout', 'check_output_names', 'plan_layout']
 
 #: Entities the writer adds itself, never taken from inputs or a prefix.
 _WRITER_ENTITIES = frozenset({'contrast', 'stat'})
-#: Entities dropped when inferring names from inputs, per model level.
+#: Entities dropped when inferring names from inputs, per model level: ``hemi`` is
+#: that of the first hemisphere's file; the writer names each GIFTI file's own.
 _DROPPED = {
-    'first': frozenset({'desc'}) | _WRITER_ENTITIES,
-    'second': frozenset({'sub', 'ses', 'run', 'desc'}) | _WRITER_ENTITIES,
+    'first': frozenset({'desc', 'hemi'}) | _WRITER_ENTITIES,
+    'second': frozenset({'sub', 'ses', 'run', 'desc', 'hemi'}) | _WRITER_ENTITIES,
 }
 
 

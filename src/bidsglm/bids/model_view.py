@@ -16,6 +16,11 @@ first-level model was fitted on are read where nilearn keeps them (its private
 as ours are; a nilearn second-level model is named after its input files, or the
 first runs of its first-level models. A nilearn model fitted with its default
 ``minimize_memory=True`` kept no residuals: it is saved without them, with a warning.
+
+A bidsglm model fitted on surface data gives its mask as a
+:class:`~bidsglm.models.surface.SurfaceMask` (the vertices kept, on the runs'
+surface); its maps stay images of the runs' form, which the writer reads. nilearn's
+surface models are refused.
 """
 
 from __future__ import annotations
@@ -32,7 +37,15 @@ import nibabel as nib
 import numpy as np
 
 from bidsglm.bids.contrast_specs import contrast_weights, per_design
-from bidsglm.errors import ContrastError, InvalidParameterError, NotFittedError, warn_caller
+from bidsglm.bids.surface_files import check_hemispheres
+from bidsglm.errors import (
+    ContrastError,
+    InvalidParameterError,
+    NotFittedError,
+    ShapeMismatchError,
+    warn_caller,
+)
+from bidsglm.models.surface import SurfaceLayout, SurfaceMask, is_surface_input, read_surface
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,8 +117,9 @@ class ModelView:
         The model's class, as ``module.Class``.
     designs : tuple of pandas.DataFrame
         One design per run (first level) or the group design.
-    mask_img : nibabel.Nifti1Image
-        The mask the model used.
+    mask_img : nibabel.Nifti1Image or bidsglm.models.surface.SurfaceMask
+        The mask the model used: an image for a volume model, the vertices kept
+        (and the surface they are on) for a surface model.
     sources : tuple of str or None
         The file of each run (first level) or input map (second level), or None.
     parameters : dict
@@ -138,7 +152,7 @@ class ModelView:
     level: Level
     estimator: str
     designs: tuple[pd.DataFrame, ...] = field(repr=False, compare=False)
-    mask_img: nib.Nifti1Image = field(repr=False)
+    mask_img: nib.Nifti1Image | SurfaceMask = field(repr=False)
     sources: tuple[str | None, ...]
     parameters: dict[str, Any]
     compute: Callable[[ContrastSpec], ContrastMaps] = field(repr=False)
@@ -152,6 +166,11 @@ class ModelView:
     def columns(self) -> tuple[tuple[str, ...], ...]:
         """The column names of each design."""
         return tuple(tuple(str(c) for c in design.columns) for design in self.designs)
+
+    @property
+    def surface(self) -> SurfaceLayout | None:
+        """The surface of a surface model (its parts, its kind); None for a volume model."""
+        return self.mask_img.layout if isinstance(self.mask_img, SurfaceMask) else None
 
     @property
     def rows(self) -> str:
@@ -227,15 +246,46 @@ def _fitted(model: object, attribute: str) -> Any:  # noqa: ANN401
         raise NotFittedError(msg) from None
 
 
+def _surface_mask(model: object, mask: object) -> SurfaceMask:
+    """Return the vertices a surface model kept, from its masker or its mask image."""
+    kept = getattr(getattr(model, 'masker_', None), 'mask_', None)
+    if isinstance(kept, SurfaceMask):
+        surface_mask = kept
+    else:
+        data = read_surface(mask, 'the mask of the model (mask_img_)')
+        surface_mask = SurfaceMask(data.data[0] != 0, data.layout)
+    if surface_mask.inside.shape != (surface_mask.layout.n_vertices,):
+        msg = (
+            f'The mask of this {type(model).__name__} has {surface_mask.inside.size} values '
+            f'for a surface of {surface_mask.layout.n_vertices} vertices '
+            f'({surface_mask.layout.describe()}): it cannot be saved. Fit the model again.'
+        )
+        raise ShapeMismatchError(msg)
+    check_hemispheres(surface_mask.layout)
+    return surface_mask
+
+
+def _model_mask(model: object, mask: object) -> nib.Nifti1Image | SurfaceMask:
+    """Return the model's mask: a NIfTI image, or the vertices of a surface model."""
+    if isinstance(mask, nib.spatialimages.SpatialImage):  # a Cifti2Image is not one
+        return cast('nib.Nifti1Image', mask)
+    if is_surface_input(mask):
+        return _surface_mask(model, mask)
+    msg = (
+        f'The mask of this {type(model).__name__} is a {type(mask).__name__}, neither a '
+        'NIfTI image nor surface data (GIFTI, CIFTI-2, SurfaceImage): it cannot be saved.'
+    )
+    raise InvalidParameterError(msg)
+
+
 def _volume_mask(model: object, mask: object) -> nib.Nifti1Image:
-    """Return the model's mask, refusing surface models (not supported yet)."""
+    """Return the mask of a nilearn model, refusing nilearn's surface models."""
     if not isinstance(mask, nib.spatialimages.SpatialImage):
         msg = (
-            f'This {type(model).__name__} was fitted on surface data ({type(mask).__name__}); '
-            'bidsglm does not save or report surface models yet (GIFTI and CIFTI outputs '
-            'are being built), only volume (NIfTI) ones. compute_contrast gives the maps '
-            'in the form of the data (GIFTI, CIFTI-2 or SurfaceImage): save those with '
-            "nibabel's to_filename (or nilearn's save_glm_to_bids for a nilearn model)."
+            f'This nilearn {type(model).__name__} was fitted on surface data '
+            f'({type(mask).__name__}); bidsglm saves the surface models it fits itself, '
+            "not nilearn's. Fit bidsglm.FirstLevelModel on the same runs (the "
+            "parameters are nilearn's) and save that, or use nilearn's save_glm_to_bids."
         )
         raise InvalidParameterError(msg)
     return cast('nib.Nifti1Image', mask)
@@ -277,7 +327,7 @@ def _ours_first(model: Any, first_level_contrast: object = None) -> ModelView:  
         level='first',
         estimator=_estimator_name(model),
         designs=designs,
-        mask_img=_volume_mask(model, _fitted(model, 'mask_img_')),
+        mask_img=_model_mask(model, _fitted(model, 'mask_img_')),
         sources=tuple(getattr(model, 'run_sources_', None) or [None] * len(designs)),
         parameters=_parameters(model),
         compute=compute,
@@ -310,7 +360,7 @@ def _ours_second(model: Any, first_level_contrast: object = None) -> ModelView: 
         level='second',
         estimator=_estimator_name(model),
         designs=(design,),
-        mask_img=_volume_mask(model, _fitted(model, 'mask_img_')),
+        mask_img=_model_mask(model, _fitted(model, 'mask_img_')),
         sources=tuple(getattr(model, 'input_sources_', None) or [None] * len(design)),
         parameters=_parameters(model),
         compute=compute,
@@ -512,8 +562,11 @@ def view_model(model: object, first_level_contrast: object = None) -> ModelView:
     NotFittedError
         If the model is not fitted.
     InvalidParameterError
-        If the object is not a model the writer knows, was fitted on surface data,
-        or ``first_level_contrast`` is given for a first-level model.
+        If the object is not a model the writer knows, is a nilearn model fitted on
+        surface data, has surface parts other than ``'left'`` and ``'right'`` (GIFTI,
+        SurfaceImage), or ``first_level_contrast`` is given for a first-level model.
+    ShapeMismatchError
+        If a surface model's mask does not fit its surface.
 
     Warns
     -----

@@ -8,7 +8,13 @@ BIDS inheritance principle: the files in that folder and below whose names carry
 of the ``statmap.json``'s entities (and free-form prefix parts); when several models
 share a folder, each file goes to the most specific one. Maps are
 returned as paths (nibabel loads them lazily), designs as DataFrames, sidecars as
-dicts, so a second level can start from saved first-level results::
+dicts, so a second level can start from saved first-level results. A surface
+model's maps come back in the form its runs were given, as paths: a CIFTI-2 file
+(``.dscalar.nii``, ``.dtseries.nii``), or a dict of GIFTI files by hemisphere,
+``{'left': ..._hemi-L_...func.gii, 'right': ..._hemi-R_...func.gii}`` (for a
+model fitted on nilearn's ``SurfaceImage`` too: it is saved as GIFTI), which
+bidsglm's models take as input and :func:`bidsglm.models.surface.read_surface`
+reads::
 
     subjects = [load_glm_from_bids(out_dir / f'sub-{s}') for s in ('01', '02', '03')]
     effects = [glm.contrast('aMinusB').maps['effect'] for glm in subjects]
@@ -33,9 +39,14 @@ from bidsglm.errors import InputNotFoundError, InvalidParameterError
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ['LoadedContrast', 'LoadedGlm', 'load_glm_from_bids']
+__all__ = ['LoadedContrast', 'LoadedGlm', 'SavedMap', 'load_glm_from_bids', 'volume_file']
 
-_MAP_EXTENSIONS = ('.nii.gz', '.nii')
+_MAP_EXTENSIONS = ('.nii.gz', '.nii', '.func.gii', '.dscalar.nii', '.dtseries.nii')
+#: The part of a GIFTI model each ``hemi-`` label stands for.
+_PARTS = {'L': 'left', 'R': 'right'}
+
+#: A saved map: one file, or a GIFTI file per hemisphere (``{'left': ..., 'right': ...}``).
+SavedMap = Path | dict[str, Path]
 
 
 @dataclass(frozen=True)
@@ -50,9 +61,9 @@ class LoadedContrast:
         Its ``contrast-`` label.
     stat_type : {'t', 'F'}
         Its test.
-    maps : dict of str to pathlib.Path
+    maps : dict of str to pathlib.Path or dict
         The map files, keyed by ``stat-`` label: ``effect``, ``variance``, ``t`` or
-        ``F``, ``p``, ``z``.
+        ``F``, ``p``, ``z``; for a GIFTI model, each a dict of a file per hemisphere.
     metadata : dict
         The sidecar of the test-statistic map (weights, degrees of freedom...).
     """
@@ -60,7 +71,7 @@ class LoadedContrast:
     name: str
     label: str
     stat_type: Literal['t', 'F']
-    maps: dict[str, Path]
+    maps: dict[str, SavedMap]
     metadata: dict[str, Any] = field(repr=False)
 
 
@@ -78,11 +89,11 @@ class LoadedGlm:
         One design per run (one for a second level), in run order.
     design_metadata : tuple of dict
         The ``design.json`` of each design (``{}`` when absent).
-    mask : pathlib.Path or None
-        The mask file.
-    mean : pathlib.Path or None
+    mask : pathlib.Path, dict or None
+        The mask file (a dict of a file per hemisphere for a GIFTI model).
+    mean : pathlib.Path, dict or None
         The data averaged over time (``stat-mean``), when the model kept it.
-    residuals, r_square : tuple of pathlib.Path
+    residuals, r_square : tuple of pathlib.Path or dict
         The ``stat-errorts`` and ``stat-rSquare`` maps, one per design.
     contrasts : tuple of LoadedContrast
         The contrasts, sorted by label.
@@ -94,12 +105,18 @@ class LoadedGlm:
     metadata: dict[str, Any] = field(repr=False)
     designs: tuple[pd.DataFrame, ...] = field(repr=False, compare=False)
     design_metadata: tuple[dict[str, Any], ...] = field(repr=False)
-    mask: Path | None
-    mean: Path | None
-    residuals: tuple[Path, ...]
-    r_square: tuple[Path, ...]
+    mask: SavedMap | None
+    mean: SavedMap | None
+    residuals: tuple[SavedMap, ...]
+    r_square: tuple[SavedMap, ...]
     contrasts: tuple[LoadedContrast, ...]
     files: tuple[Path, ...] = field(repr=False)
+
+    @property
+    def surface_format(self) -> str | None:
+        """``'GIFTI'`` or ``'CIFTI-2'`` for a surface model, None for a volume model."""
+        surface = self.metadata.get('Surface')
+        return str(surface.get('Format')) if isinstance(surface, dict) else None
 
     @property
     def level(self) -> str:
@@ -243,9 +260,83 @@ def _sidecar(path: Path) -> Path:
     return path.with_name(stem + '.json')
 
 
+def _pair_hemispheres(files: list[tuple[Path, BidsName]]) -> list[tuple[SavedMap, BidsName]]:
+    """Join the GIFTI files of one map, one per hemisphere, into one entry.
+
+    A file with a ``hemi-L`` or ``hemi-R`` entity becomes part of a dict keyed
+    ``'left'`` / ``'right'``, named by its entities without ``hemi``; other files
+    are kept as they are.
+    """
+    paired: list[tuple[SavedMap, BidsName]] = []
+    groups: dict[tuple[Any, ...], dict[str, Path]] = {}
+    for file, name in files:
+        part = _PARTS.get(name.entities.get('hemi', ''))
+        if part is None:
+            paired.append((file, name))
+            continue
+        entities = {k: v for k, v in name.entities.items() if k != 'hemi'}
+        joined = BidsName(entities, name.suffix, name.extension, name.others)
+        key = (tuple(entities.items()), name.suffix, name.extension, name.others)
+        if key not in groups:
+            groups[key] = {}
+            paired.append((groups[key], joined))
+        groups[key][part] = file
+    return paired
+
+
+def volume_file(saved: SavedMap, what: str = 'This map') -> Path:
+    """Return the file of a saved volume map, refusing a surface map.
+
+    Parameters
+    ----------
+    saved : pathlib.Path or dict
+        A map as :class:`LoadedGlm` gives it.
+    what : str
+        How the message names it.
+
+    Returns
+    -------
+    pathlib.Path
+        The map's NIfTI file.
+
+    Raises
+    ------
+    InvalidParameterError
+        For the map of a surface model (GIFTI by hemisphere, or CIFTI-2), which
+        what asked for it does not read.
+
+    Examples
+    --------
+    >>> volume_file(Path('sub-01_stat-z_statmap.nii.gz')).name
+    'sub-01_stat-z_statmap.nii.gz'
+    >>> volume_file({'left': Path('a.func.gii')})
+    Traceback (most recent call last):
+    ...
+    bidsglm.errors.InvalidParameterError: This map is a surface map ...
+    """
+    if (
+        isinstance(saved, Path)
+        and saved.name.endswith(('.nii.gz', '.nii'))
+        and not (saved.name.endswith(('.dscalar.nii', '.dtseries.nii')))
+    ):
+        return saved
+    shown = str(saved) if isinstance(saved, Path) else ', '.join(map(str, saved.values()))
+    msg = (
+        f'{what} is a surface map ({shown}); only volume (NIfTI) maps are read here. '
+        'Surface models are saved and read back (load_glm_from_bids), not yet reported '
+        'or taken to the group level by the command line.'
+    )
+    raise InvalidParameterError(msg)
+
+
+def _first_file(saved: SavedMap) -> Path:
+    """Return the file of a map, or its first hemisphere's."""
+    return saved if isinstance(saved, Path) else next(iter(saved.values()))
+
+
 def _per_design(
-    designs: list[tuple[Path, BidsName]], maps: Iterable[tuple[Path, BidsName]], stat: str
-) -> tuple[Path, ...]:
+    designs: list[tuple[Path, BidsName]], maps: Iterable[tuple[SavedMap, BidsName]], stat: str
+) -> tuple[SavedMap, ...]:
     """Return the map of each design, matched by the design's entities plus ``stat``."""
     by_entities = {
         tuple(sorted(name.entities.items())): file
@@ -260,16 +351,18 @@ def _per_design(
     return tuple(found)
 
 
-def _contrasts(maps: list[tuple[Path, BidsName]]) -> tuple[LoadedContrast, ...]:
+def _contrasts(maps: list[tuple[SavedMap, BidsName]]) -> tuple[LoadedContrast, ...]:
     """Group the contrast maps by label."""
-    grouped: dict[str, dict[str, Path]] = {}
+    grouped: dict[str, dict[str, SavedMap]] = {}
     for file, name in maps:
         grouped.setdefault(name.entities['contrast'], {})[name.entities['stat']] = file
     contrasts = []
     for label in sorted(grouped):
         files = grouped[label]
         stat_type: Literal['t', 'F'] = 'F' if 'F' in files else 't'
-        metadata = _read_json(_sidecar(files[stat_type])) if stat_type in files else {}
+        metadata = (
+            _read_json(_sidecar(_first_file(files[stat_type]))) if stat_type in files else {}
+        )
         name = metadata.get('Contrast', {}).get('Name', label)
         contrasts.append(LoadedContrast(str(name), label, stat_type, files, metadata))
     return tuple(contrasts)
@@ -316,11 +409,13 @@ def load_glm_from_bids(path: str | os.PathLike[str]) -> LoadedGlm:
         ((f, n) for f, n in files if n.suffix == 'design' and n.extension == '.tsv'),
         key=lambda item: _natural_key(item[0]),
     )
-    maps = [(f, n) for f, n in files if n.suffix == 'statmap' and n.extension in _MAP_EXTENSIONS]
+    maps = _pair_hemispheres(
+        [(f, n) for f, n in files if n.suffix == 'statmap' and n.extension in _MAP_EXTENSIONS]
+    )
     model = parse_bids_name(statmap)
     masks = [
         f
-        for f, n in files
+        for f, n in _pair_hemispheres(files)
         if n.suffix == 'mask' and n.extension in _MAP_EXTENSIONS and _is_model_level(n, model)
     ]
     means = [f for f, n in maps if _is_model_level(n, model, stat='mean')]

@@ -4,7 +4,8 @@
   (``SkullStripped``, level, estimator, noise model, HRF, drift, scaling, smoothing,
   timing, counts, units, the input files relative to their dataset with the
   datasets and software versions (:mod:`bidsglm.bids.provenance`) and the raw
-  parameters; at the second
+  parameters; for a surface model ``Surface``, its format and the vertices of each
+  part (:func:`surface_record`); at the second
   level ``DesignRows``, what one row of the design is: ``'input map'``, or the
   caller's word, the name of the design's index). Every map inherits it.
 - one sidecar per model map (``stat-errorts``, ``stat-rSquare``, ``stat-mean``):
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from bidsglm.bids.contrast_specs import ContrastSpec
     from bidsglm.bids.model_view import ContrastMaps, ModelView
+    from bidsglm.models.surface import SurfaceLayout
 
 __all__ = [
     'STAT_OF_OUTPUT',
@@ -46,6 +48,7 @@ __all__ = [
     'model_map_sidecar',
     'stat_label',
     'statmap_sidecar',
+    'surface_record',
 ]
 
 #: The ``stat-`` label of each map ``compute_contrast(output_type='all')`` returns;
@@ -284,7 +287,7 @@ def statmap_sidecar(view: ModelView) -> dict[str, Any]:
     dict
         The JSON content (see the module docstring).
     """
-    return {
+    content = {
         'SkullStripped': False,
         'Level': view.level,
         'Estimator': view.estimator,
@@ -292,6 +295,34 @@ def statmap_sidecar(view: ModelView) -> dict[str, Any]:
         **describe_inputs(view.sources),
         'ModelParameters': json_safe(view.parameters),
     }
+    if view.surface is not None:
+        content['Surface'] = surface_record(view.surface)
+    return content
+
+
+def surface_record(layout: SurfaceLayout) -> dict[str, Any]:
+    """Describe the surface of a surface model, as ``statmap.json`` records it.
+
+    Parameters
+    ----------
+    layout : SurfaceLayout
+        The model's surface.
+
+    Returns
+    -------
+    dict
+        ``Format`` (``'GIFTI'`` for GIFTI and ``SurfaceImage`` models, which are
+        saved as GIFTI, or ``'CIFTI-2'``) and ``Parts``, the number of vertices
+        (grayordinates) of each part, in order.
+
+    Examples
+    --------
+    >>> from bidsglm.models.surface import SurfaceLayout
+    >>> surface_record(SurfaceLayout('gifti', (('left', 3), ('right', 2))))
+    {'Format': 'GIFTI', 'Parts': {'left': 3, 'right': 2}}
+    """
+    kind = 'CIFTI-2' if layout.kind == 'cifti' else 'GIFTI'
+    return {'Format': kind, 'Parts': dict(layout.parts)}
 
 
 def design_sidecar(view: ModelView, index: int) -> dict[str, Any]:

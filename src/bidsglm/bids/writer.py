@@ -30,6 +30,13 @@ stored as float32 (half the size and time of the largest file; the relative
 rounding is below 1e-7); the mask as uint8. Every header has units (mm, s), the
 model's sform and, for t, F, p, z and effect maps, the NIfTI intent (with the
 degrees of freedom for t and F); the residuals' time step is the repetition time.
+
+Surface models write every map in the form of their runs
+(:mod:`bidsglm.bids.surface_files`): a ``.func.gii`` file per hemisphere, named with
+``hemi-L`` / ``hemi-R``, each with its own sidecar, or one CIFTI-2 file
+(``.dscalar.nii``; the residuals ``.dtseries.nii``). Everything else (names,
+sidecars, designs, figures, the all-or-nothing move) is the volumes'; a sidecar
+named with ``den-`` gets the ``Density`` BIDS requires.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ import dataclasses
 import functools
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -63,6 +70,7 @@ from bidsglm.bids.description import (
     parse_dataset_description,
     read_dataset_description,
 )
+from bidsglm.bids.entities import parse_bids_entities
 from bidsglm.bids.figures import contrast_svg, design_svg
 from bidsglm.bids.labels import contrast_label
 from bidsglm.bids.layout import Layout, check_output_names, plan_layout
@@ -76,12 +84,19 @@ from bidsglm.bids.sidecars import (
     stat_label,
     statmap_sidecar,
 )
+from bidsglm.bids.surface_files import (
+    SurfaceMap,
+    density_text,
+    surface_file_names,
+    surface_files,
+)
 from bidsglm.bids.transaction import OutputTransaction
 from bidsglm.errors import BidsNameError, InvalidParameterError
 from bidsglm.models._images import unmask
+from bidsglm.models.surface import SurfaceMask, read_on_layout
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from bidsglm.bids.contrast_specs import ContrastSpec
 
@@ -205,10 +220,11 @@ class _Output:
     write: Callable[[Path], None] | None = None
     image: Callable[[], nib.Nifti1Image] | None = None
     stream: Callable[[Path], StreamedSeries] | None = None
+    content: dict[str, Any] | None = None
 
 
 def _json_output(path: PurePosixPath, content: dict[str, Any]) -> _Output:
-    return _Output(path, functools.partial(write_json, content=content))
+    return _Output(path, functools.partial(write_json, content=content), content=content)
 
 
 def _bytes_output(path: PurePosixPath, make: Callable[[], bytes]) -> _Output:
@@ -218,38 +234,155 @@ def _bytes_output(path: PurePosixPath, make: Callable[[], bytes]) -> _Output:
     return _Output(path, write)
 
 
-def _nifti_output(path: PurePosixPath, make: Callable[[], nib.Nifti1Image]) -> _Output:
-    return _Output(path, image=make)
-
-
 def _uri(path: PurePosixPath) -> str:
     """Return the BIDS URI of a file of this dataset."""
     return f'bids::{path}'
 
 
+#: ``path_of(extra_entities, extension)``: the path of one file of a map.
+PathOf = Callable[[Mapping[str, str], str], PurePosixPath]
+
+
+def _write_surface_file(images: Callable[[], list[Any]], index: int, target: Path) -> None:
+    """Write the ``index``-th file of a surface map (GIFTI or CIFTI-2)."""
+    images()[index].to_filename(target)
+
+
+def _map_outputs(
+    view: ModelView,
+    path_of: PathOf,
+    volume: Callable[[], nib.Nifti1Image],
+    surface: Callable[[], SurfaceMap],
+    sidecar: dict[str, Any] | None = None,
+    *,
+    series: bool = False,
+) -> list[_Output]:
+    """Plan the files of one map, and its sidecar beside each when given.
+
+    A volume model writes one NIfTI file made by ``volume``; a surface model the
+    files of :mod:`bidsglm.bids.surface_files` (a GIFTI file per hemisphere, or one
+    CIFTI-2 file) made from ``surface``, once for all of them.
+    """
+    layout = view.surface
+    files: list[tuple[dict[str, str], str]]
+    if layout is None:
+        files = [({}, '.nii.gz')]
+        outputs = [_Output(path_of({}, '.nii.gz'), image=volume)]
+    else:
+        files = surface_file_names(layout, series=series)
+        images = functools.cache(lambda: surface_files(layout, surface()))
+        outputs = [
+            _Output(path_of(extra, extension), functools.partial(_write_surface_file, images, i))
+            for i, (extra, extension) in enumerate(files)
+        ]
+    if sidecar is not None:
+        outputs += [_json_output(path_of(extra, '.json'), sidecar) for extra, _ext in files]
+    return outputs
+
+
+def _model_path_of(layout: Layout, entities: Mapping[str, str], suffix: str) -> PathOf:
+    """Return ``path_of`` for a model-level or contrast file with these entities."""
+    return lambda extra, extension: layout.model_path({**entities, **extra}, suffix, extension)
+
+
+def _run_path_of(layout: Layout, index: int, entities: Mapping[str, str]) -> PathOf:
+    """Return ``path_of`` for a statmap of design ``index`` with these entities."""
+    return lambda extra, extension: layout.run_path(
+        index, {**entities, **extra}, 'statmap', extension
+    )
+
+
+def _surface_map(
+    view: ModelView,
+    image: object,
+    stat: str,
+    name: str,
+    *,
+    dtype: type | None = None,
+    t_r: float | None = None,
+    series: bool = False,
+) -> SurfaceMap:
+    """Read a surface image of the model as a :class:`SurfaceMap`, checking its surface.
+
+    ``dtype`` casts the values; ``series`` says the rows are scans, ``t_r`` their step.
+    """
+    layout = view.surface
+    assert layout is not None
+    stored = read_on_layout(image, layout, f'{name} map')
+    values = stored if dtype is None else stored.astype(dtype, copy=False)
+    names = _row_names(name, len(values), series=series)
+    return SurfaceMap(values, stat, names, t_r=t_r, series=series)
+
+
+def _check_surface_maps(view: ModelView, computed: Computed) -> None:
+    """Refuse, before anything is written, surface maps that are not on the mask's surface.
+
+    The contrast maps and the mean image are read now (they are in memory); the
+    residuals and r-squared, computed when written, are checked then.
+    """
+    if view.surface is None:
+        return
+    images = [(f'stat-{stat_label(output, maps.stat_type)}', maps.images[output])
+              for _spec, maps in computed for output in STAT_OF_OUTPUT]  # fmt: skip
+    if view.mean_img is not None:
+        images.append(('stat-mean', view.mean_img))
+    for name, image in images:
+        _surface_map(view, image, name, name)
+
+
+def _row_names(name: str, n_rows: int, *, series: bool) -> tuple[str, ...]:
+    """Name the rows of a surface map: the map itself, its rows, or its scans."""
+    if series:
+        return tuple(f'scan {i + 1}' for i in range(n_rows))
+    if n_rows == 1:
+        return (name,)
+    return tuple(f'{name} row {i + 1}' for i in range(n_rows))
+
+
 # ------------------------------------------------------------------ the model level
+def _volume_mask(view: ModelView) -> nib.Nifti1Image:
+    """Return the mask image of a volume model."""
+    assert not isinstance(view.mask_img, SurfaceMask)
+    return view.mask_img
+
+
 def _mask_image(view: ModelView) -> nib.Nifti1Image:
     """Return the mask as uint8 0/1, with units."""
-    inside = np.asanyarray(view.mask_img.dataobj) != 0
-    return nifti_image(nib.Nifti1Image(inside.astype(np.uint8), view.mask_img.affine))
+    mask_img = _volume_mask(view)
+    inside = np.asanyarray(mask_img.dataobj) != 0
+    return nifti_image(nib.Nifti1Image(inside.astype(np.uint8), mask_img.affine))
+
+
+def _surface_mask_map(view: ModelView) -> SurfaceMap:
+    """Return the mask of a surface model as a map: 1 inside, 0 outside, float32."""
+    assert isinstance(view.mask_img, SurfaceMask)
+    inside = view.mask_img.inside.astype(np.float32)[None]
+    return SurfaceMap(inside, 'mask', ('mask',))
 
 
 def _model_outputs(view: ModelView, layout: Layout) -> list[_Output]:
     """statmap.json, the mask and, when the model keeps it, the mean image (``stat-mean``)."""
-    mask = layout.model_path({}, 'mask', '.nii.gz')
     outputs = [
         _json_output(layout.statmap_path(), statmap_sidecar(view)),
-        _nifti_output(mask, functools.partial(_mask_image, view)),
-        _json_output(layout.model_path({}, 'mask', '.json'), mask_sidecar()),
+        *_map_outputs(
+            view,
+            _model_path_of(layout, {}, 'mask'),
+            functools.partial(_mask_image, view),
+            functools.partial(_surface_mask_map, view),
+            mask_sidecar(),
+        ),
     ]
     if view.mean_img is not None:
         mean_img = view.mean_img
         entities = {'stat': 'mean'}
-        path = layout.model_path(entities, 'statmap', '.nii.gz')
-        outputs.append(_nifti_output(path, lambda: nifti_image(mean_img)))
-        if not _statmap_beside_maps(layout):
-            sidecar = model_map_sidecar(view, 'mean', 0, [])
-            outputs.append(_json_output(layout.model_path(entities, 'statmap', '.json'), sidecar))
+        beside = _statmap_beside_maps(layout)
+        outputs += _map_outputs(
+            view,
+            _model_path_of(layout, entities, 'statmap'),
+            lambda: nifti_image(mean_img),
+            lambda: _surface_map(view, mean_img, 'mean', 'stat-mean'),
+            None if beside else model_map_sidecar(view, 'mean', 0, []),
+        )
     return outputs
 
 
@@ -269,9 +402,10 @@ def _streamed_residuals(view: ModelView, n_volumes: int, target: Path) -> Stream
     """
     rows = view.residual_rows
     assert rows is not None
-    mask = np.asanyarray(view.mask_img.dataobj) != 0
+    mask_img = _volume_mask(view)
+    mask = np.asanyarray(mask_img.dataobj) != 0
     positions = np.ravel_multi_index(np.nonzero(mask), mask.shape, order='F')
-    template = unmask(np.zeros((1, positions.size), np.float32), view.mask_img)
+    template = unmask(np.zeros((1, positions.size), np.float32), mask_img)
     header = nifti_image(template, dtype=np.float32, t_step=1.0).header
     header.set_data_shape((*mask.shape, n_volumes))
     volume = np.zeros(mask.size, dtype=np.float32)  # outside the mask stays 0
@@ -290,7 +424,7 @@ def _streamed_residuals(view: ModelView, n_volumes: int, target: Path) -> Stream
     flat_sd = np.zeros(mask.size)
     flat_sd[positions] = np.sqrt(np.maximum(squares / n_volumes - mean**2, 0.0))
     sd = flat_sd.reshape(mask.shape, order='F')
-    return StreamedSeries(sd, np.asarray(view.mask_img.affine, dtype=float), n_volumes)
+    return StreamedSeries(sd, np.asarray(mask_img.affine, dtype=float), n_volumes)
 
 
 def _statmap_beside_maps(layout: Layout) -> bool:
@@ -312,28 +446,82 @@ def _model_map(
     stat: str,
     make: Callable[[], nib.Nifti1Image] | None = None,
     stream: Callable[[Path], StreamedSeries] | None = None,
+    surface: Callable[[], SurfaceMap] | None = None,
 ) -> list[_Output]:
     """Plan a model map of design ``index`` (``stat-errorts``, ``stat-rSquare``), its sidecar.
 
-    The map is made whole by ``make``, or written block by block by ``stream``.
+    The map is made whole by ``make``, or written block by block by ``stream``
+    (volumes), or made by ``surface`` (surface models).
     """
-    path = layout.run_path(index, {'stat': stat}, 'statmap', '.nii.gz')
-    image = _Output(path, image=make, stream=stream)
-    if _statmap_beside_maps(layout):
-        return [image]
-    sources = [
-        _uri(layout.run_path(index, {}, 'design', '.tsv')),
-        _uri(layout.model_path({}, 'mask', '.nii.gz')),
-    ]
-    sidecar = model_map_sidecar(view, stat, index, sources)
-    return [
-        image,
-        _json_output(layout.run_path(index, {'stat': stat}, 'statmap', '.json'), sidecar),
-    ]
+    path_of = _run_path_of(layout, index, {'stat': stat})
+    sidecar = None
+    if not _statmap_beside_maps(layout):
+        sources = [
+            _uri(layout.run_path(index, {}, 'design', '.tsv')),
+            *_mask_uris(view, layout),
+        ]
+        sidecar = model_map_sidecar(view, stat, index, sources)
+    if surface is not None:
+        series = stat == 'errorts'
+        return _map_outputs(view, path_of, _no_volume, surface, sidecar, series=series)
+    outputs = [_Output(path_of({}, '.nii.gz'), image=make, stream=stream)]
+    if sidecar is not None:
+        outputs.append(_json_output(path_of({}, '.json'), sidecar))
+    return outputs
+
+
+def _no_volume() -> nib.Nifti1Image:  # pragma: no cover - surface models make no NIfTI
+    msg = 'A surface model has no NIfTI map.'
+    raise AssertionError(msg)
+
+
+def _mask_uris(view: ModelView, layout: Layout) -> list[str]:
+    """Return the BIDS URIs of the mask files: one NIfTI, a GIFTI per hemisphere, a CIFTI."""
+    surface = view.surface
+    files = [({}, '.nii.gz')] if surface is None else surface_file_names(surface, series=False)
+    return [_uri(layout.model_path(extra, 'mask', extension)) for extra, extension in files]
+
+
+def _surface_model_maps(view: ModelView, layout: Layout, index: int) -> list[_Output]:
+    """Plan the residuals and r-squared of design ``index`` of a surface model."""
+    residuals, r_square = view.residuals, view.r_square
+    outputs = []
+    if residuals is not None:
+        t_r = view.parameters.get('t_r')
+        errorts = functools.partial(
+            _surface_errorts, view, residuals, index, None if t_r is None else float(t_r)
+        )
+        outputs += _model_map(view, layout, index, 'errorts', surface=errorts)
+    if r_square is not None:
+        r_square_map = functools.partial(_surface_r_square, view, r_square, index)
+        outputs += _model_map(view, layout, index, 'rSquare', surface=r_square_map)
+    return outputs
+
+
+def _surface_errorts(
+    view: ModelView,
+    residuals: Callable[[], tuple[Any, ...]],
+    index: int,
+    t_r: float | None,
+) -> SurfaceMap:
+    """Return the residuals of design ``index`` of a surface model, float32, by scan."""
+    image = residuals()[index]
+    return _surface_map(
+        view, image, 'errorts', 'stat-errorts', dtype=np.float32, t_r=t_r, series=True
+    )
+
+
+def _surface_r_square(
+    view: ModelView, r_square: Callable[[], tuple[Any, ...]], index: int
+) -> SurfaceMap:
+    """Return the r-squared of design ``index`` of a surface model."""
+    return _surface_map(view, r_square()[index], 'rSquare', 'stat-rSquare')
 
 
 def _model_maps(view: ModelView, layout: Layout, index: int) -> list[_Output]:
     """Plan the residuals and r-squared of design ``index``, when the model kept them."""
+    if view.surface is not None:
+        return _surface_model_maps(view, layout, index)
     residuals, r_square = view.residuals, view.r_square
     outputs = []
     if view.residual_rows is not None and len(view.designs) == 1:
@@ -395,24 +583,31 @@ def _contrast_image(image: nib.Nifti1Image, stat: str, maps: ContrastMaps) -> ni
 
 
 def _contrast_outputs(
+    view: ModelView,
     layout: Layout,
     computed: Computed,
-    designs: list[str],
     sources: list[str],
-    first_level_contrast: object,
 ) -> list[_Output]:
     """Plan the five maps of every contrast, each with its sidecar."""
+    designs = [_uri(layout.run_path(i, {}, 'design', '.tsv')) for i in range(len(view.designs))]
     outputs = []
     for spec, maps in computed:
         for output in STAT_OF_OUTPUT:
             stat = stat_label(output, maps.stat_type)
             entities = {'contrast': spec.label, 'stat': stat}
-            make = functools.partial(_contrast_image, maps.images[output], stat, maps)
-            outputs.append(_nifti_output(layout.model_path(entities, 'statmap', '.nii.gz'), make))
+            image = maps.images[output]
             sidecar = contrast_sidecar(
-                spec, maps, stat, sources, first_level_contrast, designs=designs
+                spec, maps, stat, sources, view.first_level_contrast, designs=designs
             )
-            outputs.append(_json_output(layout.model_path(entities, 'statmap', '.json'), sidecar))
+            outputs += _map_outputs(
+                view,
+                _model_path_of(layout, entities, 'statmap'),
+                functools.partial(_contrast_image, image, stat, maps),
+                functools.partial(
+                    _surface_map, view, image, stat, f'contrast-{spec.label}_stat-{stat}'
+                ),
+                sidecar,
+            )
     return outputs
 
 
@@ -473,14 +668,28 @@ def _plan(
 ) -> list[_Output]:
     """Plan every file of the model to write, in order (the shared files apart)."""
     designs = [_uri(layout.run_path(i, {}, 'design', '.tsv')) for i in range(len(view.designs))]
-    sources = [*designs, _uri(layout.model_path({}, 'mask', '.nii.gz'))]
+    sources = [*designs, *_mask_uris(view, layout)]
     outputs = [
         *_model_outputs(view, layout),
         *_run_outputs(view, layout, computed),
-        *_contrast_outputs(layout, computed, designs, sources, view.first_level_contrast),
+        *_contrast_outputs(view, layout, computed, sources),
     ]
+    outputs = [_with_space_fields(output, view) for output in outputs]
     _check_unique([*(_Output(path) for path in shared), *outputs])
     return outputs
+
+
+def _with_space_fields(output: _Output, view: ModelView) -> _Output:
+    """Add ``Density`` to the sidecar of a file named with ``den-`` (BIDS requires it).
+
+    The density is described from the surface's own vertex counts; a volume model
+    has no such description, so its sidecars are left as they are.
+    """
+    density = parse_bids_entities(output.path).get('den')
+    if output.content is None or density is None or view.surface is None:
+        return output
+    content = {**output.content, 'Density': {density: density_text(view.surface)}}
+    return _json_output(output.path, content)
 
 
 def _first_level_label(first_level_contrast: object) -> str | None:
@@ -492,7 +701,7 @@ def _first_level_label(first_level_contrast: object) -> str | None:
 
 def _layout(view: ModelView, prefix: str | None, first_level_contrast: object) -> Layout:
     """Plan the names of every file of the model."""
-    return plan_layout(
+    layout = plan_layout(
         view.level,
         view.sources,
         prefix,
@@ -500,6 +709,13 @@ def _layout(view: ModelView, prefix: str | None, first_level_contrast: object) -
         subject_label=view.parameters.get('subject_label'),
         first_level_label=_first_level_label(first_level_contrast),
     )
+    if view.surface is not None and view.surface.kind != 'cifti' and 'hemi' in layout.common:
+        msg = (
+            f'The prefix {prefix!r} sets hemi, which the writer sets itself for the GIFTI '
+            'file of each hemisphere. Remove it from the prefix.'
+        )
+        raise BidsNameError(msg)
+    return layout
 
 
 def write_derivatives(
@@ -553,6 +769,7 @@ def write_derivatives(
     merge_dataset_description(read_dataset_description(root / _DESCRIPTION))  # fail early
     with timed('contrasts'):
         computed = [(spec, view.compute(spec)) for spec in specs]
+    _check_surface_maps(view, computed)
     shared = _shared_files(companions)
     outputs = _plan(view, layout, computed, shared)
     statmap = layout.statmap_path()

@@ -83,7 +83,7 @@ def data_folder() -> Path:
     Examples
     --------
     >>> sorted(p.name for p in data_folder().iterdir() if p.is_dir())
-    ['haxby2001_sub1', 'mni152', 'pain21']
+    ['haxby2001_sub1', 'mni152', 'pain21', 'schaefer2018']
     """
     return Path(str(resources.files('bidsglm') / 'data'))
 

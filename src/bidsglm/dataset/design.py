@@ -19,7 +19,11 @@ again, identically, where the run is fitted:
    them; other variables (confounds, ``Convolve`` outputs) are design columns as
    they are, the first row of a confound filled with 0 when missing (fMRIPrep
    leaves it empty for derivatives), as nilearn does;
-5. the cosine drifts (``HighPassFilterCutoffHz``, 0.01 Hz by default) and the
+5. bidspm's parametric modulations add their modulated regressors
+   (:mod:`bidsglm.dataset.modulations`), convolved alike; a ``Formula`` replaces
+   the columns of ``X``'s variables by formulaic's columns over them
+   (:mod:`bidsglm.dataset.stats_models._formula`);
+6. the cosine drifts (``HighPassFilterCutoffHz``, 0.01 Hz by default) and the
    constant (``1`` in ``X``) complete the design, built by
    :func:`bidsglm.design.make_first_level_design_matrix` as ``FirstLevelModel``
    builds it.
@@ -38,7 +42,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from bidsglm.dataset.stats_models import INTERCEPT, contrast_matches
+from bidsglm.dataset.modulations import add_modulations
+from bidsglm.dataset.stats_models import INTERCEPT, ParametricModulation, contrast_matches
+from bidsglm.dataset.stats_models._formula import formula_columns
 from bidsglm.dataset.transformations import (
     RunTiming,
     SparseVariable,
@@ -124,6 +130,10 @@ class DesignSpec:
         The FIR delays, in volumes.
     transformations : Transformations or None
         The node's transformations.
+    modulations : tuple of ParametricModulation
+        bidspm's parametric modulations (:mod:`bidsglm.dataset.modulations`).
+    formula : str or None
+        ``Model.Formula``, over the design columns of ``X``'s variables.
     """
 
     x: tuple[str, ...]
@@ -132,6 +142,8 @@ class DesignSpec:
     high_pass: float = DEFAULT_HIGH_PASS
     fir_delays: tuple[int, ...] = (0,)
     transformations: Transformations | None = field(default=None, compare=False)
+    modulations: tuple[ParametricModulation, ...] = ()
+    formula: str | None = None
 
 
 @dataclass(frozen=True)
@@ -397,10 +409,11 @@ def run_design(
         raise TransformationError(msg)
     slice_time_ref = timing.start_time / timing.repetition_time
     convolved = _convolved(spec, events_names, others)
+    collection, modulated = add_modulations(collection, convolved, spec.modulations)
     volumes = _volumes(collection, others)
     design = make_first_level_design_matrix(
         (np.arange(timing.n_volumes) + slice_time_ref) * timing.repetition_time,
-        events=_events_table(collection, convolved),
+        events=_events_table(collection, [*convolved, *modulated]),
         hrf_model=spec.hrf_model,
         high_pass=spec.high_pass,
         fir_delays=list(spec.fir_delays),
@@ -410,6 +423,29 @@ def run_design(
     present = set(design.columns)
     delays = {str(c).rsplit('_delay_', 1)[0] for c in design.columns if '_delay_' in str(c)}
     variables = tuple(n for n in resolved if n in present or n in delays)
+    if spec.formula is not None:
+        written = {c: n for n, c in columns.items() if n in spec.x and not _is_glob(n)}
+        design, variables = _with_formula(design, spec.formula, variables, written)
+        columns.update({name: name for name in variables})
     return RunDesign(
         design, columns, variables, tuple(n for n in convolved if n in variables), tuple(absent)
     )
+
+
+def _with_formula(
+    design: pd.DataFrame, formula: str, variables: Sequence[str], written: dict[str, str]
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Replace the columns of ``X``'s variables by the formula's columns over them.
+
+    The formula names the variables as ``X`` writes them (``written``: a design
+    column to its name in ``X``, for bidspm's short names).
+    """
+    table = design[list(variables)].rename(columns=written)
+    terms = formula_columns(formula, table)
+    terms = terms.drop(columns=[c for c in terms.columns if c == 'Intercept'])
+    rest = design.drop(columns=list(variables))
+    clash = sorted(set(terms.columns) & set(rest.columns))
+    if clash:
+        msg = f'The Formula makes the columns {clash}, which the design already has.'
+        raise InvalidParameterError(msg)
+    return pd.concat([terms, rest], axis=1), tuple(terms.columns)

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     'BidsFile',
     'BidsIndex',
+    'OptionNames',
     'Query',
     'RunInputs',
     'close_matches',
@@ -376,6 +377,38 @@ def read_tsv_column(path: Path, column: str) -> list[str]:
 
 # ---------------------------------------------------------------------- runs
 @dataclass(frozen=True)
+class OptionNames:
+    """How the caller spells the choices an error message tells the user to change.
+
+    The command line's flags by default; :func:`bidsglm.first_level_from_bids` gives
+    its parameters' names, so each message names the way out in the caller's terms.
+
+    Parameters
+    ----------
+    task, space, subjects, derivatives : str
+        The names of the task, space, subjects and derivatives-folder choices.
+    resolution : str
+        How to choose a space with a resolution, with ``{space}`` and ``{res}``
+        to fill in.
+
+    Examples
+    --------
+    >>> OptionNames().resolution.format(space='MNI152NLin6Asym', res='2')
+    '--space MNI152NLin6Asym:res-2'
+    """
+
+    task: str = '--task'
+    space: str = '--space'
+    subjects: str = '--participant-label'
+    derivatives: str = '--derivatives'
+    resolution: str = '--space {space}:res-{res}'
+
+    def space_example(self, space: str, res: str) -> str:
+        """Return how to choose ``space`` at resolution ``res``."""
+        return self.resolution.format(space=space, res=res)
+
+
+@dataclass(frozen=True)
 class Query:
     """What to look for.
 
@@ -388,6 +421,8 @@ class Query:
         needed when there are several.
     subjects : tuple of str, optional
         Subject labels (without ``sub-``); all when None.
+    excluded : tuple of str
+        Subject labels left out (those without data are ignored).
     filters : dict of str to tuple of str
         Other entities the BOLD files must have (``{'ses': ('1',)}``); ``''``
         means the entity is absent (``{'acq': ('',)}``).
@@ -398,15 +433,24 @@ class Query:
     mask : dict of str to tuple of str, optional
         Entities selecting each run's mask among the derivatives (a model's
         ``Options.Mask``); by default the ``desc-brain`` mask beside the run.
+    default_space : str, optional
+        The space chosen when ``space`` is None and the data has several, if it
+        has this one (nilearn's ``first_level_from_bids`` assumes
+        ``MNI152NLin2009cAsym``).
+    names : OptionNames
+        How error messages name the choices (the command line's flags by default).
     """
 
     task: str | None = None
     space: str | None = None
     subjects: tuple[str, ...] | None = None
+    excluded: tuple[str, ...] = ()
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     tasks: tuple[str, ...] | None = None
     desc: str = 'preproc'
     mask: dict[str, tuple[str, ...]] | None = None
+    default_space: str | None = None
+    names: OptionNames = field(default_factory=OptionNames)
 
 
 @dataclass(frozen=True)
@@ -472,42 +516,49 @@ def _choose(kind: str, wanted: str | None, available: Sequence[str], hint: str) 
     raise InvalidParameterError(msg)
 
 
-def _select_space(bolds: list[BidsFile], space: str | None) -> list[BidsFile]:
+def _select_space(bolds: list[BidsFile], query: Query) -> list[BidsFile]:
     """Keep the BOLD files of the chosen space (and resolution)."""
     labels = sorted({_space_label(b) for b in bolds})
+    space, names = query.space, query.names
+    if space is None and query.default_space in {label.split(':')[0] for label in labels}:
+        space = query.default_space
     if space is not None and ':' not in space:
         resolutions = [label for label in labels if label.split(':')[0] == space]
         if len(resolutions) > 1:
+            with_res = next(label for label in resolutions if ':res-' in label)
+            example = names.space_example(*with_res.split(':res-'))
             msg = (
                 f'The space {space!r} has several resolutions: {resolutions}. Choose one '
-                f'with --space, e.g. --space {resolutions[0]}.'
+                f'with {names.space}, e.g. {example}.'
             )
             raise InvalidParameterError(msg)
         if resolutions:
             space = resolutions[0]
-    chosen = _choose('space', space, labels, '--space (e.g. --space MNI152NLin6Asym:res-2)')
+    hint = f'{names.space} (e.g. {names.space_example("MNI152NLin6Asym", "2")})'
+    chosen = _choose('space', space, labels, hint)
     return [b for b in bolds if _space_label(b) == chosen]
 
 
-def _select_subjects(bolds: list[BidsFile], subjects: tuple[str, ...] | None) -> list[BidsFile]:
+def _select_subjects(bolds: list[BidsFile], query: Query) -> list[BidsFile]:
     available = sorted({b.entities.get('sub', '') for b in bolds})
-    if subjects is None:
+    bolds = [b for b in bolds if b.entities.get('sub') not in query.excluded]
+    if query.subjects is None:
         return bolds
-    missing = [s for s in subjects if s not in available]
+    missing = [s for s in query.subjects if s not in available]
     if missing:
         msg = (
             f'No preprocessed BOLD for participant(s) {missing}; the participants with '
-            f'data are {available}. Check --participant-label.'
+            f'data are {available}. Check {query.names.subjects}.'
         )
         raise InvalidParameterError(msg)
-    return [b for b in bolds if b.entities.get('sub') in subjects]
+    return [b for b in bolds if b.entities.get('sub') in query.subjects]
 
 
 def _select_tasks(bolds: list[BidsFile], query: Query) -> list[BidsFile]:
     """Keep the BOLD files of the task (or the tasks) the query asks for."""
     tasks = sorted({b.entities.get('task', '') for b in bolds})
     if query.tasks is None:
-        chosen = [_choose('task', query.task, tasks, '--task')]
+        chosen = [_choose('task', query.task, tasks, query.names.task)]
     else:
         chosen = [_choose('task', task, tasks, "the model's Input") for task in query.tasks]
     return [b for b in bolds if b.entities.get('task') in chosen]
@@ -519,10 +570,11 @@ def _select_bolds(deriv: BidsIndex, query: Query) -> list[BidsFile]:
     if not bolds:
         msg = (
             f'No preprocessed BOLD (*_desc-{query.desc}_bold.nii[.gz]) in '
-            f'{str(deriv.root)!r}. Point --derivatives to the fMRIPrep output folder.'
+            f'{str(deriv.root)!r}. Point {query.names.derivatives} to the fMRIPrep output '
+            'folder.'
         )
         raise InputNotFoundError(msg)
-    bolds = _select_space(_select_tasks(bolds, query), query.space)
+    bolds = _select_space(_select_tasks(bolds, query), query)
     for key, labels in query.filters.items():
         bolds = [b for b in bolds if any(b.has(**{key: label or None}) for label in labels)]
     if not bolds:
@@ -531,7 +583,7 @@ def _select_bolds(deriv: BidsIndex, query: Query) -> list[BidsFile]:
             'Input). Check them against the file names.'
         )
         raise InputNotFoundError(msg)
-    return sorted(_select_subjects(bolds, query.subjects), key=lambda b: str(b.path))
+    return sorted(_select_subjects(bolds, query), key=lambda b: str(b.path))
 
 
 def _sibling(deriv: BidsIndex, bold: BidsFile, suffix: str, **changes: str | None) -> Path | None:
@@ -623,14 +675,14 @@ def _run_inputs(
     )
 
 
-def _check_runs(runs: Sequence[RunInputs]) -> None:
+def _check_runs(runs: Sequence[RunInputs], names: OptionNames) -> None:
     """Refuse runs without events, impossible timings and subjects with mixed TRs."""
     no_events = [run.name for run in runs if run.events is None]
     if no_events:
         msg = (
             f'No events file (*_events.tsv in the raw dataset) for {len(no_events)} run(s): '
             f'{no_events[:5]}. Add the events, or leave those runs out (e.g. with '
-            '--participant-label).'
+            f'{names.subjects}).'
         )
         raise InputNotFoundError(msg)
     for run in runs:
@@ -641,10 +693,10 @@ def _check_runs(runs: Sequence[RunInputs]) -> None:
             )
             raise InvalidParameterError(msg)
     for key, what in (('repetition_time', 'repetition time'), ('start_time', 'StartTime')):
-        _check_constant(runs, key, what)
+        _check_constant(runs, key, what, names)
 
 
-def _check_constant(runs: Sequence[RunInputs], key: str, what: str) -> None:
+def _check_constant(runs: Sequence[RunInputs], key: str, what: str, names: OptionNames) -> None:
     """Refuse subjects whose runs differ in ``key``: one model needs one value."""
     by_subject: dict[str, set[float]] = {}
     for run in runs:
@@ -655,7 +707,7 @@ def _check_constant(runs: Sequence[RunInputs], key: str, what: str) -> None:
         msg = (
             f'The {what} differs between the runs of sub-{subject}: {values} s (subjects '
             f'concerned: {sorted(mixed)}). One model needs one value: select runs that '
-            'agree (--participant-label, or Input in the model) or fix the sidecars.'
+            f'agree ({names.subjects}, or Input in the model) or fix the sidecars.'
         )
         raise InvalidParameterError(msg)
 
@@ -693,5 +745,5 @@ def discover_runs(
     same = Path(derivatives).resolve() == Path(bids_dir).resolve()
     deriv = raw if same else index_dataset(derivatives)
     runs = tuple(_run_inputs(deriv, raw, bold, query.mask) for bold in _select_bolds(deriv, query))
-    _check_runs(runs)
+    _check_runs(runs, query.names)
     return runs

@@ -37,6 +37,7 @@ import pandas as pd
 from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.labels import contrast_label
 from bidsglm.bids.layout import plan_layout
+from bidsglm.bids.reader import volume_file
 from bidsglm.dataset.design import read_bids_tsv
 from bidsglm.dataset.naming import check_contrast_names
 from bidsglm.dataset.participant import NAMES_FROM_MODEL, passes_filter
@@ -151,7 +152,7 @@ def saved_inputs(saved: Sequence[LoadedGlm]) -> list[GroupInput]:
             if contrast.stat_type != 't':
                 continue
             if 'effect' not in contrast.maps:
-                some = next(iter(contrast.maps.values()))
+                some = volume_file(next(iter(contrast.maps.values())), 'A first-level map')
                 stat = parse_bids_name(some).entities['stat']
                 missing = some.with_name(some.name.replace(f'_stat-{stat}_', '_stat-effect_', 1))
                 msg = (
@@ -161,9 +162,11 @@ def saved_inputs(saved: Sequence[LoadedGlm]) -> list[GroupInput]:
                     '--overwrite, with the same options).'
                 )
                 raise InputNotFoundError(msg)
-            rows.append(
-                GroupInput(subject, contrast.name, entities, contrast.maps['effect'], glm.mask)
+            effect = volume_file(contrast.maps['effect'], f'The effect map of sub-{subject}')
+            mask = (
+                None if glm.mask is None else volume_file(glm.mask, f'The mask of sub-{subject}')
             )
+            rows.append(GroupInput(subject, contrast.name, entities, effect, mask))
     return rows
 
 

@@ -231,6 +231,8 @@ def _model_spec(request: Request, model: StatsModel) -> DesignSpec:
         high_pass=node.model.high_pass or DEFAULT_HIGH_PASS,
         fir_delays=(hrf.fir_delays or (0,)) if hrf else (0,),
         transformations=node.transformations,
+        modulations=node.model.modulations,
+        formula=node.model.formula,
     )
 
 

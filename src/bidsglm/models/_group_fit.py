@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import nibabel as nib
 import numpy as np
 
+from bidsglm._steps import StepCounter
 from bidsglm.models._ahead import ahead
 from bidsglm.models._group_inputs import RunningMean
 from bidsglm.models._images import volume_values
@@ -100,6 +101,7 @@ def read_maps(
     mean = RunningMean() if keep_mean else None
     store: MapStore | None = None
     arrays = ahead(np.asanyarray(image.dataobj) for image in images)  # the next one read
+    read = StepCounter('maps', len(images))
     for image, data in zip(images, arrays, strict=True):
         if mean is not None:
             mean.add(data, image.affine)
@@ -108,6 +110,7 @@ def read_maps(
             store = MapStore(row.size, row.dtype)
         store.append(row)
         del data
+        read.advance()
     if store is None:
         msg = 'read_maps needs at least one map.'
         raise ValueError(msg)
@@ -155,6 +158,7 @@ class GroupFit:
         order = np.argsort(columns, kind='stable')  # blocks read the store left to right
         beta = np.empty((design.shape[1], n_voxels))
         dispersion, r_square = np.empty(n_voxels), np.empty(n_voxels)
+        fitted_blocks = StepCounter('blocks', -(-n_voxels // width))
         for start in range(0, n_voxels, width):
             voxels = order[start : start + width]
             part = fit_ols(store.columns(columns[voxels]), design)  # its residuals dropped
@@ -163,6 +167,7 @@ class GroupFit:
                 part.dispersion,
                 part.r_square,
             )
+            fitted_blocks.advance()
         glm = dataclasses.replace(
             part,
             beta=beta,

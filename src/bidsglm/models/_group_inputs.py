@@ -3,7 +3,9 @@
 A second-level model takes a list of 3D maps (images or paths; a pandas Series of
 them too, as in nilearn), one 4D image whose volumes are the maps, a list of fitted
 :class:`FirstLevelModel`, or a table with ``subject_label``, ``map_name`` and
-``effects_map_path``. :func:`read_group_input`
+``effects_map_path``. Maps may also be surface maps (see
+:mod:`bidsglm.models._group_surface`): a list of them, one input holding several,
+or first-level models fitted on surface runs. :func:`read_group_input`
 turns each into a :class:`GroupInput`: the subject labels, the number of maps, a
 function giving the maps of a first-level contrast, and the map the default mask
 is computed from (chosen as nilearn chooses it, so masks agree).
@@ -21,13 +23,21 @@ import numpy as np
 import pandas as pd
 
 from bidsglm.errors import (
+    ContrastError,
     ImageDimensionError,
     InvalidParameterError,
     NotFittedError,
     ParameterTypeError,
 )
+from bidsglm.models._group_surface import (
+    check_not_mixed,
+    check_same_surface,
+    split_surface_maps,
+    surface_source,
+)
 from bidsglm.models._images import check_3d, check_same_grid, load_image
 from bidsglm.models.first_level import FirstLevelModel
+from bidsglm.models.surface import SurfaceData, SurfaceMask, SurfaceMasker, is_surface_input
 
 __all__ = ['GroupInput', 'GroupMaps', 'RunningMean', 'read_group_input']
 
@@ -36,9 +46,14 @@ _TABLE_COLUMNS = ('subject_label', 'map_name', 'effects_map_path')
 
 @dataclass(frozen=True)
 class GroupMaps:
-    """The input maps of one second-level fit, and the files they came from."""
+    """The input maps of one second-level fit, and the files they came from.
 
-    images: list[nib.Nifti1Image]
+    ``images`` are 3D images for volumes; for surfaces, single-map inputs in a form
+    :func:`~bidsglm.models.surface.read_surface` reads (read when the model reads
+    them, one at a time).
+    """
+
+    images: list[Any]
     sources: list[str | None]
 
 
@@ -64,6 +79,12 @@ class GroupInput:
     sample_is_mean : bool, default=False
         Whether ``sample_map`` is the mean of the maps of ``maps_for(None)``: the
         model can then compute it while it reads them, reading each map once.
+    on_surface : bool, default=False
+        Whether the maps are surface maps. Their mask is computed while they are
+        read (``sample_map`` is not used), or is ``surface_mask``.
+    surface_mask : SurfaceMask, optional
+        For first-level models fitted on surface runs: the vertices inside every
+        model's mask, the default mask (known before any contrast is chosen).
     """
 
     labels: list[str] | None
@@ -73,6 +94,8 @@ class GroupInput:
     sample_map: Callable[[], nib.Nifti1Image]
     sources: list[str | None]
     sample_is_mean: bool = False
+    on_surface: bool = False
+    surface_mask: SurfaceMask | None = None
 
 
 def read_group_input(second_level_input: Any) -> GroupInput:  # noqa: ANN401
@@ -83,9 +106,12 @@ def read_group_input(second_level_input: Any) -> GroupInput:  # noqa: ANN401
     ParameterTypeError
         For an unaccepted form or an empty list (also a ``TypeError``, as nilearn).
     ImageDimensionError
-        For a single image that is not 4D (also a ``TypeError``, as nilearn).
+        For a single image that is not 4D (also a ``TypeError``, as nilearn), or a
+        list that mixes surface maps (or surface first-level models) with others.
+    ShapeMismatchError
+        For surface first-level models fitted on different surfaces.
     InvalidParameterError
-        For a table without its columns.
+        For a table without its columns, or of surface maps.
 
     Examples
     --------
@@ -98,16 +124,23 @@ def read_group_input(second_level_input: Any) -> GroupInput:  # noqa: ANN401
         return _from_table(second_level_input)
     if isinstance(second_level_input, pd.Series):  # of paths or images, as nilearn takes
         second_level_input = second_level_input.tolist()
+    if is_surface_input(second_level_input):  # one input holding every map
+        return _from_surface_maps(split_surface_maps(second_level_input))
     if isinstance(second_level_input, (str, os.PathLike, nib.spatialimages.SpatialImage)):
         return _from_4d(load_image(second_level_input, name='second_level_input'))
     if isinstance(second_level_input, (list, tuple)) and second_level_input:
-        if all(isinstance(item, FirstLevelModel) for item in second_level_input):
-            return _from_models(list(second_level_input))
-        return _from_maps(list(second_level_input))
+        items = list(second_level_input)
+        if all(isinstance(item, FirstLevelModel) for item in items):
+            return _from_models(items)
+        if any(is_surface_input(item) for item in items):
+            check_not_mixed(items)
+            return _from_surface_maps(items)
+        return _from_maps(items)
     msg = (
         'second_level_input must be a non-empty list of 3D images or paths, a 4D image, '
-        'a list of fitted FirstLevelModel, or a DataFrame with columns '
-        f'{list(_TABLE_COLUMNS)}. Got {type(second_level_input).__name__}.'
+        'a list of fitted FirstLevelModel, a DataFrame with columns '
+        f'{list(_TABLE_COLUMNS)}, or surface maps (a list of GIFTI dicts, CIFTI-2 '
+        f'.dscalar.nii or SurfaceImage). Got {type(second_level_input).__name__}.'
     )
     raise ParameterTypeError(msg)
 
@@ -147,6 +180,25 @@ def _from_4d(image: nib.Nifti1Image) -> GroupInput:
     return _fixed(GroupMaps(volumes, [None] * len(volumes)))
 
 
+def _from_surface_maps(items: list[Any]) -> GroupInput:
+    """Surface maps, one per item: read when the model reads them (mask included)."""
+    maps = GroupMaps(items, [surface_source(item) for item in items])
+    return GroupInput(
+        labels=None,
+        n_maps=len(items),
+        maps_for=lambda _: maps,
+        needs_contrast=False,
+        sample_map=_no_surface_sample,
+        sources=maps.sources,
+        on_surface=True,
+    )
+
+
+def _no_surface_sample() -> nib.Nifti1Image:
+    msg = 'Surface maps have no sample map: their mask is computed while they are read.'
+    raise ValueError(msg)
+
+
 def _first_run(model: Any) -> str | None:  # noqa: ANN401
     """Return the file of a first-level model's first run: its name tells task and space."""
     sources = getattr(model, 'run_sources_', None) or [None]
@@ -167,6 +219,10 @@ def _from_models(models: list[Any]) -> GroupInput:
         if not hasattr(model, 'mask_img_'):
             msg = f'First-level model {index + 1} is not fitted; fit every model first.'
             raise NotFittedError(msg)
+    on_surface = [isinstance(model.masker_, SurfaceMasker) for model in models]
+    if any(on_surface):
+        _check_models_not_mixed(on_surface)
+        return _from_surface_models(models)
 
     def maps_for(first_level_contrast: Any) -> GroupMaps:  # noqa: ANN401
         if first_level_contrast is None:
@@ -193,12 +249,81 @@ def _from_models(models: list[Any]) -> GroupInput:
     )
 
 
+def _check_models_not_mixed(on_surface: list[bool]) -> None:
+    volumes = [f'model {i + 1}' for i, surface in enumerate(on_surface) if not surface]
+    if volumes:
+        msg = (
+            f'The first-level models mix surface and volume fits ({", ".join(volumes)} '
+            f'{"was" if len(volumes) == 1 else "were"} fitted on volumes): one '
+            'second-level model fits one kind. Pass the surface models and the volume '
+            'models to separate second-level models.'
+        )
+        raise ImageDimensionError(msg)
+
+
+def _from_surface_models(models: list[Any]) -> GroupInput:
+    """First-level models fitted on surface runs: their effect maps, on one surface.
+
+    The default mask is the vertices inside every model's mask: outside it an effect
+    map is 0 (the first-level mask leaves out vertices without data).
+    """
+    masks = [model.masker_.mask_ for model in models]
+    for index, mask in enumerate(masks[1:], start=2):
+        check_same_surface(mask.layout, f'first-level model {index}', masks[0].layout, 'model 1')
+    inside = np.logical_and.reduce([mask.inside for mask in masks])
+
+    def maps_for(first_level_contrast: Any) -> GroupMaps:  # noqa: ANN401
+        if first_level_contrast is None:
+            msg = (
+                'The inputs are first-level models: say which of their contrasts to take, '
+                "e.g. compute_contrast(first_level_contrast='audio - visual')."
+            )
+            raise InvalidParameterError(msg)
+        images = [_surface_effect(model, first_level_contrast) for model in models]
+        return GroupMaps(images, [_first_run(model) for model in models])
+
+    labels = [model.subject_label for model in models]
+    return GroupInput(
+        labels=labels if all(label is not None for label in labels) else None,
+        n_maps=len(models),
+        maps_for=maps_for,
+        needs_contrast=True,
+        sample_map=_no_surface_sample,
+        sources=[_first_run(model) for model in models],
+        on_surface=True,
+        surface_mask=SurfaceMask(inside, masks[0].layout),
+    )
+
+
+def _surface_effect(model: Any, contrast: Any) -> SurfaceData:  # noqa: ANN401
+    """Return a surface first-level model's effect of ``contrast``: every vertex, 0 outside."""
+    result = model.compute_contrast_result(contrast)
+    if result.effect.shape[0] != 1:
+        msg = (
+            f'first_level_contrast {contrast!r} has {result.effect.shape[0]} rows: a '
+            'second-level model takes one effect map per model. Give a t contrast (one '
+            'row), or the rows one at a time.'
+        )
+        raise ContrastError(msg)
+    mask = model.masker_.mask_
+    values = np.zeros((1, mask.layout.n_vertices))
+    values[0, mask.inside] = result.effect[0]
+    return SurfaceData(values, mask.layout, _first_run(model))
+
+
 def _from_table(table: pd.DataFrame) -> GroupInput:
     missing = [column for column in _TABLE_COLUMNS if column not in table.columns]
     if missing:
         msg = (
             f'The second-level table lacks the columns {missing}; it needs '
             f'{list(_TABLE_COLUMNS)} and has {list(table.columns)}.'
+        )
+        raise InvalidParameterError(msg)
+    if any(is_surface_input(path) for path in table['effects_map_path']):
+        msg = (
+            'The second-level table names surface maps; tables are read for volume maps '
+            'only. Pass the surface maps as a list (one per subject, in the order of '
+            'your design) with design_matrix, or first-level models fitted on surfaces.'
         )
         raise InvalidParameterError(msg)
     table = table.sort_values('subject_label', kind='stable').reset_index(drop=True)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from bidsglm._stages import timed
+from bidsglm._steps import StepCounter
 from bidsglm.design import check_events, make_first_level_design_matrix
 from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
 from bidsglm.design.tables import read_table
@@ -614,15 +615,19 @@ class FirstLevelModel(BaseGLM):
             _RunJob(design, kept, settings.bins, state)
             for design, kept, state in zip(designs, settings.volumes, states, strict=True)
         ]
+        fitted_runs = StepCounter('runs', len(runs))
+
+        def fit_one(run: nib.Nifti1Image | SurfaceData, job: _RunJob) -> tuple[GLMFit, np.ndarray]:
+            fitted = self._fit_run(run, job, masker)
+            fitted_runs.advance()
+            return fitted
+
         if workers == 1:
             # Each run leaves the list as it is fitted, so an image read into memory
             # is freed as soon as it is masked (see _fit_run).
-            return [self._fit_run(runs.pop(0), job, masker) for job in jobs]
+            return [fit_one(runs.pop(0), job) for job in jobs]
         with ThreadPoolExecutor(workers, thread_name_prefix='bidsglm-fit') as pool:
-            futures = [
-                pool.submit(self._fit_run, run, job, masker)
-                for run, job in zip(runs, jobs, strict=True)
-            ]
+            futures = [pool.submit(fit_one, run, job) for run, job in zip(runs, jobs, strict=True)]
             return [future.result() for future in futures]
 
     def _fit_run(

@@ -23,6 +23,12 @@ from bidsglm.errors import (
 from bidsglm.models._base import BaseGLM, joblib_memory
 from bidsglm.models._group_fit import GroupFit, MapReading, read_maps
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
+from bidsglm.models._group_surface import (
+    SurfaceMapReading,
+    check_same_surface,
+    read_given_surface_mask,
+    read_surface_maps,
+)
 from bidsglm.models._images import check_same_grid, fortran_index, load_mask, unmask
 from bidsglm.models._map_store import MapStore
 from bidsglm.models._param_types import check_parameter_types
@@ -32,6 +38,7 @@ from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_background_mask
 from bidsglm.models.regression import RegressionResults, run_labels, run_results
 from bidsglm.models.results import ContrastResult, MapName
+from bidsglm.models.surface import SurfaceMask, SurfaceMasker, is_surface_input
 from bidsglm.stats import GLMFit, compute_contrast_stats
 
 __all__ = ['SecondLevelModel']
@@ -48,6 +55,12 @@ class SecondLevelModel(BaseGLM):
     with several map names), the fit of each first-level contrast is made, once, by
     :meth:`compute_contrast`.
 
+    The maps may be surface maps: a list of dicts of GIFTI hemispheres, of CIFTI-2
+    ``.dscalar.nii`` files or images, or of nilearn ``SurfaceImage``, one map each
+    (or one input holding every map), or first-level models fitted on surface runs.
+    They are fitted as volumes are, a block of vertices at a time, and the maps come
+    back in the inputs' form (see :mod:`bidsglm.models.surface`).
+
     Parameters
     ----------
     mask_img : image, path, masker or None, default=None
@@ -61,16 +74,23 @@ class SecondLevelModel(BaseGLM):
         ``standardize``, ``detrend``, filters, ``dtype`` and ``clean_args``, which
         nilearn would apply across the input maps, must be at their defaults;
         ``t_r``, ``runs``, ``memory`` and reporting options are not used.
+        For surface maps, None keeps the vertices finite and non-zero in every map
+        (for surface first-level models, the vertices inside every model's mask),
+        and a given mask is a surface input on the maps' surface (or a masker
+        holding one, such as nilearn's ``SurfaceMasker``), whose non-zero vertices
+        are kept.
     target_affine : (4, 4) or (3, 3) array-like, optional
         Resample the mask (nearest neighbour) and the input maps (cubic splines)
         onto this grid, as nilearn does (nilearn's ``resample_img``; see
         :mod:`bidsglm.stats.resampling`). A 3x3 affine gives the axes only: the
-        offset and shape are chosen to hold the mask's grid.
+        offset and shape are chosen to hold the mask's grid. Refused for surface
+        maps.
     target_shape : 3 ints, optional
         The shape of that grid, with a 4x4 ``target_affine``; by default the shape
         that holds the mask's grid.
     smoothing_fwhm : float, optional
         Full width at half maximum, in mm, of a Gaussian smoothing of the maps.
+        Refused for surface maps (smooth them along the surface before).
     memory, memory_level, verbose, n_jobs, minimize_memory, reports
         Accepted for compatibility; they change nothing (:meth:`generate_report`
         draws the page from the fitted model whatever ``reports``).
@@ -86,22 +106,23 @@ class SecondLevelModel(BaseGLM):
         The ``confounds`` given to :meth:`fit`.
     memory_ : joblib.Memory
         nilearn's cache object, made from ``memory``; bidsglm caches nothing.
-    mask_img_ : nibabel.Nifti1Image
-        The mask used (uint8, 0 and 1).
+    mask_img_ : nibabel.Nifti1Image, or a surface image of the inputs' form
+        The mask used (uint8, 0 and 1; for surface maps 1 inside, 0 outside).
     n_elements_ : int
-        The number of voxels in the mask.
-    masker_ : bidsglm.models.masker.VolumeMasker
+        The number of voxels (or vertices) in the mask.
+    masker_ : bidsglm.models.masker.VolumeMasker or bidsglm.models.surface.SurfaceMasker
         The mask and smoothing the maps are read with, as a fitted masker shaped
-        like nilearn's ``NiftiMasker``.
+        like nilearn's ``NiftiMasker`` (or ``SurfaceMasker``).
     fit_ : bidsglm.stats.GLMFit or None
         The fit, when the maps were known at fit time.
     input_sources_ : list of str or None
         The file of each input map (None for images in memory); for first-level
         models, the file of each model's first run.
     residuals_ : nibabel.Nifti1Image
-        4D, one volume per input map. For inputs whose maps depend on a first-level
-        contrast (first-level models), those of the last contrast computed, as in
-        nilearn.
+        4D, one volume per input map (for surface maps, a surface image of their
+        form, one sample per map; on CIFTI-2, maps named ``map 1``, ...). For
+        inputs whose maps depend on a first-level contrast (first-level models),
+        those of the last contrast computed, as in nilearn.
     predicted_ : nibabel.Nifti1Image
         The fitted values, 4D, as ``residuals_``.
     r_square_ : nibabel.Nifti1Image
@@ -119,8 +140,19 @@ class SecondLevelModel(BaseGLM):
     writes ``stat-errorts`` a volume at a time. The file takes the maps' bytes per
     voxel (4 for float32) for every voxel of the grid when the mask is computed from
     the maps, for the mask's voxels otherwise: about 4.3 GB for 1,000 float32 maps on
-    the MNI 2 mm grid. Attributes that are whole 4D arrays (``residuals_``,
+    the MNI 2 mm grid. Surface maps are kept in float64 for every vertex, as
+    nilearn's surface masker reads them (0.7 GB for 1,000 maps of 91,282
+    grayordinates). Attributes that are whole 4D arrays (``residuals_``,
     ``predicted_``, ``results_``, ``fit_``) are computed when read.
+
+    On surfaces the numbers are nilearn 0.14.1's surface GLM's (its second level
+    rounds float64 ``SurfaceImage`` maps to float32, so they differ from ours by
+    about 1e-8 relative), and on CIFTI-2 maps those of the volume engine on the
+    same matrix. nilearn 0.14.1 fails on surface first-level models; bidsglm takes
+    their effect maps. Surface maps must share their parts (hemispheres, CIFTI-2
+    structures), vertex counts and CIFTI-2 brain models; the coordinates of a
+    ``SurfaceImage``'s mesh are not compared (a pial and an inflated mesh hold the
+    same vertices), where nilearn refuses meshes that differ.
 
     Examples
     --------
@@ -134,6 +166,21 @@ class SecondLevelModel(BaseGLM):
     ['intercept']
     >>> model.compute_contrast(output_type='stat').shape
     (3, 3, 3)
+
+    Surface maps, here two hemispheres of 3 and 2 vertices as GIFTI images; the
+    maps come back as GIFTI images:
+
+    >>> def hemispheres(values):
+    ...     arrays = {'left': values[:3], 'right': values[3:]}
+    ...     return {part: nib.gifti.GiftiImage(darrays=[nib.gifti.GiftiDataArray(
+    ...         array.astype(np.float32))]) for part, array in arrays.items()}
+    >>> surface_maps = [hemispheres(2 + rng.standard_normal(5)) for _ in range(8)]
+    >>> model = SecondLevelModel().fit(surface_maps)
+    >>> model.n_elements_
+    5
+    >>> z_map = model.compute_contrast(output_type='z_score')
+    >>> sorted(z_map), [round(float(z), 2) for z in z_map['right'].darrays[0].data]
+    (['left', 'right'], [1.8, 2.68])
     """
 
     def __init__(  # noqa: PLR0913, PLR0917
@@ -175,7 +222,12 @@ class SecondLevelModel(BaseGLM):
             The maps, one per subject: images or paths (in a list or a pandas
             Series); the volumes of a 4D image; fitted first-level models (their
             contrast is chosen at contrast time); or a table with
-            ``subject_label``, ``map_name`` and ``effects_map_path``.
+            ``subject_label``, ``map_name`` and ``effects_map_path``. Surface
+            maps: a list of single-map inputs, each a dict of GIFTI hemispheres
+            (``{'left': ..., 'right': ...}``, files or images), a CIFTI-2
+            ``.dscalar.nii`` (path or image) or a nilearn ``SurfaceImage``, all on
+            one surface; one such input holding every map; or first-level models
+            fitted on surface runs. Tables name volume maps only.
         confounds : DataFrame, optional
             Covariates with a ``subject_label`` column (the input must name
             subjects). Ignored, with a warning, when ``design_matrix`` is given.
@@ -195,7 +247,16 @@ class SecondLevelModel(BaseGLM):
             parameter or the design is of a wrong type (also a ``TypeError``, as
             nilearn raises).
         ImageDimensionError
-            If a single input image is not 4D, or a map is not 3D.
+            If a single input image is not 4D, or a map is not 3D; if surface and
+            volume inputs are mixed (maps or first-level models), or an item of a
+            list of surface maps holds several maps.
+        ShapeMismatchError
+            If surface maps (or their mask) lie on different surfaces: other
+            hemispheres, vertex counts or CIFTI-2 brain models, naming the first
+            map that differs; if no vertex is finite and non-zero in every map.
+        InvalidParameterError
+            For a mask of the other kind (a volume mask for surface maps, or the
+            reverse), or ``smoothing_fwhm`` or ``target_affine`` with surface maps.
 
         Warns
         -----
@@ -214,9 +275,7 @@ class SecondLevelModel(BaseGLM):
             )
             raise ParameterTypeError(msg)  # nilearn's TypeError, for a list of one
         design = self._make_design(group, confounds, design_matrix)
-        plan = self._mask_plan()
-        reading = self._read_once(group, plan)
-        masker = plan.masker(group.sample_map if reading is None else reading.sample)
+        masker, reading = self._make_masker(group)
         self._group = group
         self._fits: dict[Any, GroupFit] = {}
         self.design_matrix_ = design
@@ -234,6 +293,61 @@ class SecondLevelModel(BaseGLM):
             self._fixed_fit = self._fit_maps(None, maps, reading)
             self.input_sources_ = maps.sources
         return self
+
+    def _make_masker(
+        self, group: GroupInput
+    ) -> tuple[VolumeMasker | SurfaceMasker, MapReading | SurfaceMapReading | None]:
+        """Return the fitted masker, and the maps if they were read to make it."""
+        if group.on_surface:
+            return self._make_surface_masker(group)
+        plan = self._mask_plan()
+        reading = self._read_once(group, plan)
+        masker = plan.masker(group.sample_map if reading is None else reading.sample)
+        return masker, reading
+
+    def _make_surface_masker(
+        self, group: GroupInput
+    ) -> tuple[SurfaceMasker, SurfaceMapReading | None]:
+        """Return the masker of surface inputs: the given mask, or the data's own.
+
+        The data's own mask is the vertices finite and non-zero in every map, found
+        while the maps are read (once), or for first-level models the vertices
+        inside every model's mask. A given mask is read first, so that every map is
+        checked against its surface as it is read.
+        """
+        self._refuse_volume_parameters()
+        given = None
+        if self.mask_img is not None:
+            given = read_given_surface_mask(self.mask_img, 'surface maps')
+        if group.surface_mask is not None:  # first-level models: maps come with a contrast
+            if given is None:
+                return SurfaceMasker(group.surface_mask), None
+            layout = group.surface_mask.layout
+            check_same_surface(given.layout, 'mask_img', layout, 'the first-level models')
+            return SurfaceMasker(given), None
+        maps = group.maps_for(None)
+        if given is None:
+            reading = read_surface_maps(maps.images, _map_names(maps))
+            return SurfaceMasker(reading.mask()), reading
+        reading = read_surface_maps(maps.images, _map_names(maps), given.layout, 'mask_img')
+        return SurfaceMasker(given), reading
+
+    def _refuse_volume_parameters(self) -> None:
+        """Refuse smoothing and resampling on surface maps, with the reason."""
+        resampling = 'surface maps need no resampling'
+        volume_only = (
+            ('smoothing_fwhm', self.smoothing_fwhm, 'smooth along the surface before '
+             "(e.g. with Connectome Workbench's -cifti-smoothing) if needed"),
+            ('target_affine', self.target_affine, resampling),
+            ('target_shape', self.target_shape, resampling),
+        )  # fmt: skip
+        for name, value, hint in volume_only:
+            if value is not None:
+                msg = (
+                    f'{name} applies to volumes; these second-level inputs are surface '
+                    f'maps. Leave {name} out: {hint}.'
+                )
+                raise InvalidParameterError(msg)
 
     def _read_once(self, group: GroupInput, plan: _MaskPlan) -> MapReading | None:
         """Read the maps and their mean in one pass, when the mask is computed from it.
@@ -295,6 +409,12 @@ class SecondLevelModel(BaseGLM):
         ``mask_strategy`` from the mean input map) and its ``smoothing_fwhm``, which
         replaces the model's, as nilearn copies such a masker's parameters.
         """
+        if is_surface_input(self.mask_img):
+            msg = (
+                'mask_img is a surface mask, but the second-level inputs are volumes: give '
+                'a volume mask (a 3D image or path), or None to compute it from the maps.'
+            )
+            raise InvalidParameterError(msg)
         if not is_masker(self.mask_img):
             given = None if self.mask_img is None else self._load_mask_img(self.mask_img)
             target = Target(self.target_affine, self.target_shape)
@@ -312,7 +432,7 @@ class SecondLevelModel(BaseGLM):
         self,
         key: Any,  # noqa: ANN401
         maps: GroupMaps,
-        reading: MapReading | None = None,
+        reading: MapReading | SurfaceMapReading | None = None,
     ) -> GroupFit:
         """Fit the design to ``maps`` (already read, every voxel, when ``reading``)."""
         if len(maps.images) != len(self.design_matrix_):
@@ -321,28 +441,43 @@ class SecondLevelModel(BaseGLM):
                 f'{len(maps.images)} input maps; give one design row per map.'
             )
             raise ShapeMismatchError(msg)
-        if reading is None:
-            store = self._read_masked(maps)
-            columns = np.arange(store.shape[1])
-        else:
-            store = reading.store  # every voxel, in Fortran order
-            columns = fortran_index(load_mask(self.mask_img_))
+        store, columns = self._stored_maps(maps, reading)
         design = self.design_matrix_.to_numpy(dtype=np.float64)
         fit = GroupFit.fit(store, columns, design)
         self._fits[key] = fit
         return fit
 
-    def _read_masked(self, maps: GroupMaps) -> MapStore:
+    def _stored_maps(
+        self, maps: GroupMaps, reading: MapReading | SurfaceMapReading | None
+    ) -> tuple[MapStore, np.ndarray]:
+        """Return the maps' store and the column of each voxel (or vertex) of the mask.
+
+        Maps not read yet are read now: the mask's voxels of volumes, every vertex
+        of surfaces (on the mask's surface).
+        """
+        masker = self.masker_
+        if isinstance(masker, SurfaceMasker):
+            mask = masker.mask_
+            if reading is None:
+                names = _map_names(maps)
+                reading = read_surface_maps(maps.images, names, mask.layout, 'the mask')
+            return reading.store, np.flatnonzero(mask.inside)
+        if reading is None:
+            store = self._read_masked(maps, masker)
+            return store, np.arange(store.shape[1])
+        return reading.store, fortran_index(load_mask(self.mask_img_))  # Fortran order
+
+    def _read_masked(self, maps: GroupMaps, masker: VolumeMasker) -> MapStore:
         """Read the maps' in-mask values, one row per map; resampled if the masker says.
 
         With a resampling target, the maps (on one grid) are resampled together, so
         that one clip range applies to all of them, as nilearn resamples them.
         """
         names = _map_names(maps)
-        smoothing = self.masker_.smoothing_fwhm
+        smoothing = masker.smoothing_fwhm
         mask_grid = image_grid(self.mask_img_)
         on_mask_grid = all(image_grid(image).same_as(mask_grid) for image in maps.images)
-        if self.masker_.target_affine is None or on_mask_grid:
+        if masker.target_affine is None or on_mask_grid:
             check_same_grid([*maps.images, self.mask_img_], [*names, 'mask'])
             voxels = load_mask(self.mask_img_)
             return read_maps(maps.images, voxels, smoothing_fwhm=smoothing).store
@@ -368,20 +503,41 @@ class SecondLevelModel(BaseGLM):
         return None if self._fixed_fit is None else self._fixed_fit.with_residuals()
 
     @property
-    def residuals_(self) -> nib.Nifti1Image:
-        """The residuals, 4D, one volume per input map (computed when read)."""
-        return unmask(self._known_fit().residuals(), self.mask_img_)
+    def residuals_(self) -> Any:  # noqa: ANN401 - a volume or a surface image
+        """The residuals, 4D, one volume per input map (computed when read).
+
+        For surface maps, a surface image of their form with one sample per map.
+        """
+        return self._unmask(self._known_fit().residuals())
 
     @property
-    def r_square_(self) -> nib.Nifti1Image:
-        """The r-squared of the model, 3D."""
-        return unmask(self._known_fit().glm.r_square, self.mask_img_)
+    def r_square_(self) -> Any:  # noqa: ANN401 - a volume or a surface image
+        """The r-squared of the model, 3D (a single surface map for surface maps)."""
+        return self._unmask(self._known_fit().glm.r_square)
 
     @property
-    def predicted_(self) -> nib.Nifti1Image:
+    def predicted_(self) -> Any:  # noqa: ANN401 - a volume or a surface image
         """The fitted values (design times estimates), 4D, one volume per input map."""
         fit = self._known_fit()
-        return unmask(fit.design @ fit.glm.beta, self.mask_img_)
+        return self._unmask(fit.design @ fit.glm.beta)
+
+    def _maps_mask(self) -> nib.Nifti1Image | SurfaceMask:
+        """Return the mask that in-mask values are put back with (volume or surface)."""
+        if isinstance(self.masker_, SurfaceMasker):
+            return self.masker_.mask_
+        return self.mask_img_
+
+    def _unmask(self, values: np.ndarray) -> Any:  # noqa: ANN401
+        """Put in-mask values back into an image of the inputs' kind, 0 outside the mask.
+
+        On a CIFTI-2 surface, rows (one per input map) become named maps of a
+        ``.dscalar.nii``.
+        """
+        mask = self._maps_mask()
+        if isinstance(mask, SurfaceMask):
+            names = None if values.ndim == 1 else [f'map {i + 1}' for i in range(len(values))]
+            return mask.unmask(values, names=names)
+        return unmask(values, mask)
 
     @property
     def labels_(self) -> np.ndarray | None:
@@ -486,6 +642,8 @@ class SecondLevelModel(BaseGLM):
         Returns
         -------
         nibabel.Nifti1Image or dict of them
+            For surface maps, images of the inputs' form: a dict of GIFTI images,
+            a CIFTI-2 ``.dscalar.nii`` image, or a ``SurfaceImage``.
         """
         self._check_fitted()
         self._check_output_type(output_type)
@@ -512,7 +670,7 @@ class SecondLevelModel(BaseGLM):
         )
         self._last_fit = fit
         stats = compute_contrast_stats(fit.glm, weights, stat_type)
-        return ContrastResult.from_stats(stats, [weights], [columns], self.mask_img_)
+        return ContrastResult.from_stats(stats, [weights], [columns], self._maps_mask())
 
     def _second_level_weights(self, contrast: Any, columns: list[str]) -> np.ndarray:  # noqa: ANN401
         if contrast is None:

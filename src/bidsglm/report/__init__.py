@@ -9,11 +9,15 @@ peaks, and r-squared and residual maps. Every save writes it too
 page from the model in memory (:mod:`bidsglm.report.fitted`). :func:`report_options`
 reads nilearn's report keywords. :func:`write_index` writes ``index.html`` at the
 top of an output folder, linking every report below it.
+
+Surface models (GIFTI, CIFTI-2) have no report yet: their save writes none, and
+asking for one (``write_report``, ``generate_report``) is an error that says so.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 from html import unescape
@@ -45,6 +49,7 @@ __all__ = [
     'fdr_threshold',
     'find_clusters',
     'find_reports',
+    'is_surface_model',
     'report_companion',
     'report_options',
     'write_index',
@@ -131,6 +136,31 @@ def _is_model_statmap(path: Path) -> bool:
     )
 
 
+def is_surface_model(statmap: Path) -> bool:
+    """Tell whether a model's ``statmap.json`` is that of a surface model.
+
+    Parameters
+    ----------
+    statmap : pathlib.Path
+        The model's ``statmap.json``.
+
+    Returns
+    -------
+    bool
+        True when it records a ``Surface`` (GIFTI or CIFTI-2 model).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> statmap = Path(tempfile.mkdtemp()) / 'statmap.json'
+    >>> _ = statmap.write_text('{"Surface": {"Format": "GIFTI"}}')
+    >>> is_surface_model(statmap)
+    True
+    """
+    content = json.loads(statmap.read_text(encoding='utf-8'))
+    return isinstance(content, dict) and isinstance(content.get('Surface'), dict)
+
+
 def find_reports(output_dir: str | os.PathLike[str]) -> list[Path]:
     """Return every report below a folder, in sorted order.
 
@@ -192,7 +222,8 @@ def write_index(output_dir: str | os.PathLike[str], *, rebuild: bool = False) ->
         raise InputNotFoundError(msg)
     if rebuild:
         for statmap in filter(_is_model_statmap, _visible_files(root)):
-            _rebuild_report(root, statmap)
+            if not is_surface_model(statmap):
+                _rebuild_report(root, statmap)
     reports = find_reports(root)
     links = [(p.relative_to(root).as_posix(), p.relative_to(root).as_posix(), _summary(p))
              for p in reports]  # fmt: skip
@@ -225,7 +256,12 @@ def _write_staged_report(
     *,
     options: ReportOptions,
 ) -> None:
-    """Write the report of a model being saved, inside the save's staging folder."""
+    """Write the report of a model being saved, inside the save's staging folder.
+
+    A surface model gets none: the report draws volumes only.
+    """
+    if is_surface_model(staged_statmap):
+        return
     staged_report, document = render_report(staged_statmap, options, images)
     stage(statmap.parent / staged_report.name).write_text(document, encoding='utf-8')
 

@@ -19,6 +19,7 @@ from bidsglm.report._sections import (
     model_section,
     quality_section,
 )
+from bidsglm.report.atlas import ATLAS_CREDIT
 from bidsglm.report.options import ReportOptions
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ def render_report(
         subtitle=subtitle,
         description=subtitle,
         footer=f'Made by bidsglm {__version__} {origin}. '
-        'The page is self-contained: it loads nothing from the network.',
+        'The page is self-contained: it loads nothing from the network.'
+        + (f' {ATLAS_CREDIT}' if context.atlas is not None else ''),
     )
     return report_path(glm.statmap), document

@@ -7,7 +7,8 @@
 - one part per contrast: its weights, the thresholded z map over the background
   with the threshold and its sidedness stated (a t contrast is read both ways,
   positive z in red to yellow and negative z in blue to cyan; an F test one way),
-  and the tables of clusters and peaks, positive then negative effects;
+  and the tables of clusters and peaks, positive then negative effects, each peak
+  named from the shipped atlas in an MNI space (:mod:`bidsglm.report.atlas`);
 - model quality: r-squared (said to be uninformative, not drawn, for an
   intercept-only design) and the standard deviation of the residuals.
 
@@ -28,9 +29,11 @@ from nibabel.spatialimages import SpatialImage
 from bidsglm.bids import load_glm_from_bids
 from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.figures import contrast_svg, design_svg
-from bidsglm.errors import InputNotFoundError
+from bidsglm.bids.reader import volume_file
+from bidsglm.errors import InputNotFoundError, InvalidParameterError
 from bidsglm.report import html
 from bidsglm.report._maps import SavedMaps
+from bidsglm.report.atlas import ATLAS_NAME, NEAREST_WITHIN_MM, Atlas, atlas_for
 from bidsglm.report.clusters import TABLE_COLUMNS, Thresholding, fdr_threshold, find_clusters
 from bidsglm.report.figures import (
     background_volume,
@@ -106,6 +109,8 @@ class ReportContext:
         Where the z maps are cut.
     space : str, default='scanner space'
         The space of the coordinates, in words (see :func:`space_name`).
+    atlas : Atlas or None, default=None
+        Names the region at each peak (models in an MNI space); None adds no labels.
     """
 
     glm: LoadedGlm
@@ -118,6 +123,7 @@ class ReportContext:
     min_distance: float = 8.0
     cuts: Cuts = field(default_factory=Cuts)
     space: str = SCANNER_SPACE
+    atlas: Atlas | None = None
 
     @classmethod
     def load(
@@ -159,16 +165,26 @@ class ReportContext:
         ------
         InputNotFoundError
             If the saved model has no mask.
+        InvalidParameterError
+            If the saved model is a surface model (GIFTI or CIFTI-2).
         """
         glm = load_glm_from_bids(path)
+        if glm.surface_format is not None:
+            msg = (
+                f'The saved model {str(glm.statmap)!r} is a surface model '
+                f'({glm.surface_format}); bidsglm draws the report of volume models only. '
+                'Its maps are saved: view them with a surface viewer (Connectome '
+                "Workbench, nilearn's plotting), or read them with load_glm_from_bids."
+            )
+            raise InvalidParameterError(msg)
         if glm.mask is None:
             msg = f'The saved model {str(glm.statmap)!r} has no mask file; the report needs it.'
             raise InputNotFoundError(msg)
         maps = SavedMaps(images or {})
-        mask, affine = maps.volume(glm.mask)
+        mask, affine = maps.volume(volume_file(glm.mask, 'The mask'))
         template = template_for(glm.statmap)
         if background is None and glm.mean is not None:
-            drawn_under: np.ndarray | None = maps.volume(glm.mean)[0]
+            drawn_under: np.ndarray | None = maps.volume(volume_file(glm.mean, 'The mean'))[0]
             name = 'the mean of the data'
         elif background is None and template is not None:
             drawn_under = _background(template, affine, mask.shape)
@@ -187,6 +203,7 @@ class ReportContext:
             min_distance=min_distance,
             cuts=cuts or Cuts(),
             space=space_name(glm.statmap),
+            atlas=atlas_for(glm.statmap),
         )
 
     @property
@@ -488,6 +505,8 @@ def model_section(context: ReportContext) -> html.Section:
     ]
     items.append(('Mask', _mask_text(context.mask, context.affine)))
     items.append(('Coordinates', _space_text(context.space)))
+    if context.atlas is not None:
+        items.append(('Atlas labels', f'{ATLAS_NAME}, MIT licence (see the page footer)'))
     rows = design_rows_of(metadata)
     items = [
         (
@@ -617,12 +636,18 @@ def _format_number(value: Any, digits: int) -> str:  # noqa: ANN401 - table cell
     return '' if np.isnan(number) else f'{number:.{digits}f}'
 
 
+#: The column of peak labels in a cluster table (models in an MNI space).
+ATLAS_COLUMN = 'Atlas label'
+
+
 def _table_rows(table: pd.DataFrame) -> list[list[str]]:
-    """Format the rows of a cluster table as text."""
+    """Format the rows of a cluster table as text; an atlas label column stays as is."""
     digits = {'X (mm)': 1, 'Y (mm)': 1, 'Z (mm)': 1, 'Peak z': 2, 'Voxels': 0, 'Volume (mm3)': 0}
+    numbers = list(TABLE_COLUMNS[1:])
     return [
         [str(row[0])]
-        + [_format_number(v, digits[c]) for c, v in zip(TABLE_COLUMNS[1:], row[1:], strict=True)]
+        + [_format_number(v, digits[c]) for c, v in zip(numbers, row[1:], strict=False)]
+        + [str(label) for label in row[len(TABLE_COLUMNS) :]]
         for row in table.itertuples(index=False)
     ]
 
@@ -631,9 +656,12 @@ def _peak_table(table: pd.DataFrame) -> str:
     """Return one table of peaks; rows past :data:`SHOWN_ROWS` are folded."""
     header = ['Cluster', 'X (mm)', 'Y (mm)', 'Z (mm)', 'Peak z', 'Voxels', 'Volume (mm³)']
     numeric = [False] + [True] * 6
-    out = html.table(header, _table_rows(table.head(SHOWN_ROWS)), numeric)
+    if ATLAS_COLUMN in table.columns:
+        header, numeric = [*header, ATLAS_COLUMN], [*numeric, False]
+    wrapped = [title == ATLAS_COLUMN for title in header]
+    out = html.table(header, _table_rows(table.head(SHOWN_ROWS)), numeric, wrapped)
     if len(table) > SHOWN_ROWS:
-        rest = html.table(header, _table_rows(table.iloc[SHOWN_ROWS:]), numeric)
+        rest = html.table(header, _table_rows(table.iloc[SHOWN_ROWS:]), numeric, wrapped)
         out += html.folded(f'The other {len(table) - SHOWN_ROWS} of {len(table)} peaks', rest)
     return out
 
@@ -645,15 +673,38 @@ _SIGNS = (
 )
 
 
-def _cluster_table(clusters: Clusters, two_sided: bool, space: str) -> str:
+def _with_atlas_labels(table: pd.DataFrame, atlas: Atlas) -> pd.DataFrame:
+    """Return the table with the region of each peak in an :data:`ATLAS_COLUMN`."""
+    xyz = table[['X (mm)', 'Y (mm)', 'Z (mm)']].to_numpy(dtype=float)
+    return table.assign(**{ATLAS_COLUMN: atlas.labels_of(xyz)})
+
+
+def _coordinates_text(space: str, atlas: Atlas | None) -> str:
+    """Say in which space the peaks are, and where their labels come from."""
+    if atlas is None:
+        return f'Peak coordinates in mm, {space}; no atlas labels (given in MNI spaces only).'
+    return (
+        f'Peak coordinates in mm, {space}; atlas labels from {ATLAS_NAME}, cortex only: '
+        f'a peak outside its parcels is given the nearest one within {NEAREST_WITHIN_MM:g} mm '
+        'and its distance.'
+    )
+
+
+def _cluster_table(
+    clusters: Clusters, two_sided: bool, space: str, atlas: Atlas | None = None
+) -> str:
     """Return the tables of clusters and peaks, positive then negative effects.
 
     A one-sided rule (an F test, ``two_sided=False``) has one table, of positive z.
+    With an atlas (models in an MNI space) each peak is named in an
+    :data:`ATLAS_COLUMN`.
     """
     table = clusters.table
     if table.empty:
         return html.paragraph('No voxel survives this threshold.', 'muted')
-    out = html.paragraph(f'Peak coordinates in mm, {space}.', 'muted')
+    if atlas is not None:
+        table = _with_atlas_labels(table, atlas)
+    out = html.paragraph(_coordinates_text(space, atlas), 'muted')
     for heading, keeps in _SIGNS if two_sided else _SIGNS[:1]:
         rows = table[keeps(table['Peak z'].to_numpy())]
         found = html.paragraph('None.', 'muted') if rows.empty else _peak_table(rows)
@@ -808,7 +859,7 @@ def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.S
     anchor, title = f'contrast-{contrast.label}', f'Contrast: {contrast.name}'
     if 'z' not in contrast.maps:
         return html.Section(anchor, title, html.paragraph('No z map was saved.'), 'contrast')
-    z, _affine = context.saved_maps.volume(contrast.maps['z'])
+    z, _affine = context.saved_maps.volume(volume_file(contrast.maps['z'], 'The z map'))
     rule = contrast_rule(contrast, context.thresholding)
     z_values = z[context.mask]
     threshold = rule.z_threshold(z_values)
@@ -822,7 +873,7 @@ def contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.S
         + html.figures(_weight_pictures(contrast, context))
         + _threshold_text(z_values, threshold, clusters, rule, contrast.stat_type)
         + html.figures([_z_map_picture(contrast, z, clusters, context, rule.two_sided)])
-        + _cluster_table(clusters, rule.two_sided, context.space)
+        + _cluster_table(clusters, rule.two_sided, context.space, context.atlas)
     )
     return html.Section(anchor, title, body, 'contrast')
 
@@ -867,13 +918,13 @@ def _quality_pictures(index: int, context: ReportContext) -> list[html.Picture]:
     title = context.design_title(index).lower()
     pictures = []
     if index < len(glm.r_square) and _r_square_drawn(index, context):
-        r_square, _ = context.saved_maps.volume(glm.r_square[index])
+        r_square, _ = context.saved_maps.volume(volume_file(glm.r_square[index], 'r-squared'))
         median = float(np.median(r_square[mask])) if mask.any() else float('nan')
         figure = volume_figure(r_square, context.affine, mask=mask, vmin=0.0, label='r²')
         caption = f'r-squared, {title}; median in the mask {median:.3f}.'
         pictures.append(html.Picture(svg_data_uri(figure), f'r-squared, {title}', caption))
     if index < len(glm.residuals):
-        sd, _ = context.saved_maps.residual_sd(glm.residuals[index])
+        sd, _ = context.saved_maps.residual_sd(volume_file(glm.residuals[index], 'The residuals'))
         units = _format_value(glm.metadata.get('Units', 'data units'))
         figure = volume_figure(sd, context.affine, mask=mask, cmap='heat', label='SD')
         caption = f'Standard deviation of the residuals, {title} ({units}).'

@@ -60,6 +60,7 @@ th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: le
   white-space: nowrap; }
 th { background: var(--tint); font-weight: 600; }
 td.num, th.num { text-align: right; }
+td.wrap { white-space: normal; min-width: 16em; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 18px; margin: .6rem 0; }
 dt { font-weight: 600; }
 dd { margin: 0; overflow-wrap: anywhere; }
@@ -274,7 +275,10 @@ def figures(items: Sequence[Picture]) -> str:
 
 
 def table(
-    header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool] = ()
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: Sequence[bool] = (),
+    wrapped: Sequence[bool] = (),
 ) -> str:
     """Return a table that scrolls sideways when wider than the screen.
 
@@ -286,6 +290,8 @@ def table(
         The cells, already formatted as text.
     numeric : sequence of bool, optional
         Which columns hold numbers (aligned right).
+    wrapped : sequence of bool, optional
+        Which columns hold long text, wrapped over lines (other cells stay on one line).
 
     Returns
     -------
@@ -297,9 +303,16 @@ def table(
     >>> out = table(['a', 'b'], [['1', 'x < y']], [True, False])
     >>> out[out.index('<tbody>') :]
     '<tbody><tr><td class="num">1</td><td>x &lt; y</td></tr></tbody></table></div>'
+    >>> out = table(['a', 'b'], [['1', 'long words']], [True], wrapped=[False, True])
+    >>> out[out.index('<tbody>') :]
+    '<tbody><tr><td class="num">1</td><td class="wrap">long words</td></tr></tbody></table></div>'
     """
-    kinds = [' class="num"' if flag else '' for flag in numeric] or [''] * len(header)
-    kinds += [''] * (len(header) - len(kinds))
+    numbers = [*numeric, *[False] * (len(header) - len(numeric))]
+    long_text = [*wrapped, *[False] * (len(header) - len(wrapped))]
+    kinds = [
+        ' class="num"' if number else ' class="wrap"' if wrap else ''
+        for number, wrap in zip(numbers, long_text, strict=True)
+    ]
     head = ''.join(f'<th{kind}>{_text(h)}</th>' for h, kind in zip(header, kinds, strict=True))
     body = ''.join(
         '<tr>'

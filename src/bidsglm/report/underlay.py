@@ -14,11 +14,35 @@ from pathlib import Path
 
 from bidsglm.bids.entities import parse_bids_name
 
-__all__ = ['MNI_TEMPLATE_NAME', 'template_for']
+__all__ = ['MNI_TEMPLATE_NAME', 'is_mni_space', 'template_for']
 
 #: How the captions name the template.
 MNI_TEMPLATE_NAME = 'the MNI ICBM152 template (2009a, 3 mm)'
 _MNI_TEMPLATE = 'mni152/mni_icbm152_2009a_t1_3mm.nii.gz'
+
+
+def is_mni_space(path: str | Path) -> bool:
+    """Tell whether a saved file's ``space-`` label names an MNI space (starts with MNI).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A file of the model (its ``statmap.json``).
+
+    Returns
+    -------
+    bool
+        True for ``space-MNI152NLin2009cAsym``, ``space-MNI152NLin6Asym``, ``space-MNI305``...
+
+    Examples
+    --------
+    >>> is_mni_space('task-x_space-MNI152NLin6Asym_statmap.json')
+    True
+    >>> is_mni_space('task-x_space-T1w_statmap.json'), is_mni_space('task-x_statmap.json')
+    (False, False)
+    """
+    space = parse_bids_name(path).entities.get('space', '')
+    return space.upper().startswith('MNI')
 
 
 def template_for(path: str | Path) -> Path | None:
@@ -41,7 +65,6 @@ def template_for(path: str | Path) -> Path | None:
     >>> template_for('task-x_space-fsLR_statmap.json') is None
     True
     """
-    space = parse_bids_name(path).entities.get('space', '')
-    if not space.upper().startswith('MNI'):
+    if not is_mni_space(path):
         return None
     return Path(str(resources.files('bidsglm') / 'data' / _MNI_TEMPLATE))

@@ -15,11 +15,13 @@ What is read, in short (``docs/stats-models.md`` has the full compatibility tabl
 - nodes of every level, several per level (branches), any ``GroupBy`` of the
   kind each level runs (:mod:`~._graph`);
 - ``Model``: ``Type``, ``X`` (names, globs, ``1``, ``trial_type.<value>``),
-  ``Formula`` (Dataset nodes, with formulaic), ``HRF`` (:mod:`~._hrf`),
+  ``Formula`` (Run and Dataset nodes, with formulaic), ``HRF`` (:mod:`~._hrf`),
   ``Options`` (:mod:`~._options`), ``Software`` (:mod:`~._software`);
 - ``Contrasts`` (weights as numbers or ``"1/3"``; ``Test`` ``t``, ``F``,
   ``pass``, ``FEMA``) and ``DummyContrasts``;
-- ``Transformations``: :mod:`bidsglm.dataset.transformations`.
+- ``Transformations``: :mod:`bidsglm.dataset.transformations`;
+- what the Run node names outside its ``X`` is left out with one warning, as
+  pybids does (:mod:`~._outside_x`).
 
 Examples
 --------
@@ -53,6 +55,7 @@ from bidsglm.dataset.stats_models._hrf import HRF_NAMES
 from bidsglm.dataset.stats_models._legacy import modernize
 from bidsglm.dataset.stats_models._load import load_model
 from bidsglm.dataset.stats_models._nodes import read_node
+from bidsglm.dataset.stats_models._outside_x import leave_out_names_outside_x
 from bidsglm.dataset.stats_models._types import (
     INTERCEPT,
     LEVELS,
@@ -63,9 +66,10 @@ from bidsglm.dataset.stats_models._types import (
     MaskSpec,
     Node,
     NodeModel,
+    ParametricModulation,
     StatsModel,
 )
-from bidsglm.errors import InvalidParameterError
+from bidsglm.errors import InvalidParameterError, warn_caller
 
 if TYPE_CHECKING:
     import os
@@ -83,6 +87,7 @@ __all__ = [
     'MaskSpec',
     'Node',
     'NodeModel',
+    'ParametricModulation',
     'StatsModel',
     'contrast_matches',
     'expand_variables',
@@ -106,6 +111,22 @@ def _nodes(content: Mapping[str, Any]) -> tuple[list[Node], list[str]]:
     if repeated:
         reject('Nodes', f'the node name {repeated[0]!r} is given twice', 'names must be unique')
     return nodes, notes
+
+
+def _without_names_outside_x(nodes: list[Node]) -> list[Node]:
+    """Leave out of the Run node what names variables outside its ``X``, with one warning."""
+    read = []
+    for index, node in enumerate(nodes):
+        kept, left_out = leave_out_names_outside_x(node) if node.level == 'Run' else (node, [])
+        if left_out:
+            msg = (
+                f'BIDS Stats Model, Nodes[{index}] ({node.name}): Model.X {list(node.model.x)} '
+                f'does not hold what these name, so they are left out, as pybids and bidspm '
+                f'do: {"; ".join(left_out)}. Add the variables to X to keep them.'
+            )
+            warn_caller(msg, UserWarning)
+        read.append(kept)
+    return read
 
 
 def read_stats_model(source: str | os.PathLike[str] | Mapping[str, Any]) -> StatsModel:
@@ -132,7 +153,9 @@ def read_stats_model(source: str | os.PathLike[str] | Mapping[str, Any]) -> Stat
     Warns
     -----
     UserWarning
-        Once, listing the earlier spellings read with their modern meaning.
+        Once, listing the earlier spellings read with their modern meaning; once,
+        listing what the Run node names outside its ``X`` and leaves out
+        (:mod:`~bidsglm.dataset.stats_models._outside_x`).
 
     Examples
     --------
@@ -150,6 +173,7 @@ def read_stats_model(source: str | os.PathLike[str] | Mapping[str, Any]) -> Stat
     if not isinstance(name, str) or not name:
         reject('Name', f'expected a name, got {name!r}')
     nodes, notes = _nodes(content)
+    nodes = _without_names_outside_x(nodes)
     edges = read_edges(content.get('Edges'), nodes)
     check_graph(nodes, edges)
     description = content.get('Description')

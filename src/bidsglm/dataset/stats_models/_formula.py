@@ -4,6 +4,13 @@ bidsglm does not write a formula parser: formulaic (the library pybids uses for 
 same purpose) reads and materialises it, so a formula means what it means in pybids
 and FitLins. It is only needed by models that have a ``Formula``, so it is an
 optional dependency: ``pip install "bidsglm[formula]"``.
+
+Where it acts, as pybids (``GLMMSpec.from_df``) has it: on the columns of ``X``
+once they are made. At a Dataset node, on the inputs' variables; at the Run node,
+on the design columns of ``X``'s variables, one row per volume (events convolved
+by the node's HRF, confounds as they are), so ``0 + rt * gain`` adds the
+product of the two regressors. The design's own ``constant`` stays;
+formulaic's ``Intercept`` column, the same ones, is left out.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ def _formulaic_missing() -> bool:
 
 
 def check_formula(formula: object, where: str, level: str) -> str:
-    """Read a ``Formula``: a string formulaic can parse, at a Dataset node.
+    """Read a ``Formula``: a string formulaic can parse, at a Run or Dataset node.
 
     Examples
     --------
@@ -34,13 +41,12 @@ def check_formula(formula: object, where: str, level: str) -> str:
     """
     if not isinstance(formula, str) or not formula.strip():
         reject(where, f'expected a formula such as "0 + C(group)", got {formula!r}')
-    if level != 'Dataset':
+    if level not in ('Run', 'Dataset'):
         reject(
             where,
-            f'a Formula at the {level} level is not supported (bidsglm reads formulas at '
-            'the Dataset level)',
-            'make interactions of run variables with the Product transformation, and list '
-            'the variables in X',
+            f'a Formula at the {level} level is not supported (a {level} node combines the '
+            'contrasts it receives by fixed effects)',
+            'remove it',
         )
     if _formulaic_missing():
         reject(where, 'reading a Formula needs the formulaic library', _INSTALL)

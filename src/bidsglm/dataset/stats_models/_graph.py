@@ -46,7 +46,7 @@ from bidsglm.dataset.stats_models._types import INTERCEPT, LEVELS, Edge, Node
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-__all__ = ['check_graph', 'contrast_matches', 'is_entity_model', 'read_edges']
+__all__ = ['check_graph', 'contrast_matches', 'is_covered', 'is_entity_model', 'read_edges']
 
 _EDGE_KEYS = frozenset({'Source', 'Destination', 'Filter', 'Description'})
 #: The name a dummy contrast over ``1`` takes when no single contrast comes in.
@@ -114,7 +114,7 @@ def _check_shape(nodes: Sequence[Node], edges: Sequence[Edge]) -> None:
             )
 
 
-def _covered(name: str, patterns: Iterable[str]) -> bool:
+def is_covered(name: str, patterns: Iterable[str]) -> bool:
     """Tell whether ``X`` (names and globs) covers a name, or names ``column.name`` (bidspm)."""
     return any(
         name == p or fnmatch.fnmatchcase(name, p) or contrast_matches(name, p) for p in patterns
@@ -136,13 +136,23 @@ def _check_run(node: Node, where: str) -> None:
             f'{where}.GroupBy',
             f'the Run node groups runs by entities (run, session, subject...), not by {bad}',
         )
+    _check_modulations(node, where)
+
+
+def _check_modulations(node: Node, where: str) -> None:
+    """Check that bidspm's parametric modulations modulate convolved variables of ``X``."""
     x = node.model.x
-    named = [c for contrast in node.contrasts for c in contrast.conditions]
-    named += list((node.model.hrf.variables or ()) if node.model.hrf else ())
-    named += list((node.dummy and node.dummy.conditions) or ())
-    for name in named:
-        if name != INTERCEPT and not _covered(name, x):
-            reject(where, f'{name!r} is used but is not in Model.X {list(x)}')
+    convolved = node.model.hrf.variables if node.model.hrf else None
+    for index, modulation in enumerate(node.model.modulations):
+        for name in modulation.conditions:
+            if not is_covered(name, x) or (
+                convolved is not None and not is_covered(name, convolved)
+            ):
+                reject(
+                    f'{where}.Model.Software.SPM.ParametricModulations[{index}].Conditions',
+                    f'{name!r} is not a convolved variable of Model.X',
+                    'modulate conditions listed in X (and in HRF.Variables)',
+                )
 
 
 def is_entity_model(node: Node) -> bool:
@@ -205,8 +215,10 @@ def _check_fixed(node: Node, run: Node, where: str) -> None:
     if node.transformations is not None:
         reject(
             f'{where}.Transformations',
-            f'a {node.level} node has no variables to transform (X is [1])',
-            'remove them',
+            f'a {node.level} node combines the contrasts it receives by fixed effects: it has '
+            'no variables to transform',
+            'remove them; to compare sessions, give the Subject node X ["session", 1] and a '
+            'contrast over the session labels (ConditionList ["test", "retest"], Weights [1, -1])',
         )
     mask = node.model.mask
     if mask is not None and not mask.is_default and mask != run.model.mask:
@@ -236,7 +248,7 @@ def _check_group(node: Node, where: str) -> None:
     x = node.model.x
     given = node.dummy.conditions if node.dummy else None
     for name in given if given is not None and not node.model.intercept_only else ():
-        if name != INTERCEPT and not _covered(name, x) and not _is_level_of(name, x):
+        if name != INTERCEPT and not is_covered(name, x) and not _is_level_of(name, x):
             reject(
                 f'{where}.DummyContrasts.Contrasts',
                 f'{name!r} is not in Model.X {list(x)}',
@@ -244,7 +256,7 @@ def _check_group(node: Node, where: str) -> None:
             )
     for index, contrast in enumerate(node.contrasts):
         for name in contrast.conditions:
-            if name != INTERCEPT and not _covered(name, x) and not _is_level_of(name, x):
+            if name != INTERCEPT and not is_covered(name, x) and not _is_level_of(name, x):
                 reject(
                     f'{where}.Contrasts[{index}]',
                     f'{name!r} is used but is not in Model.X {list(x)} (nor a level of one of '
@@ -275,7 +287,7 @@ class _Names:
         self.patterns = list(patterns)
 
     def has(self, wanted: str) -> bool:
-        return any(contrast_matches(wanted, name) for name in self.known) or _covered(
+        return any(contrast_matches(wanted, name) for name in self.known) or is_covered(
             wanted, self.patterns
         )
 

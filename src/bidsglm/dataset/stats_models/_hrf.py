@@ -98,8 +98,9 @@ def read_hrf(obj: object, where: str) -> Hrf:
         reject(
             f'{where}.Parameters',
             f'parameters {sorted(parameters)} of the {written!r} HRF cannot be honoured: '
-            f'bidsglm uses the {model!r} kernel as it is',
-            'remove "Parameters"',
+            f"bidsglm uses the {model!r} kernel as it is (pybids' auto model writes such "
+            'parameters, but neither pybids nor FitLins applies them)',
+            'remove "Parameters" to use that kernel',
         )
     variables = (
         name_list(hrf['Variables'], f'{where}.Variables', empty=True)

@@ -8,7 +8,8 @@ no ``Name`` (model or node)                         ``"unnamed"`` / the level in
 ``"Level": "run"`` (any case)                       ``"Run"``
 no ``GroupBy``; ``""`` in ``GroupBy``               the level's usual grouping; dropped
 no ``Model.Type``                                   ``"glm"`` (pybids' default)
-contrast ``"Type"``                                 ``"Test"``
+contrast ``"Type"``; its keys in another case       ``"Test"``; ``Name``, ``ConditionList``,
+(``weights``, ``Condition_list``)                   ``Weights``
 ``DummyContrasts``: ``true`` / ``"Type"`` or        ``{"Test": "t"}`` / ``"Test"`` /
 ``"type"`` / ``"Conditions"`` / no ``Test``         ``"Contrasts"`` / ``"t"``
 ``Transformations`` as a list                       ``{"Transformer": "pybids-transforms-v1",
@@ -19,14 +20,26 @@ bidspm's template ``{"Transformer": "",             no transformations
 "Instructions": [{"Name": ""}]}``
 ``"Mask": ""``                                      no mask option
 ``"Options": []``, ``"Software": []`` (MATLAB)      ``{}``
+a node whose ``X``, ``Contrasts`` and               left out with its edges; a Run
+``DummyContrasts`` are blank placeholders only      node so is refused (nothing to fit)
+(bidspm's templates never filled in)
 bidspm's blank placeholders ``""`` (never filled)   dropped: from ``X``; ``HRF.Variables``,
 in ``X``, ``HRF.Variables``, ``DummyContrasts``     ``DummyContrasts.Contrasts`` of blanks
 and a contrast's ``ConditionList``; ``Input.task``  only are absent; such a contrast is
                                                     left out
 ==================================================  ===================================
 
-``Steps`` (the pre-1.0 name of ``Nodes``, which pybids no longer reads) is refused
-with the way to rewrite it.
+``Steps`` is the pre-1.0 name of ``Nodes`` (FitLins' first examples). pybids 0.22
+no longer reads it; bidsglm reads it as ``Nodes`` chained in order (the draft had no
+``Edges``), with the rules above and these of the draft:
+
+==================================================  ===================================
+written in a ``Steps`` file                         read as
+==================================================  ===================================
+a step above the Run level without ``Model``        ``{"Type": "glm", "X": [1]}`` (the
+                                                    draft's implicit intercept)
+``"Type": "T"``                                     ``"Test": "t"``
+==================================================  ===================================
 """
 
 from __future__ import annotations
@@ -50,15 +63,53 @@ TRANSFORMER_ALIASES = {'cpp_spm': 'bidspm', 'bids-matlab_v0.1.0dev': 'bidspm'}
 _LEVELS = {level.lower(): level for level in DEFAULT_GROUP_BY}
 
 
+#: A contrast's keys in another case (the draft's lower case, snake_case), to their
+#: modern spelling: pybids reads keys in any of these.
+_CONTRAST_KEYS = {
+    'name': 'Name',
+    'conditionlist': 'ConditionList',
+    'condition_list': 'ConditionList',
+    'weights': 'Weights',
+    'type': 'Test',
+    'test': 'Test',
+}
+
+
+def _draft_keys(item: object, spelling: dict[str, str], where: str, notes: list[str]) -> None:
+    """Give an object's keys written in another case their modern ``spelling``."""
+    if not isinstance(item, dict):
+        return
+    for key in [k for k in item if k not in spelling.values()]:
+        modern = spelling.get(key.lower())
+        if modern is not None and modern not in item:
+            item[modern] = item.pop(key)
+            notes.append(f'{where}.{key}: read as {modern}')
+
+
+def _draft_step(step: object, where: str, notes: list[str]) -> None:
+    """Read one step of the draft: the implicit model above the Run level."""
+    if not isinstance(step, dict):
+        return
+    if 'Model' not in step and str(step.get('Level', '')).lower() != 'run':
+        step['Model'] = {'Type': 'glm', 'X': [1]}
+        notes.append(f"{where} has no Model: read as X [1] (the draft's implicit intercept)")
+
+
+def _steps(model: dict[str, Any], notes: list[str]) -> None:
+    """Read the draft's ``Steps`` as ``Nodes`` chained in order."""
+    if 'Steps' not in model:
+        return
+    if 'Nodes' in model:
+        reject('Steps', 'the file gives both "Steps" and "Nodes"', 'keep "Nodes" only')
+    model['Nodes'] = model.pop('Steps')
+    notes.append('Steps (the pre-1.0 name of Nodes): read as Nodes, chained in order')
+    steps = model['Nodes']
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        _draft_step(step, f'Nodes[{index}]', notes)
+
+
 def _top(model: dict[str, Any], notes: list[str]) -> None:
-    if 'Steps' in model:
-        reject(
-            'Steps',
-            '"Steps" is the pre-1.0 name of "Nodes", which pybids no longer reads either',
-            'rename it "Nodes", give each node a "Name", a "GroupBy" and a "Model" with '
-            '"Type", and write each contrast\'s "Type" as "Test" (see the specification\'s '
-            'examples)',
-        )
+    _steps(model, notes)
     if 'BIDSModelVersion' not in model:
         model['BIDSModelVersion'] = '1.0.0'
         notes.append('no BIDSModelVersion: read as "1.0.0"')
@@ -112,9 +163,10 @@ def _model(node: dict[str, Any], where: str, notes: list[str]) -> None:
 def _contrasts(node: dict[str, Any], where: str, notes: list[str]) -> None:
     contrasts = node.get('Contrasts')
     for index, contrast in enumerate(contrasts if isinstance(contrasts, list) else []):
-        if isinstance(contrast, dict) and 'Type' in contrast and 'Test' not in contrast:
-            contrast['Test'] = contrast.pop('Type')
-            notes.append(f'{where}.Contrasts[{index}].Type: read as Test')
+        _draft_keys(contrast, _CONTRAST_KEYS, f'{where}.Contrasts[{index}]', notes)
+        if isinstance(contrast, dict) and contrast.get('Test') == 'T':
+            contrast['Test'] = 't'
+            notes.append(f'{where}.Contrasts[{index}].Test "T": read as "t"')
 
 
 def _dummy(node: dict[str, Any], where: str, notes: list[str]) -> None:
@@ -220,6 +272,50 @@ def _blanks(node: dict[str, Any], where: str, notes: list[str]) -> None:
 _NODE_RULES = (_level, _group_by, _model, _blanks, _contrasts, _dummy, _transformations)
 
 
+def _never_filled(node: object) -> bool:
+    """Tell whether a node is a template never filled in: blank X, no real contrast."""
+    if not isinstance(node, dict) or not isinstance(node.get('Model'), dict):
+        return False
+    dummy = node.get('DummyContrasts')
+    dummy_names = dummy.get('Contrasts', ['']) if isinstance(dummy, dict) else ['']
+    contrasts = node.get('Contrasts') or []
+    return (
+        _blanks_only(node['Model'].get('X'))
+        and isinstance(contrasts, list)
+        and all(_unfilled(c) for c in contrasts)
+        and _blanks_only(dummy_names)
+    )
+
+
+def _templates(model: dict[str, Any], notes: list[str]) -> None:
+    """Leave out nodes never filled in (bidspm's templates); refuse a Run node left blank."""
+    nodes = model.get('Nodes')
+    if not isinstance(nodes, list):
+        return
+    blank = [(i, node) for i, node in enumerate(nodes) if _never_filled(node)]
+    for index, node in blank:
+        if str(node.get('Level', '')).lower() == 'run':
+            reject(
+                f'Nodes[{index}]',
+                'the Run node is a template never filled in (X holds blank placeholders only, '
+                'and no contrast is written): there is nothing to fit',
+                'fill in X with the variables to model, and the contrasts',
+            )
+    names = {node.get('Name') for _, node in blank}
+    model['Nodes'] = [node for node in nodes if not any(node is b for _, b in blank)]
+    edges = model.get('Edges')
+    if isinstance(edges, list):
+        model['Edges'] = [
+            e
+            for e in edges
+            if not isinstance(e, dict) or not {e.get('Source'), e.get('Destination')} & names
+        ]
+    notes += [
+        f'Nodes[{index}] is a template never filled in (blank X and contrasts): left out'
+        for index, _ in blank
+    ]
+
+
 def modernize(model: dict[str, Any]) -> list[str]:
     """Rewrite earlier spellings in place; warn once, listing them; return the notes.
 
@@ -258,6 +354,7 @@ def modernize(model: dict[str, Any]) -> list[str]:
     """
     notes: list[str] = []
     _top(model, notes)
+    _templates(model, notes)
     nodes = model.get('Nodes')
     for index, node in enumerate(nodes if isinstance(nodes, list) else []):
         if isinstance(node, dict):

@@ -119,7 +119,7 @@ def _model(obj: object, where: str, level: str) -> tuple[NodeModel, list[str]]:
     if 'Software' in model:
         settings, more = read_software(model['Software'], f'{where}.Software', level)
         notes += more
-        for key in ('noise_model', 'smoothing_fwhm'):
+        for key in ('noise_model', 'smoothing_fwhm', 'modulations'):
             if key in settings:
                 fields[key] = settings[key]
         if 'hrf_derivatives' in settings:

@@ -13,9 +13,10 @@ option                                     what bidsglm does
                                            AR(1) is fitted, said in the notes
 ``SPM.HRFderivatives``                     ``"Temporal"`` / ``"TemporalDispersion"``
                                            add the derivatives to the HRF
-``SPM.ParametricModulations``              refused: it adds regressors bidsglm would
-                                           otherwise leave out; write them as
-                                           transformations
+``SPM.ParametricModulations``              read (bidspm): each condition's events
+                                           modulated by a column's values, as SPM
+                                           makes them
+                                           (:mod:`bidsglm.dataset.modulations`)
 ``bidsglm.NoiseModel``                     ``"ar1"`` or ``"ols"``
 ``bidsglm.SmoothingFWHM``                  Gaussian smoothing of the runs, in mm
 ``SPM.InclusiveMaskingThreshold``,         ignored (the brain mask is used), noted
@@ -31,7 +32,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bidsglm.dataset.stats_models._fields import reject
+from bidsglm.dataset.stats_models._fields import check_keys, name_list, reject
+from bidsglm.dataset.stats_models._types import ParametricModulation
 
 __all__ = ['read_software']
 
@@ -55,15 +57,38 @@ def _hrf_derivatives(value: object, where: str, settings: dict[str, Any]) -> str
     return None
 
 
+_MODULATION_KEYS = frozenset(
+    {'Name', 'Conditions', 'Values', 'PolynomialExpansion', 'Description'}
+)
+
+
+def _modulation(item: object, where: str) -> ParametricModulation:
+    """Read one parametric modulation: a name, conditions, one values column, an order."""
+    given = check_keys(item, _MODULATION_KEYS, where, {})
+    name = given.get('Name')
+    if not isinstance(name, str) or not name.strip():
+        reject(f'{where}.Name', f"expected the modulator's name, got {name!r}")
+    values = name_list(given.get('Values'), f'{where}.Values')
+    if len(values) != 1:
+        reject(
+            f'{where}.Values',
+            f'expected one column of amplitudes, got {list(values)}',
+            'write one modulation per column',
+        )
+    order = given.get('PolynomialExpansion', 1)
+    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+        reject(f'{where}.PolynomialExpansion', f'expected a whole number >= 1, got {order!r}')
+    conditions = name_list(given.get('Conditions'), f'{where}.Conditions')
+    return ParametricModulation(name, conditions, values[0], order)
+
+
 def _parametric_modulations(value: object, where: str, settings: dict[str, Any]) -> str | None:
-    reject(
-        where,
-        "bidspm's parametric modulations are not read by bidsglm, and leaving them out "
-        'would change the design',
-        'write each modulator as transformations instead (e.g. Scale the column, then '
-        'Product with the trial_type.<value> indicator, then Convolve or list it in '
-        'HRF.Variables)',
+    if not isinstance(value, list):
+        reject(where, f'expected a list of modulations, got {value!r}')
+    settings['modulations'] = tuple(
+        _modulation(item, f'{where}[{index}]') for index, item in enumerate(value)
     )
+    return None
 
 
 def _noise_model(value: object, where: str, settings: dict[str, Any]) -> str | None:
@@ -109,7 +134,8 @@ def read_software(obj: object, where: str, level: str) -> tuple[dict[str, Any], 
     Returns
     -------
     settings : dict
-        ``noise_model``, ``smoothing_fwhm`` and ``hrf_derivatives`` when given.
+        ``noise_model``, ``smoothing_fwhm``, ``hrf_derivatives`` and
+        ``modulations`` when given.
     notes : list of str
         The options ignored, one line each.
 

@@ -152,6 +152,38 @@ class Hrf:
 
 
 @dataclass(frozen=True)
+class ParametricModulation:
+    """One of bidspm's ``Software.SPM.ParametricModulations``.
+
+    Parameters
+    ----------
+    name : str
+        ``Name``: the modulator's name in its regressors' names.
+    conditions : tuple of str
+        ``Conditions``: the convolved variables of ``X`` it modulates.
+    value : str
+        The one name of ``Values``: the events variable holding each event's amplitude.
+    order : int, default=1
+        ``PolynomialExpansion``: regressors for the amplitude to the powers 1 to ``order``.
+
+    Examples
+    --------
+    >>> ParametricModulation('lag', ('trial_type.repeat',), 'lag', 2).regressor(
+    ...     'trial_type.repeat', 2)
+    'trial_type.repeatxlag^2'
+    """
+
+    name: str
+    conditions: tuple[str, ...]
+    value: str
+    order: int = 1
+
+    def regressor(self, condition: str, power: int) -> str:
+        """Return the name of the regressor of ``condition`` for one power (SPM's spelling)."""
+        return f'{condition}x{self.name}^{power}'
+
+
+@dataclass(frozen=True)
 class MaskSpec:
     """``Options.Mask``: entities selecting a mask file, or the path of one.
 
@@ -191,7 +223,7 @@ class NodeModel:
     x : tuple of str
         ``X``: names, globs and ``'1'``.
     formula : str or None
-        ``Formula`` (Dataset nodes).
+        ``Formula`` (Run and Dataset nodes).
     hrf : Hrf or None
         ``HRF`` (Run nodes).
     high_pass : float or None
@@ -202,6 +234,8 @@ class NodeModel:
         From ``Software`` (``SPM.SerialCorrelation``, ``bidsglm.NoiseModel``).
     smoothing_fwhm : float or None
         From ``Software.bidsglm.SmoothingFWHM``.
+    modulations : tuple of ParametricModulation
+        From ``Software.SPM.ParametricModulations`` (bidspm; Run nodes).
     """
 
     type: str
@@ -212,6 +246,7 @@ class NodeModel:
     mask: MaskSpec | None = None
     noise_model: str | None = None
     smoothing_fwhm: float | None = None
+    modulations: tuple[ParametricModulation, ...] = ()
 
     @property
     def intercept_only(self) -> bool:

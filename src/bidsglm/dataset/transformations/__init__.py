@@ -121,9 +121,13 @@ meaning coincides run here: Concatenate, Copy, Delete, DropNA, Rename, Select,
 Scale (``ReplaceNa`` may be ``off``), Replace (text keys are regular expressions
 matching a whole value, ``{"key": k, "value": v}`` objects accepted), Threshold
 (strict ``>``/``<``), Sum and Product (``OmitNan``, default false: a missing value
-makes the row missing), And, Or, Not (missing values are false). Its Factor,
-Split, Assign and Filter name or select differently and are refused with that
-reason, as are its own extensions (Add, Constant, LabelIdenticalRows, ...).
+makes the row missing), And, Or, Not (missing values are false). Its own
+instructions run as bids-matlab computes them (``_bidspm``): Filter (missing
+values where its ``Query`` fails), Add, Subtract, Multiply, Divide, Power (also on
+``onset`` and ``duration``), Constant, LabelIdenticalRows and Factor
+(``<input>_<level>`` names). A query naming a column the events lack is refused
+(bids-matlab skips the instruction with a warning). Split and Assign, which
+differ from pybids', and Mean, StdDev, MergeIdenticalRows are refused by name.
 """
 
 from __future__ import annotations

@@ -171,9 +171,9 @@ def _instruction(transformer: str, raw: object, position: int) -> Instruction:
     given = {snake_case(str(key)): value for key, value in raw.items()}
     name, spec = _spec_of(transformer, given.get('name'), where)
     where = f'{where} ({name})'
-    if 'input' not in given:
+    if 'input' not in given and spec.needs_input:
         fail(f'{where}: "Input" is required (the variables to transform).')
-    inputs = _names_list(given['input'], 'Input', where)
+    inputs = _names_list(given['input'], 'Input', where) if 'input' in given else ()
     outputs = () if given.get('output') is None else _names_list(given['output'], 'Output', where)
     extras = {k: v for k, v in given.items() if k not in _COMMON}
     instruction = Instruction(
@@ -382,7 +382,18 @@ def _run_names(
     return spec.function(collection, names, instruction.outputs)
 
 
-_DRIVERS = {'each': _run_each, 'joint': _run_joint, 'names': _run_names}
+def _run_table(
+    spec: InstructionSpec, collection: VariableCollection, instruction: Instruction
+) -> VariableCollection:
+    """Apply a bidspm instruction to the collection as one events table."""
+    names: list[str] = []
+    for entry in instruction.inputs:
+        timing = entry in ('onset', 'duration') and entry not in collection
+        names += [entry] if timing else expand_inputs(collection, [entry])
+    return spec.function(collection, names, instruction.outputs, **instruction.options)
+
+
+_DRIVERS = {'each': _run_each, 'joint': _run_joint, 'names': _run_names, 'table': _run_table}
 
 
 def apply_transformations(

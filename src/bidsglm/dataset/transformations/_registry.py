@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from types import MappingProxyType
 from typing import Any
 
+from bidsglm.dataset.transformations import _bidspm as bidspm
 from bidsglm.dataset.transformations import _compute as compute
 from bidsglm.dataset.transformations import _munge as munge
 from bidsglm.dataset.transformations._convolve import convolve
@@ -191,6 +193,46 @@ PYBIDS: MappingProxyType[str, InstructionSpec] = MappingProxyType(
 
 _OMIT_NAN = {'omit_nan': _flag(False, per_input=False)}
 
+_QUERY = Option(None, is_text, 'a query such as "trial_type==face.*"', per_input=False)
+_VALUE = Option(None, is_scalar, 'a number (or a text holding one)', True, per_input=False)
+#: bidspm's own instructions, which read the events as one table (``_bidspm``).
+_BIDSPM_TABLE = {
+    **{
+        name: InstructionSpec(
+            'table',
+            partial(bidspm.arithmetic, operation=name),
+            f'{name.lower()} a value, on the rows a query selects',
+            {'value': _VALUE, 'query': _QUERY},
+        )
+        for name in bidspm.ARITHMETIC
+    },
+    'Constant': InstructionSpec(
+        'table',
+        bidspm.constant,
+        'a new column of one value',
+        {'value': Option(1, is_scalar, 'a number or a text', per_input=False)},
+        output_required=True,
+        needs_input=False,
+    ),
+    'Factor': InstructionSpec(
+        'table', bidspm.factor, 'bids-matlab dummy coding', text_inputs=True
+    ),
+    'Filter': InstructionSpec(
+        'table',
+        bidspm.filter_rows,
+        'missing values where a query fails',
+        {'query': replace(_QUERY, required=True)},
+        text_inputs=True,
+    ),
+    'LabelIdenticalRows': InstructionSpec(
+        'table',
+        bidspm.label_rows,
+        'number identical rows',
+        {'cumulative': _flag(False, per_input=False)},
+        text_inputs=True,
+    ),
+}
+
 #: bidspm's instructions whose semantics coincide with pybids' (bidspm reads an events
 #: table row by row; see the module docstring for the differences it keeps).
 BIDSPM: MappingProxyType[str, InstructionSpec] = MappingProxyType(
@@ -235,6 +277,7 @@ BIDSPM: MappingProxyType[str, InstructionSpec] = MappingProxyType(
             'zero values past a cut-off',
             _THRESHOLD,
         ),
+        **_BIDSPM_TABLE,
     }
 )
 
@@ -242,28 +285,18 @@ BIDSPM: MappingProxyType[str, InstructionSpec] = MappingProxyType(
 BIDSPM_REFUSED = MappingProxyType(
     {
         **dict.fromkeys(
-            ('Factor', 'Split', 'Assign', 'Filter'),
+            ('Split', 'Assign'),
             "bidspm's {name} differs from pybids' (its output names, or its query syntax); "
             'write the instruction for "Transformer": "pybids-transforms-v1"',
         ),
         **dict.fromkeys(
-            (
-                'Add',
-                'Subtract',
-                'Multiply',
-                'Divide',
-                'Power',
-                'Constant',
-                'Mean',
-                'StdDev',
-                'LabelIdenticalRows',
-                'MergeIdenticalRows',
-            ),
+            ('Mean', 'StdDev', 'MergeIdenticalRows'),
             '{name} is a bidspm extension that bidsglm does not implement; prepare the events '
             'file instead, or use the pybids-transforms-v1 instructions',
         ),
     }
 )
+
 
 #: The instruction sets, by ``Transformer`` name.
 TRANSFORMERS: MappingProxyType[str, MappingProxyType[str, InstructionSpec]] = MappingProxyType(

@@ -11,8 +11,10 @@ from typing import Any, Literal
 __all__ = ['InstructionSpec', 'Option']
 
 #: How the engine drives an instruction: once per input variable (``each``), once
-#: over all of them together (``joint``), or on the collection's names (``names``).
-Kind = Literal['each', 'joint', 'names']
+#: over all of them together (``joint``), on the collection's names (``names``), or
+#: on the collection as one events table with the instruction's arguments (``table``,
+#: bidspm's instructions).
+Kind = Literal['each', 'joint', 'names', 'table']
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ class InstructionSpec:
         ``function(variable, collection, **options)`` per input variable and
         names the results; ``joint`` calls ``function(variables, **options)``
         once and stores the one result under ``Output``; ``names`` calls
-        ``function(collection, names, outputs)`` and takes the collection it returns.
+        ``function(collection, names, outputs)`` and takes the collection it
+        returns; ``table`` calls ``function(collection, names, outputs, **options)``
+        (``onset`` and ``duration`` passed as they are) and takes the collection.
     function : callable
         The work.
     summary : str
@@ -65,6 +69,8 @@ class InstructionSpec:
         Whether input variables may hold text.
     drops_input : bool, default=False
         Whether the input variable leaves the collection (``Factor``, ``Rename``).
+    needs_input : bool, default=True
+        Whether ``Input`` is required (bidspm's ``Constant`` takes none).
     """
 
     kind: Kind
@@ -74,6 +80,7 @@ class InstructionSpec:
     output_required: bool = False
     text_inputs: bool = False
     drops_input: bool = False
+    needs_input: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, 'options', MappingProxyType(dict(self.options)))

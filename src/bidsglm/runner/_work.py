@@ -25,9 +25,8 @@ import traceback
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import nibabel as nib
 import numpy as np
 
 from bidsglm._save import save_glm_to_bids
@@ -36,6 +35,7 @@ from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.labels import contrast_label
 from bidsglm.bids.manifest import complete_model_files
 from bidsglm.bids.transaction import model_lock
+from bidsglm.dataset.masks import intersect_masks
 from bidsglm.dataset.runs import load_design
 from bidsglm.design.second_level import warn_if_ill_conditioned
 from bidsglm.models import FirstLevelModel, SecondLevelModel, select_runs
@@ -51,7 +51,6 @@ __all__ = [
     'JobResult',
     'fit_group',
     'fit_subject',
-    'intersect_masks',
     'is_saved',
     'stage_summary',
 ]
@@ -85,19 +84,6 @@ class JobResult:
     seconds: float
     warnings: tuple[str, ...] = ()
     stages: tuple[tuple[str, float], ...] = ()
-
-
-def intersect_masks(paths: Sequence[Path]) -> nib.Nifti1Image | str | None:
-    """Return the voxels inside every mask (the path itself when there is one)."""
-    if not paths:
-        return None
-    if len(paths) == 1:
-        return str(paths[0])
-    images = [cast('nib.Nifti1Image', nib.load(path)) for path in paths]
-    inside = np.ones(images[0].shape[:3], dtype=np.bool_)
-    for image in images:
-        inside &= np.asanyarray(image.dataobj).reshape(inside.shape) != 0
-    return nib.Nifti1Image(inside.astype(np.uint8), images[0].affine)
 
 
 def _subject_model(job: SubjectJob) -> FirstLevelModel:
@@ -259,19 +245,25 @@ def fit_group(job: GroupJob) -> JobResult:
     return _run_job(job.name, work)
 
 
-def stage_summary(result: JobResult) -> str:
+def stage_summary(stages: Sequence[tuple[str, float]], seconds: float) -> str:
     """Return a job's time by stage, for a log line (what ``-v`` shows per subject).
+
+    Parameters
+    ----------
+    stages : sequence of (str, float)
+        Seconds by stage (:attr:`JobResult.stages`).
+    seconds : float
+        The job's whole time.
 
     Examples
     --------
-    >>> result = JobResult('sub-01', True, 'done', 4.0, stages=(('read', 1.25), ('fit', 2.5)))
-    >>> stage_summary(result)
+    >>> stage_summary([('read', 1.25), ('fit', 2.5)], 4.0)
     'read 1.25 s, fit 2.50 s, other 0.25 s; total 4.00 s'
     """
-    counted = sum(seconds for _, seconds in result.stages)
-    parts = [f'{name} {seconds:.2f} s' for name, seconds in result.stages]
-    parts.append(f'other {max(result.seconds - counted, 0.0):.2f} s')
-    return f'{", ".join(parts)}; total {result.seconds:.2f} s'
+    counted = sum(value for _, value in stages)
+    parts = [f'{name} {value:.2f} s' for name, value in stages]
+    parts.append(f'other {max(seconds - counted, 0.0):.2f} s')
+    return f'{", ".join(parts)}; total {seconds:.2f} s'
 
 
 def describe(value: Any) -> str:  # noqa: ANN401 - any value a log line shows

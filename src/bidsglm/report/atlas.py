@@ -1,0 +1,193 @@
+"""Atlas labels of cluster peaks, for models whose coordinates are in an MNI space.
+
+The atlas shipped with bidsglm is the Schaefer 2018 parcellation of the cerebral
+cortex (400 parcels named by the 17 networks of Yeo 2011, 2 mm, MIT licence; see
+``bidsglm/data/schaefer2018/README.md``). Its parcels are functional, with coarse
+anatomical hints in their names ("Left secondary somatosensory cortex (S2),
+somatomotor B network (parcel 1)"); it has no subcortical, cerebellar or white-matter
+regions.
+
+A peak is labelled with the parcel of the atlas voxel nearest to it. When that voxel
+is outside every parcel, the nearest parcel voxel within :data:`NEAREST_WITHIN_MM`
+is named with its distance ("nearest, 4 mm: ..."); farther than that, the peak has no
+label. Models in any other space (scanner space, a surface, a non-MNI template) get
+no labels: the atlas's coordinates mean nothing there.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+import nibabel as nib
+import numpy as np
+from nibabel.affines import apply_affine
+
+from bidsglm.errors import InvalidParameterError, ShapeMismatchError
+from bidsglm.report.underlay import is_mni_space
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = [
+    'ATLAS_CREDIT',
+    'ATLAS_NAME',
+    'NEAREST_WITHIN_MM',
+    'NO_LABEL',
+    'Atlas',
+    'atlas_for',
+    'read_atlas',
+    'shipped_atlas',
+]
+
+#: How the report names the atlas.
+ATLAS_NAME = 'the Schaefer 2018 cortical parcellation (400 parcels, 17 networks)'
+#: The attribution the atlas's licence asks for, as the report prints it.
+ATLAS_CREDIT = (
+    'Atlas labels: Schaefer et al. (2018) Cerebral Cortex 28:3095-3114, 400 parcels '
+    'and 17 networks (Yeo et al. 2011), © 2016 Computational Brain Imaging Group, MIT licence.'
+)
+#: A peak outside every region is given the nearest region up to this far (mm).
+NEAREST_WITHIN_MM = 6.0
+#: The label of a peak with no region within :data:`NEAREST_WITHIN_MM`.
+NO_LABEL = f'no cortical parcel within {NEAREST_WITHIN_MM:g} mm'
+_FOLDER = 'schaefer2018'
+_IMAGE = 'schaefer2018_400parcels_17networks_2mm.nii.gz'
+
+
+@dataclass(frozen=True)
+class Atlas:
+    """A labelled volume and the names of its regions.
+
+    Parameters
+    ----------
+    regions : (nx, ny, nz) ndarray of int
+        The region of each voxel, 0 outside every region.
+    affine : (4, 4) ndarray
+        Voxel indices to millimetres.
+    names : mapping of int to str
+        The name of each region number.
+
+    Examples
+    --------
+    >>> regions = np.zeros((5, 5, 5), dtype=int); regions[3:, :, :] = 7
+    >>> atlas = Atlas(regions, np.diag([2.0, 2.0, 2.0, 1.0]), {7: 'Far side'})
+    >>> atlas.label_of([6.0, 4.0, 4.0])
+    'Far side'
+    >>> atlas.label_of([2.0, 4.0, 4.0])
+    'nearest, 4 mm: Far side'
+    >>> atlas.label_of([-20.0, 4.0, 4.0])
+    'no cortical parcel within 6 mm'
+    """
+
+    regions: np.ndarray
+    affine: np.ndarray
+    names: Mapping[int, str]
+
+    def __post_init__(self) -> None:
+        if np.ndim(self.regions) != 3 or np.shape(self.affine) != (4, 4):
+            msg = (
+                f'An Atlas needs a 3D volume of regions and a 4x4 affine; got a volume of '
+                f'shape {np.shape(self.regions)} and an affine of shape {np.shape(self.affine)}.'
+            )
+            raise ShapeMismatchError(msg)
+        unnamed = sorted(set(np.unique(self.regions).tolist()) - {0} - set(self.names))
+        if unnamed:
+            msg = (
+                f'The atlas volume has regions {unnamed[:10]} that its names do not list; '
+                'give a name to every region number of the volume.'
+            )
+            raise InvalidParameterError(msg)
+
+    def label_of(self, xyz: np.ndarray | list[float]) -> str:
+        """Name the region at a point in mm (or the nearest one, see the module)."""
+        point = np.asarray(xyz, dtype=float)
+        ijk = np.rint(apply_affine(np.linalg.inv(self.affine), point)).astype(int)
+        if self._inside(ijk) and self.regions[tuple(ijk)] > 0:
+            return self.names[int(self.regions[tuple(ijk)])]
+        return self._nearest(point, ijk)
+
+    def labels_of(self, xyz: np.ndarray) -> list[str]:
+        """Name the region at each point of an ``(n, 3)`` array of mm coordinates."""
+        return [self.label_of(point) for point in np.asarray(xyz, dtype=float).reshape(-1, 3)]
+
+    def _inside(self, ijk: np.ndarray) -> bool:
+        return bool(np.all(ijk >= 0) and np.all(ijk < self.regions.shape))
+
+    def _nearest(self, point: np.ndarray, ijk: np.ndarray) -> str:
+        """Name the region voxel nearest to ``point`` within the distance, if any."""
+        reach = np.ceil(NEAREST_WITHIN_MM / np.linalg.norm(self.affine[:3, :3], axis=0).min())
+        low = np.clip(ijk - int(reach), 0, self.regions.shape)
+        high = np.clip(ijk + int(reach) + 1, 0, self.regions.shape)
+        block = self.regions[low[0] : high[0], low[1] : high[1], low[2] : high[2]]
+        found = np.argwhere(block > 0)
+        if not found.size:
+            return NO_LABEL
+        distance = np.linalg.norm(apply_affine(self.affine, found + low) - point, axis=1)
+        best = int(np.argmin(distance))
+        if distance[best] > NEAREST_WITHIN_MM:
+            return NO_LABEL
+        name = self.names[int(block[tuple(found[best])])]
+        return f'nearest, {distance[best]:.0f} mm: {name}'
+
+
+def read_atlas(image: str | Path, names: str | Path) -> Atlas:
+    """Read an atlas from a labelled image and a TSV of ``index`` and ``name`` columns.
+
+    Parameters
+    ----------
+    image : str or pathlib.Path
+        A 3D NIfTI image of integer region numbers, 0 outside every region.
+    names : str or pathlib.Path
+        A tab-separated table with a header and the columns ``index`` and ``name``.
+
+    Returns
+    -------
+    Atlas
+        The regions and their names.
+
+    Examples
+    --------
+    >>> atlas = shipped_atlas()
+    >>> atlas.regions.shape, len(atlas.names)
+    ((91, 109, 91), 400)
+    """
+    loaded = cast('nib.Nifti1Image', nib.load(image))
+    regions = np.asarray(loaded.dataobj).astype(np.int32)
+    with Path(names).open(newline='', encoding='utf-8') as stream:
+        table = {int(row['index']): row['name'] for row in csv.DictReader(stream, delimiter='\t')}
+    return Atlas(regions, np.asarray(loaded.affine, dtype=float), table)
+
+
+@cache
+def shipped_atlas() -> Atlas:
+    """Return the atlas shipped with bidsglm (read once, then kept)."""
+    folder = Path(str(resources.files('bidsglm') / 'data' / _FOLDER))
+    return read_atlas(folder / _IMAGE, folder / 'labels.tsv')
+
+
+def atlas_for(path: str | Path) -> Atlas | None:
+    """Return the atlas for a saved model's coordinates, from its ``space-`` entity.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A file of the model (its ``statmap.json``).
+
+    Returns
+    -------
+    Atlas or None
+        The shipped atlas for an MNI space, else None.
+
+    Examples
+    --------
+    >>> atlas_for('task-x_space-MNI152NLin2009cAsym_statmap.json').label_of([-54, -2, -30])
+    'Left temporal cortex, default B network (parcel 2)'
+    >>> atlas_for('sub-01_task-x_statmap.json') is None
+    True
+    """
+    return shipped_atlas() if is_mni_space(path) else None
