@@ -6,7 +6,10 @@ TOOL is ``bidsglm`` or ``nilearn`` (MODE ``fit``, ``contrasts`` or ``save``; a
 RUN_DIR with ``group.json`` is a group workload: a one-sample second-level model of
 its ``maps/``), or ``floor`` (MODE ``io``: read the input, write the files found in REFERENCE_DIR;
 MODE ``io+deps``: the same after importing the libraries bidsglm depends on, which
-shows what an interpreter pays for them whatever the work).
+shows what an interpreter pays for them whatever the work). A RUN_DIR with
+``dataset_description.json`` is the benchmark dataset: its floor is the participant
+level's (``_dataset_floor.py``), with ``prepare``, ``read`` and ``write`` summed over
+the subjects and ``work`` the wall time of the two workers.
 The JSON line gives the seconds of each stage (``import`` included) and the peak
 resident memory (``ru_maxrss``) after each stage. Only the modules the tool needs
 are imported, so one tool's imports never weigh on the other's numbers.
@@ -25,7 +28,7 @@ from pathlib import Path
 START = time.perf_counter()
 
 import numpy as np  # noqa: E402 - after START: every tool and the floor need numpy
-from isal import igzip, igzip_threaded  # noqa: E402
+from _floor import files_under, load_files, read_gzip, write_files  # noqa: E402
 
 CONTRAST_NAMES = ('audio', 'visual', 'motor', 'audio_minus_visual', 'effects_of_interest')
 PREFIX = 'sub-01_task-bench'
@@ -153,52 +156,39 @@ def measure_floor(mode: str, run_dir: Path, out_dir: Path, reference: Path, cloc
         for name in DEPENDENCIES:
             importlib.import_module(name)
     clock.lap('import')
-    contents = {}
-    for path in sorted(p for p in reference.rglob('*') if p.is_file()):
-        data = path.read_bytes()
-        gzipped = path.name.endswith('.gz')
-        contents[path.relative_to(reference)] = (
-            igzip.decompress(data) if gzipped else data,
-            gzipped,
-        )
+    contents = load_files(reference, files_under(reference))
     clock.lap('prepare')
     run = run_dir / 'bold.nii.gz'
     for path in [run] if run.is_file() else group_maps(run_dir):
         read_gzip(Path(path))
     clock.lap('read')
-    for relative, (data, gzipped) in contents.items():
-        target = out_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not gzipped:
-            target.write_bytes(data)
-        elif len(data) > 2**23:
-            with igzip_threaded.open(target, 'wb', compresslevel=1, threads=2) as stream:
-                stream.write(data)
-        else:
-            target.write_bytes(igzip.compress(data, 1))
+    write_files(contents, out_dir)
     clock.lap('write')
 
 
-def read_gzip(path: Path):
-    """Inflate a gzip file into one preallocated buffer (its trailer gives the size)."""
-    with path.open('rb') as raw:
-        raw.seek(-4, 2)
-        hint = int.from_bytes(raw.read(4), 'little')
-    buffer = np.empty(hint + 1, dtype=np.uint8)
-    size = 0
-    with igzip_threaded.open(path, 'rb', threads=1) as stream:
-        while count := stream.readinto(buffer[size:]):
-            size += count
-            if size == buffer.size:  # over 4 GiB the trailer wraps: grow
-                buffer = np.concatenate([buffer, np.empty_like(buffer)])
-    return buffer[:size]
+def measure_dataset_floor(
+    mode: str, bids: Path, out_dir: Path, reference: Path, clock: Clock
+) -> None:
+    """The participant level's floor: two processes, each subject's reads and writes."""
+    from _dataset_floor import run_dataset_floor  # noqa: PLC0415 - only this floor needs it
+
+    if mode == 'io+deps':  # imported before the workers start, which inherit them
+        for name in DEPENDENCIES:
+            importlib.import_module(name)
+    clock.lap('import')
+    times = run_dataset_floor(bids, out_dir, reference)
+    clock.lap('work')
+    clock.seconds.update(prepare=times.prepare, read=times.read, write=times.write)
+    clock.seconds['prepare cpu'] = times.prepare_cpu
 
 
 def main(argv: list[str]) -> None:
     tool, mode, run_dir, out_dir = argv[:4]
     clock = Clock()
     warnings.simplefilter('ignore')
-    if tool == 'floor':
+    if tool == 'floor' and (Path(run_dir) / 'dataset_description.json').is_file():
+        measure_dataset_floor(mode, Path(run_dir), Path(out_dir), Path(argv[4]), clock)
+    elif tool == 'floor':
         measure_floor(mode, Path(run_dir), Path(out_dir), Path(argv[4]), clock)
     elif (Path(run_dir) / 'group.json').is_file():
         measure_group(tool, mode, Path(run_dir), Path(out_dir), clock)

@@ -13,8 +13,10 @@ means.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -40,11 +42,17 @@ GROUP_MODES = ('fit', 'save')
 
 @dataclass
 class Measurement:
-    """One child process: its wall time, peak memory and in-process stage times."""
+    """One child process: its wall time, peak memory and in-process stage times.
+
+    For the command line over the dataset, ``seconds`` holds each stage's mean over
+    the subjects and ``subjects`` each subject's stages (from its ``-v`` log).
+    """
 
     wall: float
     peak_mb: float
     seconds: dict[str, float] = field(default_factory=dict)
+    subjects: dict[str, dict[str, float]] = field(default_factory=dict)
+    cpu: float | None = None
 
 
 #: The source tree the children import bidsglm from (``--src``; default this checkout's).
@@ -60,71 +68,107 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants, summed (from /proc)."""
-    parents, rss = {}, {}
+@dataclass
+class TreeUsage:
+    """What sampling a process tree saw: its largest memory, each process's CPU seconds."""
+
+    peak_mb: float = 0.0
+    cpu: dict[int, float] = field(default_factory=dict)
+
+
+def tree_usage(root: int) -> tuple[float, dict[int, float]]:
+    """Resident memory of a process and its descendants, summed, and each one's CPU seconds.
+
+    Read from /proc; CPU is user plus system time, the process's own (all threads).
+    """
+    parents, rss, cpu = {}, {}, {}
+    ticks = os.sysconf('SC_CLK_TCK')
     for stat in Path('/proc').glob('[0-9]*/stat'):
         try:
             fields = stat.read_text().rsplit(')', 1)[1].split()
         except (OSError, IndexError):
             continue  # the process ended meanwhile
-        parents[int(stat.parent.name)] = int(fields[1])
-        rss[int(stat.parent.name)] = int(fields[21]) * os.sysconf('SC_PAGE_SIZE')
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        rss[pid] = int(fields[21]) * os.sysconf('SC_PAGE_SIZE')
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / ticks
     tree, grown = {root}, True
     while grown:
         children = {pid for pid, parent in parents.items() if parent in tree} - tree
         tree |= children
         grown = bool(children)
-    return sum(rss.get(pid, 0) for pid in tree) / 2**20
+    memory = sum(rss.get(pid, 0) for pid in tree) / 2**20
+    return memory, {pid: seconds for pid, seconds in cpu.items() if pid in tree}
 
 
-def sample_tree(pid: int, peak: list[float], done: threading.Event) -> None:
-    """Keep in ``peak[0]`` the largest memory of the tree of ``pid`` seen every 0.2 s."""
+def sample_tree(pid: int, usage: TreeUsage, done: threading.Event) -> None:
+    """Keep in ``usage`` the largest memory of the tree of ``pid`` and its CPU, every 0.2 s."""
     while True:
-        peak[0] = max(peak[0], tree_rss_mb(pid))
+        memory, cpu = tree_usage(pid)
+        usage.peak_mb = max(usage.peak_mb, memory)
+        usage.cpu.update(cpu)
         if done.wait(0.2):
             return
 
 
-def run_child(command: list[str], *, whole_tree: bool = False) -> Measurement:
+def run_child(
+    command: list[str], *, whole_tree: bool = False, log: Path | None = None
+) -> Measurement:
     """Run ``command``, wait for it with ``os.wait4``; parse its JSON line if any.
 
     Peak memory is the process's own maximum resident set size, or with
-    ``whole_tree`` the largest sum over the process and its workers, sampled.
+    ``whole_tree`` the largest sum over the process and its workers, sampled; then
+    ``cpu`` is the CPU seconds of them all, as last sampled (so short of what each
+    spent in its last 0.2 s). With ``log``, the command's stderr goes to that file.
     """
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=child_env(), text=True)
-    peak, done = [0.0], threading.Event()
-    sampler = threading.Thread(target=sample_tree, args=(process.pid, peak, done))
+    with log.open('w') if log else contextlib.nullcontext() as stderr:  # the child has a copy
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=stderr, env=child_env(), text=True
+        )
+    usage, done = TreeUsage(), threading.Event()
+    sampler = threading.Thread(target=sample_tree, args=(process.pid, usage, done))
     if whole_tree:
         sampler.start()
     output = process.stdout.read() if process.stdout else ''
-    _, status, usage = os.wait4(process.pid, 0)
+    _, status, resources = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     done.set()
+    if whole_tree:
+        sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
         msg = f'{" ".join(command)} failed with exit code {process.returncode}'
         raise RuntimeError(msg)
     lines = [line for line in output.splitlines() if line.startswith('{')]
     seconds = json.loads(lines[-1])['seconds'] if lines else {}
-    peak_mb = peak[0] if whole_tree else usage.ru_maxrss / 1024
-    return Measurement(wall, peak_mb, seconds)
+    if not whole_tree:
+        return Measurement(wall, resources.ru_maxrss / 1024, seconds)
+    return Measurement(wall, usage.peak_mb, seconds, cpu=sum(usage.cpu.values()))
 
 
-def measure(tool: str, mode: str, run_dir: Path, out_dir: Path, extra: list[str]) -> Measurement:
+def measure(
+    tool: str, mode: str, run_dir: Path, out_dir: Path, extra: list[str], *, whole_tree=False
+) -> Measurement:
     shutil.rmtree(out_dir, ignore_errors=True)
     command = [sys.executable, str(HERE / '_measure.py'), tool, mode, str(run_dir), str(out_dir)]
-    return run_child(command + extra)
+    return run_child(command + extra, whole_tree=whole_tree)
 
 
 def median_of(items: list[Measurement]) -> Measurement:
-    """The median wall time, peak memory and stage times over repeats."""
+    """The median wall time, peak memory and stage times over repeats.
+
+    ``subjects`` are those of the repeat of median wall time (the lower of two).
+    """
     stages = {key for item in items for key in item.seconds}
+    middle = sorted(items, key=lambda item: item.wall)[(len(items) - 1) // 2]
+    cpu = [item.cpu for item in items if item.cpu is not None]
     return Measurement(
         wall=statistics.median(item.wall for item in items),
         peak_mb=statistics.median(item.peak_mb for item in items),
         seconds={k: statistics.median(item.seconds.get(k, 0.0) for item in items) for k in stages},
+        subjects=middle.subjects,
+        cpu=statistics.median(cpu) if cpu else None,
     )
 
 
@@ -156,29 +200,85 @@ def bench_workload(name: str, args: argparse.Namespace) -> dict[str, Measurement
             results[f'{tool}/{mode}'] = median_of(items)
             print(f'  {name} {tool} {mode}: {results[f"{tool}/{mode}"].wall:.2f} s', flush=True)
     reference = work / f'{tools[0]}-save'
+    floor_repeats = repeats if group else args.repeats
+    results.update(bench_floors(run_dir, work / 'floor', reference, floor_repeats))
+    return results
+
+
+def bench_floors(
+    run_dir: Path, out_dir: Path, reference: Path, repeats: int, *, whole_tree: bool = False
+) -> dict[str, Measurement]:
+    """Measure both floors of an input against a tool's output; return their medians.
+
+    Loading the reference files is set-up, not the floor's work: its seconds
+    (``prepare``) are taken off each wall time, and its CPU seconds (``prepare
+    cpu``, the dataset floor's) off the CPU time sampled with ``whole_tree``.
+    """
+    results = {}
     for key, mode in FLOORS.items():
         floors = [
-            measure('floor', mode, run_dir, work / 'floor', [str(reference)])
-            for _ in range(repeats if group else args.repeats)
+            measure('floor', mode, run_dir, out_dir, [str(reference)], whole_tree=whole_tree)
+            for _ in range(repeats)
         ]
-        for floor in floors:  # loading the reference files is set-up, not the floor's work
+        for floor in floors:
             floor.wall -= floor.seconds.pop('prepare', 0.0)
+            prepare_cpu = floor.seconds.pop('prepare cpu', 0.0)
+            if floor.cpu is not None:
+                floor.cpu -= prepare_cpu
         results[key] = median_of(floors)
     return results
 
 
+#: The ``-v`` line of the command line that gives a subject's time by stage.
+STAGE_LINE = re.compile(r'(sub-\S+) stages: (.*); total ([\d.]+) s$', re.MULTILINE)
+
+
+def subject_stages(log: str) -> dict[str, dict[str, float]]:
+    """Each subject's seconds by stage (``other`` and ``total`` too), from a ``-v`` log."""
+    subjects = {}
+    for name, parts, total in STAGE_LINE.findall(log):
+        stages = (part.rsplit(' ', 2)[:2] for part in parts.split(', '))
+        subjects[name] = {stage: float(value) for stage, value in stages} | {'total': float(total)}
+    return subjects
+
+
+def mean_stages(subjects: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Each stage's mean over the subjects (0 for a subject without it)."""
+    names = dict.fromkeys(name for stages in subjects.values() for name in stages)
+    count = max(len(subjects), 1)
+    return {name: sum(s.get(name, 0.0) for s in subjects.values()) / count for name in names}
+
+
+def measure_cli(command: list[str], out_dir: Path) -> Measurement:
+    """Run the command line over the dataset with ``-v``; keep each subject's stages."""
+    shutil.rmtree(out_dir, ignore_errors=True)
+    log = out_dir.with_name(f'{out_dir.name}.log')
+    result = run_child([*command, '-v'], whole_tree=True, log=log)
+    result.subjects = subject_stages(log.read_text())
+    result.seconds = mean_stages(result.subjects)
+    return result
+
+
 def bench_dataset(args: argparse.Namespace) -> dict[str, Measurement | None]:
-    """Run the dataset through the command line and through a plain nilearn loop."""
+    """Run the dataset through the command line, its I/O floors and a plain nilearn loop.
+
+    The command line and its floors are measured ``--repeats`` times (once if
+    ``dataset`` is in ``--once``), the nilearn loop once.
+    """
     bids_dir = ensure_dataset(args.cache_dir, args.dataset_subjects, args.dataset_run)
     out = args.cache_dir / 'out'
     results: dict[str, Measurement | None] = {'cli': None, 'nilearn loop': None}
+    repeats = 1 if 'dataset' in args.once else args.repeats
     cli = cli_command()
     if cli is None:
         print('  dataset bidsglm CLI: skipped: no CLI yet', flush=True)
     else:
-        shutil.rmtree(out / 'cli', ignore_errors=True)
         command = [*cli, str(bids_dir), str(out / 'cli'), 'participant', *cli_arguments()]
-        results['cli'] = run_child(command, whole_tree=True)
+        cli_result = median_of([measure_cli(command, out / 'cli') for _ in range(repeats)])
+        print(f'  dataset bidsglm CLI: {cli_result.wall:.2f} s', flush=True)
+        results['cli'] = cli_result
+        floor_dir, reference = out / 'floor-dataset', out / 'cli'
+        results.update(bench_floors(bids_dir, floor_dir, reference, repeats, whole_tree=True))
     if 'nilearn' in args.tools:
         shutil.rmtree(out / 'nilearn-loop', ignore_errors=True)
         loop = nilearn_loop_command(bids_dir, out / 'nilearn-loop')
@@ -274,11 +374,11 @@ def workload_table(name: str, results: dict[str, Measurement]) -> list[str]:
 
 
 def dataset_table(results: dict[str, Measurement | None], args: argparse.Namespace) -> list[str]:
-    """Markdown lines for the dataset through the command line and a nilearn loop."""
+    """Markdown lines for the dataset: the command line, a nilearn loop, the floors."""
     cli, loop = results['cli'], results['nilearn loop']
     title = f'dataset: {args.dataset_subjects} subjects x 2 runs of {args.dataset_run}'
     cli_cell = 'skipped: no CLI yet' if cli is None else cell(cli.wall)
-    return [
+    lines = [
         f'| {title} | bidsglm CLI --n-jobs 2, s | nilearn loop, s | speed-up | '
         'bidsglm MB | nilearn MB |',
         '|---|---|---|---|---|---|',
@@ -286,6 +386,51 @@ def dataset_table(results: dict[str, Measurement | None], args: argparse.Namespa
         f'{cell(loop.wall if loop else None)} | '
         f'{ratio(loop.wall if loop else None, cli.wall if cli else None)} | '
         f'{cell(cli.peak_mb if cli else None, 0)} | {cell(loop.peak_mb if loop else None, 0)} |',
+    ]
+    floor, with_deps = results.get('floor'), results.get('floor+deps')
+    if cli is None or floor is None or with_deps is None:
+        return lines
+    count = max(len(cli.subjects), 1)
+    outside = cli.wall - cli.seconds.get('total', 0.0) * count / N_CLI_WORKERS
+    per_subject = f'per subject read {cell(floor.seconds["read"] / count)} s, write ' + cell(
+        floor.seconds['write'] / count
+    )
+    return [
+        *lines,
+        f'| CLI outside the subjects (start, planning, uneven end, exit) | {cell(outside)} '
+        '| | | | |',
+        f'| I/O floor (2 processes; {per_subject} s) | {cell(floor.wall)} | | | | |',
+        f'| I/O floor after importing the dependencies (import '
+        f'{cell(with_deps.seconds.get("import"))} s) | {cell(with_deps.wall)} | | | | |',
+        f'| bidsglm CLI / floor | {ratio(cli.wall, floor.wall)} | | | | |',
+        f'| bidsglm CLI / floor with dependencies | {ratio(cli.wall, with_deps.wall)} | | | | |',
+        f'| bidsglm CLI / floor, CPU seconds of all processes ({cell(cli.cpu, 1)} s / '
+        f'{cell(floor.cpu, 1)} s, sampled) | {ratio(cli.cpu, floor.cpu)} | | | | |',
+    ]
+
+
+#: The command line's workers on the dataset (``--n-jobs 2``), as the floor's.
+N_CLI_WORKERS = 2
+#: The stages of a subject's job, in the table's order (``-v`` log of the command line).
+STAGES = ('design', 'read', 'fit', 'contrasts', 'write', 'report', 'other', 'total')
+
+
+def stages_table(results: dict[str, Measurement | None]) -> list[str]:
+    """Markdown lines: a subject's mean seconds by stage, the command line's and the floor's."""
+    cli, floor = results['cli'], results.get('floor')
+    if cli is None or not cli.subjects or floor is None:
+        return []
+    count = len(cli.subjects)
+    names = [*STAGES, *(name for name in cli.seconds if name not in STAGES)]
+    floor_stages = {name: floor.seconds[name] / count for name in ('read', 'write')}
+    floor_stages['total'] = sum(floor_stages.values())
+    return [
+        f'| one subject (one worker), mean of {count}, s | {" | ".join(names)} |',
+        '|---|' + '---|' * len(names),
+        '| bidsglm CLI | ' + ' | '.join(cell(cli.seconds.get(n)) for n in names) + ' |',
+        '| I/O floor | '
+        + ' | '.join(cell(floor_stages[n]) if n in floor_stages else '' for n in names)
+        + ' |',
     ]
 
 
@@ -365,8 +510,9 @@ def main(argv: list[str] | None = None) -> int:
         results_d = bench_dataset(args)
         raw['dataset'] = {k: (vars(v) if v else None) for k, v in results_d.items()}
         tables.append(dataset_table(results_d, args))
+        tables.append(stages_table(results_d))
     print(f'\nMachine: {machine()}\n')
-    for table in tables:
+    for table in filter(None, tables):
         print('\n'.join(table) + '\n')
     if args.json:
         args.json.write_text(json.dumps(raw, indent=2))

@@ -10,7 +10,7 @@ import pytest
 import bidsglm
 
 PACKAGE = Path(bidsglm.__file__).parent
-SHARED = {'errors', '_version', '_hooks', '_steps'}
+SHARED = {'errors', '_version', '_hooks', '_stages', '_steps'}
 #: What each layer may import from bidsglm, besides itself and SHARED.
 ALLOWED = {
     'stats': set(),

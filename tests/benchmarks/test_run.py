@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import subprocess
@@ -35,7 +36,7 @@ def quick_run(tmp_path_factory):
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout, json.loads((cache / 'raw.json').read_text())
+    return done.stdout, json.loads((cache / 'raw.json').read_text()), cache
 
 
 def table_row(output, label):
@@ -51,7 +52,7 @@ def table_row(output, label):
 @pytest.mark.slow
 @pytest.mark.parametrize('label', ROWS)
 def test_run_quick_table_has_both_tools_and_numeric_ratios(quick_run, label):
-    output, _ = quick_run
+    output, _, _ = quick_run
     ours, theirs, speed_up, our_mb, their_mb, memory = table_row(output, label)[1:7]
     assert float(ours) >= 0
     assert float(theirs) > 0
@@ -63,7 +64,7 @@ def test_run_quick_table_has_both_tools_and_numeric_ratios(quick_run, label):
 
 @pytest.mark.slow
 def test_run_quick_measures_the_floor_and_its_ratio(quick_run):
-    output, raw = quick_run
+    output, raw, _ = quick_run
     floor = raw['T']['floor']
     assert floor['wall'] > 0
     assert floor['seconds']['read'] > 0
@@ -73,10 +74,55 @@ def test_run_quick_measures_the_floor_and_its_ratio(quick_run):
 
 @pytest.mark.slow
 def test_run_quick_runs_the_dataset_step(quick_run):
-    output, raw = quick_run
+    output, raw, _ = quick_run
     cells = table_row(output, 'participant level, end to end')
     assert raw['dataset']['nilearn loop']['wall'] > 0
-    assert cells[1] == 'skipped: no CLI yet' or float(cells[1]) > 0
+    assert float(cells[1]) > 0
+
+
+@pytest.mark.slow
+def test_run_quick_measures_the_dataset_floor_and_its_ratios(quick_run):
+    output, raw, _ = quick_run
+    floor = raw['dataset']['floor']
+    assert floor['seconds']['read'] > 0
+    assert floor['seconds']['write'] > 0
+    assert 0 < floor['wall'] < raw['dataset']['cli']['wall']
+    assert raw['dataset']['floor+deps']['seconds']['import'] > 0
+    read, write = floor['seconds']['read'], floor['seconds']['write']  # one subject
+    cells = table_row(output, f'I/O floor (2 processes; per subject read {read:.2f} s, '
+                      f'write {write:.2f} s)')  # fmt: skip
+    assert float(cells[1]) == pytest.approx(floor['wall'], abs=0.005)
+    for label in ('bidsglm CLI / floor', 'bidsglm CLI / floor with dependencies'):
+        assert re.fullmatch(r'\d+\.\dx', table_row(output, label)[1])
+
+
+@pytest.mark.slow
+def test_run_quick_breaks_the_cli_subject_down_into_stages(quick_run):
+    """The one subject's stages, from the CLI's -v log: positive, within its total."""
+    output, raw, _ = quick_run
+    subject = raw['dataset']['cli']['subjects']['sub-01']
+    stages = ('design', 'read', 'fit', 'contrasts', 'write', 'report')
+    assert all(subject[name] > 0 for name in stages), subject
+    assert sum(subject[name] for name in stages) <= subject['total'] + 0.03
+    cells = table_row(output, 'bidsglm CLI')
+    assert [float(value) for value in cells[1:]] == pytest.approx(
+        [subject[name] for name in (*stages[:6], 'other', 'total')], abs=0.005
+    )
+
+
+@pytest.mark.slow
+def test_run_quick_dataset_floor_writes_what_the_cli_wrote(quick_run):
+    """Every file of the command line's output, with the same (inflated) bytes."""
+    _, _, cache = quick_run
+    cli, floor = cache / 'out' / 'cli', cache / 'out' / 'floor-dataset'
+    written = sorted(p.relative_to(cli) for p in cli.rglob('*') if p.is_file())
+    assert written == sorted(p.relative_to(floor) for p in floor.rglob('*') if p.is_file())
+    assert any(path.name.endswith('_stat-errorts_statmap.nii.gz') for path in written)
+    for relative in written:
+        ours, theirs = (cli / relative).read_bytes(), (floor / relative).read_bytes()
+        if relative.name.endswith('.gz'):
+            ours, theirs = gzip.decompress(ours), gzip.decompress(theirs)
+        assert ours == theirs, relative
 
 
 @pytest.mark.slow

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import re
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -145,6 +147,65 @@ def test_participant_then_group_writes_the_tree_and_the_numbers(fake_dataset, tm
     # planted: incongruent = congruent for x < 3, incongruent = congruent - 2 % beyond
     assert abs(t_map[:3][inside[:3]].mean()) < 1
     assert t_map[3:][inside[3:]].mean() < -5
+
+
+STAGE_LINE = re.compile(r'(sub-\w+) stages: (.*), other ([\d.]+) s; total ([\d.]+) s')
+
+
+def test_verbose_log_breaks_each_subject_down_into_stages(fake_dataset, tmp_path, caplog):
+    """One line per subject, from the worker processes: every stage, positive, within the total."""
+    caplog.set_level(logging.DEBUG, logger='bidsglm')
+    assert _participant(fake_dataset, tmp_path / 'out', '--n-jobs', '2', '-v') == 0
+    found = {match[1]: match for match in STAGE_LINE.finditer(caplog.text)}
+    assert sorted(found) == [f'sub-{s}' for s in fake_dataset.subjects]
+    for match in found.values():
+        stages = dict(part.rsplit(' ', 2)[:2] for part in match[2].split(', '))
+        seconds = {name: float(value) for name, value in stages.items()}
+        assert list(seconds) == ['design', 'read', 'fit', 'write', 'contrasts', 'report']
+        assert all(value > 0 for value in seconds.values()), seconds
+        other, total = float(match[3]), float(match[4])
+        assert sum(seconds.values()) <= total + 0.03  # six values, each rounded to 0.01 s
+        assert sum(seconds.values()) + other == pytest.approx(total, abs=0.04)
+
+
+#: Run the command line in a fresh process; say whether a fork server runs while it plans.
+WATCH_PLANNING = """
+import os
+import sys
+from pathlib import Path
+from bidsglm.cli import main
+from bidsglm.runner import dataset_run as run
+
+def fork_server_running():
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            parent = int(stat.read_text().rsplit(')', 1)[1].split()[1])
+            command = (stat.parent / 'cmdline').read_bytes()
+        except (OSError, IndexError):
+            continue
+        if parent == os.getpid() and b'forkserver' in command:
+            return True
+    return False
+
+planned = run._plan
+def plan(*arguments):
+    print('fork server while planning:', fork_server_running())
+    return planned(*arguments)
+
+run._plan = plan
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not Path('/proc/self/stat').is_file(), reason='reads /proc (Linux)')
+@pytest.mark.parametrize(('n_jobs', 'running'), [('2', True), ('1', False)])
+def test_the_fork_server_imports_while_the_plan_is_made(fake_dataset, tmp_path, n_jobs, running):
+    """With a pool, the workers' server starts (and imports) before planning, not after."""
+    command = [sys.executable, '-c', WATCH_PLANNING, str(fake_dataset.bids_dir),
+               str(tmp_path / 'out'), 'participant', '--n-jobs', n_jobs, '-q']  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f'fork server while planning: {running}' in done.stdout
 
 
 def test_outputs_pass_the_bids_validator(fake_dataset, tmp_path, tmp_path_factory):

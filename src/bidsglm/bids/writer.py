@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import nibabel as nib
 import numpy as np
 
+from bidsglm._stages import timed
 from bidsglm.bids._files import (
     json_bytes,
     nifti_image,
@@ -766,7 +767,8 @@ def write_derivatives(
     layout = _layout(view, prefix, first_level_contrast)
     specs = normalize_contrasts(contrasts, view.columns, contrast_types)
     merge_dataset_description(read_dataset_description(root / _DESCRIPTION))  # fail early
-    computed = [(spec, view.compute(spec)) for spec in specs]
+    with timed('contrasts'):
+        computed = [(spec, view.compute(spec)) for spec in specs]
     _check_surface_maps(view, computed)
     shared = _shared_files(companions)
     outputs = _plan(view, layout, computed, shared)
@@ -779,7 +781,8 @@ def write_derivatives(
         images.update(nifti_writer.finish_streams())  # complete before companions read
         for companion in companions:
             staged_statmap = transaction.staged_path(statmap)
-            companion.write(staged_statmap, statmap, transaction.stage, images)
+            with timed('report'):
+                companion.write(staged_statmap, statmap, transaction.stage, images)
         nifti_writer.finish()
     written = [*shared, *transaction.staged]
     return SavedGlm(root, root / statmap, tuple(root / path for path in written))

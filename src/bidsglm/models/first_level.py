@@ -12,6 +12,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
+from bidsglm._stages import timed
 from bidsglm._steps import StepCounter
 from bidsglm.design import check_events, make_first_level_design_matrix
 from bidsglm.design.contrasts import check_estimable, contrast_to_matrix
@@ -636,12 +637,13 @@ class FirstLevelModel(BaseGLM):
         masker: VolumeMasker | SurfaceMasker,
     ) -> tuple[GLMFit, np.ndarray]:
         """Fit one run; return the fit and the mean over its kept volumes, in the mask."""
-        if isinstance(run, SurfaceData):
-            assert isinstance(masker, SurfaceMasker)
-            masked = masker.transform_single_imgs(run)
-        else:
-            assert isinstance(masker, VolumeMasker)
-            masked = masker.transform_single_imgs(run)
+        with timed('read'):
+            if isinstance(run, SurfaceData):
+                assert isinstance(masker, SurfaceMasker)
+                masked = masker.transform_single_imgs(run)
+            else:
+                assert isinstance(masker, VolumeMasker)
+                masked = masker.transform_single_imgs(run)
         del run  # the last reference to a run read into memory: its 4D data go now
         if job.volumes is not None:
             masked = masked[job.volumes]

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bidsglm._save import save_glm_to_bids
+from bidsglm._stages import recording, timed
 from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.labels import contrast_label
 from bidsglm.bids.manifest import complete_model_files
@@ -40,7 +41,7 @@ from bidsglm.design.second_level import warn_if_ill_conditioned
 from bidsglm.models import FirstLevelModel, SecondLevelModel, select_runs
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
     from pathlib import PurePosixPath
 
     from bidsglm.dataset.group import GroupJob
@@ -51,6 +52,7 @@ __all__ = [
     'fit_group',
     'fit_subject',
     'is_saved',
+    'stage_summary',
 ]
 
 
@@ -70,6 +72,10 @@ class JobResult:
         Wall time.
     warnings : tuple of str
         Warnings raised while fitting.
+    stages : tuple of (str, float)
+        Seconds spent in each stage of the job (``design``, ``read``, ``fit``,
+        ``contrasts``, ``write``, ``report``; see :mod:`bidsglm._stages`), in the
+        order they began; their sum is at most ``seconds``.
     """
 
     name: str
@@ -77,13 +83,17 @@ class JobResult:
     message: str
     seconds: float
     warnings: tuple[str, ...] = ()
+    stages: tuple[tuple[str, float], ...] = ()
 
 
 def _subject_model(job: SubjectJob) -> FirstLevelModel:
     """Fit the subject's runs on the designs the plan checked."""
     runs = job.runs
     settings = job.settings
-    designs = [load_design(run, job.spec).design for run in runs]
+    with timed('design'):
+        designs = [load_design(run, job.spec).design for run in runs]
+    with timed('read'):
+        mask = intersect_masks(job.masks) if len(job.masks) == len(runs) else None
     model = FirstLevelModel(
         t_r=runs[0].repetition_time,
         slice_time_ref=runs[0].slice_time_ref,
@@ -92,10 +102,11 @@ def _subject_model(job: SubjectJob) -> FirstLevelModel:
         high_pass=settings.high_pass,
         noise_model=settings.noise_model,
         smoothing_fwhm=settings.smoothing_fwhm,
-        mask_img=intersect_masks(job.masks) if len(job.masks) == len(runs) else None,
+        mask_img=mask,
         subject_label=job.subject,
     )
-    return model.fit([str(run.bold) for run in runs], design_matrices=designs)
+    with timed('fit'):
+        return model.fit([str(run.bold) for run in runs], design_matrices=designs)
 
 
 def is_saved(out_dir: Path, statmap: PurePosixPath, contrasts: Iterable[str]) -> bool:
@@ -146,9 +157,10 @@ def _save_one(model: FirstLevelModel, save: PlannedSave, overwrite: bool) -> int
             if len(save.runs) == len(model.design_matrices_)
             else select_runs(model, save.runs)
         )
-        saved = save_glm_to_bids(
-            view, dict(save.contrasts), dict(save.contrast_types), out_dir=save.out_dir
-        )
+        with timed('write'):
+            saved = save_glm_to_bids(
+                view, dict(save.contrasts), dict(save.contrast_types), out_dir=save.out_dir
+            )
     return sum(len(f.relative_to(save.out_dir).parts) > 1 for f in saved.files)
 
 
@@ -167,7 +179,7 @@ def _save_subject(job: SubjectJob) -> str:
 def _run_job(name: str, work: Callable[[], str]) -> JobResult:
     """Run ``work``, timing it and recording its warnings; never raise."""
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, recording() as clock:
         warnings.simplefilter('always')
         try:
             message = work()
@@ -177,7 +189,8 @@ def _run_job(name: str, work: Callable[[], str]) -> JobResult:
             where = f' ({Path(last.filename).name}:{last.lineno})'
             message, ok = f'{type(error).__name__}: {error}{where}', False
     seen = tuple(dict.fromkeys(str(w.message) for w in caught))
-    return JobResult(name, ok, message, time.perf_counter() - start, seen)
+    seconds = time.perf_counter() - start
+    return JobResult(name, ok, message, seconds, seen, tuple(clock.seconds.items()))
 
 
 def fit_subject(job: SubjectJob) -> JobResult:
@@ -199,7 +212,8 @@ def fit_subject(job: SubjectJob) -> JobResult:
 def _group_model(job: GroupJob) -> SecondLevelModel:
     warn_if_ill_conditioned(job.design.to_numpy(dtype=np.float64))
     model = SecondLevelModel(mask_img=intersect_masks(job.masks))
-    return model.fit(list(job.inputs), design_matrix=job.design)
+    with timed('fit'):
+        return model.fit(list(job.inputs), design_matrix=job.design)
 
 
 def fit_group(job: GroupJob) -> JobResult:
@@ -218,16 +232,38 @@ def fit_group(job: GroupJob) -> JobResult:
 
     def work() -> str:
         model = _group_model(job)
-        saved = save_glm_to_bids(
-            model,
-            dict(job.contrasts),
-            dict(job.contrast_types),
-            out_dir=job.out_dir,
-            prefix=job.prefix,
-        )
+        with timed('write'):
+            saved = save_glm_to_bids(
+                model,
+                dict(job.contrasts),
+                dict(job.contrast_types),
+                out_dir=job.out_dir,
+                prefix=job.prefix,
+            )
         return f'{len(job.inputs)} maps, {len(saved.files)} files'
 
     return _run_job(job.name, work)
+
+
+def stage_summary(stages: Sequence[tuple[str, float]], seconds: float) -> str:
+    """Return a job's time by stage, for a log line (what ``-v`` shows per subject).
+
+    Parameters
+    ----------
+    stages : sequence of (str, float)
+        Seconds by stage (:attr:`JobResult.stages`).
+    seconds : float
+        The job's whole time.
+
+    Examples
+    --------
+    >>> stage_summary([('read', 1.25), ('fit', 2.5)], 4.0)
+    'read 1.25 s, fit 2.50 s, other 0.25 s; total 4.00 s'
+    """
+    counted = sum(value for _, value in stages)
+    parts = [f'{name} {value:.2f} s' for name, value in stages]
+    parts.append(f'other {max(seconds - counted, 0.0):.2f} s')
+    return f'{", ".join(parts)}; total {seconds:.2f} s'
 
 
 def describe(value: Any) -> str:  # noqa: ANN401 - any value a log line shows

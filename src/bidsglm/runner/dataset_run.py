@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from bidsglm.bids.transaction import recover_stale_work
 from bidsglm.dataset.plan import Request, plan_group, plan_participant
 from bidsglm.errors import InvalidParameterError
-from bidsglm.runner._work import JobResult, fit_group, fit_subject, is_saved
-from bidsglm.runner.execution import dask_client, execute
+from bidsglm.runner._work import JobResult, fit_group, fit_subject, is_saved, stage_summary
+from bidsglm.runner.execution import dask_client, execute, start_fork_server
 
 if TYPE_CHECKING:
     import os
@@ -60,6 +60,9 @@ class JobOutcome:
     statmaps : tuple of pathlib.Path
         The ``statmap.json`` of each model the job saves (one per node and set of
         runs); :func:`bidsglm.load_glm_from_bids` reads each folder back.
+    stages : tuple of (str, float)
+        Seconds spent in each stage of the job (``design``, ``read``, ``fit``,
+        ``contrasts``, ``write``, ``report``), in the order they began.
     """
 
     name: str
@@ -68,6 +71,7 @@ class JobOutcome:
     seconds: float
     warnings: tuple[str, ...]
     statmaps: tuple[Path, ...]
+    stages: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,7 @@ def _log(run: DatasetRun) -> None:
             logger.warning('%s: %s', job.name, text)
         if job.ok:
             logger.info('%s done in %.1f s: %s.', job.name, job.seconds, job.message)
+            logger.debug('%s stages: %s', job.name, stage_summary(job.stages, job.seconds))
         else:
             logger.error('%s failed: %s', job.name, job.message)
     logger.info(
@@ -210,6 +215,8 @@ def run_request(
         For any problem found while planning, before anything is written.
     """
     start = time.perf_counter()
+    if analysis_level == 'participant' and n_jobs > 1 and not dask_scheduler:
+        start_fork_server()  # its imports run beside the planning
     jobs, work = _plan(request, analysis_level)
     if not jobs:
         what = 'subject' if work is fit_subject else 'contrast'
@@ -234,7 +241,7 @@ def run_request(
         if client is not None:
             client.close()
     outcomes = tuple(
-        JobOutcome(r.name, r.ok, r.message, r.seconds, r.warnings, _statmaps(job))
+        JobOutcome(r.name, r.ok, r.message, r.seconds, r.warnings, _statmaps(job), r.stages)
         for r, job in zip(results, jobs, strict=True)
     )
     done = DatasetRun(analysis_level, request.output_dir, outcomes, time.perf_counter() - start)

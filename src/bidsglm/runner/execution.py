@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from bidsglm.runner._work import JobResult
 
-__all__ = ['DASK_TIMEOUT', 'dask_client', 'execute']
+__all__ = ['DASK_TIMEOUT', 'dask_client', 'execute', 'start_fork_server']
 
 #: What the worker processes import before they fork (see ``_process_context``).
 _PRELOAD = ('bidsglm.runner._work',)
@@ -77,6 +77,19 @@ def _process_context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context('forkserver')
     context.set_forkserver_preload([*_PRELOAD, Lifeline.__module__])
     return context
+
+
+def start_fork_server() -> None:
+    """Start the workers' fork server now, so that it imports the work meanwhile.
+
+    The command line calls it before planning: the pool later forks its workers from
+    the running server, whose imports (a second or so) then ran beside the planning
+    rather than after it. Where there is no fork server (Windows), nothing happens.
+    """
+    if _process_context().get_start_method() == 'forkserver':
+        from multiprocessing import forkserver  # noqa: PLC0415 - POSIX only
+
+        forkserver.ensure_running()
 
 
 def _start_worker(lifeline: Connection, steps: SimpleQueue[Any]) -> None:
