@@ -10,8 +10,9 @@ page from the model in memory (:mod:`bidsglm.report.fitted`). :func:`report_opti
 reads nilearn's report keywords. :func:`write_index` writes ``index.html`` at the
 top of an output folder, linking every report below it.
 
-Surface models (GIFTI, CIFTI-2) have no report yet: their save writes none, and
-asking for one (``write_report``, ``generate_report``) is an error that says so.
+A surface model (GIFTI, CIFTI-2) gets the same page with its contrasts told in
+tables rather than slices: the threshold, the elements (vertices, subcortical
+voxels) passing it per part, and the strongest of each sign by part and index.
 """
 
 from __future__ import annotations
@@ -222,8 +223,7 @@ def write_index(output_dir: str | os.PathLike[str], *, rebuild: bool = False) ->
         raise InputNotFoundError(msg)
     if rebuild:
         for statmap in filter(_is_model_statmap, _visible_files(root)):
-            if not is_surface_model(statmap):
-                _rebuild_report(root, statmap)
+            _rebuild_report(root, statmap)
     reports = find_reports(root)
     links = [(p.relative_to(root).as_posix(), p.relative_to(root).as_posix(), _summary(p))
              for p in reports]  # fmt: skip
@@ -256,12 +256,7 @@ def _write_staged_report(
     *,
     options: ReportOptions,
 ) -> None:
-    """Write the report of a model being saved, inside the save's staging folder.
-
-    A surface model gets none: the report draws volumes only.
-    """
-    if is_surface_model(staged_statmap):
-        return
+    """Write the report of a model being saved, inside the save's staging folder."""
     staged_report, document = render_report(staged_statmap, options, images)
     stage(statmap.parent / staged_report.name).write_text(document, encoding='utf-8')
 

@@ -1,0 +1,105 @@
+import re
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from bidsglm import save_glm_to_bids
+from bidsglm.models import FirstLevelModel
+from bidsglm.report import Thresholding, write_report
+
+
+def cells_of(fragment):
+    """The rows of the first table in an HTML fragment, as lists of cell texts."""
+    table = fragment[fragment.index('<tbody>') : fragment.index('</tbody>')]
+    return [re.findall(r'<td[^>]*>([^<]*)</td>', row) for row in table.split('</tr>') if row]
+
+
+def after(document, heading):
+    """The HTML from a heading of the contrast part to the next heading."""
+    start = document.index(heading)
+    end = document.find('<h', start + len(heading))
+    return document[start : end if end > 0 else None]
+
+
+def planted_series(rng, surfaces, n_vertices, negative):
+    """Time x vertices: the fixture's positive patch on 0-2, a negative one on ``negative``."""
+    values = surfaces.series(rng, n_vertices)
+    values[:, negative] -= 20 * surfaces.task_wave()[:, None]
+    return values
+
+
+@pytest.fixture
+def gifti_report(rng, surfaces, tmp_path):
+    """The report of a GIFTI model: + on left 0-2, - on right 0-1, right 2 out of the mask."""
+    values = planted_series(rng, surfaces, 9, [5, 6]).T
+    run = {'left': surfaces.hemisphere(values[:5]), 'right': surfaces.hemisphere(values[5:])}
+    model = FirstLevelModel(t_r=surfaces.t_r).fit(run, surfaces.events())
+    save_glm_to_bids(model, 'task', out_dir=tmp_path)
+    return (tmp_path / 'report.html').read_text(encoding='utf-8')
+
+
+def test_the_planted_patches_are_listed_with_their_sign_part_and_vertex(gifti_report):
+    positive = cells_of(after(gifti_report, '<h4>Positive effects'))
+    negative = cells_of(after(gifti_report, '<h4>Negative effects'))
+    assert sorted((part, index) for part, _kind, index, _z in positive) == [
+        ('left hemisphere', '0'),
+        ('left hemisphere', '1'),
+        ('left hemisphere', '2'),
+    ]
+    assert sorted((part, index) for part, _kind, index, _z in negative) == [
+        ('right hemisphere', '0'),
+        ('right hemisphere', '1'),
+    ]
+    assert all(float(z) > 3.29 for *_, z in positive)
+    assert all(float(z) < -3.29 for *_, z in negative)
+
+
+def test_the_counts_per_part_and_the_two_sided_threshold_are_stated(gifti_report):
+    contrast = after(gifti_report, '<h2>Contrast: task')
+    assert 'uncorrected p &lt; 0.001, two-sided (|z| ≥ 3.29)' in gifti_report
+    assert '5 elements of 8 in the mask pass.' in gifti_report
+    counts = cells_of(contrast[contrast.index('>In mask</th>') :])
+    assert counts == [['left hemisphere', '5', '3', '0'], ['right hemisphere', '3', '0', '2']]
+
+
+def test_the_model_part_counts_the_vertices_of_the_mask(gifti_report):
+    assert 'left hemisphere 5 of 5 vertices, right hemisphere 3 of 4 vertices' in gifti_report
+    assert 'A GLM of each vertex&#x27;s time series' in gifti_report
+
+
+def test_model_quality_gives_medians_per_part(gifti_report):
+    quality = gifti_report[gifti_report.index('<h2>Model quality') :]
+    rows = cells_of(quality)
+    assert [row[0] for row in rows] == ['left hemisphere', 'right hemisphere']
+    r_square = [float(row[1]) for row in rows]
+    sd = [float(row[2]) for row in rows]
+    assert 0 < r_square[1] < r_square[0] < 1  # the left has 3 of 5 task vertices, the right 2 of 3
+    assert all(s > 0 for s in sd)
+    assert 'Median residual SD (percent signal change)' in quality
+
+
+def test_a_one_sided_rule_lists_no_negative_effect(rng, surfaces, tmp_path):
+    values = planted_series(rng, surfaces, 9, [5, 6]).T
+    run = {'left': surfaces.hemisphere(values[:5]), 'right': surfaces.hemisphere(values[5:])}
+    model = FirstLevelModel(t_r=surfaces.t_r).fit(run, surfaces.events())
+    save_glm_to_bids(model, 'task', out_dir=tmp_path)
+    rule = Thresholding(two_sided=False, cluster_extent=5)
+    document = write_report(tmp_path, thresholding=rule).read_text(encoding='utf-8')
+    assert '<h4>Negative effects' not in document
+    assert 'The cluster extent is not applied on a surface' in document
+    assert '3 elements of 8 in the mask pass.' in document
+
+
+def test_a_cifti_subcortical_voxel_is_listed_by_structure_and_ijk(rng, surfaces, tmp_path):
+    models = surfaces.brain_models() + nib.cifti2.BrainModelAxis.from_mask(
+        np.ones((2, 2, 1), bool), 'ThalamusLeft', np.eye(4)
+    )
+    values = planted_series(rng, surfaces, 13, [11])  # thalamus voxel 2 of 4: i, j, k = 1, 0, 0
+    run = surfaces.cifti(values.astype(np.float32), models)
+    model = FirstLevelModel(t_r=surfaces.t_r).fit(run, surfaces.events())
+    save_glm_to_bids(model, 'task', out_dir=tmp_path)
+    document = (tmp_path / 'report.html').read_text(encoding='utf-8')
+    negative = cells_of(after(document, '<h4>Negative effects'))
+    assert [row[:3] for row in negative] == [['thalamus left', 'voxel', '1, 0, 0']]
+    assert 'thalamus left 4 of 4 voxels' in document
