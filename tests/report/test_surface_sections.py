@@ -1,3 +1,4 @@
+import base64
 import re
 
 import nibabel as nib
@@ -5,8 +6,18 @@ import numpy as np
 import pytest
 
 from bidsglm import save_glm_to_bids
+from bidsglm.errors import ShapeMismatchError
 from bidsglm.models import FirstLevelModel
 from bidsglm.report import Thresholding, write_report
+
+from .conftest import icosphere
+
+
+def decoded_svgs(document):
+    """The SVG figures embedded in a page, as bytes."""
+    prefix = 'data:image/svg+xml;base64,'
+    sources = re.findall(r'<img src="([^"]+)"', document)
+    return [base64.b64decode(s[len(prefix) :]) for s in sources if s.startswith(prefix)]
 
 
 def cells_of(fragment):
@@ -103,3 +114,65 @@ def test_a_cifti_subcortical_voxel_is_listed_by_structure_and_ijk(rng, surfaces,
     negative = cells_of(after(document, '<h4>Negative effects'))
     assert [row[:3] for row in negative] == [['thalamus left', 'voxel', '1, 0, 0']]
     assert 'thalamus left 4 of 4 voxels' in document
+
+
+# ------------------------------------------------------------------ with meshes
+def sphere_run(rng, surfaces):
+    """A GIFTI run on two 42-vertex spheres: a task response on the left's lateral cap."""
+    coordinates, _faces = icosphere(1)
+    values = 600 + 5 * rng.standard_normal((surfaces.n_scans, 84))
+    cap = np.flatnonzero(coordinates[:, 0] < -30)
+    values[:, cap] += 20 * surfaces.task_wave()[:, None]
+    run = {
+        'left': surfaces.hemisphere(values[:, :42].T),
+        'right': surfaces.hemisphere(values[:, 42:].T),
+    }
+    return run, cap
+
+
+def test_with_meshes_the_z_map_is_drawn_on_them(rng, surfaces, tmp_path):
+    run, cap = sphere_run(rng, surfaces)
+    model = FirstLevelModel(t_r=surfaces.t_r).fit(run, surfaces.events())
+    meshes = {'left': icosphere(1), 'right': icosphere(1)}
+    save_glm_to_bids(model, 'task', out_dir=tmp_path, meshes=meshes)
+    document = (tmp_path / 'report.html').read_text(encoding='utf-8')
+    assert 'on the given meshes: lateral and medial views' in document
+    figures = [svg for svg in decoded_svgs(document) if b'hemisphere, lateral' in svg]
+    assert len(figures) == 1
+    captions = re.findall(rb'>((?:left|right) hemisphere, \w+)<', figures[0])
+    assert captions == [
+        b'left hemisphere, lateral',
+        b'left hemisphere, medial',
+        b'right hemisphere, lateral',
+        b'right hemisphere, medial',
+    ]
+    positive = cells_of(after(document, '<h4>Positive effects'))
+    assert sorted(int(index) for _part, _kind, index, _z in positive) == sorted(cap.tolist())
+    # write_report takes the meshes too; without them the page has no figure of z
+    again = write_report(tmp_path, meshes={'left': icosphere(1)}).read_text(encoding='utf-8')
+    assert b'left hemisphere, lateral' in b''.join(decoded_svgs(again))
+    assert b'right hemisphere' not in b''.join(decoded_svgs(again))
+    plain = write_report(tmp_path).read_text(encoding='utf-8')
+    assert not [svg for svg in decoded_svgs(plain) if b'hemisphere, lateral' in svg]
+
+
+def test_a_mesh_that_does_not_match_the_data_is_refused_before_any_work(rng, surfaces, tmp_path):
+    run, _cap = sphere_run(rng, surfaces)
+    model = FirstLevelModel(t_r=surfaces.t_r).fit(run, surfaces.events())
+    out = tmp_path / 'out'
+    with pytest.raises(ShapeMismatchError, match=r'left hemisphere has 162 vertices.*has 42'):
+        save_glm_to_bids(model, 'task', out_dir=out, meshes={'left': icosphere(2)})
+    assert not out.exists()
+    save_glm_to_bids(model, 'task', out_dir=out)
+    before = (out / 'report.html').read_bytes()
+    with pytest.raises(ShapeMismatchError, match='does not match the data'):
+        write_report(out, meshes={'right': icosphere(0)})
+    assert (out / 'report.html').read_bytes() == before
+
+
+def test_meshes_for_a_volume_model_are_refused(first_level_model, tmp_path):
+    with pytest.raises(ShapeMismatchError, match='meshes are for models fitted on surface'):
+        save_glm_to_bids(
+            first_level_model, 'audio', out_dir=tmp_path, meshes={'left': icosphere(0)}
+        )
+    assert not any(tmp_path.iterdir())

@@ -12,7 +12,9 @@ top of an output folder, linking every report below it.
 
 A surface model (GIFTI, CIFTI-2) gets the same page with its contrasts told in
 tables rather than slices: the threshold, the elements (vertices, subcortical
-voxels) passing it per part, and the strongest of each sign by part and index.
+voxels) passing it per part, and the strongest of each sign by part and index;
+given meshes of its hemispheres (:mod:`bidsglm.report.mesh`), each z map is also
+drawn on them (:mod:`bidsglm.report.surface_figure`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bidsglm.errors import InputNotFoundError
 from bidsglm.report import html
 from bidsglm.report._render import REPORT_SUFFIX, render_report
 from bidsglm.report.clusters import Clusters, Thresholding, fdr_threshold, find_clusters
+from bidsglm.report.mesh import read_meshes
 from bidsglm.report.options import ReportOptions, report_options
 
 if TYPE_CHECKING:
@@ -67,6 +70,7 @@ def write_report(
     thresholding: Thresholding | None = None,
     background: str | os.PathLike[str] | SpatialImage | None = None,
     images: Mapping[Path, StagedImage] | None = None,
+    meshes: Mapping[str, object] | None = None,
 ) -> Path:
     """Write the HTML report of a saved model, beside its ``statmap.json``.
 
@@ -85,6 +89,13 @@ def write_report(
     images : mapping of path to nibabel image, optional
         Saved maps already in memory, by path (as :func:`bidsglm.save_glm_to_bids`
         hands over the files it just wrote): used instead of reading those files.
+    meshes : dict, optional
+        A surface model only: a mesh per hemisphere, ``{'left': ..., 'right': ...}``
+        (either may be left out), each a GIFTI surface file (``*.surf.gii``), a
+        ``nibabel.gifti.GiftiImage`` or a ``(coordinates, faces)`` pair. Each
+        contrast's thresholded z map is then drawn on them, lateral and medial
+        views. A GIFTI hemisphere needs a mesh of its number of vertices, a CIFTI-2
+        cortex one of its surface's (``surface_number_of_vertices``).
 
     Returns
     -------
@@ -97,6 +108,9 @@ def write_report(
         If ``path`` holds no saved model, or the model has no mask.
     InvalidParameterError
         If ``path`` holds several models.
+    ShapeMismatchError
+        If a mesh does not match the model's hemisphere (its number of vertices), or
+        meshes are given for a volume model; checked before anything is drawn.
 
     Examples
     --------
@@ -112,7 +126,11 @@ def write_report(
     >>> write_report(out).name
     'task-x_report.html'
     """
-    options = ReportOptions(thresholding=thresholding or Thresholding(), background=background)
+    options = ReportOptions(
+        thresholding=thresholding or Thresholding(),
+        background=background,
+        meshes=read_meshes(meshes),
+    )
     target, document = render_report(path, options, images)
     write_atomically(target, document.encode('utf-8'))
     return target

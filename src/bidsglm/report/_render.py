@@ -127,6 +127,7 @@ def render_report(
         images=images,
         min_distance=options.min_distance,
         cuts=options.cuts,
+        meshes=options.meshes,
     )
     glm = context.glm
     surface = context.surface is not None

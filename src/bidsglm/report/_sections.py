@@ -30,7 +30,7 @@ from bidsglm.bids import load_glm_from_bids
 from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.figures import contrast_svg, design_svg
 from bidsglm.bids.reader import volume_file
-from bidsglm.errors import InputNotFoundError
+from bidsglm.errors import InputNotFoundError, ShapeMismatchError
 from bidsglm.report import html
 from bidsglm.report._maps import SavedMaps
 from bidsglm.report.atlas import ATLAS_NAME, NEAREST_WITHIN_MM, Atlas, atlas_for
@@ -42,6 +42,7 @@ from bidsglm.report.figures import (
     svg_data_uri,
     volume_figure,
 )
+from bidsglm.report.mesh import check_meshes
 from bidsglm.report.options import Cuts
 from bidsglm.report.surface import SurfaceElements, read_surface_values
 from bidsglm.report.underlay import MNI_TEMPLATE_NAME, template_for
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from bidsglm.bids.reader import SavedMap
     from bidsglm.bids.writer import StagedImage
     from bidsglm.report.clusters import Clusters
+    from bidsglm.report.mesh import Mesh
     from bidsglm.report.options import Background
 
 __all__ = [
@@ -116,6 +118,8 @@ class ReportContext:
     surface : SurfaceElements or None, default=None
         For a surface model, its parts and elements; ``mask`` is then the
         ``(n_elements,)`` mask of its elements and ``affine`` is unused.
+    meshes : dict of str to Mesh, optional
+        For a surface model, the meshes its z maps are drawn on, by hemisphere.
     """
 
     glm: LoadedGlm
@@ -130,6 +134,7 @@ class ReportContext:
     space: str = SCANNER_SPACE
     atlas: Atlas | None = None
     surface: SurfaceElements | None = None
+    meshes: Mapping[str, Mesh] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -141,6 +146,7 @@ class ReportContext:
         images: Mapping[Path, StagedImage] | None = None,
         min_distance: float = 8.0,
         cuts: Cuts | None = None,
+        meshes: Mapping[str, Mesh] | None = None,
     ) -> ReportContext:
         """Read a saved model, its mask and a background (see :func:`write_report`).
 
@@ -161,6 +167,8 @@ class ReportContext:
             The smallest distance (mm) between two peaks of a cluster.
         cuts : Cuts, optional
             Where the z maps are cut.
+        meshes : mapping of str to Mesh, optional
+            A surface model's meshes by hemisphere (:mod:`bidsglm.report.mesh`).
 
         Returns
         -------
@@ -171,6 +179,9 @@ class ReportContext:
         ------
         InputNotFoundError
             If the saved model has no mask.
+        ShapeMismatchError
+            If meshes are given for a volume model, or do not fit a surface model's
+            hemispheres (checked before anything is drawn).
 
         Notes
         -----
@@ -182,7 +193,13 @@ class ReportContext:
             msg = f'The saved model {str(glm.statmap)!r} has no mask file; the report needs it.'
             raise InputNotFoundError(msg)
         if glm.surface_format is not None:
-            return cls._load_surface(glm, thresholding or Thresholding())
+            return cls._load_surface(glm, thresholding or Thresholding(), meshes or {})
+        if meshes:
+            msg = (
+                f'Meshes are given, but the saved model {str(glm.statmap)!r} is a volume '
+                'model: meshes are for surface models (GIFTI, CIFTI-2). Leave them out.'
+            )
+            raise ShapeMismatchError(msg)
         maps = SavedMaps(images or {})
         mask, affine = maps.volume(volume_file(glm.mask, 'The mask'))
         template = template_for(glm.statmap)
@@ -210,9 +227,12 @@ class ReportContext:
         )
 
     @classmethod
-    def _load_surface(cls, glm: LoadedGlm, thresholding: Thresholding) -> ReportContext:
-        """Read a surface model's mask and parts; nothing is drawn under its maps."""
+    def _load_surface(
+        cls, glm: LoadedGlm, thresholding: Thresholding, meshes: Mapping[str, Mesh]
+    ) -> ReportContext:
+        """Read a surface model's mask and parts, and check its meshes against them."""
         inside, layout = read_surface_values(cast('SavedMap', glm.mask))
+        check_meshes(meshes, layout)
         return cls(
             glm=glm,
             mask=inside != 0,
@@ -222,6 +242,7 @@ class ReportContext:
             saved_maps=SavedMaps({}),
             space=space_name(glm.statmap),
             surface=SurfaceElements.of(layout),
+            meshes=dict(meshes),
         )
 
     @property

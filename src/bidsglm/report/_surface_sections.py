@@ -1,7 +1,9 @@
 """The parts of a surface model's report that differ from a volume model's.
 
-A surface model (GIFTI hemispheres, CIFTI-2 grayordinates) has no slices to draw:
-each contrast states its threshold (two-sided for a t contrast, as for volumes),
+A surface model (GIFTI hemispheres, CIFTI-2 grayordinates) has no slices to draw.
+Given meshes of its hemispheres (:mod:`bidsglm.report.mesh`), each contrast's
+thresholded z map is drawn on them (:mod:`bidsglm.report.surface_figure`); with or
+without them, each contrast states its threshold (two-sided for a t contrast, as for volumes),
 counts the elements that pass it in each part, and lists the strongest positive
 and negative ones by part and index (a vertex, or a subcortical voxel's
 ``i, j, k`` in a CIFTI-2 file). Model quality is summarised per part: the median
@@ -27,17 +29,21 @@ from bidsglm.report._sections import (
     contrast_rule,
 )
 from bidsglm.report.clusters import fdr_threshold
+from bidsglm.report.figures import svg_data_uri
+from bidsglm.report.mesh import hemisphere_values
 from bidsglm.report.surface import (
     SurfaceElements,
     read_surface_values,
     strongest_elements,
     survivor_counts,
 )
+from bidsglm.report.surface_figure import surface_figure
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from bidsglm.bids import LoadedContrast
+    from bidsglm.models.surface import SurfaceLayout
     from bidsglm.report._sections import ReportContext
     from bidsglm.report.clusters import Thresholding
 
@@ -102,6 +108,34 @@ def _strongest_tables(
     return out
 
 
+def _mesh_picture(
+    contrast: LoadedContrast,
+    z: np.ndarray,
+    layout: SurfaceLayout,
+    context: ReportContext,
+    threshold: float,
+    two_sided: bool,
+) -> list[html.Picture]:
+    """Draw the thresholded z map on the given meshes; none without meshes."""
+    if not context.meshes:
+        return []
+    hemispheres = [
+        (part, mesh, hemisphere_values(z, layout, part, mesh.n_vertices))
+        for part, mesh in sorted(context.meshes.items())
+    ]
+    figure = surface_figure(hemispheres, threshold, two_sided)
+    colours = (
+        'positive z in red to yellow, negative z in blue to cyan'
+        if two_sided
+        else 'z in red to yellow'
+    )
+    caption = (
+        f'z map, thresholded ({colours}), on the given meshes: lateral and medial views; '
+        'a face is coloured when its three vertices pass the threshold.'
+    )
+    return [html.Picture(svg_data_uri(figure), f'Thresholded z map of {contrast.name}', caption)]
+
+
 def surface_contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.Section:
     """Return the part of one contrast of a surface model: weights, threshold, tables.
 
@@ -120,7 +154,7 @@ def surface_contrast_section(contrast: LoadedContrast, context: ReportContext) -
     anchor, title = f'contrast-{contrast.label}', f'Contrast: {contrast.name}'
     if 'z' not in contrast.maps:
         return html.Section(anchor, title, html.paragraph('No z map was saved.'), 'contrast')
-    z, _layout = read_surface_values(contrast.maps['z'])
+    z, layout = read_surface_values(contrast.maps['z'])
     rule = contrast_rule(contrast, context.thresholding)
     z_values = z[context.mask]
     threshold = rule.z_threshold(z_values)
@@ -131,6 +165,7 @@ def surface_contrast_section(contrast: LoadedContrast, context: ReportContext) -
         html.paragraph(f'{_test_text(contrast)}; label “{contrast.label}”.', 'muted')
         + html.figures(_weight_pictures(contrast, context))
         + _surface_threshold_text(z_values, threshold, rule, counts)
+        + html.figures(_mesh_picture(contrast, z, layout, context, threshold, rule.two_sided))
         + html.paragraph(
             'Elements passing the threshold, by part (a surface model is summarised in '
             f'tables: the strongest {PER_PART} of each part and sign are listed; an index '
