@@ -87,19 +87,17 @@ def paint_triangles(
     rank = np.empty(len(faces), dtype=np.int64)
     rank[far_first] = np.arange(len(faces))
     steps = _steps_of(corners)
-    pixel_parts, rank_parts = [], []
+    keys = []  # pixel * number of faces + painting rank, one per sample inside the picture
     for step in np.unique(steps):
         group = np.flatnonzero(steps == step)
-        samples = np.einsum('kc,fcd->fkd', _lattice(int(step)), corners[group])
-        column = np.floor(samples[..., 0]).astype(np.int64)
-        row = np.floor(samples[..., 1]).astype(np.int64)
+        weights = _lattice(int(step)).T
+        column = np.floor(corners[group, :, 0] @ weights).astype(np.int64)
+        row = np.floor(corners[group, :, 1] @ weights).astype(np.int64)
         inside = (column >= 0) & (column < width) & (row >= 0) & (row < height)
-        pixel_parts.append((row * width + column)[inside])
-        rank_parts.append(np.broadcast_to(rank[group][:, None], inside.shape)[inside])
-    pixel = np.concatenate(pixel_parts)
-    order = np.concatenate(rank_parts)
-    last = np.lexsort((order, pixel))  # by pixel, then by painting order
-    pixel, order = pixel[last], order[last]
+        pixel = row * width + column
+        keys.append((pixel * len(faces) + rank[group][:, None])[inside])
+    ordered = np.sort(np.concatenate(keys))
+    pixel, order = np.divmod(ordered, len(faces))
     keep = np.append(pixel[1:] != pixel[:-1], True)  # the last triangle painted on each pixel
     painted = np.full(height * width, -1, dtype=np.int64)
     painted[pixel[keep]] = far_first[order[keep]]
