@@ -14,7 +14,7 @@ from bidsglm.bids.model_view import view_model
 from bidsglm.bids.writer import SavedGlm, write_derivatives
 from bidsglm.errors import ShapeMismatchError
 from bidsglm.report import REPORT_COMPANION, report_companion, report_options
-from bidsglm.report.mesh import check_meshes, read_meshes
+from bidsglm.report.mesh import check_meshes, model_meshes, read_meshes
 
 if TYPE_CHECKING:
     import os
@@ -33,10 +33,13 @@ COMPANIONS = (REPORT_COMPANION,)
 def _checked_meshes(
     model: object, meshes: Mapping[str, object] | None, first_level_contrast: object
 ) -> dict[str, Mesh]:
-    """Read the meshes of a save and check them against the model's surface."""
+    """Read the meshes of a save and check them against the model's surface.
+
+    Without meshes, those of the model's data are used (a ``SurfaceImage``'s).
+    """
     read = read_meshes(meshes)
     if not read:
-        return read
+        return model_meshes(model)
     surface = view_model(model, first_level_contrast).surface
     if surface is None:
         msg = (
@@ -99,7 +102,9 @@ def save_glm_to_bids(
         a ``nibabel.gifti.GiftiImage`` or a ``(coordinates, faces)`` pair: the report
         draws each contrast's thresholded z map on them (lateral and medial views).
         Each must have the hemisphere's number of vertices (for CIFTI-2, the
-        surface's), checked before anything is computed or written.
+        surface's), checked before anything is computed or written. By default, a
+        model fitted on nilearn's ``SurfaceImage`` is drawn on that image's mesh;
+        GIFTI and CIFTI-2 data carry none.
     **report_kwargs
         nilearn's report keywords, as its ``save_glm_to_bids`` forwards them to its
         report (see ``FirstLevelModel.generate_report``): ``height_control``,

@@ -176,3 +176,22 @@ def test_meshes_for_a_volume_model_are_refused(first_level_model, tmp_path):
             first_level_model, 'audio', out_dir=tmp_path, meshes={'left': icosphere(0)}
         )
     assert not any(tmp_path.iterdir())
+
+
+def test_a_surface_image_model_is_drawn_on_its_own_mesh(rng, surfaces, tmp_path):
+    from nilearn.surface import InMemoryMesh, PolyMesh, SurfaceImage
+
+    run, cap = sphere_run(rng, surfaces)
+    coordinates, faces = icosphere(1)
+    mesh = PolyMesh(left=InMemoryMesh(coordinates, faces), right=InMemoryMesh(coordinates, faces))
+    data = {part: np.stack([a.data for a in run[part].darrays], axis=1) for part in run}
+    image = SurfaceImage(mesh=mesh, data=data)
+    model = FirstLevelModel(t_r=surfaces.t_r).fit(image, surfaces.events())
+    save_glm_to_bids(model, 'task', out_dir=tmp_path)
+    saved = (tmp_path / 'report.html').read_text(encoding='utf-8')
+    in_memory = model.generate_report('task').html
+    for document in (saved, in_memory):
+        figures = [svg for svg in decoded_svgs(document) if b'hemisphere, lateral' in svg]
+        assert len(figures) == 1
+        positive = cells_of(after(document, '<h4>Positive effects'))
+        assert sorted(int(row[2]) for row in positive) == sorted(cap.tolist())

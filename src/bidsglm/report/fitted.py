@@ -11,6 +11,7 @@ as an :class:`~bidsglm.report.document.HTMLReport`.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from bidsglm.errors import warn_caller
 from bidsglm.models import FirstLevelModel
 from bidsglm.report._render import render_report
 from bidsglm.report.document import HTMLReport
+from bidsglm.report.mesh import model_meshes
 from bidsglm.report.options import report_options
 
 if TYPE_CHECKING:
@@ -120,7 +122,7 @@ def generate_report(
     >>> 'Contrast: intercept' in report.html
     True
     """
-    options = report_options(keywords)
+    options = dataclasses.replace(report_options(keywords), meshes=model_meshes(model))
     first_level_contrast = _first_level_contrast(model, first_level_contrast)
     page = _draw(model, _contrasts(contrasts), first_level_contrast, options)
     return HTMLReport(page, *options.size)

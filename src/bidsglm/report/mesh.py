@@ -8,7 +8,8 @@ in mm and ``(m, 3)`` triangles as vertex indices. :func:`read_meshes` reads and
 checks them; :func:`check_meshes` checks them against a saved model's surface
 before any drawing: a GIFTI hemisphere needs a mesh of as many vertices as its
 map, a CIFTI-2 cortex (``CORTEX_LEFT``, ``CORTEX_RIGHT``) one of the surface's
-full vertex count (its grayordinates are some of those vertices).
+full vertex count (its grayordinates are some of those vertices). A model fitted
+on nilearn's ``SurfaceImage`` brings its own meshes (:func:`model_meshes`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     'Mesh',
     'check_meshes',
     'hemisphere_values',
+    'model_meshes',
     'read_mesh',
     'read_meshes',
 ]
@@ -181,6 +183,38 @@ def read_meshes(meshes: Mapping[str, object] | None) -> dict[str, Mesh]:
         )
         raise ParameterTypeError(msg)
     return {part: read_mesh(value, part) for part, value in meshes.items()}
+
+
+def model_meshes(model: object) -> dict[str, Mesh]:
+    """Return the meshes a fitted model's data came with: those of a ``SurfaceImage``.
+
+    A model fitted on nilearn's ``SurfaceImage`` keeps its first run as the template
+    of its outputs, mesh included; GIFTI and CIFTI-2 data carry no mesh.
+
+    Parameters
+    ----------
+    model : object
+        A fitted bidsglm model (or any object with such a ``masker_``).
+
+    Returns
+    -------
+    dict of str to Mesh
+        The ``'left'`` and ``'right'`` meshes found; empty when none is.
+
+    Examples
+    --------
+    >>> model_meshes(object())
+    {}
+    """
+    layout = getattr(getattr(getattr(model, 'masker_', None), 'mask_', None), 'layout', None)
+    parts = getattr(getattr(getattr(layout, 'template', None), 'mesh', None), 'parts', None)
+    if not isinstance(parts, dict):
+        return {}
+    return {
+        part: read_mesh((mesh.coordinates, mesh.faces), part)
+        for part, mesh in parts.items()
+        if part in HEMISPHERES
+    }
 
 
 def _cortex_models(layout: SurfaceLayout) -> dict[str, Any]:
