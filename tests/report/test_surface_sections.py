@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 
 from bidsglm import save_glm_to_bids
+from bidsglm._drawing.png import read_png
 from bidsglm.errors import ShapeMismatchError
 from bidsglm.models import FirstLevelModel
 from bidsglm.report import Thresholding, write_report
 
 from .conftest import icosphere
+from .test_report import chromium, needs_chromium, probe_report
 
 
 def decoded_svgs(document):
@@ -195,3 +197,25 @@ def test_a_surface_image_model_is_drawn_on_its_own_mesh(rng, surfaces, tmp_path)
         assert len(figures) == 1
         positive = cells_of(after(document, '<h4>Positive effects'))
         assert sorted(int(row[2]) for row in positive) == sorted(cap.tolist())
+
+
+@needs_chromium
+def test_a_surface_report_with_meshes_renders_in_headless_chromium(rng, surfaces, tmp_path):
+    run, _cap = sphere_run(rng, surfaces)
+    model = FirstLevelModel(t_r=surfaces.t_r).fit(run, surfaces.events())
+    out = tmp_path / 'out'
+    meshes = {'left': icosphere(1), 'right': icosphere(1)}
+    saved = save_glm_to_bids(model, 'task', out_dir=out, meshes=meshes)
+    report = saved.statmap.with_name('report.html')
+    screenshot = tmp_path / 'surface.png'
+    chromium(tmp_path, '--window-size=1000,3000', f'--screenshot={screenshot}', report.as_uri())
+    pixels = read_png(screenshot.read_bytes())[..., :3] / 255.0
+    hot = (pixels[..., 0] > 0.8) & (pixels[..., 0] - pixels[..., 2] > 0.5)
+    gray = (
+        (np.ptp(pixels, axis=2) < 0.03) & (pixels.mean(axis=2) > 0.3) & (pixels.mean(axis=2) < 0.8)
+    )
+    assert hot.sum() > 5000  # the patch on the left hemisphere's lateral view
+    assert gray.sum() > 100_000  # the gray hemispheres: about 3 discs of radius 144 px
+    probe = probe_report(report, tmp_path, '--window-size=1000,2000')
+    assert probe['headings'] == ['Model', 'Design', 'Contrast: task', 'Model quality']
+    assert all(complete and width > 0 for complete, width, _ in probe['images'])
