@@ -8,6 +8,7 @@ from bidsglm.report.surface import (
     SurfaceElements,
     read_surface_values,
     strongest_elements,
+    subcortical_volume,
     survivor_counts,
 )
 
@@ -111,3 +112,26 @@ def test_a_cifti_voxel_is_listed_by_structure_and_ijk(tmp_path):
     ]
     positive = strongest_elements(z, inside, elements, 3.0)
     assert positive.values.tolist() == [['cortex left', 'vertex', '7', 5.0]]
+
+
+def test_cifti_voxels_are_put_back_on_their_grid_in_mm():
+    models = nib.cifti2.BrainModelAxis.from_mask(np.ones(2, bool), 'CortexLeft')
+    inside = np.zeros((4, 5, 3), bool)
+    inside[1, 2, 0] = inside[3, 4, 2] = True
+    models += nib.cifti2.BrainModelAxis.from_mask(
+        inside, 'ThalamusRight', np.diag([2.0, 3.0, 4.0, 1.0])
+    )
+    values = np.array([9.0, 8.0, -5.0, 6.0])
+    layout = read_surface(
+        nib.Cifti2Image(values[None], (nib.cifti2.ScalarAxis(['z']), models))
+    ).layout
+    volume = subcortical_volume(values, layout)
+    assert (volume.inside == inside).all()
+    assert volume.values[1, 2, 0] == -5.0
+    assert volume.values[3, 4, 2] == 6.0
+    assert volume.values.sum() == 1.0  # the cortex is not on the grid
+    np.testing.assert_array_equal(volume.affine, np.diag([2.0, 3.0, 4.0, 1.0]))
+
+
+def test_a_surface_without_voxels_has_no_subcortical_volume():
+    assert subcortical_volume(np.zeros(10), GIFTI) is None

@@ -7,6 +7,7 @@ import pytest
 
 from bidsglm import save_glm_to_bids
 from bidsglm._drawing.png import read_png
+from bidsglm._drawing.svg import embedded_pngs
 from bidsglm.errors import ShapeMismatchError
 from bidsglm.models import FirstLevelModel
 from bidsglm.report import Thresholding, write_report
@@ -116,6 +117,12 @@ def test_a_cifti_subcortical_voxel_is_listed_by_structure_and_ijk(rng, surfaces,
     negative = cells_of(after(document, '<h4>Negative effects'))
     assert [row[:3] for row in negative] == [['thalamus left', 'voxel', '1, 0, 0']]
     assert 'thalamus left 4 of 4 voxels' in document
+    slices = [svg for svg in decoded_svgs(document) if b'axial' in svg.lower() or b'z =' in svg]
+    assert 'Subcortical z map of task' in document
+    assert len(slices) == 1
+    # the voxels drawn as slices: the negative one in blue to cyan
+    pixels = read_png(embedded_pngs(slices[0])[0])[..., :3].astype(int)
+    assert (pixels[..., 2] > pixels[..., 0] + 60).sum() > 0
 
 
 # ------------------------------------------------------------------ with meshes

@@ -11,10 +11,11 @@ reads nilearn's report keywords. :func:`write_index` writes ``index.html`` at th
 top of an output folder, linking every report below it.
 
 A surface model (GIFTI, CIFTI-2) gets the same page with its contrasts told in
-tables rather than slices: the threshold, the elements (vertices, subcortical
-voxels) passing it per part, and the strongest of each sign by part and index;
-given meshes of its hemispheres (:mod:`bidsglm.report.mesh`), each z map is also
-drawn on them (:mod:`bidsglm.report.surface_figure`).
+tables: the threshold, the elements (vertices, subcortical voxels) passing it per
+part, and the strongest of each sign by part and index; given meshes of its
+hemispheres (:mod:`bidsglm.report.mesh`), each z map is also drawn on them
+(:mod:`bidsglm.report.surface_figure`), and a CIFTI-2 file's subcortical voxels
+as slices.
 """
 
 from __future__ import annotations

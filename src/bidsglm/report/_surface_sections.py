@@ -1,14 +1,15 @@
 """The parts of a surface model's report that differ from a volume model's.
 
-A surface model (GIFTI hemispheres, CIFTI-2 grayordinates) has no slices to draw.
-Given meshes of its hemispheres (:mod:`bidsglm.report.mesh`), each contrast's
-thresholded z map is drawn on them (:mod:`bidsglm.report.surface_figure`); with or
-without them, each contrast states its threshold (two-sided for a t contrast, as for volumes),
-counts the elements that pass it in each part, and lists the strongest positive
-and negative ones by part and index (a vertex, or a subcortical voxel's
-``i, j, k`` in a CIFTI-2 file). Model quality is summarised per part: the median
-r-squared and the median standard deviation of the residuals. Clusters are not
-formed: a cluster extent, which needs the mesh's neighbours, is not applied.
+Each contrast of a surface model (GIFTI hemispheres, CIFTI-2 grayordinates) states
+its threshold (two-sided for a t contrast, as for volumes), counts the elements
+that pass it in each part, and lists the strongest positive and negative ones by
+part and index (a vertex, or a subcortical voxel's ``i, j, k`` in a CIFTI-2 file).
+Given meshes of its hemispheres (:mod:`bidsglm.report.mesh`), its thresholded z
+map is drawn on them (:mod:`bidsglm.report.surface_figure`); the subcortical
+voxels of a CIFTI-2 file are drawn as slices, as volume maps are. Model quality
+is summarised per part: the median r-squared and the median standard deviation of
+the residuals. Clusters are not formed: a cluster extent, which needs the mesh's
+neighbours, is not applied.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from bidsglm.report._sections import (
     contrast_rule,
 )
 from bidsglm.report.clusters import fdr_threshold
-from bidsglm.report.figures import svg_data_uri
+from bidsglm.report.figures import stat_map_figure, svg_data_uri
 from bidsglm.report.mesh import hemisphere_values
 from bidsglm.report.surface import (
     SurfaceElements,
     read_surface_values,
     strongest_elements,
+    subcortical_volume,
     survivor_counts,
 )
 from bidsglm.report.surface_figure import surface_figure
@@ -136,6 +138,28 @@ def _mesh_picture(
     return [html.Picture(svg_data_uri(figure), f'Thresholded z map of {contrast.name}', caption)]
 
 
+def _subcortical_picture(
+    contrast: LoadedContrast,
+    z: np.ndarray,
+    layout: SurfaceLayout,
+    threshold: float,
+    two_sided: bool,
+) -> list[html.Picture]:
+    """Draw the subcortical voxels of a CIFTI-2 z map as slices; none without voxels."""
+    volume = subcortical_volume(z, layout)
+    if volume is None:
+        return []
+    figure = stat_map_figure(
+        np.where(volume.inside, volume.values, 0.0), volume.affine, threshold=threshold,
+        mask=volume.inside, two_sided=two_sided,
+    )  # fmt: skip
+    caption = (
+        'Subcortical voxels of the CIFTI-2 file (in gray), z thresholded as above; three '
+        'planes through the centre of the voxels, then axial slices.'
+    )
+    return [html.Picture(svg_data_uri(figure), f'Subcortical z map of {contrast.name}', caption)]
+
+
 def surface_contrast_section(contrast: LoadedContrast, context: ReportContext) -> html.Section:
     """Return the part of one contrast of a surface model: weights, threshold, tables.
 
@@ -165,7 +189,10 @@ def surface_contrast_section(contrast: LoadedContrast, context: ReportContext) -
         html.paragraph(f'{_test_text(contrast)}; label “{contrast.label}”.', 'muted')
         + html.figures(_weight_pictures(contrast, context))
         + _surface_threshold_text(z_values, threshold, rule, counts)
-        + html.figures(_mesh_picture(contrast, z, layout, context, threshold, rule.two_sided))
+        + html.figures(
+            _mesh_picture(contrast, z, layout, context, threshold, rule.two_sided)
+            + _subcortical_picture(contrast, z, layout, threshold, rule.two_sided)
+        )
         + html.paragraph(
             'Elements passing the threshold, by part (a surface model is summarised in '
             f'tables: the strongest {PER_PART} of each part and sign are listed; an index '

@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     'PEAK_COLUMNS',
+    'SubcorticalVolume',
     'SurfaceElements',
     'read_surface_values',
     'strongest_elements',
+    'subcortical_volume',
     'survivor_counts',
 ]
 
@@ -241,3 +243,70 @@ def strongest_elements(
         order = found[np.argsort(-sign * z[found], kind='stable')][:per_part]
         rows += [(part, kind, elements.index_of[i], float(z[i])) for i in order]
     return pd.DataFrame(rows, columns=list(PEAK_COLUMNS))
+
+
+@dataclass(frozen=True)
+class SubcorticalVolume:
+    """The voxels of a CIFTI-2 file's volume parts, put back on their grid.
+
+    Parameters
+    ----------
+    values : (nx, ny, nz) ndarray
+        The map on the grid, 0 outside the voxels of the file.
+    inside : (nx, ny, nz) ndarray of bool
+        The voxels of the file (its subcortical structures).
+    affine : (4, 4) ndarray
+        Voxel indices to mm.
+    """
+
+    values: np.ndarray
+    inside: np.ndarray
+    affine: np.ndarray
+
+
+def subcortical_volume(values: np.ndarray, layout: SurfaceLayout) -> SubcorticalVolume | None:
+    """Put the voxels of a CIFTI-2 map back on their volume; None without voxels.
+
+    Parameters
+    ----------
+    values : (n_elements,) ndarray
+        A map, the grayordinates in the file's order.
+    layout : SurfaceLayout
+        Its parts (a CIFTI-2 layout has brain models; others have no voxels).
+
+    Returns
+    -------
+    SubcorticalVolume or None
+
+    Examples
+    --------
+    >>> import nibabel as nib
+    >>> from bidsglm.models.surface import read_surface
+    >>> models = nib.cifti2.BrainModelAxis.from_mask(np.ones(2, bool), 'CortexLeft') + (
+    ...     nib.cifti2.BrainModelAxis.from_mask(np.eye(2, dtype=bool)[..., None], 'ThalamusLeft',
+    ...                                         np.diag([2.0, 2.0, 2.0, 1.0])))
+    >>> image = nib.Cifti2Image(np.array([[1.0, 2.0, 3.0, 4.0]]),
+    ...                         (nib.cifti2.ScalarAxis(['z']), models))
+    >>> volume = subcortical_volume(image.get_fdata()[0], read_surface(image).layout)
+    >>> volume.values[..., 0].tolist(), float(volume.affine[0, 0])
+    ([[3.0, 0.0], [0.0, 4.0]], 2.0)
+    """
+    brain_map = layout.brain_models
+    volume = None if brain_map is None else brain_map.volume
+    if volume is None:
+        return None
+    shape = tuple(int(n) for n in volume.volume_dimensions)
+    grid, inside = np.zeros(shape), np.zeros(shape, dtype=bool)
+    for model in brain_map.brain_models:
+        if str(model.model_type) != _VOXELS:
+            continue
+        ijk = np.asarray(model.voxel_indices_ijk, dtype=np.int64).reshape(-1, 3)
+        start = int(model.index_offset)
+        grid[tuple(ijk.T)] = values[start : start + len(ijk)]
+        inside[tuple(ijk.T)] = True
+    if not inside.any():
+        return None
+    transform = volume.transformation_matrix_voxel_indices_ijk_to_xyz
+    affine = np.array(transform.matrix, dtype=float)
+    affine[:3] *= 10.0 ** (int(transform.meter_exponent) + 3)  # to mm
+    return SubcorticalVolume(grid, inside, affine)
