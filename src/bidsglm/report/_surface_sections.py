@@ -215,6 +215,17 @@ def _median_by_part(values: np.ndarray, context: ReportContext) -> list[str]:
     return texts
 
 
+def _sd_over_time(series: np.ndarray, block: int = 8192) -> np.ndarray:
+    """Return the SD (``ddof=0``) of each column, in float64 a block of columns at a time."""
+    return np.concatenate(
+        [
+            series[:, start : start + block].astype(np.float64).std(axis=0)
+            for start in range(0, series.shape[1], block)
+        ]
+        or [np.zeros(0)]
+    )
+
+
 def _quality_table(index: int, context: ReportContext) -> str:
     """Tabulate one design's median r-squared and residual SD per part."""
     glm = context.glm
@@ -225,7 +236,7 @@ def _quality_table(index: int, context: ReportContext) -> str:
     if index < len(glm.residuals):
         residuals = read_surface(glm.residuals[index], 'the residuals').data
         units = _format_value(glm.metadata.get('Units', 'data units'))
-        sd = residuals.astype(np.float64).std(axis=0)
+        sd = _sd_over_time(residuals)
         columns[f'Median residual SD ({units})'] = _median_by_part(sd, context)
     if not columns:
         return ''
