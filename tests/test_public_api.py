@@ -40,6 +40,8 @@ def test_save_glm_to_bids_has_exactly_the_promised_signature():
     extensions = [(p.name, p.kind, p.default) for p in parameters if p not in positional]
     assert extensions == [
         ('first_level_contrast', inspect.Parameter.KEYWORD_ONLY, None),  # keyword only
+        # bidsglm's: a surface model's meshes, for its report (keyword only)
+        ('meshes', inspect.Parameter.KEYWORD_ONLY, None),
         # nilearn's report keywords, forwarded to the report as nilearn forwards them
         ('report_kwargs', inspect.Parameter.VAR_KEYWORD, inspect.Parameter.empty),
     ]

@@ -7,10 +7,14 @@ all-or-nothing move. Every call writes the same files, whatever else was importe
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from bidsglm.bids.model_view import view_model
 from bidsglm.bids.writer import SavedGlm, write_derivatives
+from bidsglm.errors import ShapeMismatchError
 from bidsglm.report import REPORT_COMPANION, report_companion, report_options
+from bidsglm.report.mesh import check_meshes, model_meshes, read_meshes
 
 if TYPE_CHECKING:
     import os
@@ -18,10 +22,33 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from bidsglm.report.mesh import Mesh
+
 __all__ = ['COMPANIONS', 'save_glm_to_bids']
 
 #: What every save writes besides the derivatives: the HTML report.
 COMPANIONS = (REPORT_COMPANION,)
+
+
+def _checked_meshes(
+    model: object, meshes: Mapping[str, object] | None, first_level_contrast: object
+) -> dict[str, Mesh]:
+    """Read the meshes of a save and check them against the model's surface.
+
+    Without meshes, those of the model's data are used (a ``SurfaceImage``'s).
+    """
+    read = read_meshes(meshes)
+    if not read:
+        return model_meshes(model)
+    surface = view_model(model, first_level_contrast).surface
+    if surface is None:
+        msg = (
+            f'Meshes are given, but this {type(model).__name__} was fitted on volumes: '
+            'meshes are for models fitted on surface data (GIFTI, CIFTI-2). Leave them out.'
+        )
+        raise ShapeMismatchError(msg)
+    check_meshes(read, surface)
+    return read
 
 
 def save_glm_to_bids(
@@ -32,6 +59,7 @@ def save_glm_to_bids(
     prefix: str | None = None,
     *,
     first_level_contrast: str | np.ndarray | None = None,
+    meshes: Mapping[str, object] | None = None,
     **report_kwargs: Any,  # noqa: ANN401 - nilearn's report keywords, checked by name
 ) -> SavedGlm:
     """Save a fitted GLM and its contrasts as BIDS statistical derivatives.
@@ -68,6 +96,15 @@ def save_glm_to_bids(
         given by name and ``prefix`` is None, its label becomes the ``desc-`` of every
         file name, so the group models of several first-level contrasts never
         overwrite each other.
+    meshes : dict, optional
+        Keyword only; a surface model only. A mesh per hemisphere,
+        ``{'left': ..., 'right': ...}``, each a GIFTI surface file (``*.surf.gii``),
+        a ``nibabel.gifti.GiftiImage`` or a ``(coordinates, faces)`` pair: the report
+        draws each contrast's thresholded z map on them (lateral and medial views).
+        Each must have the hemisphere's number of vertices (for CIFTI-2, the
+        surface's), checked before anything is computed or written. By default, a
+        model fitted on nilearn's ``SurfaceImage`` is drawn on that image's mesh;
+        GIFTI and CIFTI-2 data carry none.
     **report_kwargs
         nilearn's report keywords, as its ``save_glm_to_bids`` forwards them to its
         report (see ``FirstLevelModel.generate_report``): ``height_control``,
@@ -91,6 +128,9 @@ def save_glm_to_bids(
         For a contrast that cannot be read or tested on the model's design.
     BidsNameError
         For a name or prefix that cannot make safe, distinct BIDS file names.
+    ShapeMismatchError
+        For meshes that do not match the model's hemispheres, or given for a volume
+        model.
     InvalidParameterError
         For a wrong ``out_dir``, ``prefix`` or model type, or a report keyword that
         is not one of nilearn's (the message lists them) or is out of range (a
@@ -123,9 +163,10 @@ def save_glm_to_bids(
     True
     """
     companions = COMPANIONS
-    if report_kwargs:
+    read = _checked_meshes(model, meshes, first_level_contrast)
+    if report_kwargs or read:
         options = report_options(report_kwargs, caller='save_glm_to_bids')
-        companions = (report_companion(options),)
+        companions = (report_companion(dataclasses.replace(options, meshes=read)),)
     return write_derivatives(
         model,
         contrasts,

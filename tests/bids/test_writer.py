@@ -577,6 +577,7 @@ def gifti_files_of(common: str, runs: list[str], contrasts: dict[str, str]) -> s
 
     sub, _, space = common.partition('|')
     files = {'dataset_description.json', '.bidsignore', f'sub-01/{sub}_{space}_statmap.json'}
+    files.add(f'sub-01/{sub}_{space}_report.html')
     files |= hemispheres(f'{sub}|{space}_mask') | hemispheres(f'{sub}|{space}_stat-mean_statmap')
     for run in runs:
         run_entities, _, _ = run.partition('|')
@@ -595,7 +596,7 @@ def test_a_gifti_first_level_writes_every_map_per_hemisphere(gifti_model, out_di
     saved = save_glm_to_bids(gifti_model, 'task', out_dir=out_dir)
     runs = [f'sub-01_task-x_run-{i}|' for i in (1, 2)]
     expected = gifti_files_of('sub-01_task-x|space-fsaverage_den-10k', runs, {'task': 't'})
-    assert relative(saved, out_dir) == expected  # no report: surface models have none yet
+    assert relative(saved, out_dir) == expected
     statmap = json.loads(saved.statmap.read_text())
     assert statmap['Surface'] == {'Format': 'GIFTI', 'Parts': {'left': 5, 'right': 4}}
     assert statmap['Density'] == {'10k': 'vertices (left 5, right 4), as in the input files'}

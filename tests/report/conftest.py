@@ -71,3 +71,46 @@ def second_level_dir(tmp_path, second_level_model):
     out = tmp_path / 'group'
     save_glm_to_bids(second_level_model, 'intercept', out_dir=out, prefix='task-x')
     return out
+
+
+def icosphere(subdivisions: int = 1, radius: float = 50.0) -> tuple[np.ndarray, np.ndarray]:
+    """A sphere of triangles: an icosahedron whose faces are split in 4, ``subdivisions`` times.
+
+    12, 42, 162... vertices (``10 * 4**subdivisions + 2``), centred on 0, of ``radius`` mm.
+    """
+    golden = (1 + 5**0.5) / 2
+    points = [
+        (-1, golden, 0), (1, golden, 0), (-1, -golden, 0), (1, -golden, 0),
+        (0, -1, golden), (0, 1, golden), (0, -1, -golden), (0, 1, -golden),
+        (golden, 0, -1), (golden, 0, 1), (-golden, 0, -1), (-golden, 0, 1),
+    ]  # fmt: skip
+    faces = [
+        (0, 11, 5), (0, 5, 1), (0, 1, 7), (0, 7, 10), (0, 10, 11), (1, 5, 9), (5, 11, 4),
+        (11, 10, 2), (10, 7, 6), (7, 1, 8), (3, 9, 4), (3, 4, 2), (3, 2, 6), (3, 6, 8),
+        (3, 8, 9), (4, 9, 5), (2, 4, 11), (6, 2, 10), (8, 6, 7), (9, 8, 1),
+    ]  # fmt: skip
+    vertices = [np.array(p, float) / np.linalg.norm(p) for p in points]
+    for _ in range(subdivisions):
+        faces = _split_faces(vertices, faces)
+    return radius * np.array(vertices), np.array(faces, dtype=np.int64)
+
+
+def _split_faces(
+    vertices: list[np.ndarray], faces: list[tuple[int, int, int]]
+) -> list[tuple[int, int, int]]:
+    """Split each face in 4 at its edges' middles, put on the unit sphere (added to vertices)."""
+    middles: dict[tuple[int, int], int] = {}
+
+    def middle(a: int, b: int) -> int:
+        key = (min(a, b), max(a, b))
+        if key not in middles:
+            point = vertices[a] + vertices[b]
+            vertices.append(point / np.linalg.norm(point))
+            middles[key] = len(vertices) - 1
+        return middles[key]
+
+    split = []
+    for a, b, c in faces:
+        ab, bc, ca = middle(a, b), middle(b, c), middle(c, a)
+        split += [(a, ab, ca), (b, bc, ab), (c, ca, bc), (ab, bc, ca)]
+    return split

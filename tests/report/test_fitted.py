@@ -12,7 +12,6 @@ from bidsglm._drawing.png import read_png
 from bidsglm.errors import (
     ContrastError,
     ContrastTypeError,
-    InvalidParameterError,
     NotFittedError,
     ParameterTypeError,
 )
@@ -211,7 +210,10 @@ def test_generate_report_shows_inline_in_a_page_as_a_notebook_does(first_level_m
     assert hot[150:].sum() > 200  # the z map's red-yellow voxels, drawn inside the frame
 
 
-def test_generate_report_refuses_a_surface_model_before_any_work(rng, surfaces):
+def test_generate_report_of_a_surface_model_lists_its_vertices(rng, surfaces):
     model = FirstLevelModel(t_r=surfaces.t_r).fit(surfaces.gifti_run(rng), surfaces.events())
-    with pytest.raises(InvalidParameterError, match='draws the report of volume models only'):
-        generate_report(model, 'task')
+    page = generate_report(model, 'task').html
+    assert 'Contrast: task' in page
+    # the task response of the fixture is on the first 3 left vertices
+    rows = re.findall(r'<tr><td>left hemisphere</td><td>vertex</td><td[^>]*>(\d+)</td>', page)
+    assert sorted(rows) == ['0', '1', '2']

@@ -343,18 +343,20 @@ def test_group_report_renders_in_headless_chromium(tmp_path, rng):
     assert all(complete and width > 0 for complete, width, _ in probe['images'])
 
 
-def test_a_surface_model_is_saved_without_a_report_and_refused_one(
+def test_a_surface_model_is_saved_with_its_report_and_indexed(
     first_level_dir, rng, surfaces, tmp_path
 ):
     model = FirstLevelModel(t_r=surfaces.t_r).fit(surfaces.cifti_run(rng), surfaces.events())
     out = tmp_path / 'surface'
     saved = save_glm_to_bids(model, 'task', out_dir=out)
-    assert find_reports(out) == []
-    assert not [path for path in saved.files if path.name.endswith('report.html')]
-    with pytest.raises(InvalidParameterError, match=r'is a surface model \(CIFTI-2\)'):
-        write_report(out)
+    assert [path.name for path in find_reports(out)] == ['report.html']
+    assert [path.name for path in saved.files if path.name.endswith('report.html')] == [
+        'report.html'
+    ]
+    document = write_report(out).read_text(encoding='utf-8')
+    assert h2_texts(document) == ['Model', 'Design', 'Contrast: task', 'Model quality']
     shutil.copytree(first_level_dir, out / 'volume')
-    index = write_index(out, rebuild=True)  # the surface model is passed over
-    expected = ['volume/sub-01/sub-01_task-x_report.html']
+    index = write_index(out, rebuild=True)
+    expected = ['report.html', 'volume/sub-01/sub-01_task-x_report.html']
     assert [p.relative_to(out).as_posix() for p in find_reports(out)] == expected
     assert re.findall(r'<a href="([^"#]+)">', index.read_text(encoding='utf-8')) == expected

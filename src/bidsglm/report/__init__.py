@@ -10,8 +10,12 @@ page from the model in memory (:mod:`bidsglm.report.fitted`). :func:`report_opti
 reads nilearn's report keywords. :func:`write_index` writes ``index.html`` at the
 top of an output folder, linking every report below it.
 
-Surface models (GIFTI, CIFTI-2) have no report yet: their save writes none, and
-asking for one (``write_report``, ``generate_report``) is an error that says so.
+A surface model (GIFTI, CIFTI-2) gets the same page with its contrasts told in
+tables: the threshold, the elements (vertices, subcortical voxels) passing it per
+part, and the strongest of each sign by part and index; given meshes of its
+hemispheres (:mod:`bidsglm.report.mesh`), each z map is also drawn on them
+(:mod:`bidsglm.report.surface_figure`), and a CIFTI-2 file's subcortical voxels
+as slices.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from bidsglm.errors import InputNotFoundError
 from bidsglm.report import html
 from bidsglm.report._render import REPORT_SUFFIX, render_report
 from bidsglm.report.clusters import Clusters, Thresholding, fdr_threshold, find_clusters
+from bidsglm.report.mesh import read_meshes
 from bidsglm.report.options import ReportOptions, report_options
 
 if TYPE_CHECKING:
@@ -66,6 +71,7 @@ def write_report(
     thresholding: Thresholding | None = None,
     background: str | os.PathLike[str] | SpatialImage | None = None,
     images: Mapping[Path, StagedImage] | None = None,
+    meshes: Mapping[str, object] | None = None,
 ) -> Path:
     """Write the HTML report of a saved model, beside its ``statmap.json``.
 
@@ -84,6 +90,13 @@ def write_report(
     images : mapping of path to nibabel image, optional
         Saved maps already in memory, by path (as :func:`bidsglm.save_glm_to_bids`
         hands over the files it just wrote): used instead of reading those files.
+    meshes : dict, optional
+        A surface model only: a mesh per hemisphere, ``{'left': ..., 'right': ...}``
+        (either may be left out), each a GIFTI surface file (``*.surf.gii``), a
+        ``nibabel.gifti.GiftiImage`` or a ``(coordinates, faces)`` pair. Each
+        contrast's thresholded z map is then drawn on them, lateral and medial
+        views. A GIFTI hemisphere needs a mesh of its number of vertices, a CIFTI-2
+        cortex one of its surface's (``surface_number_of_vertices``).
 
     Returns
     -------
@@ -96,6 +109,9 @@ def write_report(
         If ``path`` holds no saved model, or the model has no mask.
     InvalidParameterError
         If ``path`` holds several models.
+    ShapeMismatchError
+        If a mesh does not match the model's hemisphere (its number of vertices), or
+        meshes are given for a volume model; checked before anything is drawn.
 
     Examples
     --------
@@ -111,7 +127,11 @@ def write_report(
     >>> write_report(out).name
     'task-x_report.html'
     """
-    options = ReportOptions(thresholding=thresholding or Thresholding(), background=background)
+    options = ReportOptions(
+        thresholding=thresholding or Thresholding(),
+        background=background,
+        meshes=read_meshes(meshes),
+    )
     target, document = render_report(path, options, images)
     write_atomically(target, document.encode('utf-8'))
     return target
@@ -222,8 +242,7 @@ def write_index(output_dir: str | os.PathLike[str], *, rebuild: bool = False) ->
         raise InputNotFoundError(msg)
     if rebuild:
         for statmap in filter(_is_model_statmap, _visible_files(root)):
-            if not is_surface_model(statmap):
-                _rebuild_report(root, statmap)
+            _rebuild_report(root, statmap)
     reports = find_reports(root)
     links = [(p.relative_to(root).as_posix(), p.relative_to(root).as_posix(), _summary(p))
              for p in reports]  # fmt: skip
@@ -256,12 +275,7 @@ def _write_staged_report(
     *,
     options: ReportOptions,
 ) -> None:
-    """Write the report of a model being saved, inside the save's staging folder.
-
-    A surface model gets none: the report draws volumes only.
-    """
-    if is_surface_model(staged_statmap):
-        return
+    """Write the report of a model being saved, inside the save's staging folder."""
     staged_report, document = render_report(staged_statmap, options, images)
     stage(statmap.parent / staged_report.name).write_text(document, encoding='utf-8')
 

@@ -2,7 +2,8 @@
 
 :func:`render_report` is what :func:`~bidsglm.report.write_report`, the report
 written by every save and :func:`~bidsglm.report.fitted.generate_report` share:
-the same parts, drawn the same way, whichever of them asks.
+the same parts, drawn the same way, whichever of them asks. A surface model's
+contrasts and model quality are told in tables (:mod:`bidsglm.report._surface_sections`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bidsglm.report._sections import (
     model_section,
     quality_section,
 )
+from bidsglm.report._surface_sections import surface_contrast_section, surface_quality_section
 from bidsglm.report.atlas import ATLAS_CREDIT
 from bidsglm.report.options import ReportOptions
 
@@ -125,13 +127,16 @@ def render_report(
         images=images,
         min_distance=options.min_distance,
         cuts=options.cuts,
+        meshes=options.meshes,
     )
     glm = context.glm
+    surface = context.surface is not None
+    draw_contrast = surface_contrast_section if surface else contrast_section
     sections = [
         model_section(context),
         design_section(context),
-        *(contrast_section(contrast, context) for contrast in glm.contrasts),
-        quality_section(context),
+        *(draw_contrast(contrast, context) for contrast in glm.contrasts),
+        surface_quality_section(context) if surface else quality_section(context),
     ]
     subtitle = _subtitle(glm)
     origin = (

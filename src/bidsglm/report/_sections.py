@@ -30,7 +30,7 @@ from bidsglm.bids import load_glm_from_bids
 from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.figures import contrast_svg, design_svg
 from bidsglm.bids.reader import volume_file
-from bidsglm.errors import InputNotFoundError, InvalidParameterError
+from bidsglm.errors import InputNotFoundError, ShapeMismatchError
 from bidsglm.report import html
 from bidsglm.report._maps import SavedMaps
 from bidsglm.report.atlas import ATLAS_NAME, NEAREST_WITHIN_MM, Atlas, atlas_for
@@ -42,7 +42,9 @@ from bidsglm.report.figures import (
     svg_data_uri,
     volume_figure,
 )
+from bidsglm.report.mesh import check_meshes
 from bidsglm.report.options import Cuts
+from bidsglm.report.surface import SurfaceElements, read_surface_values
 from bidsglm.report.underlay import MNI_TEMPLATE_NAME, template_for
 
 if TYPE_CHECKING:
@@ -53,8 +55,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bidsglm.bids import LoadedContrast, LoadedGlm
+    from bidsglm.bids.reader import SavedMap
     from bidsglm.bids.writer import StagedImage
     from bidsglm.report.clusters import Clusters
+    from bidsglm.report.mesh import Mesh
     from bidsglm.report.options import Background
 
 __all__ = [
@@ -111,6 +115,11 @@ class ReportContext:
         The space of the coordinates, in words (see :func:`space_name`).
     atlas : Atlas or None, default=None
         Names the region at each peak (models in an MNI space); None adds no labels.
+    surface : SurfaceElements or None, default=None
+        For a surface model, its parts and elements; ``mask`` is then the
+        ``(n_elements,)`` mask of its elements and ``affine`` is unused.
+    meshes : dict of str to Mesh, optional
+        For a surface model, the meshes its z maps are drawn on, by hemisphere.
     """
 
     glm: LoadedGlm
@@ -124,6 +133,8 @@ class ReportContext:
     cuts: Cuts = field(default_factory=Cuts)
     space: str = SCANNER_SPACE
     atlas: Atlas | None = None
+    surface: SurfaceElements | None = None
+    meshes: Mapping[str, Mesh] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -135,6 +146,7 @@ class ReportContext:
         images: Mapping[Path, StagedImage] | None = None,
         min_distance: float = 8.0,
         cuts: Cuts | None = None,
+        meshes: Mapping[str, Mesh] | None = None,
     ) -> ReportContext:
         """Read a saved model, its mask and a background (see :func:`write_report`).
 
@@ -155,6 +167,8 @@ class ReportContext:
             The smallest distance (mm) between two peaks of a cluster.
         cuts : Cuts, optional
             Where the z maps are cut.
+        meshes : mapping of str to Mesh, optional
+            A surface model's meshes by hemisphere (:mod:`bidsglm.report.mesh`).
 
         Returns
         -------
@@ -165,21 +179,27 @@ class ReportContext:
         ------
         InputNotFoundError
             If the saved model has no mask.
-        InvalidParameterError
-            If the saved model is a surface model (GIFTI or CIFTI-2).
+        ShapeMismatchError
+            If meshes are given for a volume model, or do not fit a surface model's
+            hemispheres (checked before anything is drawn).
+
+        Notes
+        -----
+        A surface model (GIFTI or CIFTI-2) has no background, cuts nor atlas: its
+        context holds the mask of its elements and their parts (``surface``).
         """
         glm = load_glm_from_bids(path)
-        if glm.surface_format is not None:
-            msg = (
-                f'The saved model {str(glm.statmap)!r} is a surface model '
-                f'({glm.surface_format}); bidsglm draws the report of volume models only. '
-                'Its maps are saved: view them with a surface viewer (Connectome '
-                "Workbench, nilearn's plotting), or read them with load_glm_from_bids."
-            )
-            raise InvalidParameterError(msg)
         if glm.mask is None:
             msg = f'The saved model {str(glm.statmap)!r} has no mask file; the report needs it.'
             raise InputNotFoundError(msg)
+        if glm.surface_format is not None:
+            return cls._load_surface(glm, thresholding or Thresholding(), meshes or {})
+        if meshes:
+            msg = (
+                f'Meshes are given, but the saved model {str(glm.statmap)!r} is a volume '
+                'model: meshes are for surface models (GIFTI, CIFTI-2). Leave them out.'
+            )
+            raise ShapeMismatchError(msg)
         maps = SavedMaps(images or {})
         mask, affine = maps.volume(volume_file(glm.mask, 'The mask'))
         template = template_for(glm.statmap)
@@ -204,6 +224,25 @@ class ReportContext:
             cuts=cuts or Cuts(),
             space=space_name(glm.statmap),
             atlas=atlas_for(glm.statmap),
+        )
+
+    @classmethod
+    def _load_surface(
+        cls, glm: LoadedGlm, thresholding: Thresholding, meshes: Mapping[str, Mesh]
+    ) -> ReportContext:
+        """Read a surface model's mask and parts, and check its meshes against them."""
+        inside, layout = read_surface_values(cast('SavedMap', glm.mask))
+        check_meshes(meshes, layout)
+        return cls(
+            glm=glm,
+            mask=inside != 0,
+            affine=np.eye(4),
+            background=None,
+            thresholding=thresholding,
+            saved_maps=SavedMaps({}),
+            space=space_name(glm.statmap),
+            surface=SurfaceElements.of(layout),
+            meshes=dict(meshes),
         )
 
     @property
@@ -476,9 +515,10 @@ def model_in_words(glm: LoadedGlm) -> str:
     if drift_type in ('none', 'None'):
         drift = 'no drift terms'
     runs = len(designs)
+    element = 'vertex' if glm.surface_format is not None else 'voxel'
     combined = '; the runs are combined by fixed effects' if runs > 1 else ''
     return (
-        f"A GLM of each voxel's time series in {_plural(runs, 'run')}: the task's "
+        f"A GLM of each {element}'s time series in {_plural(runs, 'run')}: the task's "
         f'conditions convolved with the {hrf} HRF, any confounds given, {drift} and a '
         f'constant, {fitted}{combined}.'
     )
@@ -503,8 +543,13 @@ def model_section(context: ReportContext) -> html.Section:
         for key, (term, write) in MODEL_FIELDS.items()
         if key in metadata
     ]
-    items.append(('Mask', _mask_text(context.mask, context.affine)))
-    items.append(('Coordinates', _space_text(context.space)))
+    if context.surface is None:
+        items.append(('Mask', _mask_text(context.mask, context.affine)))
+        items.append(('Coordinates', _space_text(context.space)))
+    else:
+        named = context.space if context.space != SCANNER_SPACE else 'no space- entity'
+        items.append(('Surface', f'{context.glm.surface_format}, {named}'))
+        items.append(('Mask', context.surface.describe(context.mask)))
     if context.atlas is not None:
         items.append(('Atlas labels', f'{ATLAS_NAME}, MIT licence (see the page footer)'))
     rows = design_rows_of(metadata)

@@ -11,16 +11,17 @@ as an :class:`~bidsglm.report.document.HTMLReport`.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bidsglm.bids.writer import preview_derivatives
-from bidsglm.errors import InvalidParameterError, warn_caller
+from bidsglm.errors import warn_caller
 from bidsglm.models import FirstLevelModel
-from bidsglm.models.surface import is_surface_input
 from bidsglm.report._render import render_report
 from bidsglm.report.document import HTMLReport
+from bidsglm.report.mesh import model_meshes
 from bidsglm.report.options import report_options
 
 if TYPE_CHECKING:
@@ -79,19 +80,6 @@ def _draw(
     return pages[0]
 
 
-def _refuse_surface(model: object) -> None:
-    """Refuse, before any work, a model fitted on surface data: the report draws volumes."""
-    mask = getattr(model, 'mask_img_', None)
-    if mask is not None and is_surface_input(mask):
-        msg = (
-            f'This {type(model).__name__} was fitted on surface data; bidsglm draws the '
-            'report of volume models only. Save its maps with save_glm_to_bids (GIFTI or '
-            'CIFTI-2 files) and view them with a surface viewer (Connectome Workbench, '
-            "nilearn's plotting)."
-        )
-        raise InvalidParameterError(msg)
-
-
 def generate_report(
     model: object,
     contrasts: object = None,
@@ -122,8 +110,7 @@ def generate_report(
     Raises
     ------
     InvalidParameterError
-        For a model fitted on surface data (no report yet), or a report keyword
-        that is not one of nilearn's.
+        For a report keyword that is not one of nilearn's.
 
     Examples
     --------
@@ -135,8 +122,7 @@ def generate_report(
     >>> 'Contrast: intercept' in report.html
     True
     """
-    options = report_options(keywords)
-    _refuse_surface(model)
+    options = dataclasses.replace(report_options(keywords), meshes=model_meshes(model))
     first_level_contrast = _first_level_contrast(model, first_level_contrast)
     page = _draw(model, _contrasts(contrasts), first_level_contrast, options)
     return HTMLReport(page, *options.size)

@@ -72,6 +72,8 @@ from bidsglm.report.clusters import HEIGHT_CONTROLS, Thresholding
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from bidsglm.report.mesh import Mesh
+
 __all__ = [
     'BIDSGLM_DEFAULTS',
     'NILEARN_REPORT_KEYWORDS',
@@ -169,6 +171,9 @@ class ReportOptions:
         Where the z maps are cut.
     size : (int, int), default=(1600, 800)
         The width and height (pixels) of the frame a notebook shows the page in.
+    meshes : dict of str to Mesh, optional
+        A surface model's meshes, ``{'left': ..., 'right': ...}`` (see
+        :func:`bidsglm.report.mesh.read_meshes`): its z maps are drawn on them.
 
     Examples
     --------
@@ -182,6 +187,7 @@ class ReportOptions:
     min_distance: float = 8.0
     cuts: Cuts = field(default_factory=Cuts)
     size: tuple[int, int] = (1600, 800)
+    meshes: Mapping[str, Mesh] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ checks
