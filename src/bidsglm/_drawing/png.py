@@ -18,7 +18,6 @@ import struct
 import zlib
 
 import numpy as np
-from isal import isal_zlib
 
 from bidsglm.errors import InvalidParameterError
 
@@ -60,15 +59,17 @@ def _samples(pixels: np.ndarray) -> np.ndarray:
     return array
 
 
-def encode_png(pixels: np.ndarray, level: int = 2) -> bytes:
+def encode_png(pixels: np.ndarray, level: int = 6) -> bytes:
     """Encode a gray or RGB picture as PNG bytes.
 
     Parameters
     ----------
     pixels : (h, w) or (h, w, 3) ndarray of uint8
         The picture, top row first.
-    level : int, default=2
-        The deflate level of isal (0 to 3).
+    level : int, default=6
+        The deflate level of the standard library's zlib (0 to 9). zlib, not
+        python-isal: its bytes depend on the pixels alone, which ISA-L's deflate
+        does not promise (see README, "What is identical"), and pictures are small.
 
     Returns
     -------
@@ -98,7 +99,7 @@ def encode_png(pixels: np.ndarray, level: int = 2) -> bytes:
         [
             PNG_SIGNATURE,
             _chunk(b'IHDR', header),
-            _chunk(b'IDAT', isal_zlib.compress(filtered.tobytes(), level)),
+            _chunk(b'IDAT', zlib.compress(filtered.tobytes(), level)),
             _chunk(b'IEND', b''),
         ]
     )
