@@ -43,9 +43,14 @@ from bidsglm.dataset.participant import (
     plan_subject,
 )
 from bidsglm.dataset.problems import Problems
-from bidsglm.dataset.runs import without_subject
+from bidsglm.dataset.runs import surface_run_shape, without_subject
 from bidsglm.dataset.stats_models import INTERCEPT, MaskSpec, Node, StatsModel, read_stats_model
-from bidsglm.errors import BidsGlmError, InputNotFoundError, InvalidParameterError
+from bidsglm.errors import (
+    BidsGlmError,
+    InputNotFoundError,
+    InvalidParameterError,
+    ShapeMismatchError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -193,7 +198,7 @@ def _log_found(runs: Sequence[RunInputs], by_subject: Mapping[str, list[RunInput
             start / t_r,
             '' if start else ' (no StartTime in the derivative sidecars)',
         )
-    no_mask = sorted({r.subject for r in runs if r.mask is None})
+    no_mask = sorted({r.subject for r in runs if r.mask is None and r.kind == 'volume'})
     if no_mask:
         logger.warning(
             'No brain mask for %s: a mask is computed from their runs.', _describe(no_mask)
@@ -301,8 +306,24 @@ def _run_masks(model: StatsModel, request: Request, runs: Sequence[RunInputs]) -
     return tuple(run.mask for run in runs if run.mask is not None)
 
 
+def _check_surface(runs: Sequence[RunInputs]) -> None:
+    """Refuse a subject whose surface runs have different vertices (or time points per part)."""
+    shapes = {run.name: surface_run_shape(run)[1] for run in runs}
+    if len(set(shapes.values())) > 1:
+        shown = ', '.join(f'{name}: {count}' for name, count in shapes.items())
+        msg = (
+            f'The surface runs of sub-{runs[0].subject} have different numbers of vertices '
+            f'({shown}): one model needs one surface. Select runs of one space and '
+            f'density. {without_subject(runs[0].subject)}'
+        )
+        raise ShapeMismatchError(msg)
+
+
 def _check_grid(runs: Sequence[RunInputs], masks: Sequence[Path]) -> None:
-    """Refuse a subject whose runs and masks are not on one voxel grid."""
+    """Refuse a subject whose runs and masks are not on one voxel grid (or one surface)."""
+    if runs[0].kind != 'volume':
+        _check_surface(runs)
+        return
     try:
         check_same_grid([*(run.bold for run in runs), *dict.fromkeys(masks)])
     except BidsGlmError as error:
@@ -336,6 +357,17 @@ def _log_first(
         for n, e in save.contrasts
     )
     logger.info('Contrasts: %s.', _describe(list(contrasts)))
+
+
+def _check_smoothing(run: RunInputs, settings: FirstLevelSettings) -> None:
+    """Refuse smoothing on surface runs, before any fit (the model refuses it too)."""
+    if run.kind != 'volume' and settings.smoothing_fwhm:
+        msg = (
+            f'Smoothing ({settings.smoothing_fwhm} mm) is for volume runs; these are '
+            f'{run.kind} surface runs ({run.name}). Smooth along the surface before the '
+            'GLM, and drop --smoothing-fwhm (or SmoothingFWHM in the model).'
+        )
+        raise InvalidParameterError(msg)
 
 
 def plan_participant(request: Request, is_saved: Callable[..., bool]) -> list[SubjectJob]:
@@ -372,6 +404,7 @@ def plan_participant(request: Request, is_saved: Callable[..., bool]) -> list[Su
     )
     spec = _model_spec(request, model)
     settings = _settings(request, model, spec)
+    _check_smoothing(runs[0], settings)
     problems = Problems()
     jobs = []
     for index, (subject, subject_runs) in enumerate(by_subject.items()):

@@ -26,6 +26,7 @@ from bidsglm.errors import (
     ImageDimensionError,
     ShapeMismatchError,
 )
+from bidsglm.models.surface import surface_shape
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,6 +41,7 @@ __all__ = [
     'load_design',
     'not_estimable',
     'run_timing',
+    'surface_run_shape',
     'unusable_columns',
     'without_subject',
 ]
@@ -54,8 +56,26 @@ def _with_hint(error: BidsGlmError, run: RunInputs) -> BidsGlmError:
     return type(error)(f'{error} {without_subject(run.subject)}')
 
 
+def surface_run_shape(run: RunInputs) -> tuple[int, int]:
+    """Check a surface run's files; return its time points and vertices.
+
+    Raises
+    ------
+    BidsGlmError
+        For hemispheres of different run lengths, a CIFTI-2 file whose axes are not
+        a series then brain models, a GIFTI file without time points..., naming the
+        run and how to fit the other subjects.
+    """
+    try:
+        return surface_shape(run.image, f'The surface run {run.name}')
+    except BidsGlmError as error:
+        raise _with_hint(error, run) from error
+
+
 def run_volumes(run: RunInputs) -> int:
     """Check the run's image files are whole (header and data); return its volumes."""
+    if run.kind != 'volume':
+        return surface_run_shape(run)[0]
     try:
         header = check_nifti_file(run.bold)
         if run.mask is not None:
@@ -167,6 +187,8 @@ def load_design(run: RunInputs, spec: DesignSpec, n_volumes: int | None = None) 
     RunDesign
         The design of :func:`bidsglm.dataset.design.run_design`.
     """
+    if n_volumes is None and run.kind != 'volume':
+        n_volumes = surface_shape(run.image, run.name)[0]
     if n_volumes is None:
         image = cast('nib.Nifti1Image', nib.load(run.bold))
         n_volumes = int(image.shape[3])

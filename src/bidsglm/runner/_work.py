@@ -95,7 +95,8 @@ def _subject_model(job: SubjectJob) -> FirstLevelModel:
         mask_img=intersect_masks(job.masks) if len(job.masks) == len(runs) else None,
         subject_label=job.subject,
     )
-    return model.fit([str(run.bold) for run in runs], design_matrices=designs)
+    images: list[Any] = [run.image for run in runs]  # paths, or a path per hemisphere
+    return model.fit(images, design_matrices=designs)
 
 
 def is_saved(out_dir: Path, statmap: PurePosixPath, contrasts: Iterable[str]) -> bool:
