@@ -168,8 +168,9 @@ def make_fake_dataset(
     return made
 
 
-#: The surface spaces :func:`add_surface_runs` writes: GIFTI pairs, CIFTI-2 series.
-GIFTI_SPACE = 'fsaverage5'
+#: The surface spaces :func:`add_surface_runs` writes: GIFTI pairs (fMRIPrep's name
+#: since 21.0; older versions wrote ``fsaverage5``, which BIDS deprecates), CIFTI-2 series.
+GIFTI_SPACE = 'fsaverage_den-10k'
 CIFTI_SPACE = 'fsLR_den-91k'
 
 
@@ -199,12 +200,18 @@ def _cifti(values: np.ndarray, t_r: float) -> nib.Cifti2Image:
     return nib.Cifti2Image(values, header=(series, models))
 
 
-def add_surface_runs(ds: FakeDataset, rng: np.random.Generator, n_vertices: int = 10) -> None:
+def add_surface_runs(
+    ds: FakeDataset,
+    rng: np.random.Generator,
+    n_vertices: int = 10,
+    gifti_space: str = GIFTI_SPACE,
+) -> None:
     """Add, beside each volume run, fMRIPrep's surface runs of the same events.
 
-    A ``hemi-L``/``hemi-R`` pair of ``space-fsaverage5_bold.func.gii`` (``n_vertices``
-    each) and a ``space-fsLR_den-91k_bold.dtseries.nii`` (``2 * n_vertices``
-    grayordinates), each with a sidecar; no ``desc`` (as fMRIPrep names them).
+    A ``hemi-L``/``hemi-R`` pair of ``space-<gifti_space>_bold.func.gii``
+    (``n_vertices`` each) and a ``space-fsLR_den-91k_bold.dtseries.nii``
+    (``2 * n_vertices`` grayordinates), each with a sidecar; no ``desc`` (as fMRIPrep
+    names them).
     """
     for subject in ds.subjects:
         for session in ds.sessions or (None,):
@@ -218,7 +225,7 @@ def add_surface_runs(ds: FakeDataset, rng: np.random.Generator, n_vertices: int 
                 func = ds.func(subject, session)
                 sidecar = {'RepetitionTime': ds.t_r, 'StartTime': ds.start_time}
                 for hemi, part in (('L', values[:, :n_vertices]), ('R', values[:, n_vertices:])):
-                    name = f'{stem}_hemi-{hemi}_space-{GIFTI_SPACE}_bold'
+                    name = f'{stem}_hemi-{hemi}_space-{gifti_space}_bold'
                     nib.save(_gifti(part), func / f'{name}.func.gii')
                     _write_json(func / f'{name}.json', sidecar)
                 name = f'{stem}_space-{CIFTI_SPACE}_bold'

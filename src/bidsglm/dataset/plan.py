@@ -51,6 +51,7 @@ from bidsglm.errors import (
     InvalidParameterError,
     ShapeMismatchError,
 )
+from bidsglm.models.surface import surface_shape
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -437,18 +438,21 @@ def plan_participant(request: Request, is_saved: Callable[..., bool]) -> list[Su
 
 # ------------------------------------------------------------------ group
 def _in_space(entities: Mapping[str, str], space: str) -> bool:
-    """Tell whether a saved model is in ``space`` (``'MNI152NLin6Asym[:res-2]'``)."""
+    """Whether a saved model is in ``space`` (``'MNI152NLin6Asym:res-2'``, ``'fsLR:den-91k'``)."""
     name, _, resolution = space.partition(':')
     if entities.get('space') != name:
         return False
-    return not resolution or resolution == f'res-{entities.get("res")}'
+    key, _, label = resolution.partition('-')
+    return not resolution or entities.get(key) == label
 
 
 def _task_and_space(entities: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """Return the task and the space of a saved model, with its resolution if it has one."""
+    """Return the task and the space of a saved model, with its resolution or density."""
     space = entities.get('space')
-    if space is not None and 'res' in entities:
-        space = f'{space}:res-{entities["res"]}'
+    for key in ('res', 'den'):
+        if space is not None and key in entities:
+            space = f'{space}:{key}-{entities[key]}'
+            break
     return entities.get('task'), space
 
 
@@ -525,10 +529,33 @@ def _node_jobs(
     own = _group_mask(node, request)
     checked = []
     for job in jobs:
-        job = replace(job, masks=own) if own is not None else job  # noqa: PLW2901
-        check_same_grid([*job.inputs, *job.masks])
+        if job.on_surface:
+            _check_surface_group(node, job, own)
+        else:
+            job = replace(job, masks=own) if own is not None else job  # noqa: PLW2901
+            volumes = [*job.inputs, *job.masks]  # no dict: those are surface maps
+            check_same_grid([m for m in volumes if not isinstance(m, dict)])
         checked.append(job)
     return checked
+
+
+def _check_surface_group(node: Node, job: GroupJob, own: tuple[Path, ...] | None) -> None:
+    """Refuse a Dataset node's mask image, or maps of one group on different surfaces."""
+    if own is not None:
+        msg = (
+            f'Node {node.name!r}: Options.Mask {str(own[0])!r} is a mask image, but the '
+            'group maps are surface maps, which use their own masks. Remove Options.Mask.'
+        )
+        raise InvalidParameterError(msg)
+    shapes = [(surface_shape(m, f'The map {m}')[1], m) for m in job.inputs]
+    odd = [(count, m) for count, m in shapes if count != shapes[0][0]]
+    if odd:
+        msg = (
+            f'{job.label}: the surface maps lie on surfaces of different sizes '
+            f'({shapes[0][1]} has {shapes[0][0]} vertices, {odd[0][1]} {odd[0][0]}). Fit '
+            'every subject in one space and density (--space) into this OUTPUT_DIR.'
+        )
+        raise ShapeMismatchError(msg)
 
 
 def plan_group(request: Request) -> list[GroupJob]:
