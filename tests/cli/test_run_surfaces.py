@@ -232,3 +232,128 @@ def test_group_without_space_asks_to_choose_among_spaces(surface_dataset, tmp_pa
     err = capsys.readouterr().err
     assert "('stroop', 'fsLR:den-91k'), ('stroop', 'fsaverage:den-10k')" in err
     assert 'choose with --task and --space' in err
+
+
+# ------------------------------------------------------------------ bad inputs
+RUN_2 = 'sub-02_task-stroop_run-2'
+FIT_THE_OTHERS = 'To fit the others without sub-02, list them with --participant-label.'
+
+
+def _gifti_file(ds: FakeDataset, hemi: str) -> Path:
+    return ds.func('02') / f'{RUN_2}_hemi-{hemi}_space-{GIFTI_SPACE}_bold.func.gii'
+
+
+def _cifti_file(ds: FakeDataset) -> Path:
+    return ds.func('02') / f'{RUN_2}_space-{CIFTI_SPACE}_bold.dtseries.nii'
+
+
+def _drop_right_hemisphere(ds: FakeDataset) -> None:
+    _gifti_file(ds, 'R').unlink()
+
+
+def _shorten_right_hemisphere(ds: FakeDataset) -> None:
+    image = nib.load(_gifti_file(ds, 'R'))
+    nib.save(nib.gifti.GiftiImage(darrays=image.darrays[:-1]), _gifti_file(ds, 'R'))
+
+
+def _empty_left_hemisphere(ds: FakeDataset) -> None:
+    nib.save(nib.gifti.GiftiImage(), _gifti_file(ds, 'L'))
+
+
+def _swap_cifti_axes(ds: FakeDataset) -> None:
+    image = nib.load(_cifti_file(ds))
+    series, models = (image.header.get_axis(i) for i in (0, 1))
+    data = np.asarray(image.dataobj).T
+    nib.save(nib.Cifti2Image(data, header=(models, series)), _cifti_file(ds))
+
+
+def _fewer_grayordinates(ds: FakeDataset) -> None:
+    image = nib.load(_cifti_file(ds))
+    series = image.header.get_axis(0)
+    models = nib.cifti2.BrainModelAxis.from_mask(
+        np.ones(9, bool), 'CortexLeft'
+    ) + nib.cifti2.BrainModelAxis.from_mask(np.ones(9, bool), 'CortexRight')
+    data = np.asarray(image.dataobj)[:, :18]
+    nib.save(nib.Cifti2Image(data, header=(series, models)), _cifti_file(ds))
+
+
+def _volume_in_fslr(ds: FakeDataset) -> None:
+    volume = ds.func('01') / f'sub-01_task-stroop_run-1_space-{SPACE}_desc-preproc_bold.nii.gz'
+    target = volume.name.replace(f'space-{SPACE}', f'space-{CIFTI_SPACE}')
+    (ds.func('01') / target).write_bytes(volume.read_bytes())
+
+
+def _gifti_in_fslr(ds: FakeDataset) -> None:
+    for hemi in ('L', 'R'):
+        source = _gifti_file(ds, hemi)
+        target = source.name.replace(f'space-{GIFTI_SPACE}', 'space-fsLR_den-32k')
+        (ds.func('02') / target).write_bytes(source.read_bytes())
+
+
+@pytest.mark.parametrize(
+    ('change', 'space', 'extra', 'messages'),
+    [
+        (
+            _drop_right_hemisphere,
+            'fsaverage',
+            (),
+            [
+                f'{RUN_2}_hemi-L_space-{GIFTI_SPACE}_bold.func.gii',
+                f"has no other hemisphere: '{RUN_2}_hemi-R_space-{GIFTI_SPACE}_bold.func.gii' "
+                'is missing',
+            ],
+        ),
+        (
+            _shorten_right_hemisphere,
+            'fsaverage',
+            (),
+            ['parts hold different numbers of time points (left 30, right 29)', FIT_THE_OTHERS],
+        ),
+        (
+            _empty_left_hemisphere,
+            'fsaverage',
+            (),
+            ['is a GIFTI file without data arrays: it holds no time point', FIT_THE_OTHERS],
+        ),
+        (
+            _swap_cifti_axes,
+            'fsLR',
+            (),
+            ['is a CIFTI-2 file with axes (BRAIN_MODELS, SERIES)', FIT_THE_OTHERS],
+        ),
+        (
+            _fewer_grayordinates,
+            'fsLR',
+            (),
+            ['The surface runs of sub-02 have different numbers of vertices', FIT_THE_OTHERS],
+        ),
+        (
+            _volume_in_fslr,
+            'fsLR',
+            (),
+            ['The runs selected mix kinds of data: CIFTI-2', 'volume (sub-01_task-stroop_run-1'],
+        ),
+        (
+            _gifti_in_fslr,
+            'fsLR',
+            (),
+            ["The space 'fsLR' has several resolutions or densities", '--space fsLR:den-32k'],
+        ),
+        (
+            None,
+            'fsLR',
+            ('--smoothing-fwhm', '5'),
+            ['Smoothing (5.0 mm) is for volume runs; these are CIFTI-2 surface runs'],
+        ),
+    ],
+)
+def test_bad_surface_inputs_exit_2_before_any_fit(
+    surface_dataset, tmp_path, capsys, change, space, extra, messages
+):
+    if change is not None:
+        change(surface_dataset)
+    out = tmp_path / 'out'
+    assert _participant(surface_dataset, out, space, *extra) == 2
+    err = capsys.readouterr().err
+    assert [message for message in messages if message not in err] == []
+    assert not out.exists()
