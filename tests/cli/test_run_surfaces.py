@@ -267,6 +267,10 @@ def _swap_cifti_axes(ds: FakeDataset) -> None:
     nib.save(nib.Cifti2Image(data, header=(models, series)), _cifti_file(ds))
 
 
+def _truncate_cifti(ds: FakeDataset) -> None:
+    _cifti_file(ds).write_bytes(_cifti_file(ds).read_bytes()[:-40])
+
+
 def _fewer_grayordinates(ds: FakeDataset) -> None:
     image = nib.load(_cifti_file(ds))
     series = image.header.get_axis(0)
@@ -320,6 +324,12 @@ def _gifti_in_fslr(ds: FakeDataset) -> None:
             'fsLR',
             (),
             ['is a CIFTI-2 file with axes (BRAIN_MODELS, SERIES)', FIT_THE_OTHERS],
+        ),
+        (
+            _truncate_cifti,
+            'fsLR',
+            (),
+            [f'{RUN_2}_space-{CIFTI_SPACE}_bold.dtseries.nii', 'is truncated', FIT_THE_OTHERS],
         ),
         (
             _fewer_grayordinates,

@@ -30,6 +30,7 @@ from bidsglm.models.surface import surface_shape
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
     import pandas as pd
 
@@ -67,9 +68,25 @@ def surface_run_shape(run: RunInputs) -> tuple[int, int]:
         run and how to fit the other subjects.
     """
     try:
-        return surface_shape(run.image, f'The surface run {run.name}')
+        shape = surface_shape(run.image, f'The surface run {run.name}')
+        if run.kind == 'CIFTI-2':
+            _check_cifti_size(run.bold)
     except BidsGlmError as error:
         raise _with_hint(error, run) from error
+    return shape
+
+
+def _check_cifti_size(path: Path) -> None:
+    """Refuse a CIFTI-2 file shorter than its header announces (its data are not read)."""
+    proxy = nib.load(path).dataobj  # type: ignore[attr-defined]
+    expected = int(proxy.offset) + int(np.prod(proxy.shape)) * np.dtype(proxy.dtype).itemsize
+    stored = path.stat().st_size
+    if stored < expected:
+        msg = (
+            f'The CIFTI-2 file {str(path)!r} is truncated: it holds {stored} bytes where '
+            f'its header announces {expected} (shape {tuple(proxy.shape)}). Write it again.'
+        )
+        raise ImageDimensionError(msg)
 
 
 def run_volumes(run: RunInputs) -> int:
