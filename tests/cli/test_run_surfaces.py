@@ -9,6 +9,7 @@ a ``space-fsLR_den-91k`` CIFTI-2 series (20 grayordinates), 30 volumes.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -113,12 +114,15 @@ def _by_hand(ds: FakeDataset, subject: str, entities: str, kind: str) -> FirstLe
 
 
 @pytest.mark.parametrize('space', list(SPACES))
-def test_surface_runs_go_through_participant_and_group(request, tmp_path, space):
+def test_surface_runs_go_through_participant_and_group(request, tmp_path, caplog, space):
     entities, kind = SPACES[space]
     legacy = space == LEGACY_GIFTI_SPACE
     ds = request.getfixturevalue('legacy_dataset' if legacy else 'surface_dataset')
     out = tmp_path / 'out'
+    caplog.set_level(logging.INFO, logger='bidsglm')
     assert _participant(ds, out, space) == 0
+    found = entities.removeprefix('space-').replace('_den-', ':den-')
+    assert f'Found 6 runs of 3 subjects (task stroop, space {found}).' in caplog.text
     statmaps = sorted(p for p in _tree(out) if p.endswith('_statmap.json') and p.count('/') == 1)
     assert statmaps == [
         f'sub-{s}/sub-{s}_task-stroop_{entities}_statmap.json' for s in ds.subjects

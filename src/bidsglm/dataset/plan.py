@@ -171,6 +171,12 @@ def _by_subject(runs: Sequence[RunInputs]) -> dict[str, list[RunInputs]]:
     return by_subject
 
 
+def _space_of(entities: Mapping[str, str]) -> str:
+    """Return a run's space as ``--space`` writes it (``'fsLR:den-91k'``; ``'none'``)."""
+    _task, space = _task_and_space(entities)
+    return space or 'none'
+
+
 def _log_found(runs: Sequence[RunInputs], by_subject: Mapping[str, list[RunInputs]]) -> None:
     """Say what discovery found: every run's files, then a summary and the timing."""
     for found in runs:
@@ -187,7 +193,7 @@ def _log_found(runs: Sequence[RunInputs], by_subject: Mapping[str, list[RunInput
         len(runs),
         len(by_subject),
         ', '.join(tasks),
-        runs[0].entities.get('space', 'none'),
+        _space_of(runs[0].entities),
     )
     timings = {(r.repetition_time, r.start_time, r.timing_source) for r in runs}
     for t_r, start, source in sorted(timings):
