@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import warnings
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import nibabel as nib
 import numpy as np
@@ -78,7 +78,7 @@ def surface_run_shape(run: RunInputs) -> tuple[int, int]:
 
 def _check_cifti_size(path: Path) -> None:
     """Refuse a CIFTI-2 file shorter than its header announces (its data are not read)."""
-    proxy = nib.load(path).dataobj  # type: ignore[attr-defined]
+    proxy: Any = cast('nib.Cifti2Image', nib.load(path)).dataobj  # an ArrayProxy
     expected = int(proxy.offset) + int(np.prod(proxy.shape)) * np.dtype(proxy.dtype).itemsize
     stored = path.stat().st_size
     if stored < expected:

@@ -24,7 +24,7 @@ import hashlib
 import os
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import nibabel as nib
 import numpy as np
@@ -368,7 +368,7 @@ def _read_cifti(image: object, name: str, source: str | None) -> SurfaceData:
     the outputs.
     """
     layout = _cifti_layout(image, name)
-    return SurfaceData(np.asarray(image.dataobj), layout, source)  # type: ignore[attr-defined]
+    return SurfaceData(np.asarray(cast('nib.Cifti2Image', image).dataobj), layout, source)
 
 
 def _cifti_layout(image: object, name: str) -> SurfaceLayout:
