@@ -166,3 +166,74 @@ def make_fake_dataset(
                     {'RepetitionTime': t_r, 'StartTime': start_time, 'SkullStripped': False},
                 )
     return made
+
+
+#: The surface spaces :func:`add_surface_runs` writes: GIFTI pairs (fMRIPrep's name
+#: since 21.0; older versions wrote ``fsaverage5``, which BIDS deprecates), CIFTI-2 series.
+GIFTI_SPACE = 'fsaverage_den-10k'
+CIFTI_SPACE = 'fsLR_den-91k'
+
+
+def _surface_series(
+    rng: np.random.Generator, events: pd.DataFrame, n_vertices: int, n_scans: int, t_r: float
+) -> np.ndarray:
+    """Time x vertices: 100 + noise, 'congruent' on the first third, 'incongruent' after."""
+    values = 100.0 + rng.standard_normal((n_scans, n_vertices))
+    third = n_vertices // 3
+    values[:, :third] += 3.0 * _boxcar(events, n_scans, t_r, 'congruent')[:, None]
+    values[:, third : 2 * third] += 3.0 * _boxcar(events, n_scans, t_r, 'incongruent')[:, None]
+    return values.astype(np.float32)
+
+
+def _gifti(values: np.ndarray) -> nib.gifti.GiftiImage:
+    """A GIFTI image with one data array per time point (``values``: time x vertices)."""
+    return nib.gifti.GiftiImage(darrays=[nib.gifti.GiftiDataArray(row) for row in values])
+
+
+def _cifti(values: np.ndarray, t_r: float) -> nib.Cifti2Image:
+    """A dense series over two cortical structures of half the vertices each."""
+    half = values.shape[1] // 2
+    models = nib.cifti2.BrainModelAxis.from_mask(
+        np.ones(half, bool), 'CortexLeft'
+    ) + nib.cifti2.BrainModelAxis.from_mask(np.ones(values.shape[1] - half, bool), 'CortexRight')
+    series = nib.cifti2.SeriesAxis(0.0, t_r, values.shape[0])
+    return nib.Cifti2Image(values, header=(series, models))
+
+
+def add_surface_runs(
+    ds: FakeDataset,
+    rng: np.random.Generator,
+    n_vertices: int = 10,
+    gifti_space: str = GIFTI_SPACE,
+) -> None:
+    """Add, beside each volume run, fMRIPrep's surface runs of the same events.
+
+    A ``hemi-L``/``hemi-R`` pair of ``space-<gifti_space>_bold.func.gii``
+    (``n_vertices`` each) and a ``space-fsLR_den-91k_bold.dtseries.nii``
+    (``2 * n_vertices`` grayordinates), each with a sidecar; no ``desc`` (as fMRIPrep
+    names them).
+    """
+    for subject in ds.subjects:
+        for session in ds.sessions or (None,):
+            for run in range(1, ds.n_runs + 1):
+                visit = f'_ses-{session}' if session else ''
+                stem = f'sub-{subject}{visit}_task-{ds.task}_run-{run}'
+                raw = ds.func(subject, session, raw=True) / f'{stem}_events.tsv'
+                events = pd.read_csv(raw, sep='\t')
+                n_scans = _n_scans(ds, subject, session, stem)
+                values = _surface_series(rng, events, 2 * n_vertices, n_scans, ds.t_r)
+                func = ds.func(subject, session)
+                sidecar = {'RepetitionTime': ds.t_r, 'StartTime': ds.start_time}
+                for hemi, part in (('L', values[:, :n_vertices]), ('R', values[:, n_vertices:])):
+                    name = f'{stem}_hemi-{hemi}_space-{gifti_space}_bold'
+                    nib.save(_gifti(part), func / f'{name}.func.gii')
+                    _write_json(func / f'{name}.json', sidecar)
+                name = f'{stem}_space-{CIFTI_SPACE}_bold'
+                nib.save(_cifti(values, ds.t_r), func / f'{name}.dtseries.nii')
+                _write_json(func / f'{name}.json', sidecar)
+
+
+def _n_scans(ds: FakeDataset, subject: str, session: str | None, stem: str) -> int:
+    """The volumes of a run's preprocessed BOLD."""
+    image = nib.load(ds.func(subject, session) / f'{stem}_space-{SPACE}_desc-preproc_bold.nii.gz')
+    return int(image.shape[3])

@@ -258,3 +258,79 @@ def test_discover_runs_indexes_100_subjects_quickly(tmp_path, record_property):
     assert len(runs) == 600
     assert len({r.subject for r in runs}) == 100
     assert all(r.mask is not None and r.confounds is not None for r in runs)
+
+
+# ------------------------------------------------------------------ surface runs
+def _surface_runs(deriv: Path, stem: str = 'sub-01/func/sub-01_task-nback_run-1') -> None:
+    """fMRIPrep's surface names beside a volume run: a GIFTI pair and a CIFTI-2 series."""
+    for hemi in ('L', 'R'):
+        _touch(deriv / f'{stem}_hemi-{hemi}_space-fsaverage_den-10k_bold.func.gii')
+    _touch(deriv / f'{stem}_space-fsLR_den-91k_bold.dtseries.nii')
+
+
+def test_discover_runs_joins_the_hemispheres_of_a_gifti_run(tmp_path):
+    bids, deriv = _dataset(tmp_path, subjects=('01',), runs=('1',))
+    _surface_runs(deriv)
+    (run,) = discover_runs(bids, deriv, Query(space='fsaverage'))
+    func = deriv / 'sub-01' / 'func'
+    assert run.kind == 'GIFTI'
+    assert run.hemispheres == {
+        'left': func / 'sub-01_task-nback_run-1_hemi-L_space-fsaverage_den-10k_bold.func.gii',
+        'right': func / 'sub-01_task-nback_run-1_hemi-R_space-fsaverage_den-10k_bold.func.gii',
+    }
+    assert run.entities == {
+        'sub': '01',
+        'task': 'nback',
+        'run': '1',
+        'space': 'fsaverage',
+        'den': '10k',
+    }
+    assert (run.mask, run.confounds.name, run.events.name) == (
+        None,
+        'sub-01_task-nback_run-1_desc-confounds_timeseries.tsv',
+        'sub-01_task-nback_run-1_events.tsv',
+    )
+    assert (run.repetition_time, run.timing_source) == (2.0, 'raw sidecar')
+
+
+def test_discover_runs_finds_a_cifti_series_by_space_and_density(tmp_path):
+    bids, deriv = _dataset(tmp_path, subjects=('01',), runs=('1',))
+    _surface_runs(deriv)
+    for space in ('fsLR', 'fsLR:den-91k'):
+        (run,) = discover_runs(bids, deriv, Query(space=space))
+        assert (run.kind, run.bold.name, run.hemispheres, run.mask) == (
+            'CIFTI-2',
+            'sub-01_task-nback_run-1_space-fsLR_den-91k_bold.dtseries.nii',
+            None,
+            None,
+        )
+    with pytest.raises(InvalidParameterError, match=r"'fsLR:den-91k'.*'fsaverage:den-10k'"):
+        discover_runs(bids, deriv, Query(space='fsLR:den-32k'))
+
+
+def test_discover_runs_reads_the_tr_of_a_surface_run_from_its_file(tmp_path):
+    bids, deriv = _dataset(tmp_path, subjects=('01',), runs=('1',))
+    (bids / 'task-nback_bold.json').unlink()
+    stem = deriv / 'sub-01' / 'func' / 'sub-01_task-nback_run-1'
+    series = nib.cifti2.SeriesAxis(0.0, 1.5, 3)
+    models = nib.cifti2.BrainModelAxis.from_mask(np.ones(4, bool), 'CortexLeft')
+    cifti = nib.Cifti2Image(np.zeros((3, 4), np.float32), header=(series, models))
+    nib.save(cifti, f'{stem}_space-fsLR_den-91k_bold.dtseries.nii')
+    for hemi in ('L', 'R'):
+        array = nib.gifti.GiftiDataArray(np.zeros(4, np.float32), meta={'TimeStep': '800'})
+        nib.save(
+            nib.gifti.GiftiImage(darrays=[array]),
+            f'{stem}_hemi-{hemi}_space-fsaverage5_bold.func.gii',
+        )
+    (cifti_run,) = discover_runs(bids, deriv, Query(space='fsLR'))
+    (gifti_run,) = discover_runs(bids, deriv, Query(space='fsaverage5'))
+    assert (cifti_run.repetition_time, cifti_run.timing_source) == (1.5, 'CIFTI-2 file')
+    assert (gifti_run.repetition_time, gifti_run.timing_source) == (0.8, 'GIFTI file')
+
+
+def test_discover_runs_refuses_a_model_mask_for_surface_runs(tmp_path):
+    bids, deriv = _dataset(tmp_path, subjects=('01',), runs=('1',))
+    _surface_runs(deriv)
+    query = Query(space='fsLR', mask={'desc': ('brain',)})
+    with pytest.raises(InvalidParameterError, match=r'surface runs .* do not take'):
+        discover_runs(bids, deriv, query)

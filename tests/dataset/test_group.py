@@ -84,8 +84,21 @@ def test_a_formula_model_file_is_read_and_its_dummy_contrasts_checked():
     assert model.node('group').model.formula == '0 + C(group)'
 
 
-def test_saved_surface_first_levels_are_refused_as_group_inputs(rng, surfaces, tmp_path):
+def test_saved_surface_first_levels_become_group_inputs_by_hemisphere(rng, surfaces, tmp_path):
     model = FirstLevelModel(t_r=surfaces.t_r).fit(surfaces.gifti_run(rng), surfaces.events())
     save_glm_to_bids(model, 'task', out_dir=tmp_path, prefix='sub-01_task-x')
-    with pytest.raises(InvalidParameterError, match='effect map of sub-01 is a surface map'):
-        saved_inputs([load_glm_from_bids(tmp_path / 'sub-01')])
+    (row,) = saved_inputs([load_glm_from_bids(tmp_path / 'sub-01')])
+    assert (row.subject, row.name, dict(row.entities)) == (
+        '01',
+        'task',
+        {'sub': '01', 'task': 'x'},
+    )
+    func = tmp_path / 'sub-01' / 'func'
+    assert row.effect == {
+        part: func / f'sub-01_task-x_hemi-{h}_contrast-task_stat-effect_statmap.func.gii'
+        for part, h in (('left', 'L'), ('right', 'R'))
+    }
+    assert row.mask == {
+        part: func / f'sub-01_task-x_hemi-{h}_mask.func.gii'
+        for part, h in (('left', 'L'), ('right', 'R'))
+    }

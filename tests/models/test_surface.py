@@ -22,6 +22,7 @@ from bidsglm.models.surface import (
     is_surface_input,
     read_surface,
     read_surface_mask,
+    surface_shape,
 )
 
 N_SCANS = 30  # as SurfaceFactory.n_scans
@@ -99,6 +100,28 @@ def test_a_cifti_with_the_wrong_axes_is_refused():
     image = nib.Cifti2Image(np.zeros((2, 2)), header=(parcels, parcels))
     with pytest.raises(ImageDimensionError, match=r'axes \(SCALARS, SCALARS\)'):
         read_surface(image)
+
+
+def test_surface_shape_reads_a_cifti_header_only(rng, tmp_path, surfaces):
+    path = tmp_path / 'run.dtseries.nii'
+    nib.save(surfaces.cifti_run(rng), path)
+    path.write_bytes(path.read_bytes()[: -4 * 9])  # the last time point's data cut off
+    assert surface_shape(path) == (N_SCANS, 9)
+    with pytest.raises(OSError, match='could the file be damaged'):
+        read_surface(path)  # reading the data finds them short
+
+
+def test_surface_shape_refuses_what_read_surface_refuses(rng, tmp_path, surfaces):
+    run = surfaces.gifti_run(rng)
+    assert surface_shape(run) == (N_SCANS, 9)
+    short = {'left': run['left'], 'right': surfaces.hemisphere(np.zeros((4, 29)))}
+    with pytest.raises(ShapeMismatchError, match=r'\(left 30, right 29\)'):
+        surface_shape(short, 'run 1')
+    path = tmp_path / 'wrong.dscalar.nii'
+    parcels = nib.cifti2.ScalarAxis(['a', 'b'])
+    nib.save(nib.Cifti2Image(np.zeros((2, 2), np.float32), header=(parcels, parcels)), path)
+    with pytest.raises(ImageDimensionError, match=r'axes \(SCALARS, SCALARS\)'):
+        surface_shape(path)
 
 
 def test_dict_keys_must_be_part_names(rng, surfaces):

@@ -323,8 +323,8 @@ def volume_file(saved: SavedMap, what: str = 'This map') -> Path:
     shown = str(saved) if isinstance(saved, Path) else ', '.join(map(str, saved.values()))
     msg = (
         f'{what} is a surface map ({shown}); only volume (NIfTI) maps are read here. '
-        'Surface models are saved, read back (load_glm_from_bids) and reported, but '
-        'not taken to the group level by the command line.'
+        'Surface models are saved, read back (load_glm_from_bids), reported and taken to '
+        'the group level by the command line.'
     )
     raise InvalidParameterError(msg)
 

@@ -164,8 +164,9 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--task', help='the task to model (needed if there are several)')
     group.add_argument(
         '--space',
-        help='the output space, optionally with a resolution, e.g. MNI152NLin6Asym:res-2 '
-        '(needed if there are several)',
+        help='the output space, optionally with a resolution or a density, e.g. '
+        'MNI152NLin6Asym:res-2, or a surface space: fsaverage (GIFTI hemispheres), '
+        'fsLR:den-91k (CIFTI-2) (needed if there are several)',
     )
     group.add_argument(
         '--participant-label',

@@ -20,12 +20,17 @@ What :func:`discover_runs` takes from where:
 what                          where
 ============================  ==================================================
 BOLD                          derivatives, ``*_space-<s>_desc-preproc_bold.nii[.gz]``
+surface BOLD                  derivatives, a ``hemi-L``/``hemi-R`` pair of
+                              ``*_space-<s>_bold.func.gii`` (one run), or
+                              ``*_space-<s>_den-<d>_bold.dtseries.nii``
 mask                          derivatives, same entities, ``desc-brain_mask``
+                              (none for surface runs: the data's own mask)
 confounds                     derivatives, ``desc-confounds_timeseries.tsv``
                               (or the older ``desc-confounds_regressors.tsv``)
 events                        the raw dataset, ``*_events.tsv``, by inheritance
 ``RepetitionTime``            derivative sidecars, then raw sidecars, then the
-                              NIfTI header
+                              NIfTI header (the CIFTI-2 series step, the GIFTI
+                              ``TimeStep``)
 ``StartTime``                 derivative sidecars (fMRIPrep records the slice
                               timing reference there); 0 when absent
 ============================  ==================================================
@@ -59,6 +64,7 @@ __all__ = [
     'index_dataset',
     'read_tsv_column',
     'read_tsv_header',
+    'run_kind',
 ]
 
 #: Folders at the top of a dataset that hold no data of the dataset itself.
@@ -66,8 +72,12 @@ SKIPPED_FOLDERS = frozenset({'derivatives', 'sourcedata', 'code', 'stimuli'})
 #: Entities whose labels are numbers: ``run-01`` and ``run-1`` are the same run.
 _INDEX_ENTITIES = frozenset({'run', 'echo'})
 #: Entities of a derivative that the raw file it comes from does not have.
-_DERIVED_ENTITIES = frozenset({'space', 'res', 'den', 'desc'})
+_DERIVED_ENTITIES = frozenset({'space', 'res', 'den', 'desc', 'hemi'})
 _NIFTI = ('.nii.gz', '.nii')
+_GIFTI = '.func.gii'
+_CIFTI = '.dtseries.nii'
+#: The GIFTI ``hemi`` labels and the parts of a surface run they stand for.
+_HEMISPHERES = {'L': 'left', 'R': 'right'}
 _CONFOUND_SUFFIXES = ('timeseries', 'regressors')
 _TIME_UNITS = {'sec': 1.0, 'msec': 1e-3, 'usec': 1e-6}
 
@@ -464,13 +474,25 @@ class RunInputs:
     entities : dict of str to str
         The entities of the preprocessed BOLD file.
     bold, mask, confounds, events : pathlib.Path or None
-        The files; ``mask`` and ``confounds`` may be missing.
+        The files; ``mask`` and ``confounds`` may be missing. For a GIFTI run,
+        ``bold`` is its left hemisphere's file.
     repetition_time : float
         In seconds.
     start_time : float
         The slice timing reference, in seconds from the start of the volume.
     timing_source : str
         Where the repetition time was read.
+    hemispheres : dict of str to pathlib.Path, optional
+        A GIFTI run's file of each hemisphere (``{'left': ..., 'right': ...}``).
+
+    Examples
+    --------
+    >>> run = RunInputs('01', {'sub': '01'}, Path('sub-01_hemi-L_bold.func.gii'), None,
+    ...                 None, None, 2.0, 0.0, 'derivative sidecar',
+    ...                 {'left': Path('sub-01_hemi-L_bold.func.gii'),
+    ...                  'right': Path('sub-01_hemi-R_bold.func.gii')})
+    >>> run.kind, run.image
+    ('GIFTI', {'left': 'sub-01_hemi-L_bold.func.gii', 'right': 'sub-01_hemi-R_bold.func.gii'})
     """
 
     subject: str
@@ -482,6 +504,19 @@ class RunInputs:
     repetition_time: float
     start_time: float
     timing_source: str
+    hemispheres: dict[str, Path] | None = None
+
+    @property
+    def kind(self) -> str:
+        """``'volume'``, ``'GIFTI'`` (a pair of hemispheres) or ``'CIFTI-2'``."""
+        return run_kind(self.bold)
+
+    @property
+    def image(self) -> str | dict[str, str]:
+        """What :meth:`bidsglm.FirstLevelModel.fit` takes: a path, or a path per hemisphere."""
+        if self.hemispheres is not None:
+            return {part: str(path) for part, path in self.hemispheres.items()}
+        return str(self.bold)
 
     @property
     def slice_time_ref(self) -> float:
@@ -494,10 +529,28 @@ class RunInputs:
         return self.bold.name
 
 
+def run_kind(path: Path) -> str:
+    """Return the kind of a run's file: ``'volume'``, ``'GIFTI'`` or ``'CIFTI-2'``.
+
+    Examples
+    --------
+    >>> run_kind(Path('a_bold.nii.gz')), run_kind(Path('a_hemi-L_bold.func.gii'))
+    ('volume', 'GIFTI')
+    >>> run_kind(Path('a_space-fsLR_den-91k_bold.dtseries.nii'))
+    'CIFTI-2'
+    """
+    if path.name.endswith(_GIFTI):
+        return 'GIFTI'
+    return 'CIFTI-2' if path.name.endswith(_CIFTI) else 'volume'
+
+
 def _space_label(file: BidsFile) -> str:
-    """Return ``space`` or ``space:res-<r>`` of a file (``'none'`` without a space)."""
+    """Return ``space``, ``space:res-<r>`` or ``space:den-<d>`` (``'none'`` without a space)."""
     space = file.entities.get('space', 'none')
-    return f'{space}:res-{file.entities["res"]}' if 'res' in file.entities else space
+    for key in ('res', 'den'):
+        if key in file.entities:
+            return f'{space}:{key}-{file.entities[key]}'
+    return space
 
 
 def _choose(kind: str, wanted: str | None, available: Sequence[str], hint: str) -> str:
@@ -525,11 +578,14 @@ def _select_space(bolds: list[BidsFile], query: Query) -> list[BidsFile]:
     if space is not None and ':' not in space:
         resolutions = [label for label in labels if label.split(':')[0] == space]
         if len(resolutions) > 1:
-            with_res = next(label for label in resolutions if ':res-' in label)
-            example = names.space_example(*with_res.split(':res-'))
+            with_res = next(label for label in resolutions if ':' in label)
+            if ':res-' in with_res:
+                example = names.space_example(*with_res.split(':res-'))
+            else:
+                example = f'{names.space} {with_res}'
             msg = (
-                f'The space {space!r} has several resolutions: {resolutions}. Choose one '
-                f'with {names.space}, e.g. {example}.'
+                f'The space {space!r} has several resolutions or densities: {resolutions}. '
+                f'Choose one with {names.space}, e.g. {example}.'
             )
             raise InvalidParameterError(msg)
         if resolutions:
@@ -564,12 +620,35 @@ def _select_tasks(bolds: list[BidsFile], query: Query) -> list[BidsFile]:
     return [b for b in bolds if b.entities.get('task') in chosen]
 
 
+def _surface_bolds(deriv: BidsIndex, desc: str) -> list[BidsFile]:
+    """Return the surface BOLD files: fMRIPrep names them without ``desc`` (or with ours)."""
+    found = deriv.select(suffix='bold', extension=(_GIFTI, _CIFTI))
+    return [b for b in found if b.entities.get('desc') in (None, desc)]
+
+
+def _check_one_kind(bolds: Sequence[BidsFile], names: OptionNames) -> None:
+    """Refuse volume and surface runs (or GIFTI and CIFTI-2 runs) in one model."""
+    kinds: dict[str, str] = {}
+    for bold in bolds:
+        kinds.setdefault(run_kind(bold.path), bold.path.name)
+    if len(kinds) > 1:
+        shown = ', '.join(f'{kind} ({name})' for kind, name in sorted(kinds.items()))
+        msg = (
+            f'The runs selected mix kinds of data: {shown}. One model fits one kind: '
+            f'choose the space (and its den- or res-) with {names.space}, or narrow the '
+            "model's Input."
+        )
+        raise InvalidParameterError(msg)
+
+
 def _select_bolds(deriv: BidsIndex, query: Query) -> list[BidsFile]:
     """Return the preprocessed BOLD files the query asks for, or explain what exists."""
     bolds = deriv.select(suffix='bold', extension=_NIFTI, desc=query.desc)
+    bolds += _surface_bolds(deriv, query.desc)
     if not bolds:
         msg = (
-            f'No preprocessed BOLD (*_desc-{query.desc}_bold.nii[.gz]) in '
+            f'No preprocessed BOLD (*_desc-{query.desc}_bold.nii[.gz], *_bold.func.gii or '
+            f'*_bold.dtseries.nii) in '
             f'{str(deriv.root)!r}. Point {query.names.derivatives} to the fMRIPrep output '
             'folder.'
         )
@@ -583,7 +662,46 @@ def _select_bolds(deriv: BidsIndex, query: Query) -> list[BidsFile]:
             'Input). Check them against the file names.'
         )
         raise InputNotFoundError(msg)
+    _check_one_kind(bolds, query.names)
     return sorted(_select_subjects(bolds, query), key=lambda b: str(b.path))
+
+
+def _pair_hemispheres(bolds: Sequence[BidsFile]) -> list[tuple[BidsFile, dict[str, Path] | None]]:
+    """Join the ``hemi-L`` and ``hemi-R`` GIFTI files of each run; others stay alone.
+
+    Raises
+    ------
+    InputNotFoundError
+        If a hemisphere's file has no partner.
+    """
+    runs: list[tuple[BidsFile, dict[str, Path] | None]] = []
+    pairs: dict[tuple[PurePosixPath, tuple[tuple[str, str], ...]], dict[str, BidsFile]] = {}
+    for bold in bolds:
+        if run_kind(bold.path) != 'GIFTI':
+            runs.append((bold, None))
+            continue
+        hemi = bold.entities.get('hemi', '')
+        if hemi not in _HEMISPHERES:
+            msg = (
+                f'The GIFTI run {bold.path.name} has no hemi-L or hemi-R in its name, so '
+                'its hemisphere is unknown. Rename it as fMRIPrep does (..._hemi-L_...).'
+            )
+            raise InvalidParameterError(msg)
+        key = tuple(sorted((k, v) for k, v in bold.entities.items() if k != 'hemi'))
+        pairs.setdefault((bold.folder, key), {})[hemi] = bold
+    for pair in pairs.values():
+        missing = [hemi for hemi in _HEMISPHERES if hemi not in pair]
+        if missing:
+            hemi, present = next((h, f.path) for h, f in pair.items())
+            absent = present.name.replace(f'_hemi-{hemi}_', f'_hemi-{missing[0]}_')
+            msg = (
+                f'The GIFTI run {str(present)!r} has no other hemisphere: {absent!r} is '
+                'missing. A surface run needs both; add it, or leave the run out.'
+            )
+            raise InputNotFoundError(msg)
+        parts = {_HEMISPHERES[hemi]: pair[hemi].path for hemi in _HEMISPHERES}
+        runs.append((pair['L'], parts))
+    return sorted(runs, key=lambda run: str(run[0].path))
 
 
 def _sibling(deriv: BidsIndex, bold: BidsFile, suffix: str, **changes: str | None) -> Path | None:
@@ -609,9 +727,39 @@ def _repetition_time(
         return float(raw_sidecar['RepetitionTime']), 'raw sidecar'
     import nibabel as nib  # noqa: PLC0415 - only needed when no sidecar has the TR
 
+    kind = run_kind(bold.path)
+    if kind != 'volume':
+        return _surface_repetition_time(bold.path, kind), f'{kind} file'
     header = cast('nib.Nifti1Header', nib.load(bold.path).header)
     unit = header.get_xyzt_units()[1]
     return float(header.get_zooms()[3]) * _TIME_UNITS.get(unit, 1.0), 'NIfTI header'
+
+
+def _surface_repetition_time(path: Path, kind: str) -> float:
+    """Read the TR of a surface run: the CIFTI-2 series step, or the GIFTI ``TimeStep``.
+
+    ``TimeStep`` is in milliseconds (FreeSurfer's convention, which fMRIPrep's
+    GIFTI files follow).
+    """
+    import nibabel as nib  # noqa: PLC0415 - only needed when no sidecar has the TR
+
+    image: Any = nib.load(path)
+    if kind == 'CIFTI-2':
+        series = image.header.matrix.get_index_map(0)
+        step = getattr(series, 'series_step', None)
+        if step is not None and getattr(series, 'series_unit', 'SECOND') == 'SECOND':
+            exponent = int(getattr(series, 'series_exponent', 0) or 0)
+            return float(step) * 10.0**exponent
+    else:
+        for array in image.darrays[:1]:
+            step = array.meta.get('TimeStep') if array.meta is not None else None
+            if step is not None:
+                return float(step) / 1000.0
+    msg = (
+        f'No repetition time for {path.name}: no sidecar has RepetitionTime and the file '
+        'does not give it. Add RepetitionTime to its JSON sidecar.'
+    )
+    raise InvalidParameterError(msg)
 
 
 def _fits(mask: BidsFile, bold: BidsFile, wanted: Mapping[str, tuple[str, ...]]) -> bool:
@@ -649,29 +797,50 @@ def _chosen_mask(deriv: BidsIndex, bold: BidsFile, wanted: Mapping[str, tuple[st
     return best[0].path
 
 
+def _run_mask(
+    deriv: BidsIndex, bold: BidsFile, mask: Mapping[str, tuple[str, ...]] | None
+) -> Path | None:
+    """Return the run's mask file (none for a surface run: the data's own mask)."""
+    if run_kind(bold.path) != 'volume':
+        if mask is not None:
+            msg = (
+                f"The model's Options.Mask {dict(mask)} selects mask images, which surface "
+                f'runs ({bold.path.name}) do not take: they use their own mask (the '
+                'vertices with data). Remove Options.Mask for a surface space.'
+            )
+            raise InvalidParameterError(msg)
+        return None
+    if mask is None:
+        return _sibling(deriv, bold, 'mask', desc='brain')
+    return _chosen_mask(deriv, bold, mask)
+
+
 def _run_inputs(
-    deriv: BidsIndex, raw: BidsIndex, bold: BidsFile, mask: Mapping[str, tuple[str, ...]] | None
+    deriv: BidsIndex,
+    raw: BidsIndex,
+    bold: BidsFile,
+    mask: Mapping[str, tuple[str, ...]] | None,
+    hemispheres: dict[str, Path] | None = None,
 ) -> RunInputs:
     """Gather the files and timing of one run."""
     sidecar = deriv.metadata(bold)
     t_r, source = _repetition_time(deriv, raw, bold, sidecar)
-    no_space = {'space': None, 'res': None, 'den': None}
+    no_space = {'space': None, 'res': None, 'den': None, 'hemi': None}
     confounds = None
     for suffix in _CONFOUND_SUFFIXES:
         confounds = confounds or _sibling(deriv, bold, suffix, desc='confounds', **no_space)
     events = raw.applicable(_raw_entities(bold), bold.folder, 'events', '.tsv')
     return RunInputs(
         subject=bold.entities.get('sub', ''),
-        entities=dict(bold.entities),
+        entities={k: v for k, v in bold.entities.items() if not (hemispheres and k == 'hemi')},
         bold=bold.path,
-        mask=_sibling(deriv, bold, 'mask', desc='brain')
-        if mask is None
-        else _chosen_mask(deriv, bold, mask),
+        mask=_run_mask(deriv, bold, mask),
         confounds=confounds,
         events=events[-1].path if events else None,
         repetition_time=t_r,
         start_time=float(sidecar.get('StartTime', 0.0)),
         timing_source=source,
+        hemispheres=hemispheres,
     )
 
 
@@ -744,6 +913,9 @@ def discover_runs(
     raw = index_dataset(bids_dir)
     same = Path(derivatives).resolve() == Path(bids_dir).resolve()
     deriv = raw if same else index_dataset(derivatives)
-    runs = tuple(_run_inputs(deriv, raw, bold, query.mask) for bold in _select_bolds(deriv, query))
+    runs = tuple(
+        _run_inputs(deriv, raw, bold, query.mask, parts)
+        for bold, parts in _pair_hemispheres(_select_bolds(deriv, query))
+    )
     _check_runs(runs, query.names)
     return runs

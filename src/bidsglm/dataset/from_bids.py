@@ -312,6 +312,13 @@ def _discover(
             f'{str(derivatives)!r}. Exclude fewer.'
         )
         raise InputNotFoundError(msg)
+    if runs[0].kind != 'volume':
+        msg = (
+            f'The runs of space_label={query.space!r} are {runs[0].kind} surface runs '
+            f'({runs[0].name}), which first_level_from_bids does not read: fit '
+            'FirstLevelModel on them, or run the command line on the data (--space).'
+        )
+        raise InvalidParameterError(msg)
     return runs
 
 

@@ -37,7 +37,6 @@ import pandas as pd
 from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.labels import contrast_label
 from bidsglm.bids.layout import plan_layout
-from bidsglm.bids.reader import volume_file
 from bidsglm.dataset.design import read_bids_tsv
 from bidsglm.dataset.naming import check_contrast_names
 from bidsglm.dataset.participant import NAMES_FROM_MODEL, passes_filter
@@ -47,11 +46,12 @@ from bidsglm.dataset.stats_models._formula import formula_columns
 from bidsglm.dataset.transformations import apply_transformations, collection_from_table, to_table
 from bidsglm.design.contrasts import check_estimable, parse_contrast_expression
 from bidsglm.errors import ContrastError, InputNotFoundError, InvalidParameterError
+from bidsglm.models.surface import is_surface_input
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from bidsglm.bids.reader import LoadedGlm
+    from bidsglm.bids.reader import LoadedGlm, SavedMap
 
 __all__ = ['GroupInput', 'GroupJob', 'group_design', 'plan_node', 'saved_inputs']
 
@@ -72,17 +72,17 @@ class GroupInput:
         The contrast's name (as its source node named it).
     entities : dict of str to str
         The entities of its files (``sub``, ``ses``, ``task``, ``run``, ``space``...).
-    effect : pathlib.Path
-        Its effect map.
-    mask : pathlib.Path or None
+    effect : pathlib.Path or dict of str to pathlib.Path
+        Its effect map (a file per hemisphere for a GIFTI model).
+    mask : pathlib.Path or dict of str to pathlib.Path or None
         The mask of the model it comes from.
     """
 
     subject: str
     name: str
     entities: Mapping[str, str]
-    effect: Path
-    mask: Path | None
+    effect: SavedMap
+    mask: SavedMap | None
 
     def entity(self, key: str) -> str | None:
         """Return an entity's label (``contrast`` is the name)."""
@@ -99,11 +99,11 @@ class GroupJob:
         The Dataset node.
     label : str
         What it is, for messages (``contrast-<label>``...).
-    inputs : tuple of str
-        The effect maps, one per design row.
+    inputs : tuple of str or dict of str to str
+        The effect maps, one per design row (a file per hemisphere for GIFTI maps).
     design : pandas.DataFrame
         The design.
-    masks : tuple of pathlib.Path
+    masks : tuple of pathlib.Path or dict of str to pathlib.Path
         The inputs' masks; the group mask is where all of them are.
     contrasts : tuple of (str, str)
         Name and expression over the design's columns.
@@ -117,9 +117,9 @@ class GroupJob:
 
     node: str
     label: str
-    inputs: tuple[str, ...]
+    inputs: tuple[str | dict[str, str], ...]
     design: pd.DataFrame = field(repr=False)
-    masks: tuple[Path, ...]
+    masks: tuple[SavedMap, ...]
     contrasts: tuple[tuple[str, str], ...]
     contrast_types: tuple[tuple[str, str], ...]
     out_dir: Path
@@ -129,6 +129,11 @@ class GroupJob:
     def name(self) -> str:
         """The job, in log lines."""
         return self.label
+
+    @property
+    def on_surface(self) -> bool:
+        """Whether its maps are surface maps (GIFTI or CIFTI-2)."""
+        return any(is_surface_input(path) for path in self.inputs)
 
 
 # ----------------------------------------------------------------- inputs
@@ -152,7 +157,7 @@ def saved_inputs(saved: Sequence[LoadedGlm]) -> list[GroupInput]:
             if contrast.stat_type != 't':
                 continue
             if 'effect' not in contrast.maps:
-                some = volume_file(next(iter(contrast.maps.values())), 'A first-level map')
+                some = _first_file(next(iter(contrast.maps.values())))
                 stat = parse_bids_name(some).entities['stat']
                 missing = some.with_name(some.name.replace(f'_stat-{stat}_', '_stat-effect_', 1))
                 msg = (
@@ -162,12 +167,28 @@ def saved_inputs(saved: Sequence[LoadedGlm]) -> list[GroupInput]:
                     '--overwrite, with the same options).'
                 )
                 raise InputNotFoundError(msg)
-            effect = volume_file(contrast.maps['effect'], f'The effect map of sub-{subject}')
-            mask = (
-                None if glm.mask is None else volume_file(glm.mask, f'The mask of sub-{subject}')
+            rows.append(
+                GroupInput(subject, contrast.name, entities, contrast.maps['effect'], glm.mask)
             )
-            rows.append(GroupInput(subject, contrast.name, entities, effect, mask))
     return rows
+
+
+def _first_file(saved: SavedMap) -> Path:
+    """Return the file of a map, or its first hemisphere's."""
+    return saved if isinstance(saved, Path) else next(iter(saved.values()))
+
+
+def _as_input(saved: SavedMap) -> str | dict[str, str]:
+    """Return a map as the group model takes it: a path, or a path per hemisphere."""
+    return {k: str(v) for k, v in saved.items()} if isinstance(saved, dict) else str(saved)
+
+
+def _unique(maps: Sequence[SavedMap]) -> tuple[SavedMap, ...]:
+    """Return the maps without repeats, in order (dicts of hemispheres compared by files)."""
+    seen: dict[str, SavedMap] = {}
+    for saved in maps:
+        seen.setdefault(str(_as_input(saved)), saved)
+    return tuple(seen.values())
 
 
 def _cell(table: pd.DataFrame, subject: str, key: str) -> str | None:
@@ -475,14 +496,14 @@ def _group_job(
     made = _checked(contrasts, design, where)
     prefix = _prefix(group.inputs, desc)
     check_contrast_names([n for n, _ in made], plan_layout('second', [], prefix), 1, names_from)
-    masks = tuple(dict.fromkeys(row.mask for row in group.inputs if row.mask is not None))
+    masks = _unique([row.mask for row in group.inputs if row.mask is not None])
     what = f'contrast-{contrast_label(incoming)}' if incoming else 'all contrasts'
     extras = ''.join(f', {k} {v}' for k, v in extra.items())
     label = f'{node.name}: {what}{extras}'
     return GroupJob(
         node=node.name,
         label=label,
-        inputs=tuple(str(row.effect) for row in group.inputs),
+        inputs=tuple(_as_input(row.effect) for row in group.inputs),
         design=design,
         masks=masks,
         contrasts=tuple(made),

@@ -43,9 +43,15 @@ from bidsglm.dataset.participant import (
     plan_subject,
 )
 from bidsglm.dataset.problems import Problems
-from bidsglm.dataset.runs import without_subject
+from bidsglm.dataset.runs import surface_run_shape, without_subject
 from bidsglm.dataset.stats_models import INTERCEPT, MaskSpec, Node, StatsModel, read_stats_model
-from bidsglm.errors import BidsGlmError, InputNotFoundError, InvalidParameterError
+from bidsglm.errors import (
+    BidsGlmError,
+    InputNotFoundError,
+    InvalidParameterError,
+    ShapeMismatchError,
+)
+from bidsglm.models.surface import surface_shape
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -165,6 +171,12 @@ def _by_subject(runs: Sequence[RunInputs]) -> dict[str, list[RunInputs]]:
     return by_subject
 
 
+def _space_of(entities: Mapping[str, str]) -> str:
+    """Return a run's space as ``--space`` writes it (``'fsLR:den-91k'``; ``'none'``)."""
+    _task, space = _task_and_space(entities)
+    return space or 'none'
+
+
 def _log_found(runs: Sequence[RunInputs], by_subject: Mapping[str, list[RunInputs]]) -> None:
     """Say what discovery found: every run's files, then a summary and the timing."""
     for found in runs:
@@ -181,7 +193,7 @@ def _log_found(runs: Sequence[RunInputs], by_subject: Mapping[str, list[RunInput
         len(runs),
         len(by_subject),
         ', '.join(tasks),
-        runs[0].entities.get('space', 'none'),
+        _space_of(runs[0].entities),
     )
     timings = {(r.repetition_time, r.start_time, r.timing_source) for r in runs}
     for t_r, start, source in sorted(timings):
@@ -193,7 +205,7 @@ def _log_found(runs: Sequence[RunInputs], by_subject: Mapping[str, list[RunInput
             start / t_r,
             '' if start else ' (no StartTime in the derivative sidecars)',
         )
-    no_mask = sorted({r.subject for r in runs if r.mask is None})
+    no_mask = sorted({r.subject for r in runs if r.mask is None and r.kind == 'volume'})
     if no_mask:
         logger.warning(
             'No brain mask for %s: a mask is computed from their runs.', _describe(no_mask)
@@ -301,8 +313,24 @@ def _run_masks(model: StatsModel, request: Request, runs: Sequence[RunInputs]) -
     return tuple(run.mask for run in runs if run.mask is not None)
 
 
+def _check_surface(runs: Sequence[RunInputs]) -> None:
+    """Refuse a subject whose surface runs have different vertices (or time points per part)."""
+    shapes = {run.name: surface_run_shape(run)[1] for run in runs}
+    if len(set(shapes.values())) > 1:
+        shown = ', '.join(f'{name}: {count}' for name, count in shapes.items())
+        msg = (
+            f'The surface runs of sub-{runs[0].subject} have different numbers of vertices '
+            f'({shown}): one model needs one surface. Select runs of one space and '
+            f'density. {without_subject(runs[0].subject)}'
+        )
+        raise ShapeMismatchError(msg)
+
+
 def _check_grid(runs: Sequence[RunInputs], masks: Sequence[Path]) -> None:
-    """Refuse a subject whose runs and masks are not on one voxel grid."""
+    """Refuse a subject whose runs and masks are not on one voxel grid (or one surface)."""
+    if runs[0].kind != 'volume':
+        _check_surface(runs)
+        return
     try:
         check_same_grid([*(run.bold for run in runs), *dict.fromkeys(masks)])
     except BidsGlmError as error:
@@ -336,6 +364,17 @@ def _log_first(
         for n, e in save.contrasts
     )
     logger.info('Contrasts: %s.', _describe(list(contrasts)))
+
+
+def _check_smoothing(run: RunInputs, settings: FirstLevelSettings) -> None:
+    """Refuse smoothing on surface runs, before any fit (the model refuses it too)."""
+    if run.kind != 'volume' and settings.smoothing_fwhm:
+        msg = (
+            f'Smoothing ({settings.smoothing_fwhm} mm) is for volume runs; these are '
+            f'{run.kind} surface runs ({run.name}). Smooth along the surface before the '
+            'GLM, and drop --smoothing-fwhm (or SmoothingFWHM in the model).'
+        )
+        raise InvalidParameterError(msg)
 
 
 def plan_participant(request: Request, is_saved: Callable[..., bool]) -> list[SubjectJob]:
@@ -372,6 +411,7 @@ def plan_participant(request: Request, is_saved: Callable[..., bool]) -> list[Su
     )
     spec = _model_spec(request, model)
     settings = _settings(request, model, spec)
+    _check_smoothing(runs[0], settings)
     problems = Problems()
     jobs = []
     for index, (subject, subject_runs) in enumerate(by_subject.items()):
@@ -404,18 +444,21 @@ def plan_participant(request: Request, is_saved: Callable[..., bool]) -> list[Su
 
 # ------------------------------------------------------------------ group
 def _in_space(entities: Mapping[str, str], space: str) -> bool:
-    """Tell whether a saved model is in ``space`` (``'MNI152NLin6Asym[:res-2]'``)."""
+    """Whether a saved model is in ``space`` (``'MNI152NLin6Asym:res-2'``, ``'fsLR:den-91k'``)."""
     name, _, resolution = space.partition(':')
     if entities.get('space') != name:
         return False
-    return not resolution or resolution == f'res-{entities.get("res")}'
+    key, _, label = resolution.partition('-')
+    return not resolution or entities.get(key) == label
 
 
 def _task_and_space(entities: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """Return the task and the space of a saved model, with its resolution if it has one."""
+    """Return the task and the space of a saved model, with its resolution or density."""
     space = entities.get('space')
-    if space is not None and 'res' in entities:
-        space = f'{space}:res-{entities["res"]}'
+    for key in ('res', 'den'):
+        if space is not None and key in entities:
+            space = f'{space}:{key}-{entities[key]}'
+            break
     return entities.get('task'), space
 
 
@@ -492,10 +535,33 @@ def _node_jobs(
     own = _group_mask(node, request)
     checked = []
     for job in jobs:
-        job = replace(job, masks=own) if own is not None else job  # noqa: PLW2901
-        check_same_grid([*job.inputs, *job.masks])
+        if job.on_surface:
+            _check_surface_group(node, job, own)
+        else:
+            job = replace(job, masks=own) if own is not None else job  # noqa: PLW2901
+            volumes = [*job.inputs, *job.masks]  # no dict: those are surface maps
+            check_same_grid([m for m in volumes if not isinstance(m, dict)])
         checked.append(job)
     return checked
+
+
+def _check_surface_group(node: Node, job: GroupJob, own: tuple[Path, ...] | None) -> None:
+    """Refuse a Dataset node's mask image, or maps of one group on different surfaces."""
+    if own is not None:
+        msg = (
+            f'Node {node.name!r}: Options.Mask {str(own[0])!r} is a mask image, but the '
+            'group maps are surface maps, which use their own masks. Remove Options.Mask.'
+        )
+        raise InvalidParameterError(msg)
+    shapes = [(surface_shape(m, f'The map {m}')[1], m) for m in job.inputs]
+    odd = [(count, m) for count, m in shapes if count != shapes[0][0]]
+    if odd:
+        msg = (
+            f'{job.label}: the surface maps lie on surfaces of different sizes '
+            f'({shapes[0][1]} has {shapes[0][0]} vertices, {odd[0][1]} {odd[0][0]}). Fit '
+            'every subject in one space and density (--space) into this OUTPUT_DIR.'
+        )
+        raise ShapeMismatchError(msg)
 
 
 def plan_group(request: Request) -> list[GroupJob]:

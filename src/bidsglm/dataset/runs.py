@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import warnings
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import nibabel as nib
 import numpy as np
@@ -26,9 +26,11 @@ from bidsglm.errors import (
     ImageDimensionError,
     ShapeMismatchError,
 )
+from bidsglm.models.surface import surface_shape
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
     import pandas as pd
 
@@ -40,6 +42,7 @@ __all__ = [
     'load_design',
     'not_estimable',
     'run_timing',
+    'surface_run_shape',
     'unusable_columns',
     'without_subject',
 ]
@@ -54,8 +57,42 @@ def _with_hint(error: BidsGlmError, run: RunInputs) -> BidsGlmError:
     return type(error)(f'{error} {without_subject(run.subject)}')
 
 
+def surface_run_shape(run: RunInputs) -> tuple[int, int]:
+    """Check a surface run's files; return its time points and vertices.
+
+    Raises
+    ------
+    BidsGlmError
+        For hemispheres of different run lengths, a CIFTI-2 file whose axes are not
+        a series then brain models, a GIFTI file without time points..., naming the
+        run and how to fit the other subjects.
+    """
+    try:
+        shape = surface_shape(run.image, f'The surface run {run.name}')
+        if run.kind == 'CIFTI-2':
+            _check_cifti_size(run.bold)
+    except BidsGlmError as error:
+        raise _with_hint(error, run) from error
+    return shape
+
+
+def _check_cifti_size(path: Path) -> None:
+    """Refuse a CIFTI-2 file shorter than its header announces (its data are not read)."""
+    proxy: Any = cast('nib.Cifti2Image', nib.load(path)).dataobj  # an ArrayProxy
+    expected = int(proxy.offset) + int(np.prod(proxy.shape)) * np.dtype(proxy.dtype).itemsize
+    stored = path.stat().st_size
+    if stored < expected:
+        msg = (
+            f'The CIFTI-2 file {str(path)!r} is truncated: it holds {stored} bytes where '
+            f'its header announces {expected} (shape {tuple(proxy.shape)}). Write it again.'
+        )
+        raise ImageDimensionError(msg)
+
+
 def run_volumes(run: RunInputs) -> int:
     """Check the run's image files are whole (header and data); return its volumes."""
+    if run.kind != 'volume':
+        return surface_run_shape(run)[0]
     try:
         header = check_nifti_file(run.bold)
         if run.mask is not None:
@@ -167,6 +204,8 @@ def load_design(run: RunInputs, spec: DesignSpec, n_volumes: int | None = None) 
     RunDesign
         The design of :func:`bidsglm.dataset.design.run_design`.
     """
+    if n_volumes is None and run.kind != 'volume':
+        n_volumes = surface_shape(run.image, run.name)[0]
     if n_volumes is None:
         image = cast('nib.Nifti1Image', nib.load(run.bold))
         n_volumes = int(image.shape[3])

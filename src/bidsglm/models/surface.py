@@ -24,7 +24,7 @@ import hashlib
 import os
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import nibabel as nib
 import numpy as np
@@ -46,6 +46,7 @@ __all__ = [
     'read_on_layout',
     'read_surface',
     'read_surface_mask',
+    'surface_shape',
 ]
 
 #: File endings read as CIFTI-2 dense files.
@@ -366,6 +367,12 @@ def _read_cifti(image: object, name: str, source: str | None) -> SurfaceData:
     each way. The grayordinates' index map is kept as it is and written back into
     the outputs.
     """
+    layout = _cifti_layout(image, name)
+    return SurfaceData(np.asarray(cast('nib.Cifti2Image', image).dataobj), layout, source)
+
+
+def _cifti_layout(image: object, name: str) -> SurfaceLayout:
+    """Check a CIFTI-2 image's axes (samples, then brain models) and return its layout."""
     if not isinstance(image, nib.Cifti2Image):
         msg = f'{name} is not a CIFTI-2 image (got {type(image).__name__}).'
         raise ImageDimensionError(msg)
@@ -384,14 +391,51 @@ def _read_cifti(image: object, name: str, source: str | None) -> SurfaceData:
     )
     samples = image.header.matrix.get_index_map(0)
     series = samples if kinds[0] == _SERIES else None
-    layout = SurfaceLayout(
+    return SurfaceLayout(
         'cifti',
         parts,
         brain_models=brain_map,
         series=series,
         signature=_brain_signature(brain_map),
     )
-    return SurfaceData(np.asarray(image.dataobj), layout, source)
+
+
+def surface_shape(value: object, name: str = 'image') -> tuple[int, int]:
+    """Check a surface run (or map) as :func:`read_surface` does; return its shape.
+
+    A CIFTI-2 file's data are not read: its header says the shape.
+
+    Parameters
+    ----------
+    value : dict, path, nibabel.Cifti2Image, SurfaceImage or SurfaceData
+        The data (see the module's notes).
+    name : str
+        How messages call it.
+
+    Returns
+    -------
+    tuple of int
+        ``(n_samples, n_vertices)``.
+
+    Raises
+    ------
+    ImageDimensionError, ShapeMismatchError, ParameterTypeError
+        As :func:`read_surface`.
+
+    Examples
+    --------
+    >>> import nibabel as nib
+    >>> hemisphere = nib.gifti.GiftiImage(darrays=[
+    ...     nib.gifti.GiftiDataArray(np.zeros(4, np.float32)) for _ in range(3)])
+    >>> surface_shape({'left': hemisphere, 'right': hemisphere})
+    (3, 8)
+    """
+    if isinstance(value, (str, os.PathLike)) and os.fspath(value).endswith(CIFTI_SUFFIXES):
+        image = _load(value, name)
+        layout = _cifti_layout(image, name)
+        return int(image.shape[0]), layout.n_vertices
+    shape = read_surface(value, name).data.shape
+    return int(shape[0]), int(shape[1])
 
 
 _SERIES = 'CIFTI_INDEX_TYPE_SERIES'

@@ -35,7 +35,7 @@ from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.labels import contrast_label
 from bidsglm.bids.manifest import complete_model_files
 from bidsglm.bids.transaction import model_lock
-from bidsglm.dataset.masks import intersect_masks
+from bidsglm.dataset.masks import intersect_masks, intersect_surface_masks
 from bidsglm.dataset.runs import load_design
 from bidsglm.design.second_level import warn_if_ill_conditioned
 from bidsglm.models import FirstLevelModel, SecondLevelModel, select_runs
@@ -105,8 +105,9 @@ def _subject_model(job: SubjectJob) -> FirstLevelModel:
         mask_img=mask,
         subject_label=job.subject,
     )
+    images: list[Any] = [run.image for run in runs]  # paths, or a path per hemisphere
     with timed('fit'):
-        return model.fit([str(run.bold) for run in runs], design_matrices=designs)
+        return model.fit(images, design_matrices=designs)
 
 
 def is_saved(out_dir: Path, statmap: PurePosixPath, contrasts: Iterable[str]) -> bool:
@@ -211,9 +212,14 @@ def fit_subject(job: SubjectJob) -> JobResult:
 
 def _group_model(job: GroupJob) -> SecondLevelModel:
     warn_if_ill_conditioned(job.design.to_numpy(dtype=np.float64))
-    model = SecondLevelModel(mask_img=intersect_masks(job.masks))
+    if job.on_surface:
+        mask = intersect_surface_masks(job.masks)
+    else:
+        mask = intersect_masks([Path(m) for m in job.masks if not isinstance(m, dict)])
+    model = SecondLevelModel(mask_img=mask)
+    maps: list[Any] = list(job.inputs)  # paths, or a path per hemisphere
     with timed('fit'):
-        return model.fit(list(job.inputs), design_matrix=job.design)
+        return model.fit(maps, design_matrix=job.design)
 
 
 def fit_group(job: GroupJob) -> JobResult:
