@@ -153,7 +153,10 @@ STAGE_LINE = re.compile(r'(sub-\w+) stages: (.*), other ([\d.]+) s; total ([\d.]
 
 
 def test_verbose_log_breaks_each_subject_down_into_stages(fake_dataset, tmp_path, caplog):
-    """One line per subject, from the worker processes: every stage, positive, within the total."""
+    """One line per subject, from the worker processes: every stage, within the total.
+
+    The line rounds to 0.01 s, and reading these tiny runs can take less than that.
+    """
     caplog.set_level(logging.DEBUG, logger='bidsglm')
     assert _participant(fake_dataset, tmp_path / 'out', '--n-jobs', '2', '-v') == 0
     found = {match[1]: match for match in STAGE_LINE.finditer(caplog.text)}
@@ -162,7 +165,8 @@ def test_verbose_log_breaks_each_subject_down_into_stages(fake_dataset, tmp_path
         stages = dict(part.rsplit(' ', 2)[:2] for part in match[2].split(', '))
         seconds = {name: float(value) for name, value in stages.items()}
         assert list(seconds) == ['design', 'read', 'fit', 'write', 'contrasts', 'report']
-        assert all(value > 0 for value in seconds.values()), seconds
+        assert all(value >= 0 for value in seconds.values()), seconds
+        assert seconds['fit'] + seconds['write'] > 0, seconds  # the work is timed
         other, total = float(match[3]), float(match[4])
         assert sum(seconds.values()) <= total + 0.03  # six values, each rounded to 0.01 s
         assert sum(seconds.values()) + other == pytest.approx(total, abs=0.04)
