@@ -225,12 +225,7 @@ def _from_models(models: list[Any]) -> GroupInput:
         return _from_surface_models(models)
 
     def maps_for(first_level_contrast: Any) -> GroupMaps:  # noqa: ANN401
-        if first_level_contrast is None:
-            msg = (
-                'The inputs are first-level models: say which of their contrasts to take, '
-                "e.g. compute_contrast(first_level_contrast='audio - visual')."
-            )
-            raise InvalidParameterError(msg)
+        _require_contrast(first_level_contrast)
         images = [_effect(model, first_level_contrast) for model in models]
         return GroupMaps(images, [_first_run(model) for model in models])
 
@@ -247,6 +242,16 @@ def _from_models(models: list[Any]) -> GroupInput:
         sample_map=sample_map,
         sources=[_first_run(model) for model in models],
     )
+
+
+def _require_contrast(first_level_contrast: Any) -> None:  # noqa: ANN401
+    """Refuse first-level models as inputs without the contrast to take from them."""
+    if first_level_contrast is None:
+        msg = (
+            'The inputs are first-level models: say which of their contrasts to take, '
+            "e.g. compute_contrast(first_level_contrast='audio - visual')."
+        )
+        raise InvalidParameterError(msg)
 
 
 def _check_models_not_mixed(on_surface: list[bool]) -> None:
@@ -273,12 +278,7 @@ def _from_surface_models(models: list[Any]) -> GroupInput:
     inside = np.logical_and.reduce([mask.inside for mask in masks])
 
     def maps_for(first_level_contrast: Any) -> GroupMaps:  # noqa: ANN401
-        if first_level_contrast is None:
-            msg = (
-                'The inputs are first-level models: say which of their contrasts to take, '
-                "e.g. compute_contrast(first_level_contrast='audio - visual')."
-            )
-            raise InvalidParameterError(msg)
+        _require_contrast(first_level_contrast)
         images = [_surface_effect(model, first_level_contrast) for model in models]
         return GroupMaps(images, [_first_run(model) for model in models])
 

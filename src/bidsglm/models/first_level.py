@@ -44,6 +44,7 @@ from bidsglm.models.surface import (
     is_surface_input,
     read_surface,
     read_surface_mask,
+    refuse_volume_parameters,
 )
 from bidsglm.stats import (
     compute_contrast_stats,
@@ -554,20 +555,9 @@ class FirstLevelModel(BaseGLM):
         Volume-only parameters are refused: smoothing is not defined on a surface here
         (smooth along the surface before the GLM) and resampling has no meaning.
         """
-        resampling = 'surface data need no resampling'
-        volume_only = (
-            ('smoothing_fwhm', self.smoothing_fwhm, 'smooth along the surface before the '
-             "GLM (e.g. with Connectome Workbench's -cifti-smoothing) if needed"),
-            ('target_affine', self.target_affine, resampling),
-            ('target_shape', self.target_shape, resampling),
-        )  # fmt: skip
-        for name, value, hint in volume_only:
-            if value is not None:
-                msg = (
-                    f'{name} applies to volumes; these runs are surface data '
-                    f'({runs[0].layout.describe()}). Leave {name} out: {hint}.'
-                )
-                raise InvalidParameterError(msg)
+        refuse_volume_parameters(
+            self, f'these runs are surface data ({runs[0].layout.describe()})'
+        )
         layout = runs[0].layout
         if self.mask_img is None:
             return SurfaceMasker(compute_surface_mask(runs))

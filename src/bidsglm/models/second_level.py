@@ -38,7 +38,12 @@ from bidsglm.models.masker import VolumeMasker, is_masker, read_masker
 from bidsglm.models.masking import compute_background_mask
 from bidsglm.models.regression import RegressionResults, run_labels, run_results
 from bidsglm.models.results import ContrastResult, MapName
-from bidsglm.models.surface import SurfaceMask, SurfaceMasker, is_surface_input
+from bidsglm.models.surface import (
+    SurfaceMask,
+    SurfaceMasker,
+    is_surface_input,
+    refuse_volume_parameters,
+)
 from bidsglm.stats import GLMFit, compute_contrast_stats
 
 __all__ = ['SecondLevelModel']
@@ -315,7 +320,7 @@ class SecondLevelModel(BaseGLM):
         inside every model's mask. A given mask is read first, so that every map is
         checked against its surface as it is read.
         """
-        self._refuse_volume_parameters()
+        refuse_volume_parameters(self, 'these second-level inputs are surface maps')
         given = None
         if self.mask_img is not None:
             given = read_given_surface_mask(self.mask_img, 'surface maps')
@@ -331,23 +336,6 @@ class SecondLevelModel(BaseGLM):
             return SurfaceMasker(reading.mask()), reading
         reading = read_surface_maps(maps.images, _map_names(maps), given.layout, 'mask_img')
         return SurfaceMasker(given), reading
-
-    def _refuse_volume_parameters(self) -> None:
-        """Refuse smoothing and resampling on surface maps, with the reason."""
-        resampling = 'surface maps need no resampling'
-        volume_only = (
-            ('smoothing_fwhm', self.smoothing_fwhm, 'smooth along the surface before '
-             "(e.g. with Connectome Workbench's -cifti-smoothing) if needed"),
-            ('target_affine', self.target_affine, resampling),
-            ('target_shape', self.target_shape, resampling),
-        )  # fmt: skip
-        for name, value, hint in volume_only:
-            if value is not None:
-                msg = (
-                    f'{name} applies to volumes; these second-level inputs are surface '
-                    f'maps. Leave {name} out: {hint}.'
-                )
-                raise InvalidParameterError(msg)
 
     def _read_once(self, group: GroupInput, plan: _MaskPlan) -> MapReading | None:
         """Read the maps and their mean in one pass, when the mask is computed from it.

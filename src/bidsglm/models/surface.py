@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING, Any, cast
 import nibabel as nib
 import numpy as np
 
-from bidsglm.errors import ImageDimensionError, ParameterTypeError, ShapeMismatchError
+from bidsglm.errors import (
+    ImageDimensionError,
+    InvalidParameterError,
+    ParameterTypeError,
+    ShapeMismatchError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -46,11 +51,52 @@ __all__ = [
     'read_on_layout',
     'read_surface',
     'read_surface_mask',
+    'refuse_volume_parameters',
     'surface_shape',
 ]
 
 #: File endings read as CIFTI-2 dense files.
 CIFTI_SUFFIXES = ('.dtseries.nii', '.dscalar.nii')
+
+
+def refuse_volume_parameters(model: Any, inputs: str) -> None:  # noqa: ANN401 - either model
+    """Refuse a model's smoothing and resampling on surface inputs, with the way out.
+
+    Smoothing is not defined on a surface here (smooth along the surface before the
+    GLM) and resampling has no meaning.
+
+    Parameters
+    ----------
+    model : FirstLevelModel or SecondLevelModel
+        The model, with ``smoothing_fwhm``, ``target_affine`` and ``target_shape``.
+    inputs : str
+        What the inputs are, for the message (``'these runs are surface data'``).
+
+    Raises
+    ------
+    InvalidParameterError
+        If one of those parameters is set.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> model = SimpleNamespace(smoothing_fwhm=6.0, target_affine=None, target_shape=None)
+    >>> refuse_volume_parameters(model, 'these maps are on a surface')
+    Traceback (most recent call last):
+    ...
+    bidsglm.errors.InvalidParameterError: smoothing_fwhm applies to volumes; these maps...
+    """
+    resampling = 'surface data need no resampling'
+    volume_only = (
+        ('smoothing_fwhm', model.smoothing_fwhm, 'smooth along the surface before the '
+         "GLM (e.g. with Connectome Workbench's -cifti-smoothing) if needed"),
+        ('target_affine', model.target_affine, resampling),
+        ('target_shape', model.target_shape, resampling),
+    )  # fmt: skip
+    for name, value, hint in volume_only:
+        if value is not None:
+            msg = f'{name} applies to volumes; {inputs}. Leave {name} out: {hint}.'
+            raise InvalidParameterError(msg)
 
 
 @dataclass(frozen=True, eq=False)
