@@ -21,7 +21,7 @@ from bidsglm.errors import (
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 
 from ._validator import run_validator
-from .conftest import N_SCANS, N_SUBJECTS, SPACE, snapshot
+from .conftest import N_SCANS, N_SUBJECTS, SPACE, make_run, snapshot
 
 N_COLUMNS = 5  # audio, motor, visual, drift_1, constant
 CONTRASTS = {'audio - visual': 'audio - visual', 'effects of interest': np.eye(3, N_COLUMNS)}
@@ -794,3 +794,50 @@ def test_a_surface_group_model_saves_reads_back_and_passes_the_validator(
     validation = run_validator(out_dir, extended_schema)
     codes = {code for _severity, code, _where in validation.errors}
     assert codes <= {'SIDECAR_WITHOUT_DATAFILE'}, validation.errors  # as for volume groups
+
+
+def test_a_save_in_space_fsaverage5_has_a_spatial_reference_and_passes_the_validator(
+    tmp_path, rng, surfaces, out_dir, extended_schema
+):
+    files = {}
+    for part, image in surfaces.gifti_run(rng).items():
+        path = tmp_path / f'sub-01_task-x_hemi-{part[0].upper()}_space-fsaverage5_bold.func.gii'
+        image.to_filename(path)
+        files[part] = str(path)
+    model = FirstLevelModel(t_r=surfaces.t_r).fit(files, surfaces.events())
+    save_glm_to_bids(model, 'task', out_dir=out_dir)
+    folder = out_dir / 'sub-01' / 'func'
+    z_sidecar = folder / 'sub-01_task-x_hemi-R_space-fsaverage5_contrast-task_stat-z_statmap.json'
+    assert json.loads(z_sidecar.read_text())['SpatialReference'] == (
+        'https://templateflow.s3.amazonaws.com/tpl-fsaverage/'
+        'tpl-fsaverage_hemi-R_den-10k_pial.surf.gii'
+    )
+    design = json.loads((folder / 'sub-01_task-x_space-fsaverage5_design.json').read_text())
+    assert sorted(design['SpatialReference']) == [
+        'CIFTI_STRUCTURE_CORTEX_LEFT',
+        'CIFTI_STRUCTURE_CORTEX_RIGHT',
+    ]
+    validation = run_validator(out_dir, extended_schema)
+    assert (validation.exit_code, validation.errors) == (0, [])
+
+
+def test_a_save_in_space_t1w_refers_to_its_mask_and_passes_the_validator(
+    tmp_path, rng, events_pair, out_dir, extended_schema
+):
+    path = tmp_path / 'sub-01_task-x_space-T1w_desc-preproc_bold.nii.gz'
+    make_run(rng).to_filename(path)
+    model = FirstLevelModel(t_r=2.0).fit(str(path), events_pair[0])
+    saved = save_glm_to_bids(model, 'audio', out_dir=out_dir)
+    mask = 'sub-01/func/sub-01_task-x_space-T1w_mask.nii.gz'
+    sidecars = [f for f in saved.files if f.suffix == '.json' and 'space-T1w' in f.name]
+    assert len(sidecars) == 11  # five contrast maps, three model maps, mask, design, statmap
+    assert {json.loads(f.read_text()).get('SpatialReference') for f in sidecars} == {mask}
+    assert (out_dir / mask).is_file()
+    validation = run_validator(out_dir, extended_schema)
+    assert (validation.exit_code, validation.errors) == (0, [])
+
+
+def test_a_save_in_a_standard_space_writes_no_spatial_reference(first_level, out_dir):
+    saved = save_glm_to_bids(first_level, 'audio', out_dir=out_dir)
+    sidecars = [f for f in saved.files if f.suffix == '.json']
+    assert not [f for f in sidecars if 'SpatialReference' in json.loads(f.read_text())]

@@ -84,6 +84,7 @@ from bidsglm.bids.sidecars import (
     stat_label,
     statmap_sidecar,
 )
+from bidsglm.bids.spatial_reference import spatial_reference
 from bidsglm.bids.surface_files import (
     SurfaceMap,
     density_text,
@@ -475,11 +476,19 @@ def _no_volume() -> nib.Nifti1Image:  # pragma: no cover - surface models make n
     raise AssertionError(msg)
 
 
-def _mask_uris(view: ModelView, layout: Layout) -> list[str]:
-    """Return the BIDS URIs of the mask files: one NIfTI, a GIFTI per hemisphere, a CIFTI."""
+def _mask_paths(view: ModelView, layout: Layout) -> dict[str | None, PurePosixPath]:
+    """Return the mask files: one NIfTI or CIFTI (under None), or a GIFTI by ``hemi-``."""
     surface = view.surface
     files = [({}, '.nii.gz')] if surface is None else surface_file_names(surface, series=False)
-    return [_uri(layout.model_path(extra, 'mask', extension)) for extra, extension in files]
+    return {
+        extra.get('hemi'): layout.model_path(extra, 'mask', extension)
+        for extra, extension in files
+    }
+
+
+def _mask_uris(view: ModelView, layout: Layout) -> list[str]:
+    """Return the BIDS URIs of the mask files: one NIfTI, a GIFTI per hemisphere, a CIFTI."""
+    return [_uri(path) for path in _mask_paths(view, layout).values()]
 
 
 def _surface_model_maps(view: ModelView, layout: Layout, index: int) -> list[_Output]:
@@ -674,22 +683,35 @@ def _plan(
         *_run_outputs(view, layout, computed),
         *_contrast_outputs(view, layout, computed, sources),
     ]
-    outputs = [_with_space_fields(output, view) for output in outputs]
+    masks = {hemi: str(path) for hemi, path in _mask_paths(view, layout).items()}
+    outputs = [_with_space_fields(output, view, masks) for output in outputs]
     _check_unique([*(_Output(path) for path in shared), *outputs])
     return outputs
 
 
-def _with_space_fields(output: _Output, view: ModelView) -> _Output:
-    """Add ``Density`` to the sidecar of a file named with ``den-`` (BIDS requires it).
+def _with_space_fields(
+    output: _Output, view: ModelView, masks: Mapping[str | None, str]
+) -> _Output:
+    """Add the space fields BIDS requires to a sidecar: ``Density``, ``SpatialReference``.
 
-    The density is described from the surface's own vertex counts; a volume model
-    has no such description, so its sidecars are left as they are.
+    ``Density`` goes to a file named with ``den-`` of a surface model, described from
+    the surface's own vertex counts (a volume model has no such description);
+    ``SpatialReference`` to a file whose ``space-`` is not a standard template (see
+    :mod:`bidsglm.bids.spatial_reference`).
     """
-    density = parse_bids_entities(output.path).get('den')
-    if output.content is None or density is None or view.surface is None:
+    if output.content is None:
         return output
-    content = {**output.content, 'Density': {density: density_text(view.surface)}}
-    return _json_output(output.path, content)
+    entities = parse_bids_entities(output.path)
+    extra: dict[str, Any] = {}
+    density = entities.get('den')
+    if density is not None and view.surface is not None:
+        extra['Density'] = {density: density_text(view.surface)}
+    reference = spatial_reference(entities, masks)
+    if reference is not None:
+        extra['SpatialReference'] = reference
+    if not extra:
+        return output
+    return _json_output(output.path, {**output.content, **extra})
 
 
 def _first_level_label(first_level_contrast: object) -> str | None:
