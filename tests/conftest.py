@@ -52,6 +52,18 @@ class SurfaceFactory:
         series = nib.cifti2.SeriesAxis(0.0, self.t_r, values.shape[0])
         return nib.Cifti2Image(values, header=(series, models or self.brain_models()))
 
+    @staticmethod
+    def mesh(n_vertices: int) -> nib.gifti.GiftiImage:
+        """A GIFTI surface of ``n_vertices`` on a circle and a fan of triangles from vertex 0."""
+        angles = np.linspace(0, 2 * np.pi, n_vertices, endpoint=False)
+        points = np.stack([np.cos(angles), np.sin(angles), angles], axis=1) * 10
+        faces = [[0, i, i + 1] for i in range(1, n_vertices - 1)]
+        arrays = [
+            nib.gifti.GiftiDataArray(points.astype(np.float32), intent='NIFTI_INTENT_POINTSET'),
+            nib.gifti.GiftiDataArray(np.array(faces, np.int32), intent='NIFTI_INTENT_TRIANGLE'),
+        ]
+        return nib.gifti.GiftiImage(darrays=arrays)
+
     def events(self) -> pd.DataFrame:
         """Three 10 s blocks of one condition, 'task'."""
         return pd.DataFrame({'onset': [0.0, 20.0, 40.0], 'duration': 10.0, 'trial_type': 'task'})

@@ -14,7 +14,8 @@ from bidsglm.bids.model_view import view_model
 from bidsglm.bids.writer import SavedGlm, write_derivatives
 from bidsglm.errors import ShapeMismatchError
 from bidsglm.report import REPORT_COMPANION, report_companion, report_options
-from bidsglm.report.mesh import check_meshes, model_meshes, read_meshes
+from bidsglm.report.mesh import check_meshes, read_meshes
+from bidsglm.report.mesh_search import default_meshes
 
 if TYPE_CHECKING:
     import os
@@ -30,16 +31,26 @@ __all__ = ['COMPANIONS', 'save_glm_to_bids']
 COMPANIONS = (REPORT_COMPANION,)
 
 
-def _checked_meshes(
+def _report_meshes(
     model: object, meshes: Mapping[str, object] | None, first_level_contrast: object
-) -> dict[str, Mesh]:
-    """Read the meshes of a save and check them against the model's surface.
+) -> tuple[dict[str, Mesh], str | None]:
+    """Return the meshes a save's report draws on, and where they came from.
 
-    Without meshes, those of the model's data are used (a ``SurfaceImage``'s).
+    Given meshes are read and checked against the model's surface (an error if they
+    do not fit); ``{}`` asks for none. Without them, those of the model's data are
+    used (a ``SurfaceImage``'s), else those found beside its GIFTI or CIFTI-2 files
+    (:mod:`bidsglm.report.mesh_search`), with a note for the report.
     """
-    read = read_meshes(meshes)
-    if not read:
-        return model_meshes(model)
+    if meshes is not None:
+        read = read_meshes(meshes)
+        return (_checked_meshes(model, read, first_level_contrast) if read else {}), None
+    return default_meshes(model)
+
+
+def _checked_meshes(
+    model: object, read: dict[str, Mesh], first_level_contrast: object
+) -> dict[str, Mesh]:
+    """Check given meshes against the model's surface."""
     surface = view_model(model, first_level_contrast).surface
     if surface is None:
         msg = (
@@ -103,8 +114,12 @@ def save_glm_to_bids(
         draws each contrast's thresholded z map on them (lateral and medial views).
         Each must have the hemisphere's number of vertices (for CIFTI-2, the
         surface's), checked before anything is computed or written. By default, a
-        model fitted on nilearn's ``SurfaceImage`` is drawn on that image's mesh;
-        GIFTI and CIFTI-2 data carry none.
+        model fitted on nilearn's ``SurfaceImage`` is drawn on that image's mesh,
+        and one fitted on GIFTI or CIFTI-2 files on the meshes found beside them
+        (the runs' folder, the subject's ``anat`` folder, TemplateFlow's template;
+        see :mod:`bidsglm.report.mesh_search`): a found mesh that does not fit is
+        skipped, and the report names the files drawn or where it looked. ``{}``
+        draws none and looks for none.
     **report_kwargs
         nilearn's report keywords, as its ``save_glm_to_bids`` forwards them to its
         report (see ``FirstLevelModel.generate_report``): ``height_control``,
@@ -163,10 +178,11 @@ def save_glm_to_bids(
     True
     """
     companions = COMPANIONS
-    read = _checked_meshes(model, meshes, first_level_contrast)
-    if report_kwargs or read:
+    drawn_on, mesh_note = _report_meshes(model, meshes, first_level_contrast)
+    if report_kwargs or drawn_on or mesh_note:
         options = report_options(report_kwargs, caller='save_glm_to_bids')
-        companions = (report_companion(dataclasses.replace(options, meshes=read)),)
+        options = dataclasses.replace(options, meshes=drawn_on, mesh_note=mesh_note)
+        companions = (report_companion(options),)
     return write_derivatives(
         model,
         contrasts,

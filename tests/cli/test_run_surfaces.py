@@ -371,3 +371,38 @@ def test_bad_surface_inputs_exit_2_before_any_fit(
     err = capsys.readouterr().err
     assert [message for message in messages if message not in err] == []
     assert not out.exists()
+
+
+#: Per space: the meshes written in each subject's fMRIPrep ``anat`` folder (none
+#: for fsLR, which fMRIPrep writes no mesh of here) and TemplateFlow's template.
+MESHES = {
+    'fsaverage5': ('sub-{s}_hemi-{h}_space-fsaverage5_inflated.surf.gii',
+                   'tpl-fsaverage', 'tpl-fsaverage_hemi-{h}_den-10k_pial.surf.gii'),
+    'fsLR': (None, 'tpl-fsLR', 'tpl-fsLR_hemi-{h}_den-32k_midthickness.surf.gii'),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize('space', list(MESHES))
+def test_found_meshes_are_drawn_at_both_levels(request, tmp_path, monkeypatch, surfaces, space):
+    ds = request.getfixturevalue('legacy_dataset' if space == 'fsaverage5' else 'surface_dataset')
+    subject_mesh, template, template_mesh = MESHES[space]
+    home = tmp_path / 'templateflow'
+    monkeypatch.setenv('TEMPLATEFLOW_HOME', str(home))
+    (home / template).mkdir(parents=True)
+    for h in 'LR':
+        surfaces.mesh(N_VERTICES).to_filename(home / template / template_mesh.format(h=h))
+        for s in ds.subjects if subject_mesh else ():
+            anat = ds.func(s).parent / 'anat'
+            anat.mkdir(exist_ok=True)
+            surfaces.mesh(N_VERTICES).to_filename(anat / subject_mesh.format(s=s, h=h))
+    out = tmp_path / 'out'
+    assert _participant(ds, out, space) == 0
+    assert _main(ds, out, 'group', '--space', space) == 0
+    subject_page = next((out / 'sub-02').glob('*_report.html')).read_text()
+    group_page = next(out.glob('*_report.html')).read_text()
+    first = subject_mesh.format(s='02', h='L') if subject_mesh else template_mesh.format(h='L')
+    assert 'on the found meshes: lateral and medial views' in subject_page
+    assert 'Meshes found beside the data: left: ' in subject_page
+    assert f'/{first}, right: ' in subject_page
+    assert 'on the found meshes: lateral and medial views' in group_page
+    assert f'left: {home / template / template_mesh.format(h="L")}, right: ' in group_page

@@ -27,6 +27,7 @@ def test_a_surf_gii_file_and_a_pair_give_the_same_mesh(tmp_path):
     assert from_file.n_vertices == from_pair.n_vertices == 42
     np.testing.assert_allclose(from_file.coordinates, from_pair.coordinates, rtol=1e-6)
     assert (from_file.faces == from_pair.faces).all()
+    assert (from_file.source, from_pair.source) == (str(path), None)
 
 
 @pytest.mark.parametrize(

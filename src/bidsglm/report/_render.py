@@ -128,6 +128,7 @@ def render_report(
         min_distance=options.min_distance,
         cuts=options.cuts,
         meshes=options.meshes,
+        mesh_note=options.mesh_note,
     )
     glm = context.glm
     surface = context.surface is not None

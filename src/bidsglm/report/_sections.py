@@ -18,6 +18,7 @@ are drawn again only when missing.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -120,6 +121,8 @@ class ReportContext:
         ``(n_elements,)`` mask of its elements and ``affine`` is unused.
     meshes : dict of str to Mesh, optional
         For a surface model, the meshes its z maps are drawn on, by hemisphere.
+    mesh_note : str, optional
+        Where the meshes were found, or looked for (said under the z maps).
     """
 
     glm: LoadedGlm
@@ -135,6 +138,7 @@ class ReportContext:
     atlas: Atlas | None = None
     surface: SurfaceElements | None = None
     meshes: Mapping[str, Mesh] = field(default_factory=dict)
+    mesh_note: str | None = None
 
     @classmethod
     def load(
@@ -147,6 +151,7 @@ class ReportContext:
         min_distance: float = 8.0,
         cuts: Cuts | None = None,
         meshes: Mapping[str, Mesh] | None = None,
+        mesh_note: str | None = None,
     ) -> ReportContext:
         """Read a saved model, its mask and a background (see :func:`write_report`).
 
@@ -169,6 +174,8 @@ class ReportContext:
             Where the z maps are cut.
         meshes : mapping of str to Mesh, optional
             A surface model's meshes by hemisphere (:mod:`bidsglm.report.mesh`).
+        mesh_note : str, optional
+            Where they were found, or looked for (a surface model only).
 
         Returns
         -------
@@ -193,7 +200,8 @@ class ReportContext:
             msg = f'The saved model {str(glm.statmap)!r} has no mask file; the report needs it.'
             raise InputNotFoundError(msg)
         if glm.surface_format is not None:
-            return cls._load_surface(glm, thresholding or Thresholding(), meshes or {})
+            context = cls._load_surface(glm, thresholding or Thresholding(), meshes or {})
+            return dataclasses.replace(context, mesh_note=mesh_note)
         if meshes:
             msg = (
                 f'Meshes are given, but the saved model {str(glm.statmap)!r} is a volume '

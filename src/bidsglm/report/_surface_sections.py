@@ -132,10 +132,28 @@ def _mesh_picture(
         else 'z in red to yellow'
     )
     caption = (
-        f'z map, thresholded ({colours}), on the given meshes: lateral and medial views; '
+        f'z map, thresholded ({colours}), on the {"found" if context.mesh_note else "given"} '
+        'meshes: lateral and medial views; '
         'a face is coloured when its three vertices pass the threshold.'
+        f'{_mesh_origin(context)}'
     )
     return [html.Picture(svg_data_uri(figure), f'Thresholded z map of {contrast.name}', caption)]
+
+
+def _mesh_origin(context: ReportContext) -> str:
+    """Say where the meshes drawn come from: found beside the data, or their files."""
+    if context.mesh_note:
+        return f' {context.mesh_note}'
+    named = [f'{part}: {mesh.source}' for part, mesh in sorted(context.meshes.items())
+             if mesh.source]  # fmt: skip
+    return f' Meshes drawn: {"; ".join(named)}.' if named else ''
+
+
+def _no_mesh_text(context: ReportContext) -> str:
+    """Say, when no mesh is drawn after a search, where the meshes were looked for."""
+    if context.meshes or not context.mesh_note:
+        return ''
+    return html.paragraph(context.mesh_note, 'muted')
 
 
 def _subcortical_picture(
@@ -193,6 +211,7 @@ def surface_contrast_section(contrast: LoadedContrast, context: ReportContext) -
             _mesh_picture(contrast, z, layout, context, threshold, rule.two_sided)
             + _subcortical_picture(contrast, z, layout, threshold, rule.two_sided)
         )
+        + _no_mesh_text(context)
         + html.paragraph(
             'Elements passing the threshold, by part (a surface model is summarised in '
             f'tables: the strongest {PER_PART} of each part and sign are listed; an index '

@@ -21,7 +21,7 @@ from bidsglm.errors import warn_caller
 from bidsglm.models import FirstLevelModel
 from bidsglm.report._render import render_report
 from bidsglm.report.document import HTMLReport
-from bidsglm.report.mesh import model_meshes
+from bidsglm.report.mesh_search import default_meshes
 from bidsglm.report.options import report_options
 
 if TYPE_CHECKING:
@@ -122,7 +122,8 @@ def generate_report(
     >>> 'Contrast: intercept' in report.html
     True
     """
-    options = dataclasses.replace(report_options(keywords), meshes=model_meshes(model))
+    meshes, mesh_note = default_meshes(model)
+    options = dataclasses.replace(report_options(keywords), meshes=meshes, mesh_note=mesh_note)
     first_level_contrast = _first_level_contrast(model, first_level_contrast)
     page = _draw(model, _contrasts(contrasts), first_level_contrast, options)
     return HTMLReport(page, *options.size)

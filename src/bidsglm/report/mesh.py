@@ -32,6 +32,7 @@ __all__ = [
     'HEMISPHERES',
     'Mesh',
     'check_meshes',
+    'expected_vertices',
     'hemisphere_values',
     'model_meshes',
     'read_mesh',
@@ -54,6 +55,8 @@ class Mesh:
         The position of each vertex (mm).
     faces : (m, 3) ndarray of int
         Each triangle, as three vertex indices.
+    source : str, optional
+        The file it was read from, named under the report's figures.
 
     Examples
     --------
@@ -64,6 +67,7 @@ class Mesh:
 
     coordinates: np.ndarray
     faces: np.ndarray
+    source: str | None = None
 
     @property
     def n_vertices(self) -> int:
@@ -123,6 +127,7 @@ def read_mesh(value: object, name: str = 'given') -> Mesh:
     bidsglm.errors.ShapeMismatchError: The mesh of the left hemisphere has faces ...
     """
     coordinates, faces = _arrays_of(value, name)
+    source = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
     points = np.asarray(coordinates, dtype=float)
     if points.ndim != 2 or points.shape[1:] != (3,) or not np.isfinite(points).all():
         msg = (
@@ -143,7 +148,7 @@ def read_mesh(value: object, name: str = 'given') -> Mesh:
             f'{len(points)} vertices (indices from {triangles.min()} to {triangles.max()}).'
         )
         raise ShapeMismatchError(msg)
-    return Mesh(points, triangles.astype(np.int64))
+    return Mesh(points, triangles.astype(np.int64), source)
 
 
 def read_meshes(meshes: Mapping[str, object] | None) -> dict[str, Mesh]:
@@ -227,8 +232,29 @@ def _cortex_models(layout: SurfaceLayout) -> dict[str, Any]:
     return found
 
 
-def _expected_vertices(layout: SurfaceLayout) -> dict[str, int]:
-    """Return the number of mesh vertices each hemisphere of a model's surface needs."""
+def expected_vertices(layout: SurfaceLayout) -> dict[str, int]:
+    """Return the number of mesh vertices each hemisphere of a model's surface needs.
+
+    A GIFTI hemisphere needs as many as its map has; a CIFTI-2 cortex its surface's
+    full count (``surface_number_of_vertices``: its grayordinates leave the medial
+    wall out).
+
+    Parameters
+    ----------
+    layout : SurfaceLayout
+        The model's surface.
+
+    Returns
+    -------
+    dict of str to int
+        By hemisphere (``'left'``, ``'right'``), those the surface has.
+
+    Examples
+    --------
+    >>> from bidsglm.models.surface import SurfaceLayout
+    >>> expected_vertices(SurfaceLayout('gifti', (('left', 4), ('right', 5))))
+    {'left': 4, 'right': 5}
+    """
     if layout.brain_models is not None:
         models = _cortex_models(layout)
         return {part: int(model.surface_number_of_vertices) for part, model in models.items()}
@@ -260,7 +286,7 @@ def check_meshes(meshes: Mapping[str, Mesh], layout: SurfaceLayout) -> None:
     ...
     bidsglm.errors.ShapeMismatchError: The mesh of the left hemisphere has 3 vertices, ...
     """
-    expected = _expected_vertices(layout)
+    expected = expected_vertices(layout)
     for part, mesh in meshes.items():
         if part not in expected:
             msg = (

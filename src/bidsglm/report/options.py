@@ -174,6 +174,9 @@ class ReportOptions:
     meshes : dict of str to Mesh, optional
         A surface model's meshes, ``{'left': ..., 'right': ...}`` (see
         :func:`bidsglm.report.mesh.read_meshes`): its z maps are drawn on them.
+    mesh_note : str, optional
+        Where the meshes were found, or where they were looked for in vain
+        (:class:`bidsglm.report.mesh_search.MeshSearch`); said under the z maps.
 
     Examples
     --------
@@ -188,6 +191,7 @@ class ReportOptions:
     cuts: Cuts = field(default_factory=Cuts)
     size: tuple[int, int] = (1600, 800)
     meshes: Mapping[str, Mesh] = field(default_factory=dict)
+    mesh_note: str | None = None
 
 
 # ------------------------------------------------------------------ checks
