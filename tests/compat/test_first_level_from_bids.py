@@ -132,3 +132,45 @@ def test_each_subject_gets_its_own_derivatives_mask_where_nilearn_reuses_the_fir
     first_mask = inside(ours[0][0].mask_img)
     assert inside(ours[0][1].mask_img) == np.count_nonzero(smaller) < first_mask
     assert inside(theirs[0][1].mask_img) == first_mask  # nilearn 0.14.1's bug
+
+
+#: Vertices per hemisphere of fsaverage5, the mesh nilearn puts GIFTI runs on.
+FSAVERAGE5_VERTICES = 10242
+
+
+def test_fsaverage5_gifti_runs_are_nilearns_and_fit_to_its_numbers(make_dataset, rng):
+    from _fake_bids import add_surface_runs
+    from nilearn.surface import SurfaceImage
+
+    dataset = make_dataset(n_subjects=2, n_runs=2)
+    add_surface_runs(dataset, rng, FSAVERAGE5_VERTICES, gifti_space='fsaverage5')
+    ours, theirs = both(dataset.bids_dir, space_label='fsaverage5', minimize_memory=False)
+    assert [m.subject_label for m in ours[0]] == [m.subject_label for m in theirs[0]]
+    for mine, reference in zip(ours[0], theirs[0], strict=True):
+        expected = reference.get_params()
+        del expected['memory']
+        assert {k: mine.get_params()[k] for k in expected} == expected
+    for my_runs, their_runs in zip(ours[1], theirs[1], strict=True):
+        assert len(my_runs) == len(their_runs) == 2
+        for mine, reference in zip(my_runs, their_runs, strict=True):
+            assert isinstance(reference, SurfaceImage)  # nilearn's form; ours: the paths
+            for part in ('left', 'right'):
+                data = np.column_stack(nib.load(mine[part]).agg_data())
+                np.testing.assert_array_equal(data, np.asarray(reference.data.parts[part]))
+    for kind in (2, 3):  # events, confounds
+        for mine, reference in zip(ours[kind], theirs[kind], strict=True):
+            for table, expected_table in zip(mine, reference, strict=True):
+                pd.testing.assert_frame_equal(table, expected_table)
+    motion = [[c[['trans_x', 'trans_y']] for c in runs] for runs in ours[3]]
+    mine = ours[0][1].fit(ours[1][1], ours[2][1], motion[1])
+    reference = quietly(theirs[0][1].fit, theirs[1][1], theirs[2][1], motion[1])
+    maps = mine.compute_contrast(CONTRAST, output_type='all')
+    expected_maps = quietly(reference.compute_contrast, CONTRAST, output_type='all')
+    for name, image in maps.items():
+        values = np.concatenate([np.asarray(image[p].agg_data()) for p in ('left', 'right')])
+        parts = expected_maps[name].data.parts
+        expected_values = np.concatenate([np.asarray(parts[p]).ravel() for p in parts])
+        scale = np.abs(expected_values).max()
+        np.testing.assert_allclose(
+            values, expected_values, rtol=RTOL, atol=RTOL * scale, err_msg=name
+        )

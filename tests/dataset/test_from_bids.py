@@ -134,7 +134,7 @@ def test_derivatives_masks_are_intersected_per_subject(dataset):
             InvalidParameterError,
             r"'T1w'.*MNI152NLin2009cAsym.*space_label",
         ),
-        ({'space_label': 'fsaverage5'}, InvalidParameterError, 'SurfaceImage'),
+        ({'space_label': 'fsaverage5'}, InvalidParameterError, r"'fsaverage5'.*space_label"),
         ({'sub_labels': ['09']}, InvalidParameterError, r"\['09'\].*\['01', '02'\].*sub_labels"),
         ({'sub_labels': '01'}, ParameterTypeError, r"'sub_labels' parameter must be a list"),
         ({'exclude_subjects': ['01', '02']}, InputNotFoundError, 'leaves no subject'),
@@ -165,3 +165,52 @@ def test_a_run_without_events_is_refused_naming_it(dataset):
     next(dataset.func('02', raw=True).glob('*run-1_events.tsv')).unlink()
     with pytest.raises(InputNotFoundError, match=r'sub-02_task-stroop_run-1.*sub_labels'):
         first_level_from_bids(dataset.bids_dir, TASK)
+
+
+@pytest.fixture
+def surface_dataset(dataset: Any, rng: np.random.Generator) -> Any:
+    """The same dataset with fMRIPrep's surface runs: GIFTI pairs of 10 vertices per
+    hemisphere in ``space-fsaverage5`` and CIFTI-2 series in ``space-fsLR_den-91k``."""
+    from _fake_bids import add_surface_runs
+
+    add_surface_runs(dataset, rng, 10, gifti_space='fsaverage5')
+    return dataset
+
+
+def test_gifti_runs_are_given_as_a_path_per_hemisphere(surface_dataset):
+    models, imgs, events, confounds = first_level_from_bids(
+        surface_dataset.bids_dir, TASK, space_label='fsaverage5', mask_img='derivatives'
+    )
+    func = surface_dataset.func('02')
+    assert imgs[1][1] == {
+        part: str(func / f'sub-02_task-stroop_run-2_hemi-{hemi}_space-fsaverage5_bold.func.gii')
+        for part, hemi in (('left', 'L'), ('right', 'R'))
+    }
+    assert [m.mask_img for m in models] == [None, None]  # no derivatives mask on a surface
+    assert (models[0].t_r, models[0].slice_time_ref) == (2.0, 0.25)
+    assert events[0][1].onset.iloc[0] == 6.0
+    assert confounds[1][0].shape == (30, 8)
+    fitted = models[1].fit(imgs[1], events[1], [c[['trans_x']] for c in confounds[1]])
+    assert fitted.masker_.mask_.layout.parts == (('left', 10), ('right', 10))
+    assert fitted.run_sources_[0] == imgs[1][0]['left']
+
+
+def test_cifti_runs_are_given_as_their_dense_series(surface_dataset):
+    models, imgs, *_ = first_level_from_bids(
+        surface_dataset.bids_dir, TASK, space_label='fsLR', img_filters=[('den', '91k')]
+    )
+    assert [Path(p).name for p in imgs[0]] == [
+        f'sub-01_task-stroop_run-{r}_space-fsLR_den-91k_bold.dtseries.nii' for r in (1, 2)
+    ]
+    events = first_level_from_bids(surface_dataset.bids_dir, TASK, space_label='fsLR')[2]
+    fitted = models[0].fit(imgs[0], events[0])
+    assert fitted.masker_.mask_.layout.kind == 'cifti'
+    assert fitted.masker_.mask_.layout.n_vertices == 20
+
+
+def test_without_space_label_the_volume_runs_are_still_nilearns_default(surface_dataset):
+    imgs = first_level_from_bids(surface_dataset.bids_dir, TASK)[1]
+    assert [Path(p).name for p in imgs[0]] == [
+        f'sub-01_task-stroop_run-{r}_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz'
+        for r in (1, 2)
+    ]

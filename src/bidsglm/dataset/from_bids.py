@@ -34,8 +34,25 @@ numbers (``tests/compat/test_first_level_from_bids.py``). Where we differ, on pu
   runs, 1.4 s against nilearn's 2.9 s (best of 3 on a busy 2-core machine; most of
   ours is pandas reading the 400 tables).
 
-Not supported: surface spaces (``fsaverage5``) and nilearn's confound strategies
-(``confounds_strategy`` other than None); each is refused with what to do instead.
+**Surface spaces.** ``space_label='fsaverage5'`` (or any space of GIFTI runs:
+``fsaverage``, ``fsaverage6``, ``fsnative``) gives each run as its two
+hemispheres' files, and ``space_label='fsLR'`` (``img_filters=[('den', '91k')]`` to
+choose a density) its CIFTI-2 ``.dtseries.nii`` file, which nilearn cannot read:
+
+* nilearn 0.14.1 reads GIFTI runs only for ``'fsaverage5'`` (and, through a
+  substring test, for ``'fsaverage'``), and returns each run as a ``SurfaceImage``
+  on its own fsaverage5 pial mesh, its data read into memory. bidsglm never imports
+  nilearn: a run is ``{'left': path, 'right': path}``, the form
+  :class:`~bidsglm.FirstLevelModel` fits, :func:`bidsglm.save_glm_to_bids` names its
+  outputs from (``hemi-L``/``hemi-R``, ``space-fsaverage5``) and the report finds
+  meshes beside (:mod:`bidsglm.report.mesh_search`). The subjects, events,
+  confounds, timing and fitted numbers are nilearn's.
+* ``mask_img='derivatives'`` gives surface runs no mask (fMRIPrep writes none for
+  them, and nilearn leaves it None too): each model keeps the data's own, every
+  vertex with data.
+
+Not supported: nilearn's confound strategies (``confounds_strategy`` other than
+None), refused with what to do instead.
 """
 
 from __future__ import annotations
@@ -67,8 +84,6 @@ __all__ = ['first_level_from_bids']
 
 #: nilearn's space when ``space_label`` is None.
 NILEARN_SPACE = 'MNI152NLin2009cAsym'
-#: Surface spaces nilearn reads as GIFTI pairs (not supported here).
-SURFACE_SPACES = ('fsaverage5',)
 #: The entities ``img_filters`` may select on (nilearn's raw and derivative entities
 #: of functional files, less those chosen by their own parameter).
 FILTER_ENTITIES = ('ses', 'acq', 'ce', 'rec', 'dir', 'run', 'echo', 'part', 'res', 'den', 'desc')
@@ -204,13 +219,6 @@ def _query(
     """Return what to look for, from nilearn's parameters."""
     filters = _filters(img_filters)
     space = None if space_label is None else _label(space_label, 'space_label')
-    if space in SURFACE_SPACES:
-        msg = (
-            f'space_label={space!r} asks for GIFTI surface runs, which first_level_from_bids '
-            'does not read: load each run as a SurfaceImage and fit FirstLevelModel, or '
-            'run the command line on the data.'
-        )
-        raise InvalidParameterError(msg)
     if 'res' in filters:
         space = f'{space or NILEARN_SPACE}:res-{filters.pop("res")}'
     return Query(
@@ -312,13 +320,6 @@ def _discover(
             f'{str(derivatives)!r}. Exclude fewer.'
         )
         raise InputNotFoundError(msg)
-    if runs[0].kind != 'volume':
-        msg = (
-            f'The runs of space_label={query.space!r} are {runs[0].kind} surface runs '
-            f'({runs[0].name}), which first_level_from_bids does not read: fit '
-            'FirstLevelModel on them, or run the command line on the data (--space).'
-        )
-        raise InvalidParameterError(msg)
     return runs
 
 
@@ -344,10 +345,13 @@ class _ModelRecipe:
         """Return the unfitted model of one subject's runs."""
         t_r, slice_time_ref = _timing(runs, self.t_r, self.slice_time_ref)
         derived = isinstance(self.mask_img, str) and self.mask_img == 'derivatives'
+        mask_img = self.mask_img
+        if derived:  # surface runs have no derivatives mask: the data's own is used
+            mask_img = _subject_mask(runs) if runs[0].kind == 'volume' else None
         return FirstLevelModel(
             t_r=t_r,
             slice_time_ref=slice_time_ref,
-            mask_img=_subject_mask(runs) if derived else self.mask_img,
+            mask_img=mask_img,
             subject_label=runs[0].subject,
             **self.parameters,
         )
@@ -383,14 +387,18 @@ def first_level_from_bids(  # noqa: PLR0913, PLR0917 - nilearn's signature, name
     minimize_memory: bool = True,
     derivatives_folder: str | os.PathLike[str] = 'derivatives',
     **kwargs: Any,  # noqa: ANN401 - nilearn's confounds_ options
-) -> tuple[list[FirstLevelModel], list[list[str]], list[list[pd.DataFrame]], list[Any]]:
+) -> tuple[
+    list[FirstLevelModel], list[list[str | dict[str, str]]], list[list[pd.DataFrame]], list[Any]
+]:
     """Make one unfitted model per subject, and its runs' images, events and confounds.
 
     nilearn 0.14.1's function of the same name, parameter for parameter, on
     bidsglm's discovery (the command line's): the preprocessed BOLD runs
-    (``*_desc-preproc_bold.nii[.gz]``) are read from ``derivatives_folder``, the
-    events from the raw dataset (BIDS inheritance), the confounds beside the runs,
-    ``RepetitionTime`` and ``StartTime`` from the sidecars.
+    (``*_desc-preproc_bold.nii[.gz]``, or in a surface space fMRIPrep's
+    ``hemi-L``/``hemi-R`` ``*_bold.func.gii`` pairs and ``*_bold.dtseries.nii``) are
+    read from ``derivatives_folder``, the events from the raw dataset (BIDS
+    inheritance), the confounds beside the runs, ``RepetitionTime`` and
+    ``StartTime`` from the sidecars.
 
     Parameters
     ----------
@@ -400,7 +408,9 @@ def first_level_from_bids(  # noqa: PLR0913, PLR0917 - nilearn's signature, name
         The task (``task-<label>`` in the file names).
     space_label : str, optional
         The runs' space (``space-<label>``). None: ``MNI152NLin2009cAsym`` when the
-        data has it (nilearn's default), else the data's only space.
+        data has it (nilearn's default), else the data's only space. A surface
+        space gives GIFTI runs (``'fsaverage5'``, ``'fsaverage'``, ``'fsnative'``) or
+        CIFTI-2 runs (``'fsLR'``).
     sub_labels : list of str, optional
         The subjects to model (``'01'`` or ``'sub-01'``); None: every subject with
         runs of the task.
@@ -421,7 +431,8 @@ def first_level_from_bids(  # noqa: PLR0913, PLR0917 - nilearn's signature, name
         Passed to :class:`~bidsglm.FirstLevelModel`.
     mask_img : image, path, False, None or ``'derivatives'``, optional
         Passed to the models; ``'derivatives'``: each subject's mask is the voxels
-        inside all of its runs' ``desc-brain`` masks.
+        inside all of its runs' ``desc-brain`` masks (surface runs: None, the
+        data's own).
     target_affine, target_shape, smoothing_fwhm, memory, memory_level : optional
         Passed to :class:`~bidsglm.FirstLevelModel`.
     standardize, signal_scaling, noise_model, verbose, n_jobs : optional
@@ -439,9 +450,10 @@ def first_level_from_bids(  # noqa: PLR0913, PLR0917 - nilearn's signature, name
     -------
     models : list of FirstLevelModel
         One per subject, sorted by label, unfitted, ``subject_label`` set.
-    models_run_imgs : list of list of str
+    models_run_imgs : list of list of str or dict
         ``models_run_imgs[i][j]``: the path of subject ``i``'s run ``j`` (sorted by
-        path: session, then run).
+        path: session, then run); for GIFTI runs ``{'left': path, 'right': path}``
+        (nilearn gives a ``SurfaceImage``).
     models_events : list of list of pandas.DataFrame
         The events table of each of those runs.
     models_confounds : list of (list of pandas.DataFrame or None)
@@ -466,8 +478,10 @@ def first_level_from_bids(  # noqa: PLR0913, PLR0917 - nilearn's signature, name
     ``mask_img='derivatives'`` each subject gets its own runs' masks (nilearn gives
     later subjects the first one's); unknown subjects are refused, not dropped with a
     warning; ``MNI152NLin2009cAsym`` is the default space only when the data has
-    it; only ``n/a`` and empty cells are missing values in the tables. Surface spaces
-    and confound strategies are not supported.
+    it; only ``n/a`` and empty cells are missing values in the tables; GIFTI runs
+    are a dict of their hemispheres' paths rather than a ``SurfaceImage``, in any
+    GIFTI space, and CIFTI-2 runs are read too. Confound strategies are not
+    supported.
 
     Examples
     --------
@@ -518,7 +532,7 @@ def first_level_from_bids(  # noqa: PLR0913, PLR0917 - nilearn's signature, name
     subjects = _by_subject(runs).values()
     return (
         [recipe.model(subject_runs) for subject_runs in subjects],
-        [[str(run.bold) for run in subject_runs] for subject_runs in subjects],
+        [[run.image for run in subject_runs] for subject_runs in subjects],
         [_events(subject_runs) for subject_runs in subjects],
         [_confounds(subject_runs) if loads_confounds else None for subject_runs in subjects],
     )
