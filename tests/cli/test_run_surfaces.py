@@ -400,9 +400,8 @@ def test_found_meshes_are_drawn_at_both_levels(request, tmp_path, monkeypatch, s
     assert _main(ds, out, 'group', '--space', space) == 0
     subject_page = next((out / 'sub-02').glob('*_report.html')).read_text()
     group_page = next(out.glob('*_report.html')).read_text()
-    first = subject_mesh.format(s='02', h='L') if subject_mesh else template_mesh.format(h='L')
-    assert 'on the found meshes: lateral and medial views' in subject_page
-    assert 'Meshes found beside the data: left: ' in subject_page
-    assert f'/{first}, right: ' in subject_page
-    assert 'on the found meshes: lateral and medial views' in group_page
-    assert f'left: {home / template / template_mesh.format(h="L")}, right: ' in group_page
+    tpl = f'TemplateFlow {template}/{template_mesh.format(h="L")}'
+    subject = f'{ds.fmriprep.name}/sub-02/anat/{subject_mesh}'.format(s='02', h='L')
+    for page, left in ((subject_page, subject if subject_mesh else tpl), (group_page, tpl)):
+        assert 'on the found meshes: lateral and medial views' in page
+        assert f'Meshes found beside the data: left: {left}, right: ' in page

@@ -137,15 +137,33 @@ def test_templateflow_meshes_are_found_for_template_data(surfaces, rng, tmp_path
     assert sorted(search.meshes) == ['left', 'right']
     assert Path(search.meshes['right'].source).name == 'tpl-fsaverage_hemi-R_den-10k_pial.surf.gii'
     assert search.looked_in[-1] == no_templateflow / 'tpl-fsaverage'
+    assert search.describe() == (
+        'Meshes found beside the data: left: TemplateFlow tpl-fsaverage/'
+        'tpl-fsaverage_hemi-L_den-10k_pial.surf.gii, right: TemplateFlow tpl-fsaverage/'
+        'tpl-fsaverage_hemi-R_den-10k_pial.surf.gii.'
+    )
 
 
-def test_nothing_found_says_where_it_looked(surfaces, rng, tmp_path):
+def test_nothing_found_says_where_it_looked(surfaces, rng, tmp_path, no_templateflow):
     run = _gifti_runs(surfaces, rng, tmp_path / 'sub-01' / 'func')
     search = find_meshes([run['left']], GIFTI)
     assert search.meshes == {}
     assert search.describe() == (
         f'No mesh of this surface was found (looked in {tmp_path / "sub-01" / "func"}). '
         'Give one with meshes=.'
+    )
+
+
+def test_places_are_named_from_their_dataset_or_templateflow(
+    surfaces, rng, tmp_path, no_templateflow
+):
+    (no_templateflow / 'tpl-fsaverage').mkdir()
+    dataset = tmp_path / 'fmriprep'
+    run = _gifti_runs(surfaces, rng, dataset / 'sub-01' / 'func')
+    (dataset / 'dataset_description.json').write_text('{}')
+    assert find_meshes([run['left']], GIFTI).describe() == (
+        'No mesh of this surface was found (looked in fmriprep/sub-01/func; '
+        'TemplateFlow tpl-fsaverage). Give one with meshes=.'
     )
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bidsglm.bids.entities import parse_bids_name
+from bidsglm.bids.provenance import find_dataset_root
 from bidsglm.errors import BidsGlmError
 from bidsglm.models.surface import SurfaceLayout
 from bidsglm.report.mesh import HEMISPHERES, Mesh, expected_vertices, model_meshes, read_mesh
@@ -53,6 +54,7 @@ __all__ = [
     'find_meshes',
     'find_model_meshes',
     'mesh_surface',
+    'shown_path',
 ]
 
 logger = logging.getLogger('bidsglm')
@@ -101,15 +103,47 @@ class MeshSearch:
         """
         if self.meshes:
             found = ', '.join(
-                f'{part}: {mesh.source}' for part, mesh in sorted(self.meshes.items())
+                f'{part}: {shown_path(Path(str(mesh.source)))}'
+                for part, mesh in sorted(self.meshes.items())
             )
             return f'Meshes found beside the data: {found}.'
-        places = '; '.join(str(place) for place in self.looked_in) or 'no folder to look in'
+        places = '; '.join(map(shown_path, self.looked_in)) or 'no folder to look in'
         skipped = f' Skipped: {"; ".join(self.skipped)}.' if self.skipped else ''
         return (
             f'No mesh of this surface was found (looked in {places}).{skipped} '
             'Give one with meshes=.'
         )
+
+
+def _templateflow_home() -> Path:
+    """Return TemplateFlow's folder: ``$TEMPLATEFLOW_HOME``, else its default."""
+    home = os.environ.get('TEMPLATEFLOW_HOME')
+    return Path(home) if home else Path.home() / '.cache' / 'templateflow'
+
+
+def shown_path(path: Path) -> str:
+    """Name a file or folder for a page, without the machine's folders above its dataset.
+
+    A path inside TemplateFlow's folder is named from it (``TemplateFlow tpl-fsLR/...``),
+    one inside a BIDS dataset from the dataset's folder (``fmriprep/sub-01/anat/...``);
+    any other path is shown whole.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp()) / 'fmriprep'
+    >>> (root / 'sub-01' / 'anat').mkdir(parents=True)
+    >>> _ = (root / 'dataset_description.json').write_text('{}')
+    >>> shown_path(root / 'sub-01' / 'anat')
+    'fmriprep/sub-01/anat'
+    """
+    home = _templateflow_home()
+    if path.is_relative_to(home):
+        return f'TemplateFlow {path.relative_to(home).as_posix()}'
+    root = find_dataset_root(path / 'any' if path.is_dir() else path)
+    if root is None:
+        return str(path)
+    return (Path(root.name) / path.relative_to(root)).as_posix()
 
 
 def mesh_surface(source: str | os.PathLike[str], kind: str) -> tuple[str | None, str | None]:
@@ -201,8 +235,7 @@ def _templateflow_folder(space: str | None) -> list[Path]:
     """Return TemplateFlow's folder of the template ``space``, if it is one."""
     if space not in _TEMPLATES:
         return []
-    home = os.environ.get('TEMPLATEFLOW_HOME') or Path.home() / '.cache' / 'templateflow'
-    return [Path(home) / f'tpl-{space}']
+    return [_templateflow_home() / f'tpl-{space}']
 
 
 def _places(sources: Sequence[Path], space: str | None, first_level: bool) -> list[Path]:
