@@ -274,3 +274,16 @@ def test_a_group_model_looks_only_at_template_meshes(surfaces, rng, tmp_path, no
     search = find_meshes(model.input_sources_, model.masker_.mask_.layout, first_level=False)
     assert search.looked_in == (no_templateflow / 'tpl-fsaverage',)
     assert sorted(search.meshes) == ['left', 'right']
+
+
+def test_a_fitted_models_report_draws_the_meshes_found(surfaces, rng, tmp_path):
+    subject = tmp_path / 'sub-01'
+    run = _gifti_runs(surfaces, rng, subject / 'func')
+    _write_meshes(surfaces, subject / 'anat', {
+        'sub-01_hemi-L_space-fsaverage5_white.surf.gii': 5,
+        'sub-01_hemi-R_space-fsaverage5_white.surf.gii': 4,
+    })  # fmt: skip
+    model = FirstLevelModel(t_r=surfaces.t_r).fit(run, surfaces.events())
+    page = model.generate_report('task').html
+    assert 'on the found meshes: lateral and medial views' in page
+    assert f'right: {subject}/anat/sub-01_hemi-R_space-fsaverage5_white.surf.gii.' in page
