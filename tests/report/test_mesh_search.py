@@ -51,6 +51,7 @@ def _gifti_runs(surfaces, rng, func: Path, space: str = FSAVERAGE5) -> dict[str,
      ('sub-01_task-x_hemi-L_space-fsaverage6_bold.func.gii', 'gifti', ('fsaverage', '41k')),
      ('sub-01_task-x_hemi-L_space-fsaverage_den-10k_bold.func.gii', 'gifti',
       ('fsaverage', '10k')),
+     ('sub-01_task-x_hemi-L_space-fsaverage_bold.func.gii', 'gifti', ('fsaverage', '164k')),
      ('sub-01_task-x_hemi-L_space-fsnative_bold.func.gii', 'gifti', (None, None)),
      ('sub-01_task-x_space-fsLR_den-91k_bold.dtseries.nii', 'cifti', ('fsLR', '32k')),
      ('sub-01_task-x_space-fsLR_den-170k_bold.dtseries.nii', 'cifti', ('fsLR', '59k'))],
@@ -105,13 +106,16 @@ def test_a_found_mesh_of_another_vertex_count_is_skipped_and_logged(
         'sub-01_hemi-L_space-fsaverage_den-10k_pial.surf.gii': 5,
         'sub-01_hemi-R_space-fsaverage_den-10k_pial.surf.gii': 6,
     })  # fmt: skip
+    damaged = subject / 'anat' / 'sub-01_hemi-L_space-fsaverage_den-10k_midthickness.surf.gii'
+    damaged.write_text('<?xml version="1.0"?><GIFTI')
     with caplog.at_level(logging.INFO, logger='bidsglm'):
         search = find_meshes([run['left']], GIFTI)
     assert Path(search.meshes['left'].source).name.endswith('_pial.surf.gii')
     assert 'right' not in search.meshes
-    assert len(search.skipped) == 2
+    assert len(search.skipped) == 3
     assert 'has 7 vertices, the left hemisphere of the data 5' in search.skipped[0]
-    assert 'has 6 vertices, the right hemisphere of the data 4' in search.skipped[1]
+    assert 'midthickness.surf.gii cannot be read as a mesh' in search.skipped[1]
+    assert 'has 6 vertices, the right hemisphere of the data 4' in search.skipped[2]
     assert [r.message for r in caplog.records if 'Mesh skipped' in r.message] == [
         f'Mesh skipped: {reason}.' for reason in search.skipped
     ]

@@ -20,9 +20,10 @@ A mesh file is a ``*.surf.gii`` named either as BIDS names it (fMRIPrep's
 ``tpl-fsLR_hemi-L_den-32k_midthickness.surf.gii``) or as the HCP pipelines name it
 (``100307.L.midthickness.32k_fs_LR.surf.gii``). It must be of the data's space and
 density: ``space-fsaverage5`` data take ``fsaverage`` meshes of ``den-10k`` (4: 3k,
-6: 41k), CIFTI-2 ``den-91k`` data ``den-32k`` meshes (``170k``: ``59k``); GIFTI
-data without ``space-`` (``fsnative``) the meshes without it, CIFTI-2 data without
-it (as the HCP pipelines name them) ``fsLR`` meshes of any density. In each place the
+6: 41k; ``space-fsaverage`` without ``den-``: 164k), CIFTI-2 ``den-91k`` data
+``den-32k`` meshes (``170k``: ``59k``); GIFTI data without ``space-`` (``fsnative``)
+the meshes without it, CIFTI-2 data without it (as the HCP pipelines name them)
+``fsLR`` meshes of any density. In each place the
 **inflated** surface is preferred (the whole cortex is seen, sulci included), then
 **midthickness**, **pial** and **white**. A candidate whose number of vertices does
 not match the data is skipped, with a log message saying why (it was not given by
@@ -37,6 +38,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from xml.parsers.expat import ExpatError
+
+from nibabel.filebasedimages import ImageFileError
 
 from bidsglm.bids.entities import parse_bids_name
 from bidsglm.bids.provenance import find_dataset_root
@@ -70,6 +74,8 @@ _HCP_NAME = re.compile(
     r'^[^.]+\.(?P<hemi>[LR])\.(?P<kind>[a-z]+)\.(?P<den>\d+k)_fs_LR\.surf\.gii$'
 )
 _TEMPLATES = ('fsaverage', 'fsLR')
+#: What reading a damaged or foreign ``.surf.gii`` raises.
+_UNREADABLE = (BidsGlmError, OSError, ValueError, ImageFileError, ExpatError)
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,8 @@ def mesh_surface(source: str | os.PathLike[str], kind: str) -> tuple[str | None,
     --------
     >>> mesh_surface('sub-01_task-x_hemi-L_space-fsaverage5_bold.func.gii', 'gifti')
     ('fsaverage', '10k')
+    >>> mesh_surface('sub-01_task-x_hemi-L_space-fsaverage_bold.func.gii', 'gifti')
+    ('fsaverage', '164k')
     >>> mesh_surface('sub-01_task-x_space-fsLR_den-91k_bold.dtseries.nii', 'cifti')
     ('fsLR', '32k')
     >>> mesh_surface('sub-01_task-x_hemi-L_bold.func.gii', 'gifti')
@@ -181,6 +189,8 @@ def mesh_surface(source: str | os.PathLike[str], kind: str) -> tuple[str | None,
         space = None
     if space in _FSAVERAGE:
         return 'fsaverage', _FSAVERAGE[space]
+    if space == 'fsaverage' and density is None:
+        return space, '164k'  # fMRIPrep's name of the full fsaverage
     if kind == 'cifti' and density is not None:
         density = _CIFTI_MESH.get(density)
     return space, density
@@ -255,7 +265,7 @@ def _first_fitting(
     for path in paths:
         try:
             mesh = read_mesh(path, part)
-        except (BidsGlmError, OSError, ValueError) as error:
+        except _UNREADABLE as error:
             reason = f'{path} cannot be read as a mesh ({error})'
         else:
             if mesh.n_vertices == n_vertices:
