@@ -74,3 +74,29 @@ def test_saved_maps_refuse_a_3d_residual_map_in_memory(tmp_path):
     image = nib.Nifti1Image(np.zeros((2, 2, 2), np.float32), AFFINE)
     with pytest.raises(ImageDimensionError, match='should be 4D'):
         SavedMaps({tmp_path / 'a.nii.gz': image}).residual_sd(tmp_path / 'a.nii.gz')
+
+
+@pytest.mark.parametrize('in_memory', [True, False])
+def test_residual_sd_in_a_mask_is_the_whole_grids_bit_for_bit(
+    tmp_path, rng, monkeypatch, in_memory
+):
+    data = np.asarray(rng.standard_normal((7, 8, 9, 30)), dtype=np.float32, order='F')
+    data *= rng.uniform(0.5, 20.0, (7, 8, 9, 1)).astype(np.float32)
+    mask = rng.random((7, 8, 9)) < 0.4
+    data[~mask] = 0.0  # residuals are 0 outside the model's mask
+    image = nib.Nifti1Image(data, AFFINE)
+    nib.save(image, tmp_path / 'errorts.nii.gz')
+    monkeypatch.setattr(_maps, '_CHUNK_BYTES', 7 * 8 * 9 * 4 * 4)  # 4 volumes per block
+    maps = SavedMaps({tmp_path / 'errorts.nii.gz': image} if in_memory else {})
+    whole, _ = maps.residual_sd(tmp_path / 'errorts.nii.gz')
+    inside, affine = maps.residual_sd(tmp_path / 'errorts.nii.gz', mask)
+    assert inside.tobytes() == whole.tobytes()
+    assert np.count_nonzero(inside) == np.count_nonzero(mask)
+    np.testing.assert_array_equal(affine, AFFINE)
+
+
+def test_residual_sd_ignores_a_mask_of_another_grid(tmp_path, rng):
+    data = rng.standard_normal((3, 4, 5, 10)).astype(np.float32)
+    nib.save(nib.Nifti1Image(data, AFFINE), tmp_path / 'errorts.nii.gz')
+    sd, _ = residual_sd(tmp_path / 'errorts.nii.gz', np.ones((3, 4, 6), bool))
+    np.testing.assert_allclose(sd, data.astype(float).std(axis=3), rtol=1e-6)

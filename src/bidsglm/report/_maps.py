@@ -60,7 +60,9 @@ def _open(path: str | os.PathLike[str]) -> BinaryIO:
     return open(path, 'rb')
 
 
-def residual_sd(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+def residual_sd(
+    path: str | os.PathLike[str], mask: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Return the standard deviation over time of a 4D residual map.
 
     The file is read once, front to back, a few volumes at a time, so memory stays
@@ -70,6 +72,10 @@ def residual_sd(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     ----------
     path : path-like
         A 4D NIfTI file (``stat-errorts``).
+    mask : (nx, ny, nz) ndarray of bool, optional
+        Compute only these voxels (the model's mask, outside which residuals are 0);
+        the others are 0. Each voxel computed has the value the whole grid gives it,
+        bit for bit.
 
     Returns
     -------
@@ -88,7 +94,7 @@ def residual_sd(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
         shape = _check_4d(header.get_data_shape(), path)
         dtype = header.get_data_dtype()
         stream.read(max(int(header.get_data_offset()) - stream.tell(), 0))
-        sd = _sd_over_time(_blocks_from_stream(stream, shape, dtype), shape)
+        sd = _sd_over_time(_blocks_from_stream(stream, shape, dtype), shape, mask)
         slope, _inter = header.get_slope_inter()
     scale = 1.0 if slope is None else abs(float(slope))
     return sd * scale, np.asarray(header.get_best_affine(), dtype=float)
@@ -121,17 +127,62 @@ def _blocks_from_array(data: np.ndarray) -> Iterator[np.ndarray]:
         yield flat[:, start : start + per_chunk]
 
 
-def _sd_over_time(blocks: Iterator[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    """Return the standard deviation (``ddof=0``) over time, summing in float64."""
-    total = np.zeros(int(np.prod(shape[:3])))
+def _voxel_index(mask: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    """Return the Fortran-order positions of the mask's voxels; None for the whole grid.
+
+    A mask of another grid than the map's is not used (None).
+    """
+    if mask is None or np.shape(mask) != tuple(shape[:3]):
+        return None
+    return np.flatnonzero(np.asarray(mask, dtype=bool).ravel(order='F'))
+
+
+def _rows_of(block: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Return the rows ``index`` of a (voxels, volumes) block, voxels contiguous.
+
+    Laid out as the blocks are (each volume's voxels contiguous), so that numpy sums
+    every row in the order it sums the whole block's; another layout would give
+    other roundings.
+    """
+    volumes = np.empty((block.shape[1], index.size), dtype=block.dtype)
+    np.take(block.T, index, axis=1, out=volumes)
+    return volumes.T
+
+
+def _sd_over_time(
+    blocks: Iterator[np.ndarray], shape: tuple[int, ...], mask: np.ndarray | None = None
+) -> np.ndarray:
+    """Return the standard deviation (``ddof=0``) over time, summing in float64.
+
+    With ``mask``, only its voxels are summed and the others are 0. Their rows are
+    laid out as the whole block's (:func:`_rows_of`), so each voxel's sums are made
+    in the same order, and its value is the whole grid's, bit for bit.
+
+    Examples
+    --------
+    >>> data = np.arange(24.0).reshape(2, 3, 1, 4) ** 2
+    >>> blocks = list(_blocks_from_array(data))
+    >>> mask = np.zeros((2, 3, 1), bool); mask[1, 2, 0] = True
+    >>> whole = _sd_over_time(iter(blocks), data.shape)
+    >>> inside = _sd_over_time(iter(blocks), data.shape, mask)
+    >>> bool(inside[1, 2, 0] == whole[1, 2, 0]), float(inside.sum() - inside[1, 2, 0])
+    (True, 0.0)
+    """
+    index = _voxel_index(mask, shape)
+    n_values = int(np.prod(shape[:3])) if index is None else index.size
+    total = np.zeros(n_values)
     squares = np.zeros_like(total)
     for block in blocks:
-        values = block.astype(np.float64)
+        values = (block if index is None else _rows_of(block, index)).astype(np.float64)
         total += values.sum(axis=1)
         squares += np.einsum('ij,ij->i', values, values)
     mean = total / shape[3]
-    variance = np.maximum(squares / shape[3] - mean**2, 0.0)
-    return np.sqrt(variance).reshape(shape[:3], order='F')
+    sd = np.sqrt(np.maximum(squares / shape[3] - mean**2, 0.0))
+    if index is not None:
+        grid = np.zeros(int(np.prod(shape[:3])))
+        grid[index] = sd
+        sd = grid
+    return sd.reshape(shape[:3], order='F')
 
 
 @dataclass(frozen=True)
@@ -170,17 +221,21 @@ class SavedMaps:
         data = np.asarray(image.dataobj, dtype=np.float64)
         return (data[..., 0] if data.ndim == 4 else data), np.asarray(image.affine, dtype=float)
 
-    def residual_sd(self, path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+    def residual_sd(
+        self, path: str | os.PathLike[str], mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Return the SD over time of a 4D map and its affine, as :func:`residual_sd` does.
 
-        A file the writer streamed comes with its SD, which is used as it is.
+        With ``mask``, only its voxels are computed (see :func:`residual_sd`). A file
+        the writer streamed comes with its SD, which is used as it is.
         """
         summary = self.images.get(Path(path).absolute())
         if isinstance(summary, StreamedSeries):
             return summary.sd, summary.affine
         image = self._in_memory(path)
         if image is None:
-            return residual_sd(path)
+            return residual_sd(path, mask)
         data = np.asanyarray(image.dataobj)
         shape = _check_4d(data.shape, path)
-        return _sd_over_time(_blocks_from_array(data), shape), np.asarray(image.affine, float)
+        sd = _sd_over_time(_blocks_from_array(data), shape, mask)
+        return sd, np.asarray(image.affine, float)

@@ -977,7 +977,8 @@ def _quality_pictures(index: int, context: ReportContext) -> list[html.Picture]:
         caption = f'r-squared, {title}; median in the mask {median:.3f}.'
         pictures.append(html.Picture(svg_data_uri(figure), f'r-squared, {title}', caption))
     if index < len(glm.residuals):
-        sd, _ = context.saved_maps.residual_sd(volume_file(glm.residuals[index], 'The residuals'))
+        residuals = volume_file(glm.residuals[index], 'The residuals')
+        sd, _ = context.saved_maps.residual_sd(residuals, mask)  # only the mask is drawn
         units = _format_value(glm.metadata.get('Units', 'data units'))
         figure = volume_figure(sd, context.affine, mask=mask, cmap='heat', label='SD')
         caption = f'Standard deviation of the residuals, {title} ({units}).'

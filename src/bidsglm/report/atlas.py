@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -106,7 +106,7 @@ class Atlas:
     def label_of(self, xyz: np.ndarray | list[float]) -> str:
         """Name the region at a point in mm (or the nearest one, see the module)."""
         point = np.asarray(xyz, dtype=float)
-        ijk = np.rint(apply_affine(np.linalg.inv(self.affine), point)).astype(int)
+        ijk = np.rint(apply_affine(self._to_voxels, point)).astype(int)
         if self._inside(ijk) and self.regions[tuple(ijk)] > 0:
             return self.names[int(self.regions[tuple(ijk)])]
         return self._nearest(point, ijk)
@@ -115,14 +115,23 @@ class Atlas:
         """Name the region at each point of an ``(n, 3)`` array of mm coordinates."""
         return [self.label_of(point) for point in np.asarray(xyz, dtype=float).reshape(-1, 3)]
 
+    @cached_property
+    def _to_voxels(self) -> np.ndarray:
+        """The inverse of the affine: millimetres to voxel indices (computed once)."""
+        return np.linalg.inv(self.affine)
+
+    @cached_property
+    def _reach(self) -> int:
+        """How many voxels along each axis :data:`NEAREST_WITHIN_MM` may span."""
+        return int(np.ceil(NEAREST_WITHIN_MM / np.linalg.norm(self.affine[:3, :3], axis=0).min()))
+
     def _inside(self, ijk: np.ndarray) -> bool:
         return bool(np.all(ijk >= 0) and np.all(ijk < self.regions.shape))
 
     def _nearest(self, point: np.ndarray, ijk: np.ndarray) -> str:
         """Name the region voxel nearest to ``point`` within the distance, if any."""
-        reach = np.ceil(NEAREST_WITHIN_MM / np.linalg.norm(self.affine[:3, :3], axis=0).min())
-        low = np.clip(ijk - int(reach), 0, self.regions.shape)
-        high = np.clip(ijk + int(reach) + 1, 0, self.regions.shape)
+        low = np.clip(ijk - self._reach, 0, self.regions.shape)
+        high = np.clip(ijk + self._reach + 1, 0, self.regions.shape)
         block = self.regions[low[0] : high[0], low[1] : high[1], low[2] : high[2]]
         found = np.argwhere(block > 0)
         if not found.size:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import functools
 import importlib.util
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from threadpoolctl import threadpool_limits
 
 from bidsglm._steps import listening
 from bidsglm.errors import InvalidParameterError
@@ -26,10 +29,19 @@ if TYPE_CHECKING:
 
     from bidsglm.runner._work import JobResult
 
-__all__ = ['DASK_TIMEOUT', 'dask_client', 'execute', 'start_fork_server']
+__all__ = [
+    'DASK_TIMEOUT',
+    'blas_threads_per_worker',
+    'dask_client',
+    'execute',
+    'limit_blas_threads',
+    'start_fork_server',
+    'usable_cores',
+]
 
-#: What the worker processes import before they fork (see ``_process_context``).
-_PRELOAD = ('bidsglm.runner._work',)
+#: What the worker processes import before they fork (see ``_process_context``):
+#: the work, and joblib, which every fit imports for its ``memory_`` (50 ms a worker).
+_PRELOAD = ('bidsglm.runner._work', 'joblib')
 #: How long to wait for a Dask scheduler before giving up.
 DASK_TIMEOUT = '10s'
 
@@ -92,10 +104,51 @@ def start_fork_server() -> None:
         forkserver.ensure_running()
 
 
-def _start_worker(lifeline: Connection, steps: SimpleQueue[Any]) -> None:
-    """Initialize a pool's worker: hold the lifeline, send the steps of its jobs."""
+def usable_cores() -> int:
+    """Return the number of cores this process may run on (at least 1).
+
+    Examples
+    --------
+    >>> usable_cores() >= 1
+    True
+    """
+    if hasattr(os, 'sched_getaffinity'):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def blas_threads_per_worker(n_workers: int, cores: int) -> int:
+    """Return the BLAS threads each of ``n_workers`` processes may use on ``cores``.
+
+    The cores are shared out: with as many workers as cores, one thread each, so
+    that no BLAS thread spins waiting for a core another worker holds.
+
+    Examples
+    --------
+    >>> blas_threads_per_worker(2, 2), blas_threads_per_worker(2, 8), blas_threads_per_worker(4, 2)
+    (1, 4, 1)
+    """
+    return max(1, cores // max(1, n_workers))
+
+
+def limit_blas_threads(threads: int) -> None:
+    """Let the BLAS libraries loaded in this process use at most ``threads`` threads.
+
+    Called in each worker of a pool: OpenBLAS starts as many threads as the machine
+    has cores, in every process, and they spin while they wait; two workers on two
+    cores each with two threads made the contrasts take twice the CPU.
+    """
+    threadpool_limits(limits=threads, user_api='blas')
+
+
+def _start_worker(lifeline: Connection, steps: SimpleQueue[Any], blas_threads: int) -> None:
+    """Initialize a pool's worker: hold the lifeline, send the steps of its jobs.
+
+    Its BLAS threads are limited to its share of the cores (:func:`limit_blas_threads`).
+    """
     hold(lifeline)
     send_steps_to(steps)
+    limit_blas_threads(blas_threads)
 
 
 def _pool(
@@ -112,11 +165,12 @@ def _pool(
     lifeline = Lifeline()
     context = _process_context()
     steps: SimpleQueue[Any] = context.SimpleQueue()
+    n_workers = min(n_jobs, len(jobs))
     pool = ProcessPoolExecutor(
-        max_workers=min(n_jobs, len(jobs)),
+        max_workers=n_workers,
         mp_context=context,
         initializer=_start_worker,
-        initargs=(*lifeline.initargs, steps),
+        initargs=(*lifeline.initargs, steps, blas_threads_per_worker(n_workers, usable_cores())),
     )
     try:
         with relay_queue(steps, progress):
