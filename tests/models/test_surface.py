@@ -68,6 +68,37 @@ def test_cifti_series_keeps_its_structures(rng, surfaces):
     assert series.header.get_axis(0).step == T_R
 
 
+def test_a_cifti_file_is_read_as_nibabel_reads_it(rng, tmp_path, surfaces):
+    path = tmp_path / 'run.dtseries.nii'
+    nib.save(surfaces.cifti_run(rng), path)
+    run, by_nibabel = read_surface(path), read_surface(nib.load(path))
+    np.testing.assert_array_equal(run.data, by_nibabel.data)
+    assert run.data.flags.f_contiguous  # as nibabel gives NIfTI data
+    assert run.layout.matches(by_nibabel.layout)
+    assert run.layout.parts == by_nibabel.layout.parts
+    assert float(run.layout.series.series_step) == T_R
+    assert run.source == str(path)
+
+
+def test_cifti_files_of_one_surface_share_their_parsed_grayordinates(rng, tmp_path, surfaces):
+    first, second = tmp_path / 'a.dtseries.nii', tmp_path / 'b.dscalar.nii'
+    nib.save(surfaces.cifti_run(rng), first)
+    scalars = read_surface(first).layout.make(np.arange(9.0), names=['effect'])
+    nib.save(scalars, second)
+    run, scalar = read_surface(first), read_surface(second)
+    assert scalar.layout.brain_models is run.layout.brain_models  # parsed once
+    assert scalar.layout.series is None
+    np.testing.assert_array_equal(scalar.data, [np.arange(9.0)])
+
+
+def test_a_cifti_file_with_brain_models_first_is_refused(tmp_path, surfaces):
+    path = tmp_path / 'turned.dscalar.nii'
+    header = (surfaces.brain_models(), nib.cifti2.ScalarAxis(['a', 'b']))
+    nib.save(nib.Cifti2Image(np.zeros((9, 2), np.float32), header=header), path)
+    with pytest.raises(ImageDimensionError, match=r'axes \(BRAIN_MODELS, SCALARS\)'):
+        read_surface(path)
+
+
 def test_is_surface_input_tells_the_forms_apart(surfaces):
     assert is_surface_input({'left': 'l.func.gii'})
     assert is_surface_input('bold.dtseries.nii')
