@@ -112,23 +112,23 @@ def render_view(
     painted : (height, width) ndarray of int
         The face seen at each pixel, -1 where none is.
     """
-    ahead = np.asarray(forward, dtype=float)
-    shaded = colours * (0.35 + 0.65 * _shading(mesh, ahead))[:, None]
-    painted = _visible_faces(mesh, tuple(float(x) for x in ahead), scale, shape)
-    return colour_pixels(painted, shaded), painted
+    ahead = tuple(float(x) for x in np.asarray(forward, dtype=float))
+    painted, light = _view_of(mesh, ahead, scale, shape)
+    return colour_pixels(painted, colours * light[:, None]), painted
 
 
 @functools.lru_cache(maxsize=16)
-def _visible_faces(
+def _view_of(
     mesh: Mesh, forward: tuple[float, ...], scale: float, shape: tuple[int, int]
-) -> np.ndarray:
-    """Return the face seen at each pixel of a view of a mesh (-1 where none is).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the face seen at each pixel of a view (-1 where none is), and each face's light.
 
-    The geometry alone decides it: a report draws each contrast on the same views
-    of the same meshes, and finds the faces once per view (meshes are hashed by
-    identity), then only colours them.
+    The geometry alone decides them: a report draws each contrast on the same views
+    of the same meshes, and finds them once per view (meshes are hashed by
+    identity), then only colours the faces.
     """
     ahead = np.asarray(forward)
+    light = 0.35 + 0.65 * _shading(mesh, ahead)
     right = np.cross(ahead, _UP)
     coordinates = mesh.coordinates
     across, upward = coordinates @ right, coordinates @ _UP
@@ -140,8 +140,9 @@ def _visible_faces(
         ]
     )
     painted = visible_triangles(points, coordinates @ ahead, mesh.faces, shape)
-    painted.flags.writeable = False  # shared by every call with this view
-    return painted
+    for shared in (painted, light):  # by every call with this view
+        shared.flags.writeable = False
+    return painted, light
 
 
 def _frame(meshes: Sequence[Mesh]) -> tuple[float, tuple[int, int]]:
