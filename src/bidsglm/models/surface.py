@@ -49,6 +49,7 @@ __all__ = [
     'SurfaceMasker',
     'compute_surface_mask',
     'is_surface_input',
+    'model_indices',
     'read_on_layout',
     'read_surface',
     'read_surface_mask',
@@ -633,6 +634,28 @@ def _map_kind(matrix: Any, dimension: int) -> str:  # noqa: ANN401
         return str(matrix.get_index_map(dimension).indices_map_to_data_type)
     except nib.cifti2.Cifti2HeaderError:  # no map for that dimension
         return 'none'
+
+
+@functools.lru_cache(maxsize=64)
+def model_indices(model: Any) -> np.ndarray:  # noqa: ANN401 - nibabel's Cifti2BrainModel
+    """Return a CIFTI-2 brain model's vertex indices, or its voxels' ``i, j, k`` rows.
+
+    nibabel holds them as Python sequences read one item at a time; the array is
+    made once per brain model (models are hashed by identity).
+
+    Examples
+    --------
+    >>> axis = nib.cifti2.BrainModelAxis.from_mask(np.array([1, 0, 1]), 'CortexLeft')
+    >>> (model,) = axis.to_mapping(1).brain_models
+    >>> model_indices(model).tolist()
+    [0, 2]
+    """
+    if model.vertex_indices is not None:
+        indices = np.array(list(model.vertex_indices), dtype=np.int64)
+    else:
+        indices = np.array(list(model.voxel_indices_ijk), dtype=np.int64).reshape(-1, 3)
+    indices.flags.writeable = False  # shared by every caller
+    return indices
 
 
 def _brain_signature(brain_map: Any) -> str:  # noqa: ANN401
