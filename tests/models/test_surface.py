@@ -97,6 +97,14 @@ def test_a_cifti_file_with_brain_models_first_is_refused(tmp_path, surfaces):
     nib.save(nib.Cifti2Image(np.zeros((9, 2), np.float32), header=header), path)
     with pytest.raises(ImageDimensionError, match=r'axes \(BRAIN_MODELS, SCALARS\)'):
         read_surface(path)
+    with pytest.raises(ImageDimensionError, match=r'axes \(BRAIN_MODELS, SCALARS\)'):
+        surface_shape(path)
+
+
+def test_surface_shape_of_a_cifti_file_is_its_samples_and_grayordinates(rng, tmp_path, surfaces):
+    path = tmp_path / 'run.dtseries.nii'
+    nib.save(surfaces.cifti_run(rng, n_vertices=9), path)
+    assert surface_shape(path) == (N_SCANS, 9)
 
 
 def test_is_surface_input_tells_the_forms_apart(surfaces):

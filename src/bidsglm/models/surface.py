@@ -25,7 +25,7 @@ import hashlib
 import os
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import nibabel as nib
 import numpy as np
@@ -508,35 +508,70 @@ def _read_cifti_file(path: str | os.PathLike[str], name: str) -> SurfaceData:
     return SurfaceData(data, layout, os.fspath(path))
 
 
+@dataclass(frozen=True)
+class _PlainCifti:
+    """What the header of a plain CIFTI-2 file says (see :func:`_plain_cifti`)."""
+
+    header: Any
+    shape: tuple[int, int]
+    matrix: Any
+    brain_models: _BrainModels
+
+
+def _plain_cifti(stream: BinaryIO) -> _PlainCifti | None:
+    """Read the header of a plain CIFTI-2 file: NIfTI-2, one brain-models map, unscaled.
+
+    Its ``shape`` is (samples, grayordinates), its ``matrix`` the index maps less
+    the brain models. Returns None for anything else (nibabel then reads the file).
+    """
+    try:
+        header = nib.Nifti2Header.from_fileobj(stream)
+    except (nib.spatialimages.HeaderDataError, nib.wrapstruct.WrapStructError, ValueError):
+        return None
+    shape = tuple(int(n) for n in header.get_data_shape())
+    xml = [e.content for e in header.extensions if e.get_code() == _CIFTI_EXTENSION_CODE]
+    pieces = _cut_brain_models(xml[0]) if len(xml) == 1 else None
+    if pieces is None or len(shape) != 6 or shape[:4] != (1, 1, 1, 1) or _scaled(header):
+        return None
+    element, rest = pieces
+    brain_models = _parse_brain_models(element)
+    if brain_models is None:
+        return None
+    matrix = nib.cifti2.Cifti2Extension.from_bytes(rest).get_content().matrix
+    return _PlainCifti(header, (shape[4], shape[5]), matrix, brain_models)
+
+
 def _read_plain_cifti(path: str) -> tuple[np.ndarray, Any, _BrainModels] | None:
     """Read a plain CIFTI-2 file: data, the matrix less its brain models, the brain models.
 
     Returns None for anything else (nibabel then reads the file).
     """
     with open(path, 'rb') as stream:
-        try:
-            header = nib.Nifti2Header.from_fileobj(stream)
-        except (nib.spatialimages.HeaderDataError, nib.wrapstruct.WrapStructError, ValueError):
+        plain = _plain_cifti(stream)
+        if plain is None:
             return None
-        shape = tuple(int(n) for n in header.get_data_shape())
-        xml = [e.content for e in header.extensions if e.get_code() == _CIFTI_EXTENSION_CODE]
-        pieces = _cut_brain_models(xml[0]) if len(xml) == 1 else None
-        if pieces is None or len(shape) != 6 or shape[:4] != (1, 1, 1, 1) or _scaled(header):
-            return None
-        dtype = header.get_data_dtype()
-        stream.seek(int(header.get_data_offset()))
-        count = shape[4] * shape[5]
+        dtype = plain.header.get_data_dtype()
+        stream.seek(int(plain.header.get_data_offset()))
+        count = plain.shape[0] * plain.shape[1]
         flat = np.fromfile(stream, dtype=dtype, count=count)
     if flat.size != count:
         return None  # a truncated file: nibabel says so
     # NIfTI stores the samples of one grayordinate together (Fortran order).
-    data = flat.astype(dtype.newbyteorder('='), copy=False).reshape(shape[5], shape[4]).T
-    element, rest = pieces
-    brain_models = _parse_brain_models(element)
-    if brain_models is None:
-        return None
-    matrix = nib.cifti2.Cifti2Extension.from_bytes(rest).get_content().matrix
-    return data, matrix, brain_models
+    data = flat.astype(dtype.newbyteorder('='), copy=False).reshape(plain.shape[::-1]).T
+    return data, plain.matrix, plain.brain_models
+
+
+def _cifti_file_shape(path: str | os.PathLike[str], name: str) -> tuple[int, int]:
+    """Check a CIFTI-2 file's header as :func:`read_surface` does; return its shape."""
+    if os.path.exists(path):
+        with open(path, 'rb') as stream:
+            plain = _plain_cifti(stream)
+        if plain is not None:
+            layout = _matrix_layout(plain.matrix, 2, plain.brain_models, name)
+            return plain.shape[0], layout.n_vertices
+    image = _load(path, name)
+    layout = _cifti_layout(image, name)
+    return int(image.shape[0]), layout.n_vertices
 
 
 def _scaled(header: Any) -> bool:  # noqa: ANN401 - nibabel's header
@@ -617,9 +652,7 @@ def surface_shape(value: object, name: str = 'image') -> tuple[int, int]:
     (3, 8)
     """
     if isinstance(value, (str, os.PathLike)) and os.fspath(value).endswith(CIFTI_SUFFIXES):
-        image = _load(value, name)
-        layout = _cifti_layout(image, name)
-        return int(image.shape[0]), layout.n_vertices
+        return _cifti_file_shape(value, name)
     shape = read_surface(value, name).data.shape
     return int(shape[0]), int(shape[1])
 
