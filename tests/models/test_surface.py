@@ -47,6 +47,36 @@ def test_gifti_files_are_read_from_paths(rng, tmp_path, surfaces):
     assert run.source == str(paths['left'])
 
 
+@pytest.mark.parametrize(
+    ('encoding', 'dtype'),
+    [('B64GZ', '<f4'), ('B64BIN', '<f4'), ('B64GZ', '<i4'), ('ASCII', '<f4'), ('B64BIN', 'u1')],
+)
+def test_gifti_files_are_read_as_nibabel_reads_them(rng, tmp_path, encoding, dtype):
+    values = (100 * np.abs(rng.standard_normal((3, 4)))).astype(dtype)
+    paths = {}
+    for part in ('left', 'right'):
+        arrays = [nib.gifti.GiftiDataArray(row, encoding=encoding) for row in values]
+        paths[part] = tmp_path / f'{part}.func.gii'
+        nib.save(nib.gifti.GiftiImage(darrays=arrays), paths[part])
+    run = read_surface(paths)  # ASCII arrays: read by nibabel
+    by_nibabel = read_surface({part: nib.load(path) for part, path in paths.items()})
+    np.testing.assert_array_equal(run.data, by_nibabel.data)
+    assert run.data.dtype == by_nibabel.data.dtype
+    np.testing.assert_array_equal(run.data[:, :4], values)
+
+
+def test_a_damaged_gifti_file_gets_nibabels_error(rng, tmp_path, surfaces):
+    path = tmp_path / 'left.func.gii'
+    surfaces.hemisphere(rng.standard_normal((3, 4))).to_filename(path)
+    text = path.read_bytes()
+    start = text.index(b'<Data>') + len(b'<Data>')
+    path.write_bytes(text[:start] + b'!!' + text[start + 2 :])
+    with pytest.raises(ValueError, match='base64') as raised:
+        nib.load(path)
+    with pytest.raises(type(raised.value), match='base64'):  # the same error
+        read_surface({'left': path, 'right': path})
+
+
 def test_a_single_gifti_array_of_vertices_by_time_is_read(rng):
     values = rng.standard_normal((6, 4)).astype(np.float32)
     image = nib.gifti.GiftiImage(darrays=[nib.gifti.GiftiDataArray(values)])
