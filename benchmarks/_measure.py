@@ -10,6 +10,12 @@ shows what an interpreter pays for them whatever the work). A RUN_DIR with
 ``dataset_description.json`` is the benchmark dataset: its floor is the participant
 level's (``_dataset_floor.py``), with ``prepare``, ``read`` and ``write`` summed over
 the subjects and ``work`` the wall time of the two workers.
+A RUN_DIR whose ``spec.json`` names a ``surface`` is a surface workload
+(``_surface.py``): bidsglm reads its GIFTI hemispheres or CIFTI-2 file (and its
+report gets the workload's meshes), nilearn a ``SurfaceImage`` of the GIFTI files,
+and its floor reads it with ``_surface.read_floor``. bidsglm's own stages
+(``bidsglm._stages``: ``read``, ``contrasts``, ``report``...) are added as
+``stage <name>``.
 The JSON line gives the seconds of each stage (``import`` included) and the peak
 resident memory (``ru_maxrss``) after each stage. Only the modules the tool needs
 are imported, so one tool's imports never weigh on the other's numbers.
