@@ -113,3 +113,14 @@ def test_cifti_structures_need_no_hemisphere_names(surfaces):
 def test_density_is_described_from_the_vertex_counts(surfaces):
     assert density_text(cifti_layout(surfaces)) == '9 grayordinates, as in the input files'
     assert density_text(GIFTI) == 'vertices (left 3, right 2), as in the input files'
+
+
+def test_nilearn_reads_the_gifti_files_written(tmp_path):
+    from nilearn.surface import load_surf_data
+
+    values = np.array([[0.5, -1.25, 3.0, 0.0, 7.0], [1.0, 2.0, 3.0, 4.0, 5.0]], np.float32)
+    for series in (False, True):
+        surface_map = SurfaceMap(values, 'z', ('a', 'b'), 2.0, series=series)
+        left, _right = surface_files(GIFTI, surface_map)
+        left.to_filename(tmp_path / 'left.func.gii')
+        np.testing.assert_array_equal(load_surf_data(tmp_path / 'left.func.gii'), values[:, :3].T)
