@@ -10,6 +10,12 @@ shows what an interpreter pays for them whatever the work). A RUN_DIR with
 ``dataset_description.json`` is the benchmark dataset: its floor is the participant
 level's (``_dataset_floor.py``), with ``prepare``, ``read`` and ``write`` summed over
 the subjects and ``work`` the wall time of the two workers.
+A RUN_DIR whose ``spec.json`` names a ``surface`` is a surface workload
+(``_surface.py``): bidsglm reads its GIFTI hemispheres or CIFTI-2 file (and its
+report gets the workload's meshes), nilearn a ``SurfaceImage`` of the GIFTI files,
+and its floor reads it with ``_surface.read_floor``. bidsglm's own stages
+(``bidsglm._stages``: ``read``, ``contrasts``, ``report``...) are added as
+``stage <name>``.
 The JSON line gives the seconds of each stage (``import`` included) and the peak
 resident memory (``ru_maxrss``) after each stage. Only the modules the tool needs
 are imported, so one tool's imports never weigh on the other's numbers.
@@ -17,6 +23,7 @@ are imported, so one tool's imports never weigh on the other's numbers.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import resource
@@ -29,6 +36,7 @@ START = time.perf_counter()
 
 import numpy as np  # noqa: E402 - after START: every tool and the floor need numpy
 from _floor import files_under, load_files, read_gzip, write_files  # noqa: E402
+from _surface import bidsglm_run, meshes, nilearn_image, read_floor, surface_kind  # noqa: E402
 
 CONTRAST_NAMES = ('audio', 'visual', 'motor', 'audio_minus_visual', 'effects_of_interest')
 PREFIX = 'sub-01_task-bench'
@@ -83,29 +91,67 @@ def import_nilearn():
 IMPORTS = {'bidsglm': import_bidsglm, 'nilearn': import_nilearn}
 
 
+def run_input(tool: str, run_dir: Path) -> object:
+    """The run as the tool reads it: the volume's file, or a surface run's files.
+
+    A GIFTI run is given to nilearn as its ``SurfaceImage`` (made from the files by
+    nilearn, on the workload's mesh), to bidsglm as a dict of its hemisphere files.
+    """
+    kind = surface_kind(run_dir)
+    if kind is None:
+        return str(run_dir / 'bold.nii.gz')
+    return nilearn_image(run_dir) if tool == 'nilearn' else bidsglm_run(run_dir)
+
+
+def report_meshes(tool: str, run_dir: Path) -> dict[str, object]:
+    """bidsglm's ``meshes`` for a surface run (nilearn's image carries its mesh)."""
+    if tool == 'bidsglm' and surface_kind(run_dir) is not None:
+        return {'meshes': meshes(run_dir)}
+    return {}
+
+
+def stage_clock(tool: str) -> contextlib.AbstractContextManager[object]:
+    """bidsglm's own clock of its stages (read, contrasts, report...), when it has one."""
+    if tool != 'bidsglm':
+        return contextlib.nullcontext()
+    try:
+        from bidsglm._stages import recording  # noqa: PLC0415 - one tool per process
+    except ImportError:  # an older bidsglm
+        return contextlib.nullcontext()
+    return recording()
+
+
 def measure_glm(tool: str, mode: str, run_dir: Path, out_dir: Path, clock: Clock) -> None:
-    """Fit (and compute the contrasts, or fit and save) with one tool."""
+    """Fit (and compute the contrasts, or fit and save) with one tool.
+
+    bidsglm's stages (``read`` within the fit; ``contrasts`` and ``report`` within
+    the save) are added as ``stage <name>`` seconds.
+    """
     model_class, save = IMPORTS[tool]()
     events, confounds, t_r = read_tables(run_dir)
     clock.lap('import')
-    # nilearn's default minimize_memory=True drops what save_glm_to_bids needs.
-    model = model_class(t_r=t_r, minimize_memory=False)
-    model.fit(str(run_dir / 'bold.nii.gz'), events=events, confounds=confounds)
-    clock.lap('fit')
-    contrasts = contrasts_of(model.design_matrices_[0].columns)
-    if mode == 'contrasts':
-        for definition in contrasts.values():
-            model.compute_contrast(definition, output_type='all')
-        clock.lap('contrasts')
-    elif mode == 'save':
-        save(
-            model,
-            contrasts,
-            contrast_types={'effects_of_interest': 'F'},
-            out_dir=out_dir,
-            prefix=PREFIX,
-        )
-        clock.lap('save')
+    with stage_clock(tool) as stages:
+        # nilearn's default minimize_memory=True drops what save_glm_to_bids needs.
+        model = model_class(t_r=t_r, minimize_memory=False)
+        model.fit(run_input(tool, run_dir), events=events, confounds=confounds)
+        clock.lap('fit')
+        contrasts = contrasts_of(model.design_matrices_[0].columns)
+        if mode == 'contrasts':
+            for definition in contrasts.values():
+                model.compute_contrast(definition, output_type='all')
+            clock.lap('contrasts')
+        elif mode == 'save':
+            save(
+                model,
+                contrasts,
+                contrast_types={'effects_of_interest': 'F'},
+                out_dir=out_dir,
+                prefix=PREFIX,
+                **report_meshes(tool, run_dir),
+            )
+            clock.lap('save')
+    for name, seconds in getattr(stages, 'seconds', {}).items():
+        clock.seconds[f'stage {name}'] = seconds
 
 
 def import_group(tool: str):
@@ -156,11 +202,16 @@ def measure_floor(mode: str, run_dir: Path, out_dir: Path, reference: Path, cloc
         for name in DEPENDENCIES:
             importlib.import_module(name)
     clock.lap('import')
+    cpu = time.process_time()
     contents = load_files(reference, files_under(reference))
     clock.lap('prepare')
+    clock.seconds['prepare cpu'] = time.process_time() - cpu  # set-up: not the floor's
     run = run_dir / 'bold.nii.gz'
-    for path in [run] if run.is_file() else group_maps(run_dir):
-        read_gzip(Path(path))
+    if surface_kind(run_dir) is not None:
+        read_floor(run_dir)
+    else:
+        for path in [run] if run.is_file() else group_maps(run_dir):
+            read_gzip(Path(path))
     clock.lap('read')
     write_files(contents, out_dir)
     clock.lap('write')

@@ -116,10 +116,10 @@ def run_child(
 ) -> Measurement:
     """Run ``command``, wait for it with ``os.wait4``; parse its JSON line if any.
 
-    Peak memory is the process's own maximum resident set size, or with
-    ``whole_tree`` the largest sum over the process and its workers, sampled; then
-    ``cpu`` is the CPU seconds of them all, as last sampled (so short of what each
-    spent in its last 0.2 s). With ``log``, the command's stderr goes to that file.
+    Peak memory is the process's own maximum resident set size and ``cpu`` its user
+    plus system seconds, or with ``whole_tree`` the largest sum over the process and
+    its workers, sampled, and the CPU seconds of them all, as last sampled (so short
+    of what each spent in its last 0.2 s). With ``log``, the command's stderr goes to that file.
     """
     start = time.perf_counter()
     with log.open('w') if log else contextlib.nullcontext() as stderr:  # the child has a copy
@@ -142,8 +142,9 @@ def run_child(
         raise RuntimeError(msg)
     lines = [line for line in output.splitlines() if line.startswith('{')]
     seconds = json.loads(lines[-1])['seconds'] if lines else {}
-    if not whole_tree:
-        return Measurement(wall, resources.ru_maxrss / 1024, seconds)
+    if not whole_tree:  # the process's own CPU seconds, all its threads, exactly
+        cpu = resources.ru_utime + resources.ru_stime
+        return Measurement(wall, resources.ru_maxrss / 1024, seconds, cpu=cpu)
     return Measurement(wall, usage.peak_mb, seconds, cpu=sum(usage.cpu.values()))
 
 

@@ -1,205 +1,175 @@
-"""Time first-level fits on surface data: bidsglm against nilearn's ``SurfaceImage`` GLM.
+"""Surface runs against the volume run, per data point, and bidsglm against nilearn.
 
-Two synthetic runs of 300 time points (TR 2 s, three conditions in blocks, AR(1)
-noise), written once into a cache folder:
+    PYTHONPATH=src python benchmarks/surface_vs_nilearn.py [--repeats 3] [--json s.json]
 
-- GIFTI: fsLR 32k hemispheres (``hemi-L``/``hemi-R`` ``.func.gii``, 32,492 vertices
-  each, a data array per time point), fitted by both libraries. nilearn reads the
-  files into a ``SurfaceImage`` on a synthetic mesh (its GLM needs a mesh; the
-  numbers do not depend on it);
-- CIFTI-2: an fsLR 91k dense series (``.dtseries.nii``, 91,282 grayordinates:
-  both cortices and 20 subcortical structures), fitted by bidsglm only (nilearn reads
-  no CIFTI).
+One run measures three workloads (``_surface.py``, ``_workloads.py``):
 
-Each measurement is a fresh process (``--repeats`` times, the median kept) that
-reads the files, fits, and computes five contrasts with every map, the time
-reported with the process's peak memory. An I/O floor process reads the same files
-(nibabel) and does nothing else.
+- ``W``: the volume run, 64x64x36x240 ``.nii.gz`` (bidsglm only);
+- ``SG``: fsLR 32k GIFTI hemispheres, 300 time points: bidsglm, and nilearn 0.14.1
+  fitting the ``SurfaceImage`` it makes from the same files (its mesh: the
+  workload's sphere, which bidsglm's report is given too) and saving it with its own
+  ``save_glm_to_bids``;
+- ``SC``: an fsLR 91k CIFTI-2 dense series, 300 time points (bidsglm only: nilearn
+  reads no CIFTI).
 
-Run: ``PYTHONPATH=src python benchmarks/surface_vs_nilearn.py [--repeats 3]``.
+Each is fitted with AR(1), the six confounds, and saved with the five contrasts of
+``run.py`` (three conditions, a difference, an F-test), every measurement a separate
+process (``_measure.py``) as in ``run.py``: fit, contrasts, save (median of
+``--repeats``; nilearn ``--nilearn-repeats`` times), then the two I/O floors (read
+the input as fast as python-isal allows, write the very files bidsglm wrote). The
+per-data-point table gives, for each workload, the seconds per million values
+read (the input's) and written (the values of every image file bidsglm wrote),
+bidsglm's (its ``read`` stage; its save less its ``contrasts`` and ``report``
+stages) beside the floor's, and each end to end over its floor, in wall and in CPU
+seconds: the surface path is as fast as the volume path per data point when its
+ratios are the volume run's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import nibabel as nib
-import numpy as np
-import pandas as pd
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
-N_SCANS = 300
-T_R = 2.0
-N_HEMISPHERE = 32492
-CONTRASTS = ['audio', 'visual', 'motor', 'audio - visual', 'audio + visual - 2 * motor']
+from _surface import SURFACES, data_points, ensure_surface  # noqa: E402
+from _workloads import WORKLOADS, ensure_run  # noqa: E402
+from run import (  # noqa: E402
+    MODES,
+    ROWS,
+    SOURCE,
+    Measurement,
+    bench_floors,
+    cell,
+    machine,
+    measure,
+    median_of,
+    ratio,
+    row_value,
+)
 
-
-def make_events() -> pd.DataFrame:
-    onsets = np.arange(10.0, N_SCANS * T_R - 30.0, 25.0)
-    kinds = np.resize(['audio', 'visual', 'motor'], onsets.size)
-    return pd.DataFrame({'onset': onsets, 'duration': 10.0, 'trial_type': kinds})
-
-
-def make_series(n_points: int, rng: np.random.Generator) -> np.ndarray:
-    """(time, points) float32: a baseline, AR(1) noise and block responses."""
-    noise = np.empty((N_SCANS, n_points), dtype=np.float32)
-    noise[0] = rng.standard_normal(n_points)
-    for t in range(1, N_SCANS):
-        noise[t] = 0.3 * noise[t - 1] + rng.standard_normal(n_points)
-    blocks = np.zeros(N_SCANS, dtype=np.float32)
-    for onset in make_events()['onset']:
-        start = int(onset / T_R)
-        blocks[start : start + 5] = 1.0
-    amplitude = np.zeros(n_points, dtype=np.float32)
-    amplitude[: n_points // 4] = 8.0
-    baseline = rng.uniform(400.0, 900.0, n_points).astype(np.float32)
-    return baseline + 4 * noise + blocks[:, None] * amplitude
+#: The workloads, and the tools run on each.
+BENCH = {'W': ('bidsglm',), 'SG': ('bidsglm', 'nilearn'), 'SC': ('bidsglm',)}
 
 
-def cifti_brain_models() -> nib.cifti2.BrainModelAxis:
-    """fsLR 91k: 29,696 + 29,716 cortical vertices and 31,870 subcortical voxels."""
-    cortex = {'CortexLeft': 29696, 'CortexRight': 29716}
-    axis = None
-    for structure, count in cortex.items():
-        inside = np.zeros(N_HEMISPHERE, dtype=bool)
-        inside[:count] = True
-        part = nib.cifti2.BrainModelAxis.from_mask(inside, structure)
-        axis = part if axis is None else axis + part
-    volume = np.zeros((91, 109, 91), dtype=bool)
-    volume.ravel()[:31870] = True
-    subcortex = nib.cifti2.BrainModelAxis.from_mask(
-        volume.astype(int), affine=np.diag([2.0, 2.0, 2.0, 1.0]), name='thalamus_left'
+def workload_dir(name: str, cache_dir: Path) -> Path:
+    """Generate (once) and return the folder of a workload."""
+    return ensure_surface(name, cache_dir) if name in SURFACES else ensure_run(name, cache_dir)
+
+
+def read_points(name: str) -> int:
+    """The values of a workload's input: time points times voxels (the whole grid) or vertices."""
+    if name in SURFACES:
+        return SURFACES[name].n_points * SURFACES[name].n_scans
+    spec = WORKLOADS[name]
+    return spec.shape[0] * spec.shape[1] * spec.shape[2] * spec.n_scans
+
+
+def title(name: str) -> str:
+    if name in SURFACES:
+        return f'{name}: {SURFACES[name].title}'
+    spec = WORKLOADS[name]
+    return f'{name}: {"x".join(map(str, (*spec.shape, spec.n_scans)))} .nii.gz'
+
+
+def bench(name: str, args: argparse.Namespace) -> dict[str, Measurement]:
+    """Measure every tool and mode on one workload, then its floors; return medians."""
+    run_dir = workload_dir(name, args.cache_dir)
+    work = args.cache_dir / 'out-surface'
+    results = {}
+    for tool in BENCH[name]:
+        repeats = args.nilearn_repeats if tool == 'nilearn' else args.repeats
+        for mode in MODES:
+            out = work / f'{name}-{tool}-{mode}'
+            items = [measure(tool, mode, run_dir, out, []) for _ in range(repeats)]
+            results[f'{tool}/{mode}'] = median_of(items)
+            print(f'  {name} {tool} {mode}: {results[f"{tool}/{mode}"].wall:.2f} s', flush=True)
+    reference = work / f'{name}-bidsglm-save'
+    results.update(bench_floors(run_dir, work / f'{name}-floor', reference, args.repeats))
+    results['points'] = Measurement(
+        0.0, 0.0, {'read': read_points(name), 'write': data_points(reference)}
     )
-    return axis + subcortex
+    return results
 
 
-def ensure_data(cache: Path) -> dict[str, Path]:
-    """Write the two runs and the events into ``cache`` unless they are there."""
-    cache.mkdir(parents=True, exist_ok=True)
-    paths = {
-        'left': cache / 'sub-01_task-x_hemi-L_space-fsLR_den-32k_bold.func.gii',
-        'right': cache / 'sub-01_task-x_hemi-R_space-fsLR_den-32k_bold.func.gii',
-        'cifti': cache / 'sub-01_task-x_space-fsLR_den-91k_bold.dtseries.nii',
-        'events': cache / 'events.tsv',
-    }
-    if all(path.exists() for path in paths.values()):
-        return paths
-    rng = np.random.default_rng(0)
-    make_events().to_csv(paths['events'], sep='\t', index=False)
-    for part in ('left', 'right'):
-        series = make_series(N_HEMISPHERE, rng)
-        arrays = [nib.gifti.GiftiDataArray(row) for row in series]
-        nib.save(nib.gifti.GiftiImage(darrays=arrays), paths[part])
-    models = cifti_brain_models()
-    series_axis = nib.cifti2.SeriesAxis(0.0, T_R, N_SCANS)
-    data = make_series(len(models), rng)
-    nib.save(nib.Cifti2Image(data, header=(series_axis, models)), paths['cifti'])
-    return paths
+def per_point(seconds: float | None, points: float) -> str:
+    return cell(None if seconds is None else seconds / (points / 1e6), 4)
 
 
-def run_bidsglm(paths: dict[str, Path], kind: str) -> None:
-    from bidsglm import FirstLevelModel  # noqa: PLC0415 - each process imports its tool
-
-    run = str(paths['cifti']) if kind == 'cifti' else {p: str(paths[p]) for p in ('left', 'right')}
-    model = FirstLevelModel(t_r=T_R).fit(run, pd.read_csv(paths['events'], sep='\t'))
-    for contrast in CONTRASTS:
-        model.compute_contrast(contrast, output_type='all')
+def bidsglm_write(save: Measurement) -> float:
+    """The save less what is not writing: its contrasts and its report."""
+    stages = save.seconds
+    return stages['save'] - stages.get('stage contrasts', 0.0) - stages.get('stage report', 0.0)
 
 
-def run_nilearn(paths: dict[str, Path]) -> None:
-    import warnings  # noqa: PLC0415
-
-    from nilearn.glm.first_level import FirstLevelModel  # noqa: PLC0415
-    from nilearn.surface import InMemoryMesh, PolyMesh, SurfaceImage  # noqa: PLC0415
-
-    warnings.simplefilter('ignore')
-    coordinates = np.random.default_rng(0).standard_normal((N_HEMISPHERE, 3))
-    faces = np.array([[i, i + 1, i + 2] for i in range(N_HEMISPHERE - 2)])
-    mesh = PolyMesh(left=InMemoryMesh(coordinates, faces), right=InMemoryMesh(coordinates, faces))
-    data = {
-        part: np.stack([a.data for a in nib.load(paths[part]).darrays], axis=1)
-        for part in ('left', 'right')
-    }
-    model = FirstLevelModel(t_r=T_R, minimize_memory=False)
-    model.fit(SurfaceImage(mesh=mesh, data=data), pd.read_csv(paths['events'], sep='\t'))
-    for contrast in CONTRASTS:
-        model.compute_contrast(contrast, output_type='all')
-
-
-def run_floor(paths: dict[str, Path], kind: str) -> None:
-    if kind == 'cifti':
-        np.asarray(nib.load(paths['cifti']).dataobj)
-    else:
-        for part in ('left', 'right'):
-            np.stack([a.data for a in nib.load(paths[part]).darrays])
-
-
-def child(task: str, cache: Path) -> None:
-    """One measured process: do ``task``, print seconds and peak memory as JSON."""
-    paths = ensure_data(cache)
-    start = time.perf_counter()
-    tool, kind = task.split(':')
-    if tool == 'bidsglm':
-        run_bidsglm(paths, kind)
-    elif tool == 'nilearn':
-        run_nilearn(paths)
-    else:
-        run_floor(paths, kind)
-    seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({'seconds': seconds, 'peak_mb': peak_mb}))
-
-
-def measure(task: str, cache: Path, repeats: int) -> tuple[float, float]:
-    results = []
-    for _ in range(repeats):
-        command = [sys.executable, __file__, '--child', task, '--cache', str(cache)]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        results.append(json.loads(output.strip().splitlines()[-1]))
-    return (
-        statistics.median(r['seconds'] for r in results),
-        max(r['peak_mb'] for r in results),
-    )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--cache', type=Path, default=Path('/tmp/bidsglm-bench/surface'))
-    parser.add_argument('--child', help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, args.cache)
-        return
-    ensure_data(args.cache)
-    rows = {
-        task: measure(task, args.cache, args.repeats)
-        for task in (
-            'floor:gifti',
-            'bidsglm:gifti',
-            'nilearn:gifti',
-            'floor:cifti',
-            'bidsglm:cifti',
+def point_table(all_results: dict[str, dict[str, Measurement]]) -> list[str]:
+    """Markdown lines: per workload, seconds per million values read and written."""
+    lines = [
+        '| workload | values read (M) | bidsglm read s/M | floor read s/M | values written '
+        '(M) | bidsglm write s/M | floor write s/M | bidsglm report s | end to end s | '
+        'floor s | end to end / floor | CPU s, bidsglm / floor | CPU ratio |',
+        '|---|' + '---|' * 12,
+    ]
+    for name, results in all_results.items():
+        save, floor, points = results['bidsglm/save'], results['floor'], results['points']
+        read_m, write_m = points.seconds['read'], points.seconds['write']
+        lines.append(
+            f'| {title(name)} | {cell(read_m / 1e6, 1)} | '
+            f'{per_point(save.seconds.get("stage read"), read_m)} | '
+            f'{per_point(floor.seconds.get("read"), read_m)} | {cell(write_m / 1e6, 1)} | '
+            f'{per_point(bidsglm_write(save), write_m)} | '
+            f'{per_point(floor.seconds.get("write"), write_m)} | '
+            f'{cell(save.seconds.get("stage report"))} | {cell(save.wall)} | '
+            f'{cell(floor.wall)} | {ratio(save.wall, floor.wall)} | '
+            f'{cell(save.cpu)} / {cell(floor.cpu)} | {ratio(save.cpu, floor.cpu)} |'
         )
-    }
-    print('| 300 time points, fit + 5 contrasts (all maps) | seconds | peak MB |')
-    print('|---|---|---|')
-    for task, (seconds, peak) in rows.items():
-        print(f'| {task} | {seconds:.2f} | {peak:.0f} |')
-    ratio = rows['nilearn:gifti'][0] / rows['bidsglm:gifti'][0]
-    print(f'\nGIFTI fsLR 32k x 2: bidsglm {ratio:.1f}x faster than nilearn;', end=' ')
-    print(
-        f'bidsglm / read floor: {rows["bidsglm:gifti"][0] / rows["floor:gifti"][0]:.1f}x (GIFTI),',
-        end=' ',
-    )
-    print(f'{rows["bidsglm:cifti"][0] / rows["floor:cifti"][0]:.1f}x (CIFTI 91k)')
+    return lines
+
+
+def tools_table(name: str, results: dict[str, Measurement]) -> list[str]:
+    """Markdown lines: bidsglm against nilearn, step by step, as ``run.py`` prints them."""
+    lines = [
+        f'| {title(name)}, AR(1) | bidsglm s | nilearn s | speed-up | bidsglm MB | '
+        'nilearn MB | CPU s bidsglm / nilearn |',
+        '|---|---|---|---|---|---|---|',
+    ]
+    for label, mode, stages in ROWS:
+        ours, our_mb = row_value(results, 'bidsglm', mode, stages)
+        theirs, their_mb = row_value(results, 'nilearn', mode, stages)
+        cpu = [results.get(f'{tool}/{mode}') for tool in ('bidsglm', 'nilearn')]
+        cpu_cell = ' / '.join(cell(item.cpu if item else None) for item in cpu)
+        lines.append(
+            f'| {label} | {cell(ours)} | {cell(theirs)} | {ratio(theirs, ours)} | '
+            f'{cell(our_mb, 0)} | {cell(their_mb, 0)} | {cpu_cell if stages is None else ""} |'
+        )
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--repeats', type=int, default=3, help='bidsglm and floors (median)')
+    parser.add_argument('--nilearn-repeats', type=int, default=1)
+    parser.add_argument('--workloads', default=','.join(BENCH), help='among W, SG, SC')
+    parser.add_argument('--cache-dir', type=Path, default=Path('/tmp/bidsglm-bench'))
+    parser.add_argument('--src', type=Path, help='import bidsglm from this source tree')
+    parser.add_argument('--json', type=Path, help='also write the raw numbers here')
+    args = parser.parse_args()
+    if args.src:
+        SOURCE[0] = args.src.resolve()
+    all_results = {name: bench(name, args) for name in args.workloads.split(',')}
+    print(f'\nMachine: {machine()}\n')
+    print('\n'.join(point_table(all_results)) + '\n')
+    for name, results in all_results.items():
+        if 'nilearn/save' in results:
+            print('\n'.join(tools_table(name, results)) + '\n')
+    if args.json:
+        raw = {name: {k: vars(v) for k, v in res.items()} for name, res in all_results.items()}
+        args.json.write_text(json.dumps(raw, indent=2))
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

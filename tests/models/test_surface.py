@@ -47,6 +47,36 @@ def test_gifti_files_are_read_from_paths(rng, tmp_path, surfaces):
     assert run.source == str(paths['left'])
 
 
+@pytest.mark.parametrize(
+    ('encoding', 'dtype'),
+    [('B64GZ', '<f4'), ('B64BIN', '<f4'), ('B64GZ', '<i4'), ('ASCII', '<f4'), ('B64BIN', 'u1')],
+)
+def test_gifti_files_are_read_as_nibabel_reads_them(rng, tmp_path, encoding, dtype):
+    values = (100 * np.abs(rng.standard_normal((3, 4)))).astype(dtype)
+    paths = {}
+    for part in ('left', 'right'):
+        arrays = [nib.gifti.GiftiDataArray(row, encoding=encoding) for row in values]
+        paths[part] = tmp_path / f'{part}.func.gii'
+        nib.save(nib.gifti.GiftiImage(darrays=arrays), paths[part])
+    run = read_surface(paths)  # ASCII arrays: read by nibabel
+    by_nibabel = read_surface({part: nib.load(path) for part, path in paths.items()})
+    np.testing.assert_array_equal(run.data, by_nibabel.data)
+    assert run.data.dtype == by_nibabel.data.dtype
+    np.testing.assert_array_equal(run.data[:, :4], values)
+
+
+def test_a_damaged_gifti_file_gets_nibabels_error(rng, tmp_path, surfaces):
+    path = tmp_path / 'left.func.gii'
+    surfaces.hemisphere(rng.standard_normal((3, 4))).to_filename(path)
+    text = path.read_bytes()
+    start = text.index(b'<Data>') + len(b'<Data>')
+    path.write_bytes(text[:start] + b'!!' + text[start + 2 :])
+    with pytest.raises(ValueError, match='base64') as raised:
+        nib.load(path)
+    with pytest.raises(type(raised.value), match='base64'):  # the same error
+        read_surface({'left': path, 'right': path})
+
+
 def test_a_single_gifti_array_of_vertices_by_time_is_read(rng):
     values = rng.standard_normal((6, 4)).astype(np.float32)
     image = nib.gifti.GiftiImage(darrays=[nib.gifti.GiftiDataArray(values)])
@@ -66,6 +96,45 @@ def test_cifti_series_keeps_its_structures(rng, surfaces):
     assert image.header.get_axis(1) == surfaces.brain_models()
     series = run.layout.make(np.zeros((3, 9)))
     assert series.header.get_axis(0).step == T_R
+
+
+def test_a_cifti_file_is_read_as_nibabel_reads_it(rng, tmp_path, surfaces):
+    path = tmp_path / 'run.dtseries.nii'
+    nib.save(surfaces.cifti_run(rng), path)
+    run, by_nibabel = read_surface(path), read_surface(nib.load(path))
+    np.testing.assert_array_equal(run.data, by_nibabel.data)
+    assert run.data.flags.f_contiguous  # as nibabel gives NIfTI data
+    assert run.layout.matches(by_nibabel.layout)
+    assert run.layout.parts == by_nibabel.layout.parts
+    assert float(run.layout.series.series_step) == T_R
+    assert run.source == str(path)
+
+
+def test_cifti_files_of_one_surface_share_their_parsed_grayordinates(rng, tmp_path, surfaces):
+    first, second = tmp_path / 'a.dtseries.nii', tmp_path / 'b.dscalar.nii'
+    nib.save(surfaces.cifti_run(rng), first)
+    scalars = read_surface(first).layout.make(np.arange(9.0), names=['effect'])
+    nib.save(scalars, second)
+    run, scalar = read_surface(first), read_surface(second)
+    assert scalar.layout.brain_models is run.layout.brain_models  # parsed once
+    assert scalar.layout.series is None
+    np.testing.assert_array_equal(scalar.data, [np.arange(9.0)])
+
+
+def test_a_cifti_file_with_brain_models_first_is_refused(tmp_path, surfaces):
+    path = tmp_path / 'turned.dscalar.nii'
+    header = (surfaces.brain_models(), nib.cifti2.ScalarAxis(['a', 'b']))
+    nib.save(nib.Cifti2Image(np.zeros((9, 2), np.float32), header=header), path)
+    with pytest.raises(ImageDimensionError, match=r'axes \(BRAIN_MODELS, SCALARS\)'):
+        read_surface(path)
+    with pytest.raises(ImageDimensionError, match=r'axes \(BRAIN_MODELS, SCALARS\)'):
+        surface_shape(path)
+
+
+def test_surface_shape_of_a_cifti_file_is_its_samples_and_grayordinates(rng, tmp_path, surfaces):
+    path = tmp_path / 'run.dtseries.nii'
+    nib.save(surfaces.cifti_run(rng, n_vertices=9), path)
+    assert surface_shape(path) == (N_SCANS, 9)
 
 
 def test_is_surface_input_tells_the_forms_apart(surfaces):

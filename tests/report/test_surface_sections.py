@@ -226,3 +226,29 @@ def test_a_surface_report_with_meshes_renders_in_headless_chromium(rng, surfaces
     probe = probe_report(report, tmp_path, '--window-size=1000,2000')
     assert probe['headings'] == ['Model', 'Design', 'Contrast: task', 'Model quality']
     assert all(complete and width > 0 for complete, width, _ in probe['images'])
+
+
+@pytest.mark.parametrize('form', ['gifti', 'cifti'])
+def test_the_report_of_a_save_reads_the_maps_from_memory_as_from_disk(
+    rng, surfaces, tmp_path, form
+):
+    values = planted_series(rng, surfaces, 13, [11])
+    if form == 'cifti':
+        models = surfaces.brain_models() + nib.cifti2.BrainModelAxis.from_mask(
+            np.ones((2, 2, 1), bool), 'ThalamusLeft', np.eye(4)
+        )
+        run = surfaces.cifti(values.astype(np.float32), models)
+    else:
+        run = {
+            'left': surfaces.hemisphere(values.T[:6]),
+            'right': surfaces.hemisphere(values.T[6:]),
+        }
+    model = FirstLevelModel(t_r=surfaces.t_r).fit(run, surfaces.events())
+    save_glm_to_bids(model, ['task', '-task'], out_dir=tmp_path, meshes={})  # no search
+    report = tmp_path / 'report.html'
+    from_memory = report.read_text(encoding='utf-8')  # written by the save, maps handed over
+    assert write_report(tmp_path) == report
+    from_disk = report.read_text(encoding='utf-8')  # every map read from its files
+    assert 'Median residual SD' in from_memory
+    title = re.compile('GLM report: [^<]*')  # names the folder: the staging one at a save
+    assert title.sub('', from_memory) == title.sub('', from_disk)

@@ -67,6 +67,7 @@ __all__ = [
     'write_nifti',
     'write_nifti_volumes',
     'write_tsv',
+    'zlib_compress',
 ]
 
 _LEVEL = 1
@@ -162,6 +163,17 @@ class GzipBlockWriter(io.BufferedIOBase):
 
     def _compress(self, block: ReadableBuffer) -> None:
         self._raw.write(self._compressor.compress(block))
+
+
+def zlib_compress(data: ReadableBuffer) -> bytes:
+    """Deflate ``data`` as one zlib stream, at the level of every gzipped file.
+
+    Examples
+    --------
+    >>> zlib.decompress(zlib_compress(b'abc' * 100)) == b'abc' * 100
+    True
+    """
+    return bytes(_ZLIB.compress(data, _LEVEL))
 
 
 def gzip_stream(raw: BinaryIO) -> GzipBlockWriter:

@@ -10,7 +10,8 @@ form its data came in (see :mod:`bidsglm.models.surface`):
   ``CortexRight``, as Connectome Workbench writes it), each data array its name
   and, for t, F, p, z and effect maps, its NIfTI intent. A time series
   (``stat-errorts``) has one data array per time point, with the repetition time in
-  milliseconds as ``TimeStep``, stored as plain base64 (maps are base64 of gzip).
+  milliseconds as ``TimeStep``, stored as plain base64 (maps are base64 of
+  zlib-deflated data, GIFTI's ``GZipBase64Binary``).
 - CIFTI-2 runs: one file keeping the run's brain models (its grayordinates, surface
   vertices and subcortical voxels): ``.dscalar.nii`` with a scalar axis naming the
   map (one name per row of an F-test's effect), or ``.dtseries.nii`` for a time
@@ -27,23 +28,30 @@ outside (float32).
 
 from __future__ import annotations
 
+import binascii
 import functools
+import io
 import os
 from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import escape
 
 import nibabel as nib
 import numpy as np
 
+from bidsglm.bids._files import zlib_compress
 from bidsglm.errors import InvalidParameterError
 from bidsglm.models.surface import SurfaceLayout
 
 __all__ = [
     'HEMISPHERES',
     'CiftiFile',
+    'GiftiFile',
+    'StagedSurface',
     'SurfaceMap',
     'check_hemispheres',
     'density_text',
+    'staged_surface',
     'surface_file_names',
     'surface_files',
 ]
@@ -63,9 +71,9 @@ _GIFTI_INTENTS = {
     'errorts': 'NIFTI_INTENT_TIME_SERIES',
 }
 _GIFTI_EXTENSION = '.func.gii'
-#: Maps are base64 of gzip (GIFTI's usual encoding); time series are base64 alone:
-#: nibabel deflates each scan at zlib's default level, most of a save's time for
-#: noisy residuals that it shrinks by a few percent.
+#: Maps are base64 of deflated data (GIFTI's usual encoding); time series are base64
+#: alone: deflating each scan would cost most of a save's time for noisy residuals
+#: that it shrinks by a few percent.
 _MAP_ENCODING = 'GIFTI_ENCODING_B64GZ'
 _SERIES_ENCODING = 'GIFTI_ENCODING_B64BIN'
 _CIFTI_EXTENSIONS = {False: '.dscalar.nii', True: '.dtseries.nii'}
@@ -165,15 +173,15 @@ def surface_files(layout: SurfaceLayout, surface_map: SurfaceMap) -> list[Any]:
 
     Returns
     -------
-    list of nibabel.gifti.GiftiImage, or of one CiftiFile
+    list of GiftiFile, or of one CiftiFile
         Each with ``to_filename(path)``.
 
     Examples
     --------
     >>> layout = SurfaceLayout('gifti', (('left', 2), ('right', 1)))
     >>> left, right = surface_files(layout, SurfaceMap(np.array([[1.0, 2.0, 3.0]]), 'z', ('z',)))
-    >>> right.meta['AnatomicalStructurePrimary'], right.darrays[0].data.tolist()
-    ('CortexRight', [3.0])
+    >>> right.structure, right.values.tolist()
+    ('CortexRight', [[3.0]])
     """
     if layout.kind == 'cifti':
         return [_cifti(layout, surface_map)]
@@ -185,22 +193,166 @@ def surface_files(layout: SurfaceLayout, surface_map: SurfaceMap) -> list[Any]:
     ]
 
 
-def _gifti(values: np.ndarray, structure: str, surface_map: SurfaceMap) -> nib.gifti.GiftiImage:
-    """Build one hemisphere's GIFTI image: a data array per row, named, with its intent."""
-    intent = _GIFTI_INTENTS.get(surface_map.stat, 'NIFTI_INTENT_NONE')
-    encoding = _SERIES_ENCODING if surface_map.series else _MAP_ENCODING
-    arrays = []
-    for row, name in zip(values, surface_map.names, strict=True):
+def _gifti(values: np.ndarray, structure: str, surface_map: SurfaceMap) -> GiftiFile:
+    """Describe one hemisphere's GIFTI file: a data array per row, named, with its intent."""
+    time_step = None
+    if surface_map.series and surface_map.t_r is not None:
+        time_step = f'{1000.0 * surface_map.t_r:g}'
+    return GiftiFile(
+        np.ascontiguousarray(values, dtype='<f4'),
+        structure,
+        _GIFTI_INTENTS.get(surface_map.stat, 'NIFTI_INTENT_NONE'),
+        surface_map.names,
+        time_step,
+        series=surface_map.series,
+    )
+
+
+@dataclass(frozen=True)
+class GiftiFile:
+    """A hemisphere's GIFTI file ready to be written: one float32 data array per row.
+
+    nibabel writes a GIFTI file through an XML tree of Python objects and deflates
+    each array with zlib at its default level: a second or more for a map's files.
+    :meth:`to_filename` writes the XML nibabel writes for the same image (same
+    elements, attributes and order), each array deflated with python-isal at level
+    1 (the level of every bidsglm ``.nii.gz``): a valid zlib stream that any
+    reader inflates to the same values, not the same bytes as zlib's.
+
+    Parameters
+    ----------
+    values : (k, n_vertices) ndarray of little-endian float32
+        The rows.
+    structure : str
+        ``CortexLeft`` or ``CortexRight`` (``AnatomicalStructurePrimary``).
+    intent : str
+        Every array's NIfTI intent (``NIFTI_INTENT_ZSCORE``...).
+    names : tuple of str
+        Each array's ``Name``.
+    time_step : str, optional
+        A series' repetition time in milliseconds (every array's ``TimeStep``).
+    series : bool, default=False
+        A time series is stored as base64 alone, a map as base64 of deflated data.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = tempfile.mkdtemp() + '/z.func.gii'
+    >>> values = np.array([[1.5, -2.0, 0.0]], dtype='<f4')
+    >>> GiftiFile(values, 'CortexLeft', 'NIFTI_INTENT_ZSCORE', ('z',), None).to_filename(path)
+    >>> image = nib.load(path)
+    >>> image.darrays[0].data.tolist(), image.darrays[0].meta['Name']
+    ([1.5, -2.0, 0.0], 'z')
+    """
+
+    values: np.ndarray
+    structure: str
+    intent: str
+    names: tuple[str, ...]
+    time_step: str | None
+    series: bool = False
+
+    def to_filename(self, path: str | os.PathLike[str]) -> None:
+        """Write the file."""
+        with open(path, 'wb') as stream:
+            stream.write(self._opening())
+            for row, name in zip(self.values, self.names, strict=True):
+                stream.write(self._array_opening(name))
+                stream.write(self._encoded(row))
+                stream.write(b'</Data></DataArray>')
+            stream.write(b'</GIFTI>')
+
+    def image(self) -> nib.gifti.GiftiImage:
+        """Return the same file as a nibabel image (what nibabel would write, zlib aside)."""
+        encoding = _SERIES_ENCODING if self.series else _MAP_ENCODING
+        arrays = [
+            nib.gifti.GiftiDataArray(
+                row, self.intent, 'NIFTI_TYPE_FLOAT32', encoding=encoding, meta=self._meta(name)
+            )
+            for row, name in zip(self.values, self.names, strict=True)
+        ]
+        meta = nib.gifti.GiftiMetaData({'AnatomicalStructurePrimary': self.structure})
+        return nib.gifti.GiftiImage(meta=meta, darrays=arrays)
+
+    def _meta(self, name: str) -> dict[str, str]:
         meta = {'Name': name}
-        if surface_map.series and surface_map.t_r is not None:
-            meta['TimeStep'] = f'{1000.0 * surface_map.t_r:g}'
-        data = np.ascontiguousarray(row, dtype=np.float32)
-        array = nib.gifti.GiftiDataArray(
-            data, intent, 'NIFTI_TYPE_FLOAT32', encoding=encoding, meta=meta
-        )
-        arrays.append(array)
-    meta = {'AnatomicalStructurePrimary': structure}
-    return nib.gifti.GiftiImage(meta=nib.gifti.GiftiMetaData(meta), darrays=arrays)
+        if self.time_step is not None:
+            meta['TimeStep'] = self.time_step
+        return meta
+
+    def _opening(self) -> bytes:
+        structure = _metadata_xml({'AnatomicalStructurePrimary': self.structure})
+        return (
+            f'{_GIFTI_PROLOGUE}<GIFTI Version="1.0" NumberOfDataArrays="{len(self.values)}">'
+            f'{structure}<LabelTable />'
+        ).encode()
+
+    def _array_opening(self, name: str) -> bytes:
+        encoding = 'Base64Binary' if self.series else 'GZipBase64Binary'
+        return (
+            f'<DataArray Intent="{self.intent}" DataType="NIFTI_TYPE_FLOAT32" '
+            'ArrayIndexingOrder="RowMajorOrder" Dimensionality="1" '
+            f'Encoding="{encoding}" Endian="LittleEndian" ExternalFileName="" '
+            f'ExternalFileOffset="0" Dim0="{self.values.shape[1]}">'
+            f'{_metadata_xml(self._meta(name))}{_IDENTITY_XML}<Data>'
+        ).encode()
+
+    def _encoded(self, row: np.ndarray) -> bytes:
+        data = row.data if self.series else zlib_compress(row.data)
+        return binascii.b2a_base64(data, newline=False)
+
+
+_GIFTI_PROLOGUE = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<!DOCTYPE GIFTI SYSTEM "http://www.nitrc.org/frs/download.php/115/gifti.dtd">\n'
+)
+#: The coordinate system nibabel writes for a data array without one.
+_IDENTITY_XML = (
+    '<CoordinateSystemTransformMatrix><DataSpace>NIFTI_XFORM_UNKNOWN</DataSpace>'
+    '<TransformedSpace>NIFTI_XFORM_UNKNOWN</TransformedSpace><MatrixData>'
+    + '\n'.join(' '.join(f'{value:10.6f}' for value in row) for row in np.eye(4))
+    + '</MatrixData></CoordinateSystemTransformMatrix>'
+)
+
+
+def _metadata_xml(meta: dict[str, str]) -> str:
+    """Return a GIFTI ``MetaData`` element, its names and values escaped as XML text."""
+    items = ''.join(
+        f'<MD><Name>{escape(name)}</Name><Value>{escape(value)}</Value></MD>'
+        for name, value in meta.items()
+    )
+    return f'<MetaData>{items}</MetaData>'
+
+
+@dataclass(frozen=True, eq=False)
+class StagedSurface:
+    """A surface map as its files hold it, for what reads a save from memory.
+
+    Parameters
+    ----------
+    values : (k, n_vertices) ndarray
+        The rows, of the type the files store (float32 in GIFTI).
+    layout : SurfaceLayout
+        The model's surface.
+
+    Examples
+    --------
+    >>> layout = SurfaceLayout('gifti', (('left', 2), ('right', 1)))
+    >>> staged = staged_surface(layout, SurfaceMap(np.array([[0.1, 2.0, 3.0]]), 'z', ('z',)))
+    >>> staged.values.dtype, staged.values.shape
+    (dtype('float32'), (1, 3))
+    """
+
+    values: np.ndarray
+    layout: SurfaceLayout
+
+
+def staged_surface(layout: SurfaceLayout, surface_map: SurfaceMap) -> StagedSurface:
+    """Return a map's values as :func:`surface_files` writes them, with the surface."""
+    values = surface_map.values
+    if layout.kind != 'cifti':
+        values = np.asarray(values, dtype=np.float32)  # GIFTI stores float32
+    return StagedSurface(values, layout)
 
 
 @dataclass(frozen=True)
@@ -228,7 +380,22 @@ class CiftiFile:
     intent: str
 
     def to_filename(self, path: str | os.PathLike[str]) -> None:
-        """Write the file (NIfTI-2 with the CIFTI-2 extension, as nibabel writes it)."""
+        """Write the file: NIfTI-2 with the CIFTI-2 extension, the bytes nibabel writes.
+
+        nibabel writes the header; the data are written here, in blocks of
+        grayordinates: nibabel writes a NIfTI file's data one row of its Fortran
+        order at a time, here one write per grayordinate (91k writes for a series).
+        """
+        values = self.values.astype(self.values.dtype.newbyteorder('='), copy=False)
+        with open(path, 'wb') as stream:
+            stream.write(self._header_bytes())
+            # Fortran order: the samples of each grayordinate together.
+            for start in range(0, values.shape[1], _BLOCK_COLUMNS):
+                block = values[:, start : start + _BLOCK_COLUMNS]
+                stream.write(np.ascontiguousarray(block.T).data)
+
+    def _header_bytes(self) -> bytes:
+        """Return the NIfTI-2 header, its CIFTI-2 extension and the padding up to the data."""
         shape = (1, 1, 1, 1, *self.values.shape)
         header = nib.Nifti2Header()
         header.set_data_dtype(self.values.dtype)
@@ -236,7 +403,15 @@ class CiftiFile:
         header.set_intent(self.intent)
         header['pixdim'][:4] = 1
         header.extensions.append(nib.nifti1.Nifti1Extension(_CIFTI_EXTENSION_CODE, self.xml))
-        nib.Nifti2Image(self.values.reshape(shape), None, header).to_filename(path)
+        header.set_slope_inter(1.0, 0.0)  # as nibabel sets it for float data, unscaled
+        block = io.BytesIO()
+        header.write_to(block)  # sets the data offset after the extension
+        padding = int(header.get_data_offset()) - block.tell()
+        return block.getvalue() + bytes(padding)
+
+
+#: Grayordinates per block of a CIFTI-2 file's data (16 MB of a float64 series of 300).
+_BLOCK_COLUMNS = 2**13
 
 
 _CIFTI_EXTENSION_CODE = 32

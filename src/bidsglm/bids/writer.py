@@ -86,8 +86,10 @@ from bidsglm.bids.sidecars import (
 )
 from bidsglm.bids.spatial_reference import spatial_reference
 from bidsglm.bids.surface_files import (
+    StagedSurface,
     SurfaceMap,
     density_text,
+    staged_surface,
     surface_file_names,
     surface_files,
 )
@@ -148,7 +150,7 @@ class StreamedSeries:
 
 
 #: What companions find, by staged path: an image in memory, or a streamed file's summary.
-StagedImage = nib.spatialimages.SpatialImage | StreamedSeries
+StagedImage = nib.spatialimages.SpatialImage | StreamedSeries | StagedSurface
 
 
 class CompanionWriter(Protocol):
@@ -158,8 +160,10 @@ class CompanionWriter(Protocol):
     the staging folder; ``statmap`` is the same file relative to ``out_dir``) and
     writes each new file at the path ``stage(relative_path)`` returns, so that the
     file is part of the all-or-nothing move. ``images`` holds every NIfTI file just
-    staged, by staged path, still in memory: read them from there, not from disk,
-    where the largest may still be being written (every staged file is listed).
+    staged, by staged path, still in memory, and every surface file as a
+    :class:`~bidsglm.bids.surface_files.StagedSurface` (the whole map, under the path
+    of each of its files): read them from there, not from disk, where the largest
+    may still be being written (every staged file is listed).
     """
 
     def __call__(
@@ -214,11 +218,13 @@ class _Output:
     A NIfTI file gives ``image``, which makes the image to write (companions then
     read it from memory); a NIfTI file too large to hold gives ``stream``, which
     writes it block by block (companions read it from disk); any other file gives
-    ``write``, which writes it.
+    ``write``, which writes it, and a surface file also ``staged``, which gives its
+    map to companions.
     """
 
     path: PurePosixPath
     write: Callable[[Path], None] | None = None
+    staged: Callable[[], StagedSurface] | None = None
     image: Callable[[], nib.Nifti1Image] | None = None
     stream: Callable[[Path], StreamedSeries] | None = None
     content: dict[str, Any] | None = None
@@ -271,9 +277,15 @@ def _map_outputs(
         outputs = [_Output(path_of({}, '.nii.gz'), image=volume)]
     else:
         files = surface_file_names(layout, series=series)
-        images = functools.cache(lambda: surface_files(layout, surface()))
+        made = functools.cache(surface)
+        images = functools.cache(lambda: surface_files(layout, made()))
+        staged = functools.cache(lambda: staged_surface(layout, made()))
         outputs = [
-            _Output(path_of(extra, extension), functools.partial(_write_surface_file, images, i))
+            _Output(
+                path_of(extra, extension),
+                functools.partial(_write_surface_file, images, i),
+                staged=staged,
+            )
             for i, (extra, extension) in enumerate(files)
         ]
     if sidecar is not None:
@@ -966,4 +978,6 @@ def _write_outputs(
             write_stream(target, output.stream)
         elif output.write is not None:
             output.write(target)
+            if output.staged is not None:
+                images[target] = output.staged()
     return images

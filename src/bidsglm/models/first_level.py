@@ -965,7 +965,8 @@ def _load_surface_runs(items: list[Any], names: list[str]) -> tuple[list[Any], l
             'separate models.'
         )
         raise ImageDimensionError(msg)
-    runs = [read_surface(item, name) for item, name in zip(items, names, strict=True)]
+    with timed('read'):  # a surface run is read whole here; a volume run as it is masked
+        runs = [read_surface(item, name) for item, name in zip(items, names, strict=True)]
     for run, name in zip(runs[1:], names[1:], strict=True):
         if not runs[0].layout.matches(run.layout):
             msg = (

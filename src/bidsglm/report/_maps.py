@@ -15,14 +15,17 @@ import nibabel as nib
 import numpy as np
 from isal import igzip_threaded
 
+from bidsglm.bids.surface_files import StagedSurface
 from bidsglm.bids.writer import StreamedSeries
 from bidsglm.errors import ImageDimensionError
+from bidsglm.models.surface import SurfaceLayout, read_surface
 
 if TYPE_CHECKING:
     import os
 
     from nibabel.spatialimages import SpatialImage
 
+    from bidsglm.bids.reader import SavedMap
     from bidsglm.bids.writer import StagedImage
 
 __all__ = ['SavedMaps', 'read_volume', 'residual_sd']
@@ -191,8 +194,9 @@ class SavedMaps:
 
     Parameters
     ----------
-    images : mapping of path to nibabel image, optional
-        Images already in memory, by the path of the file they were saved to.
+    images : mapping of path to nibabel image or StagedSurface, optional
+        Images already in memory, by the path of the file they were saved to (a
+        surface map under the path of each of its files).
 
     Examples
     --------
@@ -211,7 +215,51 @@ class SavedMaps:
 
     def _in_memory(self, path: str | os.PathLike[str]) -> SpatialImage | None:
         image = self.images.get(Path(path).absolute())
-        return None if isinstance(image, StreamedSeries) else image
+        return None if isinstance(image, (StreamedSeries, StagedSurface)) else image
+
+    def surface_rows(self, saved: SavedMap) -> tuple[np.ndarray, SurfaceLayout]:
+        """Return every row of a saved surface map, as stored, and its surface.
+
+        From memory when the writer staged every file of the map, else read from
+        disk (:func:`~bidsglm.models.surface.read_surface`): the same values and
+        parts either way.
+
+        Examples
+        --------
+        >>> from bidsglm.bids.surface_files import SurfaceMap, staged_surface
+        >>> from bidsglm.models.surface import SurfaceLayout
+        >>> layout = SurfaceLayout('gifti', (('left', 2), ('right', 1)))
+        >>> staged = staged_surface(layout, SurfaceMap(np.array([[1.0, 2.0, 3.0]]), 'z', ('z',)))
+        >>> maps = SavedMaps({Path('l.func.gii'): staged, Path('r.func.gii'): staged})
+        >>> rows, parts = maps.surface_rows({'left': 'l.func.gii', 'right': 'r.func.gii'})
+        >>> rows.tolist(), parts.describe()
+        ([[1.0, 2.0, 3.0]], 'GIFTI (left 2, right 1)')
+        """
+        staged = self._staged_surface(saved)
+        if staged is None:
+            surface = read_surface(saved, 'the saved map')
+            return surface.data, surface.layout
+        if staged.layout.kind == 'cifti':
+            return staged.values, staged.layout
+        return staged.values, SurfaceLayout('gifti', staged.layout.parts)  # as files read
+
+    def surface_values(self, saved: SavedMap) -> tuple[np.ndarray, SurfaceLayout]:
+        """Return the first map of a saved surface file as float64, and its surface."""
+        rows, layout = self.surface_rows(saved)
+        return np.asarray(rows[0], dtype=np.float64), layout
+
+    def _staged_surface(self, saved: SavedMap) -> StagedSurface | None:
+        """Return the staged map behind every file of ``saved``, in the order of its parts."""
+        paths = list(saved.values()) if isinstance(saved, dict) else [saved]
+        found = [self.images.get(Path(path).absolute()) for path in paths]
+        first = found[0]
+        if not isinstance(first, StagedSurface) or any(item is not first for item in found):
+            return None
+        if first.layout.kind != 'cifti':
+            names = [name for name, _count in first.layout.parts]
+            if not isinstance(saved, dict) or list(saved) != names:
+                return None  # read from disk, in the order asked for
+        return first
 
     def volume(self, path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
         """Return a 3D map as float64 and its affine, as :func:`read_volume` does."""

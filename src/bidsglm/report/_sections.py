@@ -45,7 +45,7 @@ from bidsglm.report.figures import (
 )
 from bidsglm.report.mesh import check_meshes
 from bidsglm.report.options import Cuts
-from bidsglm.report.surface import SurfaceElements, read_surface_values
+from bidsglm.report.surface import SurfaceElements
 from bidsglm.report.underlay import MNI_TEMPLATE_NAME, template_for
 
 if TYPE_CHECKING:
@@ -200,7 +200,8 @@ class ReportContext:
             msg = f'The saved model {str(glm.statmap)!r} has no mask file; the report needs it.'
             raise InputNotFoundError(msg)
         if glm.surface_format is not None:
-            context = cls._load_surface(glm, thresholding or Thresholding(), meshes or {})
+            maps = SavedMaps(images or {})
+            context = cls._load_surface(glm, thresholding or Thresholding(), meshes or {}, maps)
             return dataclasses.replace(context, mesh_note=mesh_note)
         if meshes:
             msg = (
@@ -236,10 +237,14 @@ class ReportContext:
 
     @classmethod
     def _load_surface(
-        cls, glm: LoadedGlm, thresholding: Thresholding, meshes: Mapping[str, Mesh]
+        cls,
+        glm: LoadedGlm,
+        thresholding: Thresholding,
+        meshes: Mapping[str, Mesh],
+        maps: SavedMaps,
     ) -> ReportContext:
         """Read a surface model's mask and parts, and check its meshes against them."""
-        inside, layout = read_surface_values(cast('SavedMap', glm.mask))
+        inside, layout = maps.surface_values(cast('SavedMap', glm.mask))
         check_meshes(meshes, layout)
         return cls(
             glm=glm,
@@ -247,7 +252,7 @@ class ReportContext:
             affine=np.eye(4),
             background=None,
             thresholding=thresholding,
-            saved_maps=SavedMaps({}),
+            saved_maps=maps,
             space=space_name(glm.statmap),
             surface=SurfaceElements.of(layout),
             meshes=dict(meshes),

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bidsglm.models.surface import read_surface
 from bidsglm.report import html
 from bidsglm.report._sections import (
     R_SQUARE_UNINFORMATIVE,
@@ -34,7 +33,6 @@ from bidsglm.report.figures import stat_map_figure, svg_data_uri
 from bidsglm.report.mesh import hemisphere_values
 from bidsglm.report.surface import (
     SurfaceElements,
-    read_surface_values,
     strongest_elements,
     subcortical_volume,
     survivor_counts,
@@ -196,7 +194,7 @@ def surface_contrast_section(contrast: LoadedContrast, context: ReportContext) -
     anchor, title = f'contrast-{contrast.label}', f'Contrast: {contrast.name}'
     if 'z' not in contrast.maps:
         return html.Section(anchor, title, html.paragraph('No z map was saved.'), 'contrast')
-    z, layout = read_surface_values(contrast.maps['z'])
+    z, layout = context.saved_maps.surface_values(contrast.maps['z'])
     rule = contrast_rule(contrast, context.thresholding)
     z_values = z[context.mask]
     threshold = rule.z_threshold(z_values)
@@ -250,10 +248,10 @@ def _quality_table(index: int, context: ReportContext) -> str:
     glm = context.glm
     columns: dict[str, list[str]] = {}
     if index < len(glm.r_square) and _r_square_drawn(index, context):
-        r_square = read_surface_values(glm.r_square[index])[0]
+        r_square = context.saved_maps.surface_values(glm.r_square[index])[0]
         columns['Median r²'] = _median_by_part(r_square, context)
     if index < len(glm.residuals):
-        residuals = read_surface(glm.residuals[index], 'the residuals').data
+        residuals = context.saved_maps.surface_rows(glm.residuals[index])[0]
         units = _format_value(glm.metadata.get('Units', 'data units'))
         sd = _sd_over_time(residuals)
         columns[f'Median residual SD ({units})'] = _median_by_part(sd, context)

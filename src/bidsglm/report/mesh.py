@@ -22,6 +22,7 @@ import nibabel as nib
 import numpy as np
 
 from bidsglm.errors import InputNotFoundError, ParameterTypeError, ShapeMismatchError
+from bidsglm.models.surface import model_indices
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -336,7 +337,7 @@ def hemisphere_values(
     if layout.brain_models is not None:
         model = _cortex_models(layout)[part]
         start = int(model.index_offset)
-        places = np.asarray(list(model.vertex_indices), dtype=np.int64)
+        places = model_indices(model)
         out[places] = values[start : start + len(places)]
         return out
     start = 0

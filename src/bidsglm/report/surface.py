@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from bidsglm.models.surface import read_surface
+from bidsglm.models.surface import model_indices, read_surface
 
 if TYPE_CHECKING:
     from bidsglm.bids.reader import SavedMap
@@ -93,12 +93,13 @@ class SurfaceElements:
         parts, kinds, part_of, index_of = [], [], [], []
         for number, model in enumerate(brain_map.brain_models):
             parts.append(_part_name(str(model.brain_structure)))
+            indices = model_indices(model).tolist()
             if str(model.model_type) == _VOXELS:
                 kinds.append('voxel')
-                places = [', '.join(map(str, ijk)) for ijk in np.asarray(model.voxel_indices_ijk)]
+                places = [f'{i}, {j}, {k}' for i, j, k in indices]
             else:
                 kinds.append('vertex')
-                places = [str(int(v)) for v in model.vertex_indices]
+                places = [str(v) for v in indices]
             part_of += [number] * len(places)
             index_of += places
         return cls(tuple(parts), tuple(kinds), np.asarray(part_of, dtype=int), tuple(index_of))
@@ -281,7 +282,7 @@ def subcortical_volume(values: np.ndarray, layout: SurfaceLayout) -> Subcortical
     Examples
     --------
     >>> import nibabel as nib
-    >>> from bidsglm.models.surface import read_surface
+    >>> from bidsglm.models.surface import model_indices, read_surface
     >>> models = nib.cifti2.BrainModelAxis.from_mask(np.ones(2, bool), 'CortexLeft') + (
     ...     nib.cifti2.BrainModelAxis.from_mask(np.eye(2, dtype=bool)[..., None], 'ThalamusLeft',
     ...                                         np.diag([2.0, 2.0, 2.0, 1.0])))

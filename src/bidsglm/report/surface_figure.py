@@ -4,7 +4,8 @@ Each hemisphere is seen from its lateral and its medial side, in orthographic
 projection with superior up: the left hemisphere's lateral view looks from the
 left (anterior on the left of the picture), its medial view from the right; the
 right hemisphere's the other way round. Faces are painted far ones first
-(:func:`bidsglm._drawing.triangles.paint_triangles`) and shaded by a light at the
+(:func:`bidsglm._drawing.triangles.visible_triangles`, once per view of a mesh
+for all the maps drawn on it) and shaded by a light at the
 viewer (a face turned towards it is bright, one seen edge-on dark). A face whose
 three vertices all pass the threshold with one sign is coloured by the mean z of
 its vertices, with the ramps of the volume figures (red to yellow for positive z,
@@ -15,11 +16,12 @@ picture's size is fixed, whatever the mesh's.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bidsglm._drawing.triangles import paint_triangles
+from bidsglm._drawing.triangles import colour_pixels, visible_triangles
 from bidsglm.report.figures import _bytes, _overlay, _Panel, _slices_svg, _stat_colourbar, _tile
 
 if TYPE_CHECKING:
@@ -110,7 +112,23 @@ def render_view(
     painted : (height, width) ndarray of int
         The face seen at each pixel, -1 where none is.
     """
-    ahead = np.asarray(forward, dtype=float)
+    ahead = tuple(float(x) for x in np.asarray(forward, dtype=float))
+    painted, light = _view_of(mesh, ahead, scale, shape)
+    return colour_pixels(painted, colours * light[:, None]), painted
+
+
+@functools.lru_cache(maxsize=16)
+def _view_of(
+    mesh: Mesh, forward: tuple[float, ...], scale: float, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the face seen at each pixel of a view (-1 where none is), and each face's light.
+
+    The geometry alone decides them: a report draws each contrast on the same views
+    of the same meshes, and finds them once per view (meshes are hashed by
+    identity), then only colours the faces.
+    """
+    ahead = np.asarray(forward)
+    light = 0.35 + 0.65 * _shading(mesh, ahead)
     right = np.cross(ahead, _UP)
     coordinates = mesh.coordinates
     across, upward = coordinates @ right, coordinates @ _UP
@@ -121,8 +139,10 @@ def render_view(
             height / 2 - (upward - (upward.min() + upward.max()) / 2) * scale,
         ]
     )
-    shaded = colours * (0.35 + 0.65 * _shading(mesh, ahead))[:, None]
-    return paint_triangles(points, coordinates @ ahead, mesh.faces, shaded, shape)
+    painted = visible_triangles(points, coordinates @ ahead, mesh.faces, shape)
+    for shared in (painted, light):  # by every call with this view
+        shared.flags.writeable = False
+    return painted, light
 
 
 def _frame(meshes: Sequence[Mesh]) -> tuple[float, tuple[int, int]]:
