@@ -18,6 +18,18 @@ from ._fake_bids import FakeDataset
 CONTRASTS = ('--contrast', 'incMinusCon=incongruent - congruent', '--contrast', 'con=congruent')
 
 
+#: Two one-thread workers in this process, no dashboard. The scheduler's HTTP server
+#: (which it starts even without a dashboard) takes a free port: on its default, 8787,
+#: another cluster on the machine made it warn, and warnings fail the tests.
+IN_PROCESS = {
+    'n_workers': 2,
+    'threads_per_worker': 1,
+    'processes': False,
+    'dashboard_address': None,
+    'scheduler_kwargs': {'dashboard_address': ':0'},
+}
+
+
 def _participant(ds: FakeDataset, out: Path, *extra: str) -> int:
     argv = [str(ds.bids_dir), str(out), 'participant', '--confounds', 'trans_*', *CONTRASTS]
     return main([*argv, '-q', *extra])
@@ -32,9 +44,7 @@ def serial(fake_dataset: FakeDataset, tmp_path: Path, contents_of) -> dict[str, 
 
 def test_dask_cluster_gives_the_same_files(fake_dataset, tmp_path, serial, contents_of):
     out = tmp_path / 'dask'
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster:
+    with LocalCluster(**IN_PROCESS) as cluster:
         assert _participant(fake_dataset, out, '--dask-scheduler', cluster.scheduler_address) == 0
     contents = contents_of(out)
     assert sorted(contents) == sorted(serial)
@@ -62,9 +72,7 @@ def test_unreachable_scheduler_exits_2_before_any_work(
 
 def test_dask_workers_send_their_runs_to_the_progress_line(fake_dataset, tmp_path, capsys):
     argv = [str(fake_dataset.bids_dir), str(tmp_path / 'out'), 'participant', *CONTRASTS]
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster:
+    with LocalCluster(**IN_PROCESS) as cluster:
         args = parse_args([*argv, '--dask-scheduler', cluster.scheduler_address])
         assert run.run(args, show_progress=True) == 0
     err = capsys.readouterr().err

@@ -24,7 +24,7 @@ from bidsglm.cli import main
 from ._fake_bids import FakeDataset, make_fake_dataset
 
 CONTRASTS = ('--contrast', 'incMinusCon=incongruent - congruent', '--contrast', 'con=congruent')
-LOCAL = ('--host', '127.0.0.1', '--no-dashboard')
+LOCAL = ('--host', '127.0.0.1', '--no-dashboard', '--dashboard-address', ':0')
 
 
 def _start(module: str, *arguments: str) -> subprocess.Popen:
