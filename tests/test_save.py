@@ -6,6 +6,7 @@ import pytest
 
 from bidsglm import SecondLevelModel, save_glm_to_bids
 from bidsglm.errors import InvalidParameterError, ParameterTypeError
+from bidsglm.report import write_report
 
 SHAPE = (5, 6, 7)
 
@@ -73,3 +74,11 @@ def test_save_glm_to_bids_refuses_bad_report_keywords_before_writing(
 def test_save_glm_to_bids_without_report_keywords_draws_the_default_report(group, tmp_path):
     saved = save_glm_to_bids(group, 'intercept', out_dir=tmp_path)
     assert 'uncorrected p &lt; 0.001' in report_of(saved).read_text(encoding='utf-8')
+
+
+def test_a_report_without_entities_is_titled_by_its_folder_as_when_drawn_again(group, tmp_path):
+    saved = save_glm_to_bids(group, 'intercept', out_dir=tmp_path / 'pain-group')
+    at_save = report_of(saved).read_text(encoding='utf-8')
+    assert '<h1>GLM report: pain-group</h1>' in at_save  # not the staging folder's name
+    write_report(tmp_path / 'pain-group')
+    assert report_of(saved).read_text(encoding='utf-8') == at_save

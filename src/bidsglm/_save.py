@@ -8,12 +8,13 @@ all-or-nothing move. Every call writes the same files, whatever else was importe
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bidsglm.bids.model_view import view_model
 from bidsglm.bids.writer import SavedGlm, write_derivatives
 from bidsglm.errors import ShapeMismatchError
-from bidsglm.report import REPORT_COMPANION, report_companion, report_options
+from bidsglm.report import report_companion, report_options
 from bidsglm.report.mesh import check_meshes, read_meshes
 from bidsglm.report.mesh_search import default_meshes
 
@@ -25,10 +26,7 @@ if TYPE_CHECKING:
 
     from bidsglm.report.mesh import Mesh
 
-__all__ = ['COMPANIONS', 'save_glm_to_bids']
-
-#: What every save writes besides the derivatives: the HTML report.
-COMPANIONS = (REPORT_COMPANION,)
+__all__ = ['save_glm_to_bids']
 
 
 def _report_meshes(
@@ -177,18 +175,19 @@ def save_glm_to_bids(
     >>> '<h1>Group</h1>' in saved.statmap.with_name('report.html').read_text()
     True
     """
-    companions = COMPANIONS
     drawn_on, mesh_note = _report_meshes(model, meshes, first_level_contrast)
-    if report_kwargs or drawn_on or mesh_note:
-        options = report_options(report_kwargs, caller='save_glm_to_bids')
-        options = dataclasses.replace(options, meshes=drawn_on, mesh_note=mesh_note)
-        companions = (report_companion(options),)
+    options = dataclasses.replace(
+        report_options(report_kwargs, caller='save_glm_to_bids'),
+        meshes=drawn_on,
+        mesh_note=mesh_note,
+        folder=Path(out_dir).absolute().name,
+    )
     return write_derivatives(
         model,
         contrasts,
         contrast_types,
         out_dir,
         prefix,
-        companions=companions,
+        companions=(report_companion(options),),
         first_level_contrast=first_level_contrast,
     )

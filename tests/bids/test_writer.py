@@ -373,10 +373,11 @@ def test_save_glm_to_bids_interrupted_midway_leaves_out_dir_unchanged(
 def test_save_glm_to_bids_large_maps_written_on_a_thread_are_the_same_files(
     first_level_in_memory, tmp_path, monkeypatch, contents_of
 ):
-    save_glm_to_bids(first_level_in_memory, CONTRASTS, out_dir=tmp_path / 'inline')
+    inline, threaded = tmp_path / 'inline' / 'out', tmp_path / 'threaded' / 'out'  # one title
+    save_glm_to_bids(first_level_in_memory, CONTRASTS, out_dir=inline)
     monkeypatch.setattr(writer_module._NiftiWriter, 'background_bytes', 0)  # every map
-    save_glm_to_bids(first_level_in_memory, CONTRASTS, out_dir=tmp_path / 'threaded')
-    assert contents_of(tmp_path / 'threaded') == contents_of(tmp_path / 'inline')  # maps by data
+    save_glm_to_bids(first_level_in_memory, CONTRASTS, out_dir=threaded)
+    assert contents_of(threaded) == contents_of(inline)  # maps by data
 
 
 @pytest.mark.parametrize('failure', [KeyboardInterrupt(), OSError(28, 'No space left on device')])

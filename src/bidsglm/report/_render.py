@@ -144,7 +144,7 @@ def render_report(
         f'from a fitted {in_memory}, in memory' if in_memory else 'from the files beside this page'
     )
     document = html.page(
-        options.title if options.title is not None else _title(glm, in_memory),
+        options.title if options.title is not None else _title(glm, in_memory or options.folder),
         sections,
         subtitle=subtitle,
         description=subtitle,

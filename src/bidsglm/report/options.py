@@ -174,6 +174,9 @@ class ReportOptions:
     meshes : dict of str to Mesh, optional
         A surface model's meshes, ``{'left': ..., 'right': ...}`` (see
         :func:`bidsglm.report.mesh.read_meshes`): its z maps are drawn on them.
+    folder : str, optional
+        The name of the folder the model is saved in: the title of a page whose
+        files carry no entities (a save writes its report in a staging folder).
     mesh_note : str, optional
         Where the meshes were found, or where they were looked for in vain
         (:class:`bidsglm.report.mesh_search.MeshSearch`); said under the z maps.
@@ -192,6 +195,7 @@ class ReportOptions:
     size: tuple[int, int] = (1600, 800)
     meshes: Mapping[str, Mesh] = field(default_factory=dict)
     mesh_note: str | None = None
+    folder: str | None = None
 
 
 # ------------------------------------------------------------------ checks
