@@ -450,10 +450,10 @@ class SecondLevelModel(BaseGLM):
                 names = _map_names(maps)
                 reading = read_surface_maps(maps.images, names, mask.layout, 'the mask')
             return reading.store, np.flatnonzero(mask.inside)
-        if reading is None:
+        if not isinstance(reading, MapReading):
             store = self._read_masked(maps, masker)
             return store, np.arange(store.shape[1])
-        return reading.store, fortran_index(load_mask(self.mask_img_))  # Fortran order
+        return reading.store, reading.columns_of(fortran_index(load_mask(self.mask_img_)))
 
     def _read_masked(self, maps: GroupMaps, masker: VolumeMasker) -> MapStore:
         """Read the maps' in-mask values, one row per map; resampled if the masker says.
