@@ -28,7 +28,7 @@ import nibabel as nib
 import numpy as np
 
 from bidsglm._steps import StepCounter
-from bidsglm.models._ahead import ahead
+from bidsglm.models._ahead import ahead, ahead_map
 from bidsglm.models._group_inputs import RunningMean
 from bidsglm.models._images import volume_values
 from bidsglm.models._map_store import MapStore
@@ -142,6 +142,11 @@ class _NonzeroVoxels:
         return row[self.positions]
 
 
+def _read_data(image: nib.Nifti1Image) -> np.ndarray:
+    """Return an image's data as stored (a file is read, a gzipped one inflated)."""
+    return np.asanyarray(image.dataobj)
+
+
 def _nonzero(values: np.ndarray) -> np.ndarray:
     """Tell which values have a bit set (so -0.0 and NaN are non-zero, +0 is not)."""
     if values.dtype.itemsize in (1, 2, 4, 8):
@@ -158,7 +163,7 @@ def read_maps(
 ) -> MapReading:
     """Read each map once: its values into a store, and into a running mean if asked.
 
-    The next map is read (inflated) on a helper thread while one is stored.
+    The next maps are read (inflated) on two helper threads while one is stored.
 
     Parameters
     ----------
@@ -190,7 +195,7 @@ def read_maps(
     mean = RunningMean() if keep_mean else None
     nonzero = None if voxels is not None else _NonzeroVoxels(int(np.prod(images[0].shape[:3])))
     store: MapStore | None = None
-    arrays = ahead(np.asanyarray(image.dataobj) for image in images)  # the next one read
+    arrays = ahead_map(_read_data, images)  # the next maps read, two at a time
     read = StepCounter('maps', len(images))
     for image, data in zip(images, arrays, strict=True):
         if mean is not None:
