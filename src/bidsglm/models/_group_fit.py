@@ -142,11 +142,6 @@ class _NonzeroVoxels:
         return row[self.positions]
 
 
-def _read_data(image: nib.Nifti1Image) -> np.ndarray:
-    """Return an image's data as stored (a file is read, a gzipped one inflated)."""
-    return np.asanyarray(image.dataobj)
-
-
 def _nonzero(values: np.ndarray) -> np.ndarray:
     """Tell which values have a bit set (so -0.0 and NaN are non-zero, +0 is not)."""
     if values.dtype.itemsize in (1, 2, 4, 8):
@@ -163,7 +158,8 @@ def read_maps(
 ) -> MapReading:
     """Read each map once: its values into a store, and into a running mean if asked.
 
-    The next maps are read (inflated) on two helper threads while one is stored.
+    The next maps are read (inflated, their values taken) on two helper threads
+    while one is stored and added to the mean.
 
     Parameters
     ----------
@@ -195,15 +191,17 @@ def read_maps(
     mean = RunningMean() if keep_mean else None
     nonzero = None if voxels is not None else _NonzeroVoxels(int(np.prod(images[0].shape[:3])))
     store: MapStore | None = None
-    arrays = ahead_map(_read_data, images)  # the next maps read, two at a time
+
+    def read_values(image: nib.Nifti1Image) -> tuple[np.ndarray, np.ndarray]:
+        data = np.asanyarray(image.dataobj)  # a file read, a gzipped one inflated
+        return data, volume_values(data, image.affine, voxels, smoothing_fwhm=smoothing_fwhm)
+
     read = StepCounter('maps', len(images))
-    for image, data in zip(images, arrays, strict=True):
+    for image, (data, values) in zip(images, ahead_map(read_values, images), strict=True):
         if mean is not None:
             mean.add(data, image.affine)
-        row = volume_values(data, image.affine, voxels, smoothing_fwhm=smoothing_fwhm)
         del data
-        if nonzero is not None:
-            row = nonzero.take(row)
+        row = values if nonzero is None else nonzero.take(values)
         if store is None:
             store = MapStore(row.size, row.dtype)
         store.widen(row.size)
