@@ -169,3 +169,40 @@ def test_maps_of_mixed_float_types_are_fitted_in_the_wider_type(rng):
     maps[3] = nib.Nifti1Image(maps[3].get_fdata().astype(np.float64) + 1e-9, maps[3].affine)
     model = SecondLevelModel().fit(maps)
     check_model(model, maps, pd.DataFrame({'intercept': np.ones(6)}), [([1.0], 't')])
+
+
+def test_maps_read_for_their_own_mask_keep_only_the_voxels_non_zero_in_some_map(rng):
+    maps, _, inside = make_maps(rng, (9, 8, 7), 10, dtype=np.float32)
+    for index, image in enumerate(maps):  # +0 outside the brain (make_maps leaves -0.0)
+        data = np.where(inside, image.get_fdata(), 0.0)
+        if index == 6:  # a later map reaches outside the others' brain
+            data[0, 0, :3] = [2.0, -0.0, 3.0]
+        maps[index] = nib.Nifti1Image(data.astype(np.float32), image.affine)
+    model = SecondLevelModel().fit(maps)
+    store = model._fixed_fit.store
+    assert store.shape == (10, inside.sum() + 3)  # -0.0 counts: its sign is data
+    assert store.nbytes < 10 * (inside.sum() + 3) * 4  # maps 0 to 5 hold no column for them
+    check_model(model, maps, pd.DataFrame({'intercept': np.ones(10)}), [([1.0], 't')])
+
+
+def test_mask_voxels_zero_in_every_map_are_fitted_as_zeros(rng):
+    # 5 outside the brain: the background is 5, so voxels 0 in every map are in the mask
+    maps, _, inside = make_maps(rng, (9, 8, 7), 8, dtype=np.float32)
+    hole = np.zeros(inside.shape, dtype=bool)
+    hole[4, 4, 3:5] = True
+    for index, image in enumerate(maps):
+        data = np.where(inside, image.get_fdata(), 5.0)
+        data[hole] = 0.0
+        maps[index] = nib.Nifti1Image(data.astype(np.float32), image.affine)
+    model = SecondLevelModel().fit(maps)
+    assert np.asanyarray(model.mask_img_.dataobj)[hole].all()
+    design = pd.DataFrame({'intercept': np.ones(8)})
+    check_model(model, maps, design, [([1.0], 't')])
+    np.testing.assert_array_equal(model.residuals_.get_fdata()[hole], 0.0)
+
+
+def test_smoothed_maps_read_for_their_own_mask_equal_the_in_memory_fit(rng):
+    maps, _, _ = make_maps(rng, (9, 10, 8), 9)
+    model = SecondLevelModel(smoothing_fwhm=3.0).fit(maps)
+    design = pd.DataFrame({'intercept': np.ones(9)})
+    check_model(model, maps, design, [([1.0], 't')], 3.0)

@@ -215,3 +215,16 @@ def test_fit_ols_equals_the_blockwise_ols_fit(dtype, n_scans, n_columns):
     np.testing.assert_allclose(ours.residuals, reference.residuals, rtol=1e-6, atol=1e-6)
     assert ours.dof == reference.dof
     assert ours.residuals.dtype == np.float32
+
+
+def test_fit_ols_without_residuals_gives_the_same_fit_and_none_of_them():
+    from bidsglm.stats import fit_ols
+
+    rng = np.random.default_rng(4)
+    design = np.column_stack([np.ones(30), rng.standard_normal(30)])
+    data = (1.0 + rng.standard_normal((30, 400))).astype(np.float32)
+    whole, bare = fit_ols(data, design), fit_ols(data, design, keep_residuals=False)
+    for name in ('beta', 'dispersion', 'r_square', 'cov'):
+        np.testing.assert_array_equal(getattr(bare, name), getattr(whole, name))
+    assert bare.residuals.shape == (30, 0)
+    assert bare.residuals.dtype == np.float32

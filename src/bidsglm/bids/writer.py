@@ -425,10 +425,9 @@ def _streamed_residuals(view: ModelView, n_volumes: int, target: Path) -> Stream
     total, squares = np.zeros(positions.size), np.zeros(positions.size)
 
     def volumes() -> Iterator[np.ndarray]:
-        for row in rows():
-            values = row.astype(np.float64)
-            np.add(total, values, out=total)
-            np.add(squares, values * values, out=squares)
+        for row in rows():  # summed in float64 (each float32 value cast exactly)
+            np.add(total, row, out=total)
+            np.add(squares, np.square(row, dtype=np.float64), out=squares)
             volume[positions] = row
             yield volume
 

@@ -3,19 +3,24 @@
 Reading a gzipped map (inflated by python-isal without the GIL), or computing a map
 of residuals (numpy, without the GIL), can run on a second core while the first
 uses the previous one: :func:`ahead` runs an iterable on a helper thread, a few
-items ahead, and hands them over in order.
+items ahead, and hands them over in order. :func:`ahead_map` computes a function
+of each item on several threads at once (several maps inflated together), handing
+the results over in order too.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar, cast
 
-__all__ = ['ahead']
+__all__ = ['ahead', 'ahead_map']
 
 T = TypeVar('T')
+R = TypeVar('R')
 
 #: How long the helper waits to hand an item over before it looks whether to stop.
 _POLL_SECONDS = 0.1
@@ -98,3 +103,49 @@ def ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
     finally:
         handover.stop.set()
         helper.join()
+
+
+def ahead_map(
+    function: Callable[[T], R], items: Iterable[T], workers: int = 2, depth: int = 4
+) -> Iterator[R]:
+    """Yield ``function(item)`` for each item, in order, computed on ``workers`` threads.
+
+    At most ``depth`` results are computed or being computed ahead of the one
+    used, so memory holds a few of them whatever the number of items. An error of
+    ``function`` is raised in place of its result. Leaving the loop early (or an
+    error of the caller) waits for the results being computed and drops them.
+
+    Parameters
+    ----------
+    function : callable
+        Run on the worker threads; it should spend its time without the GIL
+        (inflating, numpy) for the threads to run at once.
+    items : iterable
+        Read on the caller's thread, ``depth`` ahead.
+    workers : int, default=2
+        The threads.
+    depth : int, default=4
+        How many results may be computed ahead.
+
+    Yields
+    ------
+    object
+        The results, in the order of ``items``.
+
+    Examples
+    --------
+    >>> list(ahead_map(lambda value: value * 10, range(6)))
+    [0, 10, 20, 30, 40, 50]
+    """
+    with ThreadPoolExecutor(workers, thread_name_prefix='bidsglm-ahead') as pool:
+        pending: deque[Future[R]] = deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(function, item))
+                if len(pending) > depth:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()

@@ -470,7 +470,7 @@ def fit_glm(
     return NOISE_MODELS['ols' if order == 0 else 'ar1'](data, design, bins)
 
 
-def fit_ols(data: np.ndarray, design: np.ndarray) -> GLMFit:
+def fit_ols(data: np.ndarray, design: np.ndarray, *, keep_residuals: bool = True) -> GLMFit:
     """Fit a design to every column by ordinary least squares, all columns at once.
 
     The numbers of ``fit_glm(data, design, 'ols')`` (to rounding), in a few whole
@@ -484,6 +484,9 @@ def fit_ols(data: np.ndarray, design: np.ndarray) -> GLMFit:
         The data, one column per voxel (float32 or float64).
     design : (n, p) ndarray
         The design matrix.
+    keep_residuals : bool, default=True
+        False returns no residuals (an ``(n, 0)`` array), for a caller that
+        computes them later from the data it keeps: it saves their copy in float32.
 
     Returns
     -------
@@ -513,9 +516,11 @@ def fit_ols(data: np.ndarray, design: np.ndarray) -> GLMFit:
     values = np.array(data, dtype=np.float64)
     beta = _product(model.pseudo_inverse, values)
     fitted = _product(model.design, beta)
-    r_square = _r_square(fitted, values)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        r_square = _column_variance(fitted) / _column_variance(values)
     residuals = np.subtract(values, fitted, out=values)
     n_scans, n_columns = design.shape
+    kept = residuals if keep_residuals else residuals[:, :0]
     return GLMFit(
         beta=beta,
         dispersion=np.einsum('tv,tv->v', residuals, residuals) / (n_scans - n_columns),
@@ -523,9 +528,24 @@ def fit_ols(data: np.ndarray, design: np.ndarray) -> GLMFit:
         rho=np.zeros(1),
         cov=model.cov[np.newaxis],
         dof=float(n_scans - design_rank(np.asarray(design, dtype=np.float64))),
-        residuals=residuals.astype(np.float32),
+        residuals=kept.astype(np.float32),
         r_square=r_square,
     )
+
+
+def _column_variance(values: np.ndarray) -> np.ndarray:
+    """Return the population variance of each column (``np.var(values, axis=0)``).
+
+    Squared and summed in one pass over the centred values, where ``np.var`` makes
+    two.
+
+    Examples
+    --------
+    >>> _column_variance(np.array([[1.0, 2.0], [3.0, 2.0]])).tolist()
+    [1.0, 0.0]
+    """
+    centred = values - values.mean(axis=0)
+    return np.einsum('tv,tv->v', centred, centred) / values.shape[0]
 
 
 def scale_signal(
