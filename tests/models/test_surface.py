@@ -20,6 +20,7 @@ from bidsglm.models.surface import (
     SurfaceMasker,
     compute_surface_mask,
     is_surface_input,
+    place_kept,
     read_surface,
     read_surface_mask,
     surface_shape,
@@ -301,3 +302,16 @@ def test_a_surface_mask_and_mask_false_choose_the_vertices(rng, surfaces):
         surfaces.cifti_run(rng), surfaces.events()
     )
     assert everything.n_elements_ == 9
+
+
+@pytest.mark.parametrize('kept', ['some', 'all'])
+@pytest.mark.parametrize('shape', [(), (3,), (2, 3)])
+def test_place_kept_puts_each_value_where_a_boolean_index_puts_it(rng, kept, shape):
+    inside = rng.random(7) < 0.6 if kept == 'some' else np.ones(7, bool)
+    values = rng.standard_normal((*shape, int(inside.sum()))).astype(np.float32)
+    expected = np.zeros((*shape, 7))
+    expected[..., inside] = values
+    full = np.zeros((*shape, 7))
+    place_kept(full, values, inside)
+    assert full.tobytes() == expected.tobytes()
+    assert np.count_nonzero(full) == values.size

@@ -53,6 +53,7 @@ __all__ = [
     'compute_surface_mask',
     'is_surface_input',
     'model_indices',
+    'place_kept',
     'read_on_layout',
     'read_surface',
     'read_surface_mask',
@@ -849,12 +850,37 @@ class SurfaceMask:
         """Put kept-vertex values back on the whole surface, 0 elsewhere, as an image."""
         values = np.asarray(values)
         full = np.zeros((*values.shape[:-1], self.layout.n_vertices), dtype=dtype or np.float64)
-        full[..., self.inside] = values
+        place_kept(full, values, self.inside)
         return self.layout.make(full, names)
 
     def image(self) -> Any:  # noqa: ANN401
         """Return the mask as an image of the layout's kind (1 inside, 0 outside)."""
         return self.layout.make(self.inside.astype(np.float32))
+
+
+def place_kept(full: np.ndarray, values: np.ndarray, inside: np.ndarray) -> None:
+    """Write ``values`` (..., kept) into ``full`` (..., all) at the ``inside`` elements.
+
+    ``full`` is C-contiguous. A plain copy when every element is kept (CIFTI-2 maps
+    keep all their grayordinates), else row by row through the kept indices: a
+    boolean index on the last axis of a whole (300, 91282) series took 0.20 s, these
+    0.03 s and 0.08 s. The values placed are the same.
+
+    Examples
+    --------
+    >>> full = np.zeros((2, 4))
+    >>> place_kept(full, np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([True, False, False, True]))
+    >>> full
+    array([[1., 0., 0., 2.],
+           [3., 0., 0., 4.]])
+    """
+    if inside.all():
+        full[...] = values
+        return
+    kept = np.flatnonzero(inside)
+    rows = full.reshape(-1, full.shape[-1])  # a view: full is C-contiguous
+    for row, row_values in zip(rows, values.reshape(-1, values.shape[-1]), strict=True):
+        row[kept] = row_values
 
 
 def compute_surface_mask(surfaces: list[SurfaceData]) -> SurfaceMask:
