@@ -191,6 +191,9 @@ def _in_child(work, fault: Fault | None = None) -> dict:
     if pid == 0:  # the child
         os.close(read)
         code = 0
+        # Ctrl-C raises KeyboardInterrupt even when this was started in the background
+        # by a shell, which leaves SIGINT ignored (Python then installs no handler).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             if fault is not None:
                 install(fault)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 
 import nibabel as nib
 import numpy as np
@@ -733,23 +734,48 @@ def test_a_surface_model_whose_maps_are_off_its_mask_is_refused_before_writing(
     assert not out_dir.exists()
 
 
+@pytest.mark.parametrize(
+    'fails',
+    [
+        lambda calls, target: len(calls) == 6,  # the sixth file, whichever thread writes it
+        lambda calls, target: 'stat-errorts' in target.name,  # on the worker thread
+    ],
+    ids=['sixth file', 'residual series'],
+)
 def test_a_surface_save_interrupted_midway_leaves_out_dir_unchanged(
-    gifti_model, out_dir, existing, monkeypatch
+    gifti_model, out_dir, existing, monkeypatch, fails
 ):
     calls = []
     original = writer_module._write_surface_file
 
     def failing_write(images, index, target):
         calls.append(target)
-        if len(calls) == 6:
+        if fails(calls, target):
             raise KeyboardInterrupt
         original(images, index, target)
 
     monkeypatch.setattr(writer_module, '_write_surface_file', failing_write)
     with pytest.raises(KeyboardInterrupt):
         save_glm_to_bids(gifti_model, 'task', out_dir=out_dir)
-    assert len(calls) == 6
+    assert len(calls) >= 6  # the series are written beside the other files
     assert snapshot(out_dir) == existing
+
+
+def test_a_surface_models_residual_series_are_written_on_the_worker_thread(
+    gifti_model, out_dir, monkeypatch
+):
+    threads = {}
+    original = writer_module._write_surface_file
+
+    def recording_write(images, index, target):
+        threads[target.name] = threading.current_thread() is threading.main_thread()
+        original(images, index, target)
+
+    monkeypatch.setattr(writer_module, '_write_surface_file', recording_write)
+    save_glm_to_bids(gifti_model, 'task', out_dir=out_dir)
+    on_worker = {name for name, main in threads.items() if not main}
+    assert on_worker == {name for name in threads if 'stat-errorts' in name}
+    assert len(on_worker) == 4  # a series per run (2) and hemisphere
 
 
 def test_a_surface_saves_manifest_lists_every_hemisphere_file(gifti_model, out_dir):

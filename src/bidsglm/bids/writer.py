@@ -219,12 +219,14 @@ class _Output:
     read it from memory); a NIfTI file too large to hold gives ``stream``, which
     writes it block by block (companions read it from disk); any other file gives
     ``write``, which writes it, and a surface file also ``staged``, which gives its
-    map to companions.
+    map to companions. A ``background`` file (a surface model's residual series) is
+    written on the save's worker thread, as the largest NIfTI files are.
     """
 
     path: PurePosixPath
     write: Callable[[Path], None] | None = None
     staged: Callable[[], StagedSurface] | None = None
+    background: bool = False
     image: Callable[[], nib.Nifti1Image] | None = None
     stream: Callable[[Path], StreamedSeries] | None = None
     content: dict[str, Any] | None = None
@@ -285,6 +287,7 @@ def _map_outputs(
                 path_of(extra, extension),
                 functools.partial(_write_surface_file, images, i),
                 staged=staged,
+                background=series,
             )
             for i, (extra, extension) in enumerate(files)
         ]
@@ -809,7 +812,11 @@ def write_derivatives(
     transaction = OutputTransaction(root, model=statmap, shared=shared)
     with transaction, _NiftiWriter() as nifti_writer:
         images = _write_outputs(
-            outputs, transaction.stage, nifti_writer.write, nifti_writer.stream
+            outputs,
+            transaction.stage,
+            nifti_writer.write,
+            nifti_writer.stream,
+            nifti_writer.later,
         )
         images.update(nifti_writer.finish_streams())  # complete before companions read
         for companion in companions:
@@ -932,6 +939,11 @@ class _NiftiWriter:
         """Wait for the streamed files; return their summaries; raise the first error."""
         return {target: future.result() for target, future in self._streams.items()}
 
+    def later(self, target: Path, write: Callable[[Path], None]) -> None:
+        """Have ``write(target)`` write a file on the worker thread."""
+        target.touch()  # the file is listed from now on, as if written
+        self._pending.append(self._pool.submit(write, target))
+
     def write(self, target: Path, image: nib.Nifti1Image) -> None:
         """Write ``image`` to ``target``, now or on the worker thread."""
         if np.asanyarray(image.dataobj).nbytes < self.background_bytes:
@@ -960,11 +972,14 @@ def _write_outputs(
     stage: Callable[[PurePosixPath], Path],
     write_image: Callable[[Path, nib.Nifti1Image], None],
     write_stream: Callable[[Path, Callable[[Path], StreamedSeries]], None],
+    write_later: Callable[[Path, Callable[[Path], None]], None] | None = None,
 ) -> dict[Path, StagedImage]:
     """Write every output at its staged path; return the images, by staged path.
 
     Streamed files are begun first (on the worker thread of a save), so that the
-    largest file is written while the others are.
+    largest file is written while the others are; ``background`` files go to
+    ``write_later`` (the worker thread) after their map is made here, or are written
+    at once without it.
     """
     images: dict[Path, StagedImage] = {}
     for output in sorted(outputs, key=lambda output: output.stream is None):
@@ -976,7 +991,10 @@ def _write_outputs(
         elif output.stream is not None:
             write_stream(target, output.stream)
         elif output.write is not None:
-            output.write(target)
-            if output.staged is not None:
+            if output.staged is not None:  # first: the map is made on this thread
                 images[target] = output.staged()
+            if output.background and write_later is not None:
+                write_later(target, output.write)
+            else:
+                output.write(target)
     return images
