@@ -35,24 +35,25 @@ from __future__ import annotations
 import argparse
 import builtins
 import errno
+import gzip
 import io
 import json
 import os
 import shutil
 import signal
 import sys
+import zlib
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 
-sys.path.append(str(Path(__file__).parent / 'cli'))  # after tests/: its conftest is ours
+sys.path.insert(0, str(Path(__file__).parent / 'cli'))
 from _fake_bids import make_fake_dataset
 
 from bidsglm import FirstLevelModel, save_glm_to_bids
 from bidsglm.bids.transaction import recover_stale_work
 from bidsglm.cli import main
-from conftest import saved_content
 
 HIDDEN = '.bidsglm'
 USER_FILE = 'sub-01/func/sub-01_task-stroop_desc-myroi_mask.nii.gz'
@@ -233,11 +234,17 @@ def _kept(name: str, path: Path) -> bool:
 
 
 def _content(path: Path) -> bytes | None:
-    """A file's content as ``saved_content`` of tests/conftest.py reads it (maps by
-    their data: their gzip bytes may differ); None for a folder or link."""
+    """A file's bytes (a map's inflated bytes: its gzip bytes may differ, its data not,
+    as tests/conftest.py's ``folder_contents`` explains); None for a folder or link."""
     if not path.is_file() or path.is_symlink():
         return None
-    return saved_content(path)
+    data = path.read_bytes()
+    if not path.name.endswith('.nii.gz'):
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error):  # a cut or damaged map: compared as it is
+        return data
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None]:

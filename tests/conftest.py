@@ -99,7 +99,7 @@ def surfaces() -> SurfaceFactory:
     return SurfaceFactory()
 
 
-def saved_content(path: Path) -> bytes:
+def _content(path: Path) -> bytes:
     """What a saved file holds: a ``.nii.gz`` map's inflated bytes, any other file's bytes.
 
     The data of a map are the same whichever way a save ran, but not always its gzip
@@ -142,7 +142,7 @@ def folder_contents(folder: Path, *, work: bool = False) -> dict[str, bytes]:
         return (work and relative.as_posix() != '.bidsglm/lock') if hidden else True
 
     return {
-        path.relative_to(folder).as_posix(): saved_content(path)
+        path.relative_to(folder).as_posix(): _content(path)
         for path in sorted(folder.rglob('*'))
         if path.is_file() and kept(path.relative_to(folder))
     }
