@@ -493,7 +493,7 @@ def _group_model(seed: int = 3) -> SecondLevelModel:
 
 
 def test_a_second_level_errorts_is_streamed_with_its_sd_for_companions(tmp_path):
-    from bidsglm.bids.writer import Companion, StreamedSeries, write_derivatives
+    from bidsglm.bids.writer import Companion, PendingSeries, write_derivatives
     from bidsglm.report._maps import residual_sd
 
     seen = {}
@@ -501,17 +501,32 @@ def test_a_second_level_errorts_is_streamed_with_its_sd_for_companions(tmp_path)
     def look(staged_statmap, statmap, stage, images):
         for path, image in images.items():
             if 'stat-errorts' in path.name:
-                seen['summary'] = image
-                seen['sd'] = residual_sd(path)[0]  # the file is complete on disk
+                seen['pending'] = image
+                seen['summary'] = image.wait()
+                seen['sd'] = residual_sd(path)[0]  # complete on disk once waited for
 
     model = _group_model()
     write_derivatives(model, 'intercept', out_dir=tmp_path, companions=[Companion(look)])
+    assert isinstance(seen['pending'], PendingSeries)
     summary = seen['summary']
-    assert isinstance(summary, StreamedSeries)
     assert summary.n_volumes == 9
     np.testing.assert_allclose(summary.sd, seen['sd'], rtol=1e-10, atol=1e-12)
     expected = model.residuals_.get_fdata().astype(np.float32).std(axis=3, dtype=np.float64)
     np.testing.assert_allclose(summary.sd, expected, rtol=1e-6, atol=1e-12)
+
+
+def test_a_failed_errorts_stream_fails_the_save_and_writes_nothing(tmp_path, monkeypatch):
+    from bidsglm import save_glm_to_bids
+    from bidsglm.bids import writer
+
+    def broken(target, header, volumes):
+        msg = 'disk full'
+        raise OSError(msg)
+
+    monkeypatch.setattr(writer, 'write_nifti_volumes', broken)
+    with pytest.raises(OSError, match='disk full'):
+        save_glm_to_bids(_group_model(), 'intercept', out_dir=tmp_path / 'out')  # the report waits
+    assert not any((tmp_path / 'out').rglob('*.*'))
 
 
 def test_a_preview_streams_the_errorts_into_its_scratch_folder():

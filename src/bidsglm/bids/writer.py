@@ -106,6 +106,7 @@ if TYPE_CHECKING:
 __all__ = [
     'Companion',
     'CompanionWriter',
+    'PendingSeries',
     'SavedGlm',
     'StagedImage',
     'StreamedSeries',
@@ -149,8 +150,38 @@ class StreamedSeries:
     n_volumes: int
 
 
-#: What companions find, by staged path: an image in memory, or a streamed file's summary.
-StagedImage = nib.spatialimages.SpatialImage | StreamedSeries | StagedSurface
+@dataclass(frozen=True)
+class PendingSeries:
+    """A file still being streamed on the writer's thread: its summary, when it is done.
+
+    Companions get it during a save, so that the report is drawn while the
+    second level's ``stat-errorts`` is written; only what needs the file's summary
+    waits for it.
+
+    Parameters
+    ----------
+    future : concurrent.futures.Future of StreamedSeries
+        The writing of the file.
+
+    Examples
+    --------
+    >>> from concurrent.futures import Future
+    >>> future = Future()
+    >>> future.set_result(StreamedSeries(np.zeros((1, 1, 1)), np.eye(4), 3))
+    >>> PendingSeries(future).wait().n_volumes
+    3
+    """
+
+    future: Future[StreamedSeries]
+
+    def wait(self) -> StreamedSeries:
+        """Return the summary once the file is complete; raise the writer's error."""
+        return self.future.result()
+
+
+#: What companions find, by staged path: an image in memory, or a streamed file's
+#: summary (:class:`PendingSeries` while it is being written).
+StagedImage = nib.spatialimages.SpatialImage | StreamedSeries | PendingSeries | StagedSurface
 
 
 class CompanionWriter(Protocol):
@@ -818,7 +849,7 @@ def write_derivatives(
             nifti_writer.stream,
             nifti_writer.later,
         )
-        images.update(nifti_writer.finish_streams())  # complete before companions read
+        images.update(nifti_writer.pending_streams())  # drawn while they are written
         for companion in companions:
             staged_statmap = transaction.staged_path(statmap)
             with timed('report'):
@@ -935,9 +966,9 @@ class _NiftiWriter:
         target.touch()  # the file is listed from now on, as if written
         self._streams[target] = self._pool.submit(write, target)
 
-    def finish_streams(self) -> dict[Path, StreamedSeries]:
-        """Wait for the streamed files; return their summaries; raise the first error."""
-        return {target: future.result() for target, future in self._streams.items()}
+    def pending_streams(self) -> dict[Path, PendingSeries]:
+        """Return the streamed files being written, by target, to wait for when needed."""
+        return {target: PendingSeries(future) for target, future in self._streams.items()}
 
     def later(self, target: Path, write: Callable[[Path], None]) -> None:
         """Have ``write(target)`` write a file on the worker thread."""

@@ -16,7 +16,7 @@ import numpy as np
 from isal import igzip_threaded
 
 from bidsglm.bids.surface_files import StagedSurface
-from bidsglm.bids.writer import StreamedSeries
+from bidsglm.bids.writer import PendingSeries, StreamedSeries
 from bidsglm.errors import ImageDimensionError
 from bidsglm.models.surface import SurfaceLayout, read_surface
 
@@ -215,7 +215,8 @@ class SavedMaps:
 
     def _in_memory(self, path: str | os.PathLike[str]) -> SpatialImage | None:
         image = self.images.get(Path(path).absolute())
-        return None if isinstance(image, (StreamedSeries, StagedSurface)) else image
+        streamed = (StreamedSeries, PendingSeries, StagedSurface)
+        return None if isinstance(image, streamed) else image
 
     def surface_rows(self, saved: SavedMap) -> tuple[np.ndarray, SurfaceLayout]:
         """Return every row of a saved surface map, as stored, and its surface.
@@ -278,6 +279,8 @@ class SavedMaps:
         the writer streamed comes with its SD, which is used as it is.
         """
         summary = self.images.get(Path(path).absolute())
+        if isinstance(summary, PendingSeries):
+            summary = summary.wait()
         if isinstance(summary, StreamedSeries):
             return summary.sd, summary.affine
         image = self._in_memory(path)
