@@ -256,6 +256,37 @@ def test_load_image_gzipped_reads_whole_and_slices_like_nibabel(tmp_path, run_da
     np.testing.assert_array_equal(image.dataobj[1:3, :, 4, ::2], reference.dataobj[1:3, :, 4, ::2])
 
 
+def test_load_image_gzipped_nifti1_is_the_image_nibabel_loads(tmp_path, run_data):
+    path = tmp_path / 'run.nii.gz'
+    image = _image(run_data.astype(np.int16), ANISOTROPIC)
+    image.header.set_slope_inter(0.5, 3.0)
+    image.header.extensions.append(nib.nifti1.Nifti1Extension('comment', b'hello'))
+    image.to_filename(path)
+    reference = nib.load(path)
+    loaded = load_image(path)
+    assert loaded.header.binaryblock == reference.header.binaryblock
+    assert loaded.header.extensions == reference.header.extensions
+    np.testing.assert_array_equal(loaded.affine, reference.affine)
+    assert type(loaded.dataobj).__name__ == '_IsalArrayProxy'
+    np.testing.assert_array_equal(loaded.get_fdata(), reference.get_fdata())  # scaled
+
+
+def test_load_image_gzipped_nifti2_is_loaded_by_nibabel(tmp_path, run_data):
+    path = tmp_path / 'run.nii.gz'
+    nib.Nifti2Image(run_data.astype(np.float32), ANISOTROPIC).to_filename(path)
+    loaded = load_image(path)
+    assert type(loaded) is nib.Nifti1Image
+    np.testing.assert_array_equal(loaded.affine, ANISOTROPIC)
+    np.testing.assert_array_equal(loaded.get_fdata(), run_data.astype(np.float32))
+
+
+def test_load_image_gzip_damaged_in_its_header_is_refused_by_name(tmp_path):
+    path = tmp_path / 'map.nii.gz'
+    path.write_bytes(b'\x1f\x8b\x08\x00' + bytes(20))
+    with pytest.raises(InvalidParameterError, match=r"'.*map\.nii\.gz' cannot be read"):
+        load_image(path)
+
+
 def test_load_image_gzipped_truncated_file_is_named(tmp_path, run_data):
     path = tmp_path / 'run.nii.gz'
     _image(run_data.astype(np.float32)).to_filename(path)
