@@ -54,8 +54,28 @@ class BaseGLM(ParamsMixin):
     ``sklearn.base.clone`` and ``check_is_fitted`` work on the models.
     """
 
+    memory: Any  # every subclass takes nilearn's ``memory`` parameter
+
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, 'mask_img_')
+
+    @property
+    def memory_(self) -> Any:  # noqa: ANN401 - a joblib.Memory, or the object given
+        """The ``joblib.Memory`` of ``memory``, as nilearn's fitted models hold it.
+
+        Made when first read, after a fit (importing joblib takes about 50 ms, which
+        a fit that never reads it need not pay); absent before a fit, as in nilearn.
+        """
+        if not self.__sklearn_is_fitted__():
+            msg = f'{type(self).__name__}.memory_ exists once the model is fitted.'
+            raise AttributeError(msg)
+        if getattr(self, '_memory_object', None) is None:
+            self._memory_object = joblib_memory(self.memory)
+        return self._memory_object
+
+    @memory_.setter
+    def memory_(self, value: Any) -> None:  # noqa: ANN401
+        self._memory_object = value
 
     def _check_fitted(self) -> None:
         if not self.__sklearn_is_fitted__():

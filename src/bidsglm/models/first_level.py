@@ -26,7 +26,7 @@ from bidsglm.errors import (
     ShapeMismatchError,
     warn_caller,
 )
-from bidsglm.models._base import BaseGLM, joblib_memory
+from bidsglm.models._base import BaseGLM
 from bidsglm.models._images import check_4d, check_same_grid, load_image, unmask
 from bidsglm.models._param_types import check_parameter_types
 from bidsglm.models._resampling import Target
@@ -367,7 +367,7 @@ class FirstLevelModel(BaseGLM):
         self.masker_ = masker
         self.standardize_ = None  # never applied, as in nilearn 0.14.1 (see standardize)
         self.fir_delays_ = [0] if self.fir_delays is None else self.fir_delays
-        self.memory_ = joblib_memory(self.memory)
+        self._memory_object = None  # memory_ is made when read
         self.mask_img_ = masker.mask_img_
         self.n_elements_ = masker.n_elements_
         self._run_means = [run_mean for _fit, run_mean in fitted]

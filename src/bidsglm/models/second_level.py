@@ -20,7 +20,7 @@ from bidsglm.errors import (
     ShapeMismatchError,
     warn_caller,
 )
-from bidsglm.models._base import BaseGLM, joblib_memory
+from bidsglm.models._base import BaseGLM
 from bidsglm.models._group_fit import GroupFit, MapReading, read_maps
 from bidsglm.models._group_inputs import GroupInput, GroupMaps, read_group_input
 from bidsglm.models._group_surface import (
@@ -291,7 +291,7 @@ class SecondLevelModel(BaseGLM):
         self.n_elements_ = masker.n_elements_
         self.second_level_input_ = _input_as_kept(second_level_input)
         self.confounds_ = confounds
-        self.memory_ = joblib_memory(self.memory)
+        self._memory_object = None  # memory_ is made when read
         self._fixed_fit: GroupFit | None = None
         self._last_fit: GroupFit | None = None
         self.input_sources_: list[str | None] = group.sources

@@ -39,9 +39,8 @@ __all__ = [
     'usable_cores',
 ]
 
-#: What the worker processes import before they fork (see ``_process_context``):
-#: the work, and joblib, which every fit imports for its ``memory_`` (50 ms a worker).
-_PRELOAD = ('bidsglm.runner._work', 'joblib')
+#: What the worker processes import before they fork (see ``_process_context``).
+_PRELOAD = ('bidsglm.runner._work',)
 #: How long to wait for a Dask scheduler before giving up.
 DASK_TIMEOUT = '10s'
 
