@@ -22,7 +22,7 @@ from bidsglm.errors import (
 from bidsglm.models import FirstLevelModel, SecondLevelModel
 
 from ._validator import run_validator
-from .conftest import N_SCANS, N_SUBJECTS, SPACE, make_run, snapshot
+from .conftest import N_SCANS, N_SUBJECTS, SPACE, T_R, make_run, snapshot
 
 N_COLUMNS = 5  # audio, motor, visual, drift_1, constant
 CONTRASTS = {'audio - visual': 'audio - visual', 'effects of interest': np.eye(3, N_COLUMNS)}
@@ -883,3 +883,28 @@ def test_a_save_in_a_standard_space_writes_no_spatial_reference(first_level, out
     saved = save_glm_to_bids(first_level, 'audio', out_dir=out_dir)
     sidecars = [f for f in saved.files if f.suffix == '.json']
     assert not [f for f in sidecars if 'SpatialReference' in json.loads(f.read_text())]
+
+
+def test_a_first_level_errorts_is_streamed_per_run_with_the_sd_a_file_gives(first_level, out_dir):
+    from bidsglm.bids.writer import Companion, PendingSeries, write_derivatives
+    from bidsglm.report._maps import residual_sd
+
+    seen = {}
+
+    def look(staged_statmap, statmap, stage, images):
+        for path, image in images.items():
+            if 'stat-errorts' in path.name:
+                assert isinstance(image, PendingSeries)
+                seen[path.name] = (image.wait(), residual_sd(path, mask)[0])
+
+    mask = first_level.mask_img_.get_fdata() != 0
+    write_derivatives(first_level, 'audio', out_dir=out_dir, companions=[Companion(look)])
+    assert len(seen) == 2  # one file per run
+    for (summary, from_file), expected in zip(seen.values(), first_level.residuals_, strict=True):
+        assert summary.n_volumes == expected.shape[3]
+        np.testing.assert_array_equal(summary.sd, from_file)  # bit for bit
+    saved = sorted(out_dir.rglob('*stat-errorts_statmap.nii.gz'))
+    for path, expected in zip(saved, first_level.residuals_, strict=True):
+        written = nib.load(path)
+        np.testing.assert_array_equal(written.get_fdata(), expected.get_fdata())
+        assert written.header.get_zooms()[3] == T_R

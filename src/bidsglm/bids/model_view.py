@@ -138,10 +138,11 @@ class ModelView:
         For a second-level model fitted on first-level models, the first-level
         contrast whose maps it tests.
     residual_rows : callable or None
-        For a model of one design that gives its residuals one volume at a time
-        (bidsglm's second level): ``residual_rows()`` yields each volume's in-mask
-        values, in the C order of the mask's voxels; ``stat-errorts`` is then written
-        block-wise from them, never whole in memory. None: from ``residuals``.
+        For a model that gives its residuals one volume at a time (bidsglm's):
+        ``residual_rows(index)`` yields each volume's in-mask values of design
+        ``index``, in the C order of the mask's voxels; ``stat-errorts`` is then
+        written volume by volume from them, never whole in memory. None: from
+        ``residuals``.
 
     Attributes
     ----------
@@ -160,7 +161,7 @@ class ModelView:
     r_square: Callable[[], tuple[nib.Nifti1Image, ...]] | None = field(repr=False)
     mean_img: nib.Nifti1Image | None = field(default=None, repr=False)
     first_level_contrast: Any = None
-    residual_rows: Callable[[], Iterator[np.ndarray]] | None = field(default=None, repr=False)
+    residual_rows: Callable[[int], Iterator[np.ndarray]] | None = field(default=None, repr=False)
 
     @property
     def columns(self) -> tuple[tuple[str, ...], ...]:
@@ -334,6 +335,7 @@ def _ours_first(model: Any, first_level_contrast: object = None) -> ModelView:  
         residuals=lambda: tuple(model.residuals_),
         r_square=lambda: tuple(model.r_square_),
         mean_img=getattr(model, 'mean_img_', None),
+        residual_rows=getattr(model, 'iter_residuals', None),
     )
 
 
@@ -367,8 +369,15 @@ def _ours_second(model: Any, first_level_contrast: object = None) -> ModelView: 
         residuals=lambda: (model.residuals_,),
         r_square=lambda: (model.r_square_,),
         first_level_contrast=first_level_contrast,
-        residual_rows=getattr(model, 'iter_residuals', None),
+        residual_rows=_one_design_rows(getattr(model, 'iter_residuals', None)),
     )
+
+
+def _one_design_rows(
+    rows: Callable[[], Iterator[np.ndarray]] | None,
+) -> Callable[[int], Iterator[np.ndarray]] | None:
+    """Give a model of one design's ``iter_residuals()`` the view's ``(index)`` form."""
+    return None if rows is None else lambda _index: rows()
 
 
 # ---------------------------------------------------------------- nilearn models

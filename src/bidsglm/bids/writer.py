@@ -97,6 +97,7 @@ from bidsglm.bids.transaction import OutputTransaction
 from bidsglm.errors import BidsNameError, InvalidParameterError
 from bidsglm.models._images import unmask
 from bidsglm.models.surface import SurfaceMask, read_on_layout
+from bidsglm.stats.series import VolumeRows
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -441,34 +442,39 @@ def _residual_image(
     return nifti_image(residuals()[index], dtype=np.float32, t_step=float(t_r or 1.0))
 
 
-def _streamed_residuals(view: ModelView, n_volumes: int, target: Path) -> StreamedSeries:
-    """Write the residuals volume by volume, as :func:`_residual_image` would write them.
+def _streamed_residuals(
+    view: ModelView, index: int, t_r: float | None, target: Path
+) -> StreamedSeries:
+    """Write the residuals of design ``index`` volume by volume, as a 4D image would be.
 
-    The header is that of the same image written whole: float32, time step 1. The
-    standard deviation of each voxel over the volumes is summed on the way.
+    The header is that of the same image written whole (:func:`_residual_image`):
+    float32, the time step the TR (1 without one). The standard deviation of each
+    voxel over the volumes is summed on the way, in the blocks the report sums a
+    file in (:mod:`bidsglm.stats.series`): the same numbers, bit for bit.
     """
     rows = view.residual_rows
     assert rows is not None
     mask_img = _volume_mask(view)
     mask = np.asanyarray(mask_img.dataobj) != 0
     positions = np.ravel_multi_index(np.nonzero(mask), mask.shape, order='F')
+    in_file_order = np.argsort(positions)  # the mask's voxels as a file lists them
+    n_volumes = len(view.designs[index])
     template = unmask(np.zeros((1, positions.size), np.float32), mask_img)
-    header = nifti_image(template, dtype=np.float32, t_step=1.0).header
+    header = nifti_image(template, dtype=np.float32, t_step=float(t_r or 1.0)).header
     header.set_data_shape((*mask.shape, n_volumes))
     volume = np.zeros(mask.size, dtype=np.float32)  # outside the mask stays 0
-    total, squares = np.zeros(positions.size), np.zeros(positions.size)
+    sums = VolumeRows(positions.size, mask.size, np.float32)
 
     def volumes() -> Iterator[np.ndarray]:
-        for row in rows():  # summed in float64 (each float32 value cast exactly)
-            np.add(total, row, out=total)
-            np.add(squares, np.square(row, dtype=np.float64), out=squares)
-            volume[positions] = row
+        for row in rows(index):
+            values = np.asarray(row, dtype=np.float32)
+            volume[positions] = values
+            sums.add(values[in_file_order])
             yield volume
 
     write_nifti_volumes(target, header, volumes())
-    mean = total / n_volumes
     flat_sd = np.zeros(mask.size)
-    flat_sd[positions] = np.sqrt(np.maximum(squares / n_volumes - mean**2, 0.0))
+    flat_sd[positions[in_file_order]] = sums.sd()
     sd = flat_sd.reshape(mask.shape, order='F')
     return StreamedSeries(sd, np.asarray(mask_img.affine, dtype=float), n_volumes)
 
@@ -578,11 +584,11 @@ def _model_maps(view: ModelView, layout: Layout, index: int) -> list[_Output]:
         return _surface_model_maps(view, layout, index)
     residuals, r_square = view.residuals, view.r_square
     outputs = []
-    if view.residual_rows is not None and len(view.designs) == 1:
-        stream = functools.partial(_streamed_residuals, view, len(view.designs[0]))
+    t_r = view.parameters.get('t_r') if view.level == 'first' else None
+    if view.residual_rows is not None:
+        stream = functools.partial(_streamed_residuals, view, index, t_r)
         outputs += _model_map(view, layout, index, 'errorts', stream=stream)
     elif residuals is not None:
-        t_r = view.parameters.get('t_r') if view.level == 'first' else None
         make = functools.partial(_residual_image, residuals, t_r, index)
         outputs += _model_map(view, layout, index, 'errorts', make)
     if r_square is not None:
@@ -927,6 +933,8 @@ def preview_derivatives(
     ['contrast-intercept_stat-t_statmap.nii.gz']
     """
     view = view_model(model, first_level_contrast)
+    if view.level == 'first':  # its residuals are in memory: handed over, not written
+        view = dataclasses.replace(view, residual_rows=None)
     try:
         layout = _layout(view, None, first_level_contrast)
     except BidsNameError:  # the model's subject label cannot name files: a preview needs none

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -653,6 +653,34 @@ class FirstLevelModel(BaseGLM):
         """
         self._check_fitted()
         return [self._unmask(fit.residuals, dtype=fit.residuals.dtype) for fit in self.fits_]
+
+    def iter_residuals(self, run: int = 0) -> Iterator[np.ndarray]:
+        """Yield the residuals of one run a scan at a time, without a 4D image.
+
+        Each is float32, one value per voxel of the mask (in the order of
+        :attr:`masker_`'s ``transform``); ``stat-errorts`` is written from them, a
+        volume at a time. :attr:`residuals_` holds the same values as images.
+
+        Parameters
+        ----------
+        run : int, default=0
+            The run, in the order the runs were fitted.
+
+        Examples
+        --------
+        >>> import nibabel as nib, pandas as pd
+        >>> data = np.random.default_rng(0).normal(size=(2, 1, 1, 6)).astype(np.float32)
+        >>> mask = nib.Nifti1Image(np.ones((2, 1, 1), np.uint8), np.eye(4))
+        >>> model = FirstLevelModel(mask_img=mask, signal_scaling=False, noise_model='ols')
+        >>> model = model.fit(nib.Nifti1Image(data, np.eye(4)),
+        ...                   design_matrices=pd.DataFrame({'c': np.ones(6)}))
+        >>> rows = np.array(list(model.iter_residuals()))
+        >>> centred = data - data.mean(axis=3, keepdims=True)
+        >>> rows.shape, bool(np.allclose(rows, centred[:, 0, 0].T))
+        ((6, 2), True)
+        """
+        self._check_fitted()
+        return iter(self.fits_[run].residuals)
 
     @property
     def r_square_(self) -> list[nib.Nifti1Image]:

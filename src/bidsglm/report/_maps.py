@@ -19,6 +19,7 @@ from bidsglm.bids.surface_files import StagedSurface
 from bidsglm.bids.writer import PendingSeries, StreamedSeries
 from bidsglm.errors import ImageDimensionError
 from bidsglm.models.surface import SurfaceLayout, read_surface
+from bidsglm.stats.series import BlockedSd, volumes_per_block
 
 if TYPE_CHECKING:
     import os
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from bidsglm.bids.writer import StagedImage
 
 __all__ = ['SavedMaps', 'read_volume', 'residual_sd']
-
-_CHUNK_BYTES = 16 * 2**20
 
 
 def read_volume(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +114,7 @@ def _blocks_from_stream(
 ) -> Iterator[np.ndarray]:
     """Yield (voxels, volumes) blocks of a 4D file, a few volumes at a time."""
     n_voxels = int(np.prod(shape[:3]))
-    per_chunk = max(1, _CHUNK_BYTES // (n_voxels * dtype.itemsize))
+    per_chunk = volumes_per_block(n_voxels, dtype.itemsize)
     for start in range(0, shape[3], per_chunk):
         count = min(per_chunk, shape[3] - start)
         raw = stream.read(count * n_voxels * dtype.itemsize)
@@ -125,7 +124,7 @@ def _blocks_from_stream(
 def _blocks_from_array(data: np.ndarray) -> Iterator[np.ndarray]:
     """Yield (voxels, volumes) blocks of a 4D array, a few volumes at a time."""
     flat = data.reshape(-1, data.shape[3], order='F')  # a view for Fortran-ordered data
-    per_chunk = max(1, _CHUNK_BYTES // max(flat.shape[0] * flat.itemsize, 1))
+    per_chunk = volumes_per_block(flat.shape[0], flat.itemsize)
     for start in range(0, flat.shape[1], per_chunk):
         yield flat[:, start : start + per_chunk]
 
@@ -172,15 +171,10 @@ def _sd_over_time(
     (True, 0.0)
     """
     index = _voxel_index(mask, shape)
-    n_values = int(np.prod(shape[:3])) if index is None else index.size
-    total = np.zeros(n_values)
-    squares = np.zeros_like(total)
+    sums = BlockedSd(int(np.prod(shape[:3])) if index is None else index.size)
     for block in blocks:
-        values = (block if index is None else _rows_of(block, index)).astype(np.float64)
-        total += values.sum(axis=1)
-        squares += np.einsum('ij,ij->i', values, values)
-    mean = total / shape[3]
-    sd = np.sqrt(np.maximum(squares / shape[3] - mean**2, 0.0))
+        sums.add_block(block if index is None else _rows_of(block, index))
+    sd = sums.sd()
     if index is not None:
         grid = np.zeros(int(np.prod(shape[:3])))
         grid[index] = sd
