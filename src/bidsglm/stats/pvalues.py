@@ -86,7 +86,13 @@ def p_and_z(
     stat = np.asarray(stat, dtype=np.float64)
     dof = min(float(dof), MAX_DOF)
     if stat_type == 't':
-        upper, lower = special.stdtr(dof, -stat), special.stdtr(dof, stat)
+        upper = special.stdtr(dof, -stat)
     else:
-        upper, lower = special.fdtrc(effect_dof, dof, stat), special.fdtr(effect_dof, dof, stat)
-    return upper, z_from_tails(upper, lower)
+        upper = special.fdtrc(effect_dof, dof, stat)
+    z_score = -special.ndtri(np.clip(upper, _P_MIN, _P_MAX))
+    low = z_score < 0  # there the lower tail is the precise one (z_from_tails)
+    lower = special.stdtr(dof, stat[low]) if stat_type == 't' else None
+    if lower is None:
+        lower = special.fdtr(effect_dof, dof, stat[low])
+    z_score[low] = special.ndtri(np.clip(lower, _P_MIN, _P_MAX))
+    return upper, z_score
