@@ -12,6 +12,8 @@ which imports in a fraction of the time of :mod:`scipy.stats`.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -85,14 +87,26 @@ def p_and_z(
     """
     stat = np.asarray(stat, dtype=np.float64)
     dof = min(float(dof), MAX_DOF)
-    if stat_type == 't':
-        upper = special.stdtr(dof, -stat)
-    else:
-        upper = special.fdtrc(effect_dof, dof, stat)
+    upper_tail, lower_tail = _tails(stat_type, dof, effect_dof)
+    upper = upper_tail(stat)
     z_score = -special.ndtri(np.clip(upper, _P_MIN, _P_MAX))
-    low = z_score < 0  # there the lower tail is the precise one (z_from_tails)
-    lower = special.stdtr(dof, stat[low]) if stat_type == 't' else None
-    if lower is None:
-        lower = special.fdtr(effect_dof, dof, stat[low])
-    z_score[low] = special.ndtri(np.clip(lower, _P_MIN, _P_MAX))
+    low = z_score < 0  # there the lower tail is the precise one (see z_from_tails)
+    z_score[low] = special.ndtri(np.clip(lower_tail(stat[low]), _P_MIN, _P_MAX))
     return upper, z_score
+
+
+Tail = Callable[[np.ndarray], np.ndarray]
+
+
+def _tails(stat_type: Literal['t', 'F'], dof: float, effect_dof: int) -> tuple[Tail, Tail]:
+    """Return the upper- and lower-tail probability functions of a statistic."""
+    if stat_type == 't':
+        return functools.partial(_t_upper, dof), functools.partial(special.stdtr, dof)
+    return (
+        functools.partial(special.fdtrc, effect_dof, dof),
+        functools.partial(special.fdtr, effect_dof, dof),
+    )
+
+
+def _t_upper(dof: float, stat: np.ndarray) -> np.ndarray:
+    return special.stdtr(dof, -stat)
