@@ -103,3 +103,13 @@ def test_read_atlas_reads_an_image_and_a_table_of_names(tmp_path):
 )
 def test_only_mni_spaces_get_the_atlas(name, has_atlas):
     assert (atlas_for(name) is shipped_atlas()) is has_atlas
+
+
+def test_labels_of_equals_label_of_point_by_point_on_the_shipped_atlas(rng):
+    atlas = shipped_atlas()
+    xyz = rng.uniform(-110, 110, size=(300, 3))  # inside, near and outside the brain
+    labels = atlas.labels_of(xyz)
+    assert labels == [atlas.label_of(point) for point in xyz]
+    assert len(set(labels)) > 20  # regions, nearest regions and no label all seen
+    assert NO_LABEL in labels
+    assert any(label.startswith('nearest') for label in labels)

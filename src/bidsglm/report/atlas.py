@@ -112,8 +112,20 @@ class Atlas:
         return self._nearest(point, ijk)
 
     def labels_of(self, xyz: np.ndarray) -> list[str]:
-        """Name the region at each point of an ``(n, 3)`` array of mm coordinates."""
-        return [self.label_of(point) for point in np.asarray(xyz, dtype=float).reshape(-1, 3)]
+        """Name the region at each point of an ``(n, 3)`` array of mm coordinates.
+
+        As :meth:`label_of` for each point; the points inside a region are looked
+        up all at once.
+        """
+        points = np.asarray(xyz, dtype=float).reshape(-1, 3)
+        ijk = np.rint(apply_affine(self._to_voxels, points)).astype(int)
+        inside = np.all((ijk >= 0) & (ijk < self.regions.shape), axis=1)
+        regions = np.zeros(len(points), dtype=int)
+        regions[inside] = self.regions[tuple(ijk[inside].T)]
+        return [
+            self.names[int(region)] if region > 0 else self._nearest(point, voxel)
+            for point, voxel, region in zip(points, ijk, regions, strict=True)
+        ]
 
     @cached_property
     def _to_voxels(self) -> np.ndarray:
