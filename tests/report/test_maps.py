@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from bidsglm.errors import ImageDimensionError
+from bidsglm.report import _maps
 from bidsglm.report._maps import SavedMaps, read_volume, residual_sd
-from bidsglm.stats import series
 
 AFFINE = np.diag([3.0, 3.0, 3.5, 1.0])
 
@@ -14,7 +14,7 @@ def test_residual_sd_equals_numpy_std_over_time(tmp_path, rng, monkeypatch, name
     data = rng.standard_normal((7, 8, 9, 30)).astype(np.float32)
     data *= np.arange(1.0, 10.0)[None, None, :, None]  # a different spread per slice
     nib.save(nib.Nifti1Image(data, AFFINE), tmp_path / name)
-    monkeypatch.setattr(series, 'CHUNK_BYTES', 7 * 8 * 9 * 4 * 4)  # 4 volumes per read
+    monkeypatch.setattr(_maps, '_CHUNK_BYTES', 7 * 8 * 9 * 4 * 4)  # 4 volumes per read
     sd, affine = residual_sd(tmp_path / name)
     np.testing.assert_allclose(sd, data.astype(float).std(axis=3), rtol=1e-6)
     np.testing.assert_array_equal(affine, AFFINE)
@@ -49,7 +49,7 @@ def test_saved_maps_residual_sd_from_memory_equals_the_file(tmp_path, rng, monke
     data = np.asarray(rng.standard_normal((7, 8, 9, 30)), dtype=np.float32, order=order)
     image = nib.Nifti1Image(data, AFFINE)
     nib.save(image, tmp_path / 'errorts.nii.gz')
-    monkeypatch.setattr(series, 'CHUNK_BYTES', 7 * 8 * 9 * 4 * 4)  # 4 volumes per block
+    monkeypatch.setattr(_maps, '_CHUNK_BYTES', 7 * 8 * 9 * 4 * 4)  # 4 volumes per block
     in_memory, affine = SavedMaps({tmp_path / 'errorts.nii.gz': image}).residual_sd(
         tmp_path / 'errorts.nii.gz'
     )
@@ -86,7 +86,7 @@ def test_residual_sd_in_a_mask_is_the_whole_grids_bit_for_bit(
     data[~mask] = 0.0  # residuals are 0 outside the model's mask
     image = nib.Nifti1Image(data, AFFINE)
     nib.save(image, tmp_path / 'errorts.nii.gz')
-    monkeypatch.setattr(series, 'CHUNK_BYTES', 7 * 8 * 9 * 4 * 4)  # 4 volumes per block
+    monkeypatch.setattr(_maps, '_CHUNK_BYTES', 7 * 8 * 9 * 4 * 4)  # 4 volumes per block
     maps = SavedMaps({tmp_path / 'errorts.nii.gz': image} if in_memory else {})
     whole, _ = maps.residual_sd(tmp_path / 'errorts.nii.gz')
     inside, affine = maps.residual_sd(tmp_path / 'errorts.nii.gz', mask)

@@ -97,7 +97,7 @@ from bidsglm.bids.transaction import OutputTransaction
 from bidsglm.errors import BidsNameError, InvalidParameterError
 from bidsglm.models._images import unmask
 from bidsglm.models.surface import SurfaceMask, read_on_layout
-from bidsglm.stats.series import VolumeRows
+from bidsglm.stats.series import SeriesSd
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -449,32 +449,31 @@ def _streamed_residuals(
 
     The header is that of the same image written whole (:func:`_residual_image`):
     float32, the time step the TR (1 without one). The standard deviation of each
-    voxel over the volumes is summed on the way, in the blocks the report sums a
-    file in (:mod:`bidsglm.stats.series`): the same numbers, bit for bit.
+    voxel over the volumes is summed on the way, as the report sums a file
+    (:mod:`bidsglm.stats.series`): the same numbers, bit for bit.
     """
     rows = view.residual_rows
     assert rows is not None
     mask_img = _volume_mask(view)
     mask = np.asanyarray(mask_img.dataobj) != 0
     positions = np.ravel_multi_index(np.nonzero(mask), mask.shape, order='F')
-    in_file_order = np.argsort(positions)  # the mask's voxels as a file lists them
     n_volumes = len(view.designs[index])
     template = unmask(np.zeros((1, positions.size), np.float32), mask_img)
     header = nifti_image(template, dtype=np.float32, t_step=float(t_r or 1.0)).header
     header.set_data_shape((*mask.shape, n_volumes))
     volume = np.zeros(mask.size, dtype=np.float32)  # outside the mask stays 0
-    sums = VolumeRows(positions.size, mask.size, np.float32)
+    sums = SeriesSd(positions.size)
 
     def volumes() -> Iterator[np.ndarray]:
         for row in rows(index):
             values = np.asarray(row, dtype=np.float32)
             volume[positions] = values
-            sums.add(values[in_file_order])
+            sums.add(values)
             yield volume
 
     write_nifti_volumes(target, header, volumes())
     flat_sd = np.zeros(mask.size)
-    flat_sd[positions[in_file_order]] = sums.sd()
+    flat_sd[positions] = sums.sd()
     sd = flat_sd.reshape(mask.shape, order='F')
     return StreamedSeries(sd, np.asarray(mask_img.affine, dtype=float), n_volumes)
 

@@ -19,7 +19,7 @@ from bidsglm.bids.surface_files import StagedSurface
 from bidsglm.bids.writer import PendingSeries, StreamedSeries
 from bidsglm.errors import ImageDimensionError
 from bidsglm.models.surface import SurfaceLayout, read_surface
-from bidsglm.stats.series import BlockedSd, volumes_per_block
+from bidsglm.stats.series import SeriesSd
 
 if TYPE_CHECKING:
     import os
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from bidsglm.bids.writer import StagedImage
 
 __all__ = ['SavedMaps', 'read_volume', 'residual_sd']
+
+_CHUNK_BYTES = 16 * 2**20
 
 
 def read_volume(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -114,7 +116,7 @@ def _blocks_from_stream(
 ) -> Iterator[np.ndarray]:
     """Yield (voxels, volumes) blocks of a 4D file, a few volumes at a time."""
     n_voxels = int(np.prod(shape[:3]))
-    per_chunk = volumes_per_block(n_voxels, dtype.itemsize)
+    per_chunk = max(1, _CHUNK_BYTES // (n_voxels * dtype.itemsize))
     for start in range(0, shape[3], per_chunk):
         count = min(per_chunk, shape[3] - start)
         raw = stream.read(count * n_voxels * dtype.itemsize)
@@ -124,7 +126,7 @@ def _blocks_from_stream(
 def _blocks_from_array(data: np.ndarray) -> Iterator[np.ndarray]:
     """Yield (voxels, volumes) blocks of a 4D array, a few volumes at a time."""
     flat = data.reshape(-1, data.shape[3], order='F')  # a view for Fortran-ordered data
-    per_chunk = volumes_per_block(flat.shape[0], flat.itemsize)
+    per_chunk = max(1, _CHUNK_BYTES // max(flat.shape[0] * flat.itemsize, 1))
     for start in range(0, flat.shape[1], per_chunk):
         yield flat[:, start : start + per_chunk]
 
@@ -142,9 +144,8 @@ def _voxel_index(mask: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray 
 def _rows_of(block: np.ndarray, index: np.ndarray) -> np.ndarray:
     """Return the rows ``index`` of a (voxels, volumes) block, voxels contiguous.
 
-    Laid out as the blocks are (each volume's voxels contiguous), so that numpy sums
-    every row in the order it sums the whole block's; another layout would give
-    other roundings.
+    Laid out as the blocks are (each volume's voxels contiguous), so that each
+    volume's values are one contiguous slice to add.
     """
     volumes = np.empty((block.shape[1], index.size), dtype=block.dtype)
     np.take(block.T, index, axis=1, out=volumes)
@@ -156,9 +157,9 @@ def _sd_over_time(
 ) -> np.ndarray:
     """Return the standard deviation (``ddof=0``) over time, summing in float64.
 
-    With ``mask``, only its voxels are summed and the others are 0. Their rows are
-    laid out as the whole block's (:func:`_rows_of`), so each voxel's sums are made
-    in the same order, and its value is the whole grid's, bit for bit.
+    With ``mask``, only its voxels are summed and the others are 0. Each voxel's
+    values are added one volume after the other (:class:`~bidsglm.stats.series.SeriesSd`),
+    so its value is the whole grid's, bit for bit, and a streamed file's.
 
     Examples
     --------
@@ -171,7 +172,7 @@ def _sd_over_time(
     (True, 0.0)
     """
     index = _voxel_index(mask, shape)
-    sums = BlockedSd(int(np.prod(shape[:3])) if index is None else index.size)
+    sums = SeriesSd(int(np.prod(shape[:3])) if index is None else index.size)
     for block in blocks:
         sums.add_block(block if index is None else _rows_of(block, index))
     sd = sums.sd()
