@@ -28,11 +28,13 @@ raw data and whitened design (nilearn issue #2964); under OLS the two are the sa
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg
+from threadpoolctl import threadpool_limits
 
 from bidsglm.errors import InvalidParameterError, ShapeMismatchError
 from bidsglm.stats.autoregression import (
@@ -195,23 +197,40 @@ class _Outputs:
         )
 
 
-#: OpenBLAS computes a product on one thread below m * n * k = 4 * 65536. Above, its
-#: threads spin while they wait, and when the cores are busy (several subjects fitted
-#: at once, or anything else running) a 64x64x36x240 AR(1) fit took 0.45 to 0.9 s
-#: instead of 0.17 s, and two subjects fitted side by side 6 s instead of 2 s.
-SINGLE_THREAD_PRODUCT = 4 * 65536
+class _OneBlasThread:
+    """A context in which BLAS runs on the calling thread alone, shared by threads.
+
+    OpenBLAS's thread count is one setting for the whole process. The first fit to
+    enter sets it to 1 and the last to leave restores it, so that fits running side
+    by side (runs fitted on a thread pool) never restore it under one another.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._limits: threadpool_limits | None = None
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._limits = threadpool_limits(limits=1, user_api='blas')
+            self._users += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._limits is not None:
+                self._limits.restore_original_limits()
+                self._limits = None
 
 
-def _product(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Return ``left @ right``, computed in column slices that each take one thread."""
-    width = max(1, SINGLE_THREAD_PRODUCT // (left.shape[0] * left.shape[1]))
-    if right.shape[1] <= width:
-        return left @ right
-    out = np.empty((left.shape[0], right.shape[1]), dtype=np.result_type(left, right))
-    for start in range(0, right.shape[1], width):
-        columns = slice(start, start + width)
-        np.matmul(left, right[:, columns], out=out[:, columns])
-    return out
+#: The fits' products run on one BLAS thread. Above m * n * k = 4 * 65536 OpenBLAS
+#: splits a product over its threads, which spin while they wait: when the cores are
+#: busy (several subjects fitted at once, or anything else running) a 64x64x36x240
+#: AR(1) fit took 0.45 to 0.9 s instead of 0.17 s, and two subjects fitted side by
+#: side 6 s instead of 2 s. Limiting the threads (0.2 ms a fit) replaced slicing each
+#: product into pieces of one thread, which cost 14,000 calls a subject.
+ONE_BLAS_THREAD = _OneBlasThread()
 
 
 #: Gives each voxel of a block (n, b) its noise group, an int: for AR(1) its
@@ -279,8 +298,8 @@ def _fit_block(
         if step not in designs:
             designs[step] = _WhitenedDesign.of(design, coefficients(sorted_steps[start]))
         model = designs[step]
-        beta[:, start:stop] = _product(model.pseudo_inverse, white[:, start:stop])
-        fitted[:, start:stop] = _product(model.design, beta[:, start:stop])
+        np.matmul(model.pseudo_inverse, white[:, start:stop], out=beta[:, start:stop])
+        np.matmul(model.design, beta[:, start:stop], out=fitted[:, start:stop])
     residuals = white - fitted
     unsort = np.empty_like(order)  # back to the block's order: contiguous stores
     unsort[order] = np.arange(order.size)
@@ -347,7 +366,7 @@ def _fit_ar1(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
     mean = _residual_mean(data, design, pseudo_inverse)
 
     def estimate_steps(values: np.ndarray, _columns: slice) -> np.ndarray:
-        residuals = values - _product(design, _product(pseudo_inverse, values))
+        residuals = values - design @ (pseudo_inverse @ values)
         residuals -= mean
         return np.trunc(_lag_one_ratio(residuals) * bins).astype(np.int64)
 
@@ -367,7 +386,7 @@ def _ar_coefficients(data: np.ndarray, design: np.ndarray, order: int) -> np.nda
     for start in range(0, n_voxels, block_size):
         columns = slice(start, min(start + block_size, n_voxels))
         values = np.array(data[:, columns], dtype=np.float64)
-        residuals = values - _product(design, _product(pseudo_inverse, values))
+        residuals = values - design @ (pseudo_inverse @ values)
         coefficients[columns] = yule_walker(residuals, order, mean=mean)
     return coefficients
 
@@ -465,9 +484,10 @@ def fit_glm(
         )
         raise ShapeMismatchError(msg)
     design = np.asarray(design, dtype=np.float64)
-    if order > 1:
-        return _fit_ar(data, design, order, bins, random_state)
-    return NOISE_MODELS['ols' if order == 0 else 'ar1'](data, design, bins)
+    with ONE_BLAS_THREAD:
+        if order > 1:
+            return _fit_ar(data, design, order, bins, random_state)
+        return NOISE_MODELS['ols' if order == 0 else 'ar1'](data, design, bins)
 
 
 def fit_ols(data: np.ndarray, design: np.ndarray, *, keep_residuals: bool = True) -> GLMFit:
@@ -514,8 +534,9 @@ def fit_ols(data: np.ndarray, design: np.ndarray, *, keep_residuals: bool = True
         raise ShapeMismatchError(msg)
     model = _WhitenedDesign.of(np.asarray(design, dtype=np.float64), 0.0)
     values = np.array(data, dtype=np.float64)
-    beta = _product(model.pseudo_inverse, values)
-    fitted = _product(model.design, beta)
+    with ONE_BLAS_THREAD:
+        beta = model.pseudo_inverse @ values
+        fitted = model.design @ beta
     with np.errstate(divide='ignore', invalid='ignore'):
         r_square = _column_variance(fitted) / _column_variance(values)
     residuals = np.subtract(values, fitted, out=values)
