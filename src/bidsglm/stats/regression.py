@@ -160,15 +160,30 @@ BLOCK_BYTES = 2**20
 
 @dataclass(frozen=True)
 class _WhitenedDesign:
-    """The design whitened with one group's AR coefficients, and its pseudo-inverse."""
+    """The design whitened with one group's AR coefficients, and its pseudo-inverse.
+
+    Two stacked forms serve the block fit, each in one product per group:
+    ``solver`` is the pseudo-inverse with a last row of ``1 / n`` (the betas and the
+    mean of the whitened data) and ``centred`` the design less its column means with
+    those means as a last row (the centred fitted values and the mean fitted value).
+    """
 
     design: np.ndarray
     pseudo_inverse: np.ndarray
+    solver: np.ndarray
+    centred: np.ndarray
 
     @classmethod
     def of(cls, design: np.ndarray, rho: float | np.ndarray) -> _WhitenedDesign:
         white = whiten_ar(design, rho)
-        return cls(white, linalg.pinv(white))
+        pseudo_inverse = linalg.pinv(white)
+        means = white.mean(axis=0)
+        return cls(
+            design=white,
+            pseudo_inverse=pseudo_inverse,
+            solver=np.vstack([pseudo_inverse, np.full(white.shape[0], 1 / white.shape[0])]),
+            centred=np.vstack([white - means, means]),
+        )
 
     @property
     def cov(self) -> np.ndarray:
@@ -284,31 +299,52 @@ def _fit_block(
 ) -> None:
     """Whiten one block, fit each run of voxels sharing a group, store the results.
 
-    The block's voxels are sorted by group so that each group is a contiguous slice.
+    The block's voxels are sorted by group so that each group is a contiguous slice,
+    fitted with two products (:func:`_fit_sorted`), and put back in order.
     """
     order = np.argsort(steps, kind='stable')
     sorted_steps = steps[order]
     white = _whiten_columns(values.take(order, axis=1), coefficients(sorted_steps))
-    n_scans, n_columns = design.shape
-    beta = np.empty((n_columns, order.size))
-    fitted = np.empty_like(white)
-    bounds = [0, *(np.flatnonzero(np.diff(sorted_steps)) + 1), order.size]
-    for start, stop in itertools.pairwise(bounds):
-        step = int(sorted_steps[start])
-        if step not in designs:
-            designs[step] = _WhitenedDesign.of(design, coefficients(sorted_steps[start]))
-        model = designs[step]
-        np.matmul(model.pseudo_inverse, white[:, start:stop], out=beta[:, start:stop])
-        np.matmul(model.design, beta[:, start:stop], out=fitted[:, start:stop])
-    residuals = white - fitted
+    models = []
+    for step in np.unique(sorted_steps):
+        if int(step) not in designs:
+            designs[int(step)] = _WhitenedDesign.of(design, coefficients(step))
+        models.append(designs[int(step)])
+    fit = _fit_sorted(white, sorted_steps, models)
     unsort = np.empty_like(order)  # back to the block's order: contiguous stores
     unsort[order] = np.arange(order.size)
-    outputs.beta[:, columns] = beta.take(unsort, axis=1)
-    outputs.residuals[:, columns] = residuals.take(unsort, axis=1)
-    dispersion = np.einsum('tv,tv->v', residuals, residuals) / (n_scans - n_columns)
-    outputs.dispersion[columns] = dispersion[unsort]
-    outputs.r_square[columns] = _r_square(fitted, white)[unsort]
+    outputs.beta[:, columns] = fit.beta.take(unsort, axis=1)
+    outputs.residuals[:, columns] = fit.residuals.take(unsort, axis=1)
+    outputs.dispersion[columns] = fit.dispersion[unsort]
+    outputs.r_square[columns] = fit.r_square[unsort]
     outputs.steps[columns] = steps
+
+
+def _fit_sorted(white: np.ndarray, steps: np.ndarray, models: list[_WhitenedDesign]) -> _Outputs:
+    """Fit whitened voxels sorted by step, one model per distinct step in order.
+
+    Each group takes two products: ``solver @ white`` gives its betas and the mean of
+    its whitened data, ``centred @ beta`` its centred fitted values and their mean.
+    So ``var(fitted)`` needs no centring pass, and the residuals are
+    ``white - centred fit - fitted mean`` (float64, in ``residuals``).
+    """
+    n_scans, n_voxels = white.shape
+    n_columns = models[0].design.shape[1]
+    solved = np.empty((n_columns + 1, n_voxels))
+    fitted = np.empty((n_scans + 1, n_voxels))
+    bounds = [0, *(np.flatnonzero(np.diff(steps)) + 1), n_voxels]
+    for model, (start, stop) in zip(models, itertools.pairwise(bounds), strict=True):
+        np.matmul(model.solver, white[:, start:stop], out=solved[:, start:stop])
+        np.matmul(model.centred, solved[:-1, start:stop], out=fitted[:, start:stop])
+    centred_fit, fitted_mean = fitted[:-1], fitted[-1]
+    fitted_variance = np.einsum('tv,tv->v', centred_fit, centred_fit) / n_scans
+    residuals = np.subtract(white, centred_fit, out=centred_fit)
+    residuals -= fitted_mean
+    white -= solved[-1]  # centred in place: the data are no longer needed
+    with np.errstate(divide='ignore', invalid='ignore'):
+        r_square = fitted_variance / (np.einsum('tv,tv->v', white, white) / n_scans)
+    dispersion = np.einsum('tv,tv->v', residuals, residuals) / (n_scans - n_columns)
+    return _Outputs(solved[:-1], dispersion, residuals, r_square, steps)
 
 
 def _whiten_columns(values: np.ndarray, rho: np.ndarray) -> np.ndarray:
@@ -326,12 +362,6 @@ def _whiten_columns(values: np.ndarray, rho: np.ndarray) -> np.ndarray:
     np.multiply(values[:-1], rho, out=white[1:])
     np.subtract(values[1:], white[1:], out=white[1:])
     return white
-
-
-def _r_square(fitted: np.ndarray, data: np.ndarray) -> np.ndarray:
-    """Return ``var(fitted) / var(data)`` per column (population variances)."""
-    with np.errstate(divide='ignore', invalid='ignore'):
-        return np.var(fitted, axis=0) / np.var(data, axis=0)
 
 
 def _fit_ols(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
