@@ -385,6 +385,21 @@ def _residual_mean(data: np.ndarray, design: np.ndarray, pseudo_inverse: np.ndar
     return float(weights @ data.sum(axis=1, dtype=np.float64)) / data.size
 
 
+def _ols_residuals(
+    values: np.ndarray, design: np.ndarray, pseudo_inverse: np.ndarray
+) -> np.ndarray:
+    """Return ``values - design @ (pseudo_inverse @ values)``, in one new array.
+
+    Examples
+    --------
+    >>> design = np.ones((3, 1))
+    >>> _ols_residuals(np.array([[1.0], [2.0], [6.0]]), design, np.linalg.pinv(design)).ravel()
+    array([-2., -1.,  3.])
+    """
+    residuals = design @ (pseudo_inverse @ values)
+    return np.subtract(values, residuals, out=residuals)
+
+
 def _fit_ar1(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
     """Fit OLS, estimate AR(1) per voxel, refit each coefficient group whitened.
 
@@ -396,7 +411,7 @@ def _fit_ar1(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
     mean = _residual_mean(data, design, pseudo_inverse)
 
     def estimate_steps(values: np.ndarray, _columns: slice) -> np.ndarray:
-        residuals = values - design @ (pseudo_inverse @ values)
+        residuals = _ols_residuals(values, design, pseudo_inverse)
         residuals -= mean
         return np.trunc(_lag_one_ratio(residuals) * bins).astype(np.int64)
 
@@ -416,7 +431,7 @@ def _ar_coefficients(data: np.ndarray, design: np.ndarray, order: int) -> np.nda
     for start in range(0, n_voxels, block_size):
         columns = slice(start, min(start + block_size, n_voxels))
         values = np.array(data[:, columns], dtype=np.float64)
-        residuals = values - design @ (pseudo_inverse @ values)
+        residuals = _ols_residuals(values, design, pseudo_inverse)
         coefficients[columns] = yule_walker(residuals, order, mean=mean)
     return coefficients
 
