@@ -18,6 +18,9 @@ The recipe is nilearn 0.14.1's, so that the numbers agree:
 The fit runs a block of about 500 voxels at a time, in float64 whatever the data's
 type: each block's OLS residuals, AR coefficients and whitened refit are computed
 while the block is in the processor's cache, and no copy of the whole data is made.
+Within a block the voxels are sorted by group, and each group is fitted with two
+products that also give the means ``r_square`` needs (see :func:`_fit_sorted`); the
+products run on one BLAS thread (:data:`ONE_BLAS_THREAD`).
 
 Where we differ on purpose: the residuals we keep are the *whitened* residuals
 ``W Y - W X beta``. Their sum of squares is exactly ``sigma2 * (n - p)``, and they are
