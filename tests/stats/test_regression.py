@@ -1,8 +1,5 @@
-import threading
-
 import numpy as np
 import pytest
-import threadpoolctl
 
 from bidsglm.errors import InvalidParameterError, ShapeMismatchError
 from bidsglm.stats import regression
@@ -69,65 +66,41 @@ def test_fit_glm_does_not_depend_on_the_blocks(rng, monkeypatch, noise_model):
         np.testing.assert_allclose(getattr(blocks, name), getattr(whole, name), rtol=1e-12)
 
 
-def _blas_threads() -> int:
-    return max(info['num_threads'] for info in threadpoolctl.threadpool_info()
-               if info['user_api'] == 'blas')  # fmt: skip
+@pytest.mark.parametrize('noise_model', ['ols', 'ar1', 'ar2'])
+def test_fit_glm_sliced_products_give_the_same_fit(rng, monkeypatch, noise_model):
+    planted = make_planted_glm(rng, n_scans=60, n_voxels=150, rho=0.3)
+    whole = fit_glm(planted.data, planted.design, noise_model=noise_model, bins=10)
+    monkeypatch.setattr(regression, 'SINGLE_THREAD_PRODUCT', 3 * 60 * 10)  # 10 columns
+    sliced = fit_glm(planted.data, planted.design, noise_model=noise_model, bins=10)
+    np.testing.assert_array_equal(sliced.labels, whole.labels)
+    np.testing.assert_array_equal(sliced.rho, whole.rho)
+    for name in ('beta', 'dispersion', 'cov', 'r_square', 'residuals'):
+        np.testing.assert_allclose(getattr(sliced, name), getattr(whole, name), rtol=1e-12)
 
 
 @pytest.mark.parametrize('noise_model', ['ols', 'ar1', 'ar2'])
-def test_fit_glm_runs_its_products_on_one_blas_thread_then_restores_them(
-    rng, monkeypatch, noise_model
-):
-    planted = make_planted_glm(rng, n_scans=60, n_voxels=40, rho=0.3)
-    seen = []
-    original = regression.linalg.pinv
+def test_fit_glm_keeps_every_product_below_openblas_threading(rng, monkeypatch, noise_model):
+    planted = make_planted_glm(rng, n_scans=60, n_voxels=300, rho=0.3)
+    sizes = []
+    matmul = np.matmul
 
-    def pinv_noting_threads(matrix):
-        seen.append(_blas_threads())
-        return original(matrix)
+    def noting_sizes(left, right, *args, **kwargs):
+        sizes.append(left.shape[0] * left.shape[1] * right.shape[-1])
+        return matmul(left, right, *args, **kwargs)
 
-    monkeypatch.setattr(regression.linalg, 'pinv', pinv_noting_threads)
-    before = _blas_threads()
+    monkeypatch.setattr(regression, 'SINGLE_THREAD_PRODUCT', 4 * 60 * 20)  # 20 columns
+    monkeypatch.setattr(np, 'matmul', noting_sizes)
     fit_glm(planted.data, planted.design, noise_model=noise_model)
-    assert seen
-    assert set(seen) == {1}
-    assert _blas_threads() == before
+    assert len(sizes) >= 300 // 20  # the refit's products at least, sliced
+    assert max(sizes) <= 4 * 60 * 20
 
 
-def test_one_blas_thread_is_restored_by_the_last_fit_to_leave():
-    before = _blas_threads()
-    limit = regression._OneBlasThread()
-    with limit:
-        with limit:  # a second run fitted at the same time, on another thread
-            assert _blas_threads() == 1
-        assert _blas_threads() == 1  # the first is still fitting
-    assert _blas_threads() == before
-
-
-def test_one_blas_thread_limits_once_while_fits_overlap_on_threads(monkeypatch):
-    events = []
-
-    class RecordedLimits:  # OpenBLAS reports its threads unreliably off the main thread
-        def __init__(self, limits, user_api):
-            events.append(('limit', limits, user_api))
-
-        def restore_original_limits(self):
-            events.append(('restore',))
-
-    monkeypatch.setattr(regression, 'threadpool_limits', RecordedLimits)
-    limit = regression._OneBlasThread()
-    both_inside = threading.Barrier(2)
-
-    def fit_alongside() -> None:
-        with limit:
-            both_inside.wait()
-
-    threads = [threading.Thread(target=fit_alongside) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert events == [('limit', 1, 'blas'), ('restore',)]
+def test_product_writes_its_slices_into_out():
+    left = np.arange(6.0).reshape(2, 3)
+    right = np.arange(12.0).reshape(3, 4)
+    out = np.full((3, 4), np.nan)[:2]  # a view, as a block's columns are
+    assert regression._product(left, right, out=out) is out
+    np.testing.assert_array_equal(out, left @ right)
 
 
 def _per_voxel_ar1_fit(values, design, rho):

@@ -20,7 +20,8 @@ type: each block's OLS residuals, AR coefficients and whitened refit are compute
 while the block is in the processor's cache, and no copy of the whole data is made.
 Within a block the voxels are sorted by group, and each group is fitted with two
 products that also give the means ``r_square`` needs (see :func:`_fit_sorted`); the
-products run on one BLAS thread (:data:`ONE_BLAS_THREAD`).
+products are cut into column slices that OpenBLAS runs on one thread
+(:data:`SINGLE_THREAD_PRODUCT`).
 
 Where we differ on purpose: the residuals we keep are the *whitened* residuals
 ``W Y - W X beta``. Their sum of squares is exactly ``sigma2 * (n - p)``, and they are
@@ -31,13 +32,11 @@ raw data and whitened design (nilearn issue #2964); under OLS the two are the sa
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg
-from threadpoolctl import threadpool_limits
 
 from bidsglm.errors import InvalidParameterError, ShapeMismatchError
 from bidsglm.stats.autoregression import (
@@ -215,40 +214,33 @@ class _Outputs:
         )
 
 
-class _OneBlasThread:
-    """A context in which BLAS runs on the calling thread alone, shared by threads.
+#: OpenBLAS computes a product on one thread below m * n * k = 4 * 65536. Above, its
+#: threads spin while they wait, and when the cores are busy (several subjects fitted
+#: at once, or anything else running) a 64x64x36x240 AR(1) fit took 0.45 to 0.9 s
+#: instead of 0.17 s, and two subjects fitted side by side 6 s instead of 2 s. Each
+#: product is therefore computed in column slices below that size. Limiting OpenBLAS
+#: to one thread around the fit (threadpoolctl, 0.2 ms) instead saved the slicing, but
+#: with OpenBLAS 0.3.31 a limit set on one thread did not hold for another: two runs
+#: fitted side by side on threads then spun (1.3 s of CPU for 0.7 s of fitting).
+SINGLE_THREAD_PRODUCT = 4 * 65536
 
-    OpenBLAS's thread count is one setting for the whole process. The first fit to
-    enter sets it to 1 and the last to leave restores it, so that fits running side
-    by side (runs fitted on a thread pool) never restore it under one another.
+
+def _product(left: np.ndarray, right: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Return ``left @ right`` (written to ``out`` if given), in one-thread column slices.
+
+    Examples
+    --------
+    >>> out = np.empty((1, 3))
+    >>> _product(np.array([[2.0]]), np.array([[1.0, 2.0, 3.0]]), out=out).tolist()
+    [[2.0, 4.0, 6.0]]
     """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._limits: threadpool_limits | None = None
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._users == 0:
-                self._limits = threadpool_limits(limits=1, user_api='blas')
-            self._users += 1
-
-    def __exit__(self, *_exc: object) -> None:
-        with self._lock:
-            self._users -= 1
-            if self._users == 0 and self._limits is not None:
-                self._limits.restore_original_limits()
-                self._limits = None
-
-
-#: The fits' products run on one BLAS thread. Above m * n * k = 4 * 65536 OpenBLAS
-#: splits a product over its threads, which spin while they wait: when the cores are
-#: busy (several subjects fitted at once, or anything else running) a 64x64x36x240
-#: AR(1) fit took 0.45 to 0.9 s instead of 0.17 s, and two subjects fitted side by
-#: side 6 s instead of 2 s. Limiting the threads (0.2 ms a fit) replaced slicing each
-#: product into pieces of one thread, which cost 14,000 calls a subject.
-ONE_BLAS_THREAD = _OneBlasThread()
+    if out is None:
+        out = np.empty((left.shape[0], right.shape[1]), dtype=np.result_type(left, right))
+    width = max(1, SINGLE_THREAD_PRODUCT // (left.shape[0] * left.shape[1]))
+    for start in range(0, right.shape[1], width):
+        columns = slice(start, start + width)
+        np.matmul(left, right[:, columns], out=out[:, columns])
+    return out
 
 
 #: Gives each voxel of a block (n, b) its noise group, an int: for AR(1) its
@@ -337,8 +329,8 @@ def _fit_sorted(white: np.ndarray, steps: np.ndarray, models: list[_WhitenedDesi
     fitted = np.empty((n_scans + 1, n_voxels))
     bounds = [0, *(np.flatnonzero(np.diff(steps)) + 1), n_voxels]
     for model, (start, stop) in zip(models, itertools.pairwise(bounds), strict=True):
-        np.matmul(model.solver, white[:, start:stop], out=solved[:, start:stop])
-        np.matmul(model.centred, solved[:-1, start:stop], out=fitted[:, start:stop])
+        _product(model.solver, white[:, start:stop], out=solved[:, start:stop])
+        _product(model.centred, solved[:-1, start:stop], out=fitted[:, start:stop])
     centred_fit, fitted_mean = fitted[:-1], fitted[-1]
     fitted_variance = np.einsum('tv,tv->v', centred_fit, centred_fit) / n_scans
     residuals = np.subtract(white, centred_fit, out=centred_fit)
@@ -399,7 +391,7 @@ def _ols_residuals(
     >>> _ols_residuals(np.array([[1.0], [2.0], [6.0]]), design, np.linalg.pinv(design)).ravel()
     array([-2., -1.,  3.])
     """
-    residuals = design @ (pseudo_inverse @ values)
+    residuals = _product(design, _product(pseudo_inverse, values))
     return np.subtract(values, residuals, out=residuals)
 
 
@@ -532,10 +524,9 @@ def fit_glm(
         )
         raise ShapeMismatchError(msg)
     design = np.asarray(design, dtype=np.float64)
-    with ONE_BLAS_THREAD:
-        if order > 1:
-            return _fit_ar(data, design, order, bins, random_state)
-        return NOISE_MODELS['ols' if order == 0 else 'ar1'](data, design, bins)
+    if order > 1:
+        return _fit_ar(data, design, order, bins, random_state)
+    return NOISE_MODELS['ols' if order == 0 else 'ar1'](data, design, bins)
 
 
 def fit_ols(data: np.ndarray, design: np.ndarray, *, keep_residuals: bool = True) -> GLMFit:
@@ -582,9 +573,8 @@ def fit_ols(data: np.ndarray, design: np.ndarray, *, keep_residuals: bool = True
         raise ShapeMismatchError(msg)
     model = _WhitenedDesign.of(np.asarray(design, dtype=np.float64), 0.0)
     values = np.array(data, dtype=np.float64)
-    with ONE_BLAS_THREAD:
-        beta = model.pseudo_inverse @ values
-        fitted = model.design @ beta
+    beta = _product(model.pseudo_inverse, values)
+    fitted = _product(model.design, beta)
     with np.errstate(divide='ignore', invalid='ignore'):
         r_square = _column_variance(fitted) / _column_variance(values)
     residuals = np.subtract(values, fitted, out=values)
