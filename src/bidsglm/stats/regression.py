@@ -234,9 +234,11 @@ def _product(left: np.ndarray, right: np.ndarray, out: np.ndarray | None = None)
     >>> _product(np.array([[2.0]]), np.array([[1.0, 2.0, 3.0]]), out=out).tolist()
     [[2.0, 4.0, 6.0]]
     """
+    width = max(1, SINGLE_THREAD_PRODUCT // (left.shape[0] * left.shape[1]))
+    if right.shape[1] <= width:  # most groups of a block: one call
+        return np.matmul(left, right, out=out)
     if out is None:
         out = np.empty((left.shape[0], right.shape[1]), dtype=np.result_type(left, right))
-    width = max(1, SINGLE_THREAD_PRODUCT // (left.shape[0] * left.shape[1]))
     for start in range(0, right.shape[1], width):
         columns = slice(start, start + width)
         np.matmul(left, right[:, columns], out=out[:, columns])
