@@ -55,16 +55,96 @@ def test_fit_glm_ar1_groups_share_one_truncated_coefficient(rng):
 
 
 @pytest.mark.parametrize('noise_model', ['ols', 'ar1'])
-def test_fit_glm_blocks_and_sliced_products_give_the_same_fit(rng, monkeypatch, noise_model):
+def test_fit_glm_does_not_depend_on_the_blocks(rng, monkeypatch, noise_model):
     planted = make_planted_glm(rng, n_scans=60, n_voxels=150, rho=0.3)
     whole = fit_glm(planted.data, planted.design, noise_model=noise_model)
     monkeypatch.setattr(regression, 'BLOCK_BYTES', 64 * 8 * 60)  # blocks of 64 voxels
-    monkeypatch.setattr(regression, 'SINGLE_THREAD_PRODUCT', 3 * 60 * 10)  # 10 columns
     blocks = fit_glm(planted.data, planted.design, noise_model=noise_model)
     np.testing.assert_array_equal(blocks.labels, whole.labels)
     np.testing.assert_array_equal(blocks.rho, whole.rho)
     for name in ('beta', 'dispersion', 'cov', 'r_square', 'residuals'):
         np.testing.assert_allclose(getattr(blocks, name), getattr(whole, name), rtol=1e-12)
+
+
+@pytest.mark.parametrize('noise_model', ['ols', 'ar1', 'ar2'])
+def test_fit_glm_sliced_products_give_the_same_fit(rng, monkeypatch, noise_model):
+    planted = make_planted_glm(rng, n_scans=60, n_voxels=150, rho=0.3)
+    whole = fit_glm(planted.data, planted.design, noise_model=noise_model, bins=10)
+    monkeypatch.setattr(regression, 'SINGLE_THREAD_PRODUCT', 3 * 60 * 10)  # 10 columns
+    sliced = fit_glm(planted.data, planted.design, noise_model=noise_model, bins=10)
+    np.testing.assert_array_equal(sliced.labels, whole.labels)
+    np.testing.assert_array_equal(sliced.rho, whole.rho)
+    for name in ('beta', 'dispersion', 'cov', 'r_square', 'residuals'):
+        np.testing.assert_allclose(getattr(sliced, name), getattr(whole, name), rtol=1e-12)
+
+
+@pytest.mark.parametrize('noise_model', ['ols', 'ar1', 'ar2'])
+def test_fit_glm_keeps_every_product_below_openblas_threading(rng, monkeypatch, noise_model):
+    planted = make_planted_glm(rng, n_scans=60, n_voxels=300, rho=0.3)
+    sizes = []
+    matmul = np.matmul
+
+    def noting_sizes(left, right, *args, **kwargs):
+        sizes.append(left.shape[0] * left.shape[1] * right.shape[-1])
+        return matmul(left, right, *args, **kwargs)
+
+    monkeypatch.setattr(regression, 'SINGLE_THREAD_PRODUCT', 4 * 60 * 20)  # 20 columns
+    monkeypatch.setattr(np, 'matmul', noting_sizes)
+    fit_glm(planted.data, planted.design, noise_model=noise_model)
+    assert len(sizes) >= 300 // 20  # the refit's products at least, sliced
+    assert max(sizes) <= 4 * 60 * 20
+
+
+def test_product_writes_its_slices_into_out():
+    left = np.arange(6.0).reshape(2, 3)
+    right = np.arange(12.0).reshape(3, 4)
+    out = np.full((3, 4), np.nan)[:2]  # a view, as a block's columns are
+    assert regression._product(left, right, out=out) is out
+    np.testing.assert_array_equal(out, left @ right)
+
+
+def _per_voxel_ar1_fit(values, design, rho):
+    """The refit of one voxel, written out: whiten, least squares, variances."""
+    white_design, white = whiten_ar1(design, rho), whiten_ar1(values, rho)
+    beta = np.linalg.pinv(white_design) @ white
+    fitted = white_design @ beta
+    residuals = white - fitted
+    dispersion = residuals @ residuals / (design.shape[0] - design.shape[1])
+    return beta, residuals, dispersion, np.var(fitted) / np.var(white)
+
+
+@pytest.mark.parametrize('offset', [0.0, 1e4])  # percent signal change, raw scanner units
+def test_fit_glm_ar1_equals_a_per_voxel_refit_with_several_groups(rng, monkeypatch, offset):
+    planted = make_planted_glm(rng, n_scans=40, n_voxels=90, rho=0.3)
+    data = planted.data + offset
+    monkeypatch.setattr(regression, 'BLOCK_BYTES', 64 * 8 * 40)  # two blocks
+    fit = fit_glm(data, planted.design, noise_model='ar1', bins=10)
+    assert fit.rho.size >= 3  # groups of several coefficients, interleaved in the blocks
+    for voxel in range(data.shape[1]):
+        beta, residuals, dispersion, r_square = _per_voxel_ar1_fit(
+            data[:, voxel], planted.design, fit.rho[fit.labels[voxel]]
+        )
+        np.testing.assert_allclose(fit.beta[:, voxel], beta, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(fit.dispersion[voxel], dispersion, rtol=1e-10)
+        np.testing.assert_allclose(fit.r_square[voxel], r_square, rtol=1e-10)
+        np.testing.assert_allclose(fit.residuals[:, voxel], residuals, rtol=1e-6, atol=1e-6)
+
+
+def test_fit_sorted_gives_each_group_its_model_and_the_centred_variances(rng):
+    n_scans = 30
+    design = np.column_stack([np.sin(np.arange(n_scans) / 3), np.ones(n_scans)])
+    white = rng.standard_normal((n_scans, 7)) + 50.0
+    steps = np.array([1, 1, 3, 3, 3, 5, 5])  # sorted: three groups of 2, 3 and 2 voxels
+    models = [regression._WhitenedDesign.of(design, step / 10) for step in (1, 3, 5)]
+    fit = regression._fit_sorted(white.copy(), steps, models)
+    for voxel, model in enumerate([models[0]] * 2 + [models[1]] * 3 + [models[2]] * 2):
+        beta = model.pseudo_inverse @ white[:, voxel]
+        fitted = model.design @ beta
+        np.testing.assert_allclose(fit.beta[:, voxel], beta, rtol=1e-12)
+        np.testing.assert_allclose(fit.residuals[:, voxel], white[:, voxel] - fitted, atol=1e-11)
+        np.testing.assert_allclose(
+            fit.r_square[voxel], np.var(fitted) / np.var(white[:, voxel]), rtol=1e-10
+        )
 
 
 def test_fit_glm_ar1_removes_the_mean_of_all_residuals_as_nilearn(rng):

@@ -18,6 +18,10 @@ The recipe is nilearn 0.14.1's, so that the numbers agree:
 The fit runs a block of about 500 voxels at a time, in float64 whatever the data's
 type: each block's OLS residuals, AR coefficients and whitened refit are computed
 while the block is in the processor's cache, and no copy of the whole data is made.
+Within a block the voxels are sorted by group, and each group is fitted with two
+products that also give the means ``r_square`` needs (see :func:`_fit_sorted`); the
+products are cut into column slices that OpenBLAS runs on one thread
+(:data:`SINGLE_THREAD_PRODUCT`).
 
 Where we differ on purpose: the residuals we keep are the *whitened* residuals
 ``W Y - W X beta``. Their sum of squares is exactly ``sigma2 * (n - p)``, and they are
@@ -158,15 +162,30 @@ BLOCK_BYTES = 2**20
 
 @dataclass(frozen=True)
 class _WhitenedDesign:
-    """The design whitened with one group's AR coefficients, and its pseudo-inverse."""
+    """The design whitened with one group's AR coefficients, and its pseudo-inverse.
+
+    Two stacked forms serve the block fit, each in one product per group:
+    ``solver`` is the pseudo-inverse with a last row of ``1 / n`` (the betas and the
+    mean of the whitened data) and ``centred`` the design less its column means with
+    those means as a last row (the centred fitted values and the mean fitted value).
+    """
 
     design: np.ndarray
     pseudo_inverse: np.ndarray
+    solver: np.ndarray
+    centred: np.ndarray
 
     @classmethod
     def of(cls, design: np.ndarray, rho: float | np.ndarray) -> _WhitenedDesign:
         white = whiten_ar(design, rho)
-        return cls(white, linalg.pinv(white))
+        pseudo_inverse = linalg.pinv(white)
+        means = white.mean(axis=0)
+        return cls(
+            design=white,
+            pseudo_inverse=pseudo_inverse,
+            solver=np.vstack([pseudo_inverse, np.full(white.shape[0], 1 / white.shape[0])]),
+            centred=np.vstack([white - means, means]),
+        )
 
     @property
     def cov(self) -> np.ndarray:
@@ -198,16 +217,28 @@ class _Outputs:
 #: OpenBLAS computes a product on one thread below m * n * k = 4 * 65536. Above, its
 #: threads spin while they wait, and when the cores are busy (several subjects fitted
 #: at once, or anything else running) a 64x64x36x240 AR(1) fit took 0.45 to 0.9 s
-#: instead of 0.17 s, and two subjects fitted side by side 6 s instead of 2 s.
+#: instead of 0.17 s, and two subjects fitted side by side 6 s instead of 2 s. Each
+#: product is therefore computed in column slices below that size. Limiting OpenBLAS
+#: to one thread around the fit (threadpoolctl, 0.2 ms) instead saved the slicing, but
+#: with OpenBLAS 0.3.31 a limit set on one thread did not hold for another: two runs
+#: fitted side by side on threads then spun (1.3 s of CPU for 0.7 s of fitting).
 SINGLE_THREAD_PRODUCT = 4 * 65536
 
 
-def _product(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Return ``left @ right``, computed in column slices that each take one thread."""
+def _product(left: np.ndarray, right: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Return ``left @ right`` (written to ``out`` if given), in one-thread column slices.
+
+    Examples
+    --------
+    >>> out = np.empty((1, 3))
+    >>> _product(np.array([[2.0]]), np.array([[1.0, 2.0, 3.0]]), out=out).tolist()
+    [[2.0, 4.0, 6.0]]
+    """
     width = max(1, SINGLE_THREAD_PRODUCT // (left.shape[0] * left.shape[1]))
-    if right.shape[1] <= width:
-        return left @ right
-    out = np.empty((left.shape[0], right.shape[1]), dtype=np.result_type(left, right))
+    if right.shape[1] <= width:  # most groups of a block: one call
+        return np.matmul(left, right, out=out)
+    if out is None:
+        out = np.empty((left.shape[0], right.shape[1]), dtype=np.result_type(left, right))
     for start in range(0, right.shape[1], width):
         columns = slice(start, start + width)
         np.matmul(left, right[:, columns], out=out[:, columns])
@@ -265,31 +296,52 @@ def _fit_block(
 ) -> None:
     """Whiten one block, fit each run of voxels sharing a group, store the results.
 
-    The block's voxels are sorted by group so that each group is a contiguous slice.
+    The block's voxels are sorted by group so that each group is a contiguous slice,
+    fitted with two products (:func:`_fit_sorted`), and put back in order.
     """
     order = np.argsort(steps, kind='stable')
     sorted_steps = steps[order]
     white = _whiten_columns(values.take(order, axis=1), coefficients(sorted_steps))
-    n_scans, n_columns = design.shape
-    beta = np.empty((n_columns, order.size))
-    fitted = np.empty_like(white)
-    bounds = [0, *(np.flatnonzero(np.diff(sorted_steps)) + 1), order.size]
-    for start, stop in itertools.pairwise(bounds):
-        step = int(sorted_steps[start])
-        if step not in designs:
-            designs[step] = _WhitenedDesign.of(design, coefficients(sorted_steps[start]))
-        model = designs[step]
-        beta[:, start:stop] = _product(model.pseudo_inverse, white[:, start:stop])
-        fitted[:, start:stop] = _product(model.design, beta[:, start:stop])
-    residuals = white - fitted
+    models = []
+    for step in np.unique(sorted_steps):
+        if int(step) not in designs:
+            designs[int(step)] = _WhitenedDesign.of(design, coefficients(step))
+        models.append(designs[int(step)])
+    fit = _fit_sorted(white, sorted_steps, models)
     unsort = np.empty_like(order)  # back to the block's order: contiguous stores
     unsort[order] = np.arange(order.size)
-    outputs.beta[:, columns] = beta.take(unsort, axis=1)
-    outputs.residuals[:, columns] = residuals.take(unsort, axis=1)
-    dispersion = np.einsum('tv,tv->v', residuals, residuals) / (n_scans - n_columns)
-    outputs.dispersion[columns] = dispersion[unsort]
-    outputs.r_square[columns] = _r_square(fitted, white)[unsort]
+    outputs.beta[:, columns] = fit.beta.take(unsort, axis=1)
+    outputs.residuals[:, columns] = fit.residuals.take(unsort, axis=1)
+    outputs.dispersion[columns] = fit.dispersion[unsort]
+    outputs.r_square[columns] = fit.r_square[unsort]
     outputs.steps[columns] = steps
+
+
+def _fit_sorted(white: np.ndarray, steps: np.ndarray, models: list[_WhitenedDesign]) -> _Outputs:
+    """Fit whitened voxels sorted by step, one model per distinct step in order.
+
+    Each group takes two products: ``solver @ white`` gives its betas and the mean of
+    its whitened data, ``centred @ beta`` its centred fitted values and their mean.
+    So ``var(fitted)`` needs no centring pass, and the residuals are
+    ``white - centred fit - fitted mean`` (float64, in ``residuals``).
+    """
+    n_scans, n_voxels = white.shape
+    n_columns = models[0].design.shape[1]
+    solved = np.empty((n_columns + 1, n_voxels))
+    fitted = np.empty((n_scans + 1, n_voxels))
+    bounds = [0, *(np.flatnonzero(np.diff(steps)) + 1), n_voxels]
+    for model, (start, stop) in zip(models, itertools.pairwise(bounds), strict=True):
+        _product(model.solver, white[:, start:stop], out=solved[:, start:stop])
+        _product(model.centred, solved[:-1, start:stop], out=fitted[:, start:stop])
+    centred_fit, fitted_mean = fitted[:-1], fitted[-1]
+    fitted_variance = np.einsum('tv,tv->v', centred_fit, centred_fit) / n_scans
+    residuals = np.subtract(white, centred_fit, out=centred_fit)
+    residuals -= fitted_mean
+    white -= solved[-1]  # centred in place: the data are no longer needed
+    with np.errstate(divide='ignore', invalid='ignore'):
+        r_square = fitted_variance / (np.einsum('tv,tv->v', white, white) / n_scans)
+    dispersion = np.einsum('tv,tv->v', residuals, residuals) / (n_scans - n_columns)
+    return _Outputs(solved[:-1], dispersion, residuals, r_square, steps)
 
 
 def _whiten_columns(values: np.ndarray, rho: np.ndarray) -> np.ndarray:
@@ -307,12 +359,6 @@ def _whiten_columns(values: np.ndarray, rho: np.ndarray) -> np.ndarray:
     np.multiply(values[:-1], rho, out=white[1:])
     np.subtract(values[1:], white[1:], out=white[1:])
     return white
-
-
-def _r_square(fitted: np.ndarray, data: np.ndarray) -> np.ndarray:
-    """Return ``var(fitted) / var(data)`` per column (population variances)."""
-    with np.errstate(divide='ignore', invalid='ignore'):
-        return np.var(fitted, axis=0) / np.var(data, axis=0)
 
 
 def _fit_ols(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
@@ -336,6 +382,21 @@ def _residual_mean(data: np.ndarray, design: np.ndarray, pseudo_inverse: np.ndar
     return float(weights @ data.sum(axis=1, dtype=np.float64)) / data.size
 
 
+def _ols_residuals(
+    values: np.ndarray, design: np.ndarray, pseudo_inverse: np.ndarray
+) -> np.ndarray:
+    """Return ``values - design @ (pseudo_inverse @ values)``, in one new array.
+
+    Examples
+    --------
+    >>> design = np.ones((3, 1))
+    >>> _ols_residuals(np.array([[1.0], [2.0], [6.0]]), design, np.linalg.pinv(design)).ravel()
+    array([-2., -1.,  3.])
+    """
+    residuals = _product(design, _product(pseudo_inverse, values))
+    return np.subtract(values, residuals, out=residuals)
+
+
 def _fit_ar1(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
     """Fit OLS, estimate AR(1) per voxel, refit each coefficient group whitened.
 
@@ -347,7 +408,7 @@ def _fit_ar1(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
     mean = _residual_mean(data, design, pseudo_inverse)
 
     def estimate_steps(values: np.ndarray, _columns: slice) -> np.ndarray:
-        residuals = values - _product(design, _product(pseudo_inverse, values))
+        residuals = _ols_residuals(values, design, pseudo_inverse)
         residuals -= mean
         return np.trunc(_lag_one_ratio(residuals) * bins).astype(np.int64)
 
@@ -367,7 +428,7 @@ def _ar_coefficients(data: np.ndarray, design: np.ndarray, order: int) -> np.nda
     for start in range(0, n_voxels, block_size):
         columns = slice(start, min(start + block_size, n_voxels))
         values = np.array(data[:, columns], dtype=np.float64)
-        residuals = values - _product(design, _product(pseudo_inverse, values))
+        residuals = _ols_residuals(values, design, pseudo_inverse)
         coefficients[columns] = yule_walker(residuals, order, mean=mean)
     return coefficients
 
