@@ -297,6 +297,26 @@ def test_fit_ols_equals_the_blockwise_ols_fit(dtype, n_scans, n_columns):
     assert ours.residuals.dtype == np.float32
 
 
+@pytest.mark.parametrize('n_columns', [1, 3])
+def test_fit_ols_equals_least_squares_written_out(n_columns):
+    from bidsglm.stats import fit_ols
+
+    rng = np.random.default_rng(n_columns)
+    design = np.column_stack([np.ones(40), rng.normal(50, 10, (40, n_columns - 1))])
+    data = (2.0 + rng.standard_normal((40, 300))).astype(np.float32)
+    values = data.astype(np.float64)
+    beta = np.linalg.lstsq(design, values, rcond=None)[0]
+    fitted = design @ beta
+    residuals = values - fitted
+    fit = fit_ols(data, design)
+    np.testing.assert_allclose(fit.beta, beta, rtol=1e-10, atol=1e-12)
+    dispersion = (residuals**2).sum(axis=0) / (40 - n_columns)
+    np.testing.assert_allclose(fit.dispersion, dispersion, rtol=1e-10)
+    expected_r2 = np.var(fitted, axis=0) / np.var(values, axis=0)
+    np.testing.assert_allclose(fit.r_square, expected_r2, rtol=1e-8, atol=1e-14)
+    np.testing.assert_allclose(fit.residuals, residuals, rtol=1e-6, atol=1e-6)
+
+
 def test_fit_ols_without_residuals_gives_the_same_fit_and_none_of_them():
     from bidsglm.stats import fit_ols
 

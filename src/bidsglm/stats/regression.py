@@ -573,40 +573,21 @@ def fit_ols(data: np.ndarray, design: np.ndarray, *, keep_residuals: bool = True
             f'{data.shape[0]} scans; give one design row per scan.'
         )
         raise ShapeMismatchError(msg)
-    model = _WhitenedDesign.of(np.asarray(design, dtype=np.float64), 0.0)
+    design = np.asarray(design, dtype=np.float64)
+    model = _WhitenedDesign.of(design, 0.0)
     values = np.array(data, dtype=np.float64)
-    beta = _product(model.pseudo_inverse, values)
-    fitted = _product(model.design, beta)
-    with np.errstate(divide='ignore', invalid='ignore'):
-        r_square = _column_variance(fitted) / _column_variance(values)
-    residuals = np.subtract(values, fitted, out=values)
-    n_scans, n_columns = design.shape
-    kept = residuals if keep_residuals else residuals[:, :0]
+    fitted = _fit_sorted(values, np.zeros(values.shape[1], dtype=np.int64), [model])
+    kept = fitted.residuals if keep_residuals else fitted.residuals[:, :0]
     return GLMFit(
-        beta=beta,
-        dispersion=np.einsum('tv,tv->v', residuals, residuals) / (n_scans - n_columns),
+        beta=fitted.beta,
+        dispersion=fitted.dispersion,
         labels=np.zeros(values.shape[1], dtype=np.intp),
         rho=np.zeros(1),
         cov=model.cov[np.newaxis],
-        dof=float(n_scans - design_rank(np.asarray(design, dtype=np.float64))),
+        dof=float(design.shape[0] - design_rank(design)),
         residuals=kept.astype(np.float32),
-        r_square=r_square,
+        r_square=fitted.r_square,
     )
-
-
-def _column_variance(values: np.ndarray) -> np.ndarray:
-    """Return the population variance of each column (``np.var(values, axis=0)``).
-
-    Squared and summed in one pass over the centred values, where ``np.var`` makes
-    two.
-
-    Examples
-    --------
-    >>> _column_variance(np.array([[1.0, 2.0], [3.0, 2.0]])).tolist()
-    [1.0, 0.0]
-    """
-    centred = values - values.mean(axis=0)
-    return np.einsum('tv,tv->v', centred, centred) / values.shape[0]
 
 
 def scale_signal(
