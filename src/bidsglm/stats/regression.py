@@ -393,8 +393,8 @@ def _ols_residuals(
     >>> _ols_residuals(np.array([[1.0], [2.0], [6.0]]), design, np.linalg.pinv(design)).ravel()
     array([-2., -1.,  3.])
     """
-    residuals = _product(design, _product(pseudo_inverse, values))
-    return np.subtract(values, residuals, out=residuals)
+    fitted = _product(design, _product(pseudo_inverse, values))
+    return np.subtract(values, fitted, out=fitted)
 
 
 def _fit_ar1(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
@@ -576,17 +576,17 @@ def fit_ols(data: np.ndarray, design: np.ndarray, *, keep_residuals: bool = True
     design = np.asarray(design, dtype=np.float64)
     model = _WhitenedDesign.of(design, 0.0)
     values = np.array(data, dtype=np.float64)
-    fitted = _fit_sorted(values, np.zeros(values.shape[1], dtype=np.int64), [model])
-    kept = fitted.residuals if keep_residuals else fitted.residuals[:, :0]
+    outputs = _fit_sorted(values, np.zeros(values.shape[1], dtype=np.int64), [model])
+    kept = outputs.residuals if keep_residuals else outputs.residuals[:, :0]
     return GLMFit(
-        beta=fitted.beta,
-        dispersion=fitted.dispersion,
+        beta=outputs.beta,
+        dispersion=outputs.dispersion,
         labels=np.zeros(values.shape[1], dtype=np.intp),
         rho=np.zeros(1),
         cov=model.cov[np.newaxis],
         dof=float(design.shape[0] - design_rank(design)),
         residuals=kept.astype(np.float32),
-        r_square=fitted.r_square,
+        r_square=outputs.r_square,
     )
 
 
