@@ -156,8 +156,8 @@ class PendingSeries:
     """A file still being streamed on the writer's thread: its summary, when it is done.
 
     Companions get it during a save, so that the report is drawn while the
-    second level's ``stat-errorts`` is written; only what needs the file's summary
-    waits for it.
+    residual series (``stat-errorts``) are written; only what needs a file's
+    summary waits for it.
 
     Parameters
     ----------
