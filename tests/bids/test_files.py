@@ -3,12 +3,15 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 
 import nibabel as nib
 import numpy as np
 import pandas as pd
+from isal import isal_zlib
 
 from bidsglm.bids._files import (
+    ParallelGzipWriter,
     gzip_stream,
     json_safe,
     nifti_image,
@@ -90,3 +93,54 @@ def test_write_json_and_write_tsv_follow_bids(tmp_path):
     assert json.loads((tmp_path / 'a.json').read_text()) == {'x': 0.5}
     write_tsv(tmp_path / 'a.tsv', pd.DataFrame({'a': [1.0, np.nan], 'b': [0.1, 2.0]}))
     assert (tmp_path / 'a.tsv').read_text() == 'a\tb\n1.0\t0.1\nn/a\t2.0\n'
+
+
+def _parallel_gzip(data: bytes, sizes: list[int], chunk_bytes: int, threads: int = 2) -> bytes:
+    """Compress ``data`` through ParallelGzipWriter, written in pieces of these sizes."""
+    raw = io.BytesIO()
+    with ParallelGzipWriter(raw, threads=threads, chunk_bytes=chunk_bytes) as stream:
+        at = 0
+        for size in sizes:
+            stream.write(data[at : at + size])
+            at += size
+        stream.write(data[at:])
+    return raw.getvalue()
+
+
+def test_parallel_gzip_bytes_depend_on_the_data_not_on_writes_or_threads(rng):
+    inside = np.zeros((20, 20, 10, 1), np.float32)
+    inside[5:15, 5:15, 2:8] = 1.0
+    data = (inside * rng.standard_normal((20, 20, 10, 12))).astype(np.float32).tobytes()
+    chunk = 10_000  # 20 chunks, the last one shorter
+    whole = _parallel_gzip(data, [], chunk)
+    assert gzip.decompress(whole) == data
+    assert isal_zlib.decompress(whole, 31) == data
+    assert whole[:10] == _gzip_in_pieces(b'', [])[:10]  # the header gzip_stream writes
+    assert int.from_bytes(whole[-8:-4], 'little') == zlib.crc32(data)
+    assert int.from_bytes(whole[-4:], 'little') == len(data)
+    volume = len(data) // 12
+    for sizes in (
+        [volume] * 12,
+        [1] * 50 + [chunk - 50, chunk],
+        list(rng.integers(1, 30_000, 20)),
+    ):
+        assert _parallel_gzip(data, sizes, chunk) == whole
+    assert _parallel_gzip(data, [], chunk, threads=1) == whole
+    assert _parallel_gzip(data, [], 7_000) != whole  # the chunk size shows; nothing else
+
+
+def test_parallel_gzip_of_an_exact_number_of_chunks_or_nothing_is_valid():
+    data = bytes(range(200)) * 50  # 10,000 bytes
+    for chunk in (1_000, 10_000, 20_000):
+        assert gzip.decompress(_parallel_gzip(data, [], chunk)) == data
+    assert gzip.decompress(_parallel_gzip(b'', [], 1_000)) == b''
+
+
+def test_a_parallel_gzip_writer_does_not_keep_the_caller_buffer():
+    buffer = bytearray(b'a' * 3000)
+    raw = io.BytesIO()
+    with ParallelGzipWriter(raw, chunk_bytes=1000) as stream:
+        stream.write(buffer)  # three whole chunks, handed over as they are
+        buffer[:] = b'b' * 3000
+        stream.write(buffer)
+    assert gzip.decompress(raw.getvalue()) == b'a' * 3000 + b'b' * 3000

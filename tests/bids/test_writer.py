@@ -519,7 +519,7 @@ def test_a_failed_errorts_stream_fails_the_save_and_writes_nothing(tmp_path, mon
     from bidsglm import save_glm_to_bids
     from bidsglm.bids import writer
 
-    def broken(target, header, volumes):
+    def broken(target, header, volumes, **options):
         msg = 'disk full'
         raise OSError(msg)
 
@@ -908,3 +908,22 @@ def test_a_first_level_errorts_is_streamed_per_run_with_the_sd_a_file_gives(firs
         written = nib.load(path)
         np.testing.assert_array_equal(written.get_fdata(), expected.get_fdata())
         assert written.header.get_zooms()[3] == T_R
+
+
+def test_a_group_errorts_is_deflated_on_two_threads_and_reads_as_the_residuals(
+    out_dir, monkeypatch
+):
+    from bidsglm.bids import _files
+
+    seen = []
+
+    def spy(target, header, volumes, **options):
+        seen.append(options.get('deflate_threads', 1))
+        return _files.write_nifti_volumes(target, header, volumes, **options)
+
+    model = _group_model()
+    monkeypatch.setattr(writer_module, 'write_nifti_volumes', spy)
+    save_glm_to_bids(model, 'intercept', out_dir=out_dir)
+    assert seen == [writer_module.GROUP_DEFLATE_THREADS] == [2]
+    (saved,) = out_dir.rglob('*stat-errorts_statmap.nii.gz')
+    np.testing.assert_array_equal(nib.load(saved).get_fdata(), model.residuals_.get_fdata())

@@ -442,6 +442,13 @@ def _residual_image(
     return nifti_image(residuals()[index], dtype=np.float32, t_step=float(t_r or 1.0))
 
 
+#: The threads that deflate a group's ``stat-errorts``, by far its largest file: on a
+#: quiet machine the G200 save took 0.97 to 1.10 s with two, 1.15 to 1.34 s with one.
+#: A subject's residuals keep one (the command line's workers already fill the cores,
+#: and the report is drawn meanwhile), which keeps their bytes those of a whole write.
+GROUP_DEFLATE_THREADS = 2
+
+
 def _streamed_residuals(
     view: ModelView, index: int, t_r: float | None, target: Path
 ) -> StreamedSeries:
@@ -471,7 +478,8 @@ def _streamed_residuals(
             sums.add(values)
             yield volume
 
-    write_nifti_volumes(target, header, volumes())
+    threads = GROUP_DEFLATE_THREADS if view.level == 'second' else 1
+    write_nifti_volumes(target, header, volumes(), deflate_threads=threads)
     flat_sd = np.zeros(mask.size)
     flat_sd[positions] = sums.sd()
     sd = flat_sd.reshape(mask.shape, order='F')
