@@ -32,16 +32,21 @@ def test_write_nifti_gives_the_same_bytes_whatever_the_file_name(tmp_path):
     assert gzip.decompress(packed) == image.to_bytes()
 
 
-def _gzip_in_pieces(data: bytes, sizes: list[int]) -> bytes:
-    """Compress ``data`` through gzip_stream, written in pieces of these sizes."""
+def _in_pieces(data: bytes, sizes: list[int], open_writer=gzip_stream) -> bytes:
+    """Compress ``data`` through a writer (``open_writer(raw)``), in pieces of these sizes."""
     raw = io.BytesIO()
-    with gzip_stream(raw) as stream:
+    with open_writer(raw) as stream:
         at = 0
         for size in sizes:
             stream.write(data[at : at + size])
             at += size
         stream.write(data[at:])
     return raw.getvalue()
+
+
+def _gzip_in_pieces(data: bytes, sizes: list[int]) -> bytes:
+    """Compress ``data`` through gzip_stream, written in pieces of these sizes."""
+    return _in_pieces(data, sizes)
 
 
 def test_gzip_stream_bytes_depend_on_the_data_not_on_how_it_is_written(rng):
@@ -97,14 +102,9 @@ def test_write_json_and_write_tsv_follow_bids(tmp_path):
 
 def _parallel_gzip(data: bytes, sizes: list[int], chunk_bytes: int, threads: int = 2) -> bytes:
     """Compress ``data`` through ParallelGzipWriter, written in pieces of these sizes."""
-    raw = io.BytesIO()
-    with ParallelGzipWriter(raw, threads=threads, chunk_bytes=chunk_bytes) as stream:
-        at = 0
-        for size in sizes:
-            stream.write(data[at : at + size])
-            at += size
-        stream.write(data[at:])
-    return raw.getvalue()
+    return _in_pieces(
+        data, sizes, lambda raw: ParallelGzipWriter(raw, threads=threads, chunk_bytes=chunk_bytes)
+    )
 
 
 def test_parallel_gzip_bytes_depend_on_the_data_not_on_writes_or_threads(rng):
