@@ -26,3 +26,28 @@ def test_python_m_bidsglm_runs_the_command_line():
     )
     assert done.returncode == 0
     assert done.stdout.strip() == f'bidsglm {__version__}'
+
+
+@pytest.mark.parametrize(
+    ('options', 'starts'),
+    [
+        (['participant', '--n-jobs', '2'], True),
+        (['participant', '--n-jobs', '-1'], True),
+        (['participant'], False),
+        (['group', '--n-jobs', '2'], False),
+        (['participant', '--dask-scheduler', 'tcp://127.0.0.1:8786'], False),
+    ],
+)
+def test_main_starts_the_fork_server_before_importing_the_run_only_for_a_local_pool(
+    monkeypatch, tmp_path, options, starts
+):
+    from bidsglm.cli import run as run_module
+    from bidsglm.runner import execution
+
+    calls = []
+    monkeypatch.setattr(execution, 'start_fork_server', lambda: calls.append('fork server'))
+    monkeypatch.setattr(run_module, 'run', lambda *_args, **_kwargs: calls.append('run') or 0)
+    bids, out = tmp_path / 'bids', tmp_path / 'out'
+    bids.mkdir()
+    assert cli.main([str(bids), str(out), *options]) == 0
+    assert calls == (['fork server', 'run'] if starts else ['run'])

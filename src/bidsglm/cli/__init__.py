@@ -97,6 +97,16 @@ def _report(argv: Sequence[str]) -> int:
 _COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {'demo': _demo, 'report': _report}
 
 
+def _fits_in_a_pool(args: argparse.Namespace) -> bool:
+    """Tell whether the arguments fit subjects in local worker processes."""
+    return (
+        args.analysis_level == 'participant'
+        and args.n_jobs != 1
+        and args.dask_scheduler is None
+        and getattr(args, 'write_model', None) is None
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code.
 
@@ -125,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if isinstance(args, int):
         return args
     configure_logging(args.verbose, args.quiet)
+    if _fits_in_a_pool(args):
+        from bidsglm.runner.execution import start_fork_server  # noqa: PLC0415
+
+        start_fork_server()  # the workers import while this process imports and plans
     from bidsglm.cli.run import run  # noqa: PLC0415 - heavy: after parsing
 
     return run(args, show_progress=False if args.quiet else None)
