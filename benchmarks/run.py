@@ -13,6 +13,7 @@ means.
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import json
 import os
@@ -503,11 +504,22 @@ def machine() -> str:
     )
 
 
+def compile_sources() -> None:
+    """Write the bytecode of the source tree the children import, as ``pip install`` does.
+
+    Otherwise, in a shell that sets ``PYTHONDONTWRITEBYTECODE``, every process of
+    every run compiles bidsglm again (0.2 s of CPU each), which no installed copy does.
+    """
+    if SOURCE[0].is_dir():
+        compileall.compile_dir(SOURCE[0], quiet=1)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     if args.src:
         SOURCE[0] = args.src.resolve()
+    compile_sources()
     tables, raw = [], {}
     for name in args.workloads:
         results = bench_workload(name, args)
