@@ -59,14 +59,20 @@ def _samples(pixels: np.ndarray) -> np.ndarray:
     return array
 
 
-def encode_png(pixels: np.ndarray, level: int = 6) -> bytes:
+#: The deflate level of the pictures. A subject's report and figures hold about 4.4 MB
+#: of filtered pixels: level 3 deflates them in 0.028 s to 378 kB, level 6 (zlib's
+#: default) in 0.057 s to 354 kB, level 1 in 0.026 s to 387 kB.
+PNG_LEVEL = 3
+
+
+def encode_png(pixels: np.ndarray, level: int = PNG_LEVEL) -> bytes:
     """Encode a gray or RGB picture as PNG bytes.
 
     Parameters
     ----------
     pixels : (h, w) or (h, w, 3) ndarray of uint8
         The picture, top row first.
-    level : int, default=6
+    level : int, default=3
         The deflate level of the standard library's zlib (0 to 9). zlib, not
         python-isal: its bytes depend on the pixels alone, which ISA-L's deflate
         does not promise (see README, "What is identical"), and pictures are small.
