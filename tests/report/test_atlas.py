@@ -113,3 +113,29 @@ def test_labels_of_equals_label_of_point_by_point_on_the_shipped_atlas(rng):
     assert len(set(labels)) > 20  # regions, nearest regions and no label all seen
     assert NO_LABEL in labels
     assert any(label.startswith('nearest') for label in labels)
+
+
+def brute_force_label(atlas: Atlas, point: np.ndarray, voxels: np.ndarray, mm: np.ndarray) -> str:
+    """The label by measuring every region voxel of the atlas: the reference."""
+    ijk = np.rint(np.linalg.solve(atlas.affine, [*point, 1.0])[:3]).astype(int)
+    if np.all(ijk >= 0) and np.all(ijk < atlas.regions.shape) and atlas.regions[tuple(ijk)] > 0:
+        return atlas.names[int(atlas.regions[tuple(ijk)])]
+    distance = np.linalg.norm(mm - point, axis=1)
+    best = int(np.argmin(distance))  # the first in the volume's order among equals
+    if distance[best] > 6.0:
+        return NO_LABEL
+    name = atlas.names[int(atlas.regions[tuple(voxels[best])])]
+    return f'nearest, {distance[best]:.0f} mm: {name}'
+
+
+def test_labels_of_equals_a_search_of_every_region_voxel(rng):
+    atlas = shipped_atlas()
+    voxels = np.argwhere(atlas.regions > 0)
+    mm = voxels @ atlas.affine[:3, :3].T + atlas.affine[:3, 3]
+    # points on the voxel grid (ties between equidistant voxels) and between them
+    grid = rng.integers(-40, 40, size=(100, 3)) * 2.0 + np.array([0.0, -18.0, 18.0])
+    xyz = np.vstack([grid, rng.uniform(-100, 100, size=(100, 3))])
+    labels = atlas.labels_of(xyz)
+    assert labels == [brute_force_label(atlas, point, voxels, mm) for point in xyz]
+    assert sum(label.startswith('nearest') for label in labels) > 20
+    assert NO_LABEL in labels

@@ -105,27 +105,23 @@ class Atlas:
 
     def label_of(self, xyz: np.ndarray | list[float]) -> str:
         """Name the region at a point in mm (or the nearest one, see the module)."""
-        point = np.asarray(xyz, dtype=float)
-        ijk = np.rint(apply_affine(self._to_voxels, point)).astype(int)
-        if self._inside(ijk) and self.regions[tuple(ijk)] > 0:
-            return self.names[int(self.regions[tuple(ijk)])]
-        return self._nearest(point, ijk)
+        return self.labels_of(np.asarray(xyz, dtype=float))[0]
 
     def labels_of(self, xyz: np.ndarray) -> list[str]:
         """Name the region at each point of an ``(n, 3)`` array of mm coordinates.
 
-        As :meth:`label_of` for each point; the points inside a region are looked
-        up all at once.
+        As :meth:`label_of` for each point, all points at once: those outside
+        every region are searched together (:meth:`_nearest_labels`).
         """
         points = np.asarray(xyz, dtype=float).reshape(-1, 3)
         ijk = np.rint(apply_affine(self._to_voxels, points)).astype(int)
-        inside = np.all((ijk >= 0) & (ijk < self.regions.shape), axis=1)
-        regions = np.zeros(len(points), dtype=int)
-        regions[inside] = self.regions[tuple(ijk[inside].T)]
-        return [
-            self.names[int(region)] if region > 0 else self._nearest(point, voxel)
-            for point, voxel, region in zip(points, ijk, regions, strict=True)
-        ]
+        regions = self._regions_at(ijk)
+        labels = [self.names[int(region)] if region > 0 else '' for region in regions]
+        outside = np.flatnonzero(regions <= 0)
+        nearest = self._nearest_labels(points[outside], ijk[outside])
+        for index, label in zip(outside, nearest, strict=True):
+            labels[index] = label
+        return labels
 
     @cached_property
     def _to_voxels(self) -> np.ndarray:
@@ -133,27 +129,44 @@ class Atlas:
         return np.linalg.inv(self.affine)
 
     @cached_property
-    def _reach(self) -> int:
-        """How many voxels along each axis :data:`NEAREST_WITHIN_MM` may span."""
-        return int(np.ceil(NEAREST_WITHIN_MM / np.linalg.norm(self.affine[:3, :3], axis=0).min()))
+    def _offsets(self) -> np.ndarray:
+        """The voxels a :data:`NEAREST_WITHIN_MM` search may reach, (m, 3), in C order.
 
-    def _inside(self, ijk: np.ndarray) -> bool:
-        return bool(np.all(ijk >= 0) and np.all(ijk < self.regions.shape))
+        The cube of half-side ``ceil(NEAREST_WITHIN_MM / smallest voxel size)``
+        around a voxel, listed as ``np.argwhere`` lists the voxels of a block: so
+        of two voxels at the same distance, the first in the volume's order wins.
+        """
+        reach = int(np.ceil(NEAREST_WITHIN_MM / np.linalg.norm(self.affine[:3, :3], axis=0).min()))
+        span = np.arange(-reach, reach + 1)
+        return np.stack(np.meshgrid(span, span, span, indexing='ij'), axis=-1).reshape(-1, 3)
 
-    def _nearest(self, point: np.ndarray, ijk: np.ndarray) -> str:
-        """Name the region voxel nearest to ``point`` within the distance, if any."""
-        low = np.clip(ijk - self._reach, 0, self.regions.shape)
-        high = np.clip(ijk + self._reach + 1, 0, self.regions.shape)
-        block = self.regions[low[0] : high[0], low[1] : high[1], low[2] : high[2]]
-        found = np.argwhere(block > 0)
-        if not found.size:
-            return NO_LABEL
-        distance = np.linalg.norm(apply_affine(self.affine, found + low) - point, axis=1)
-        best = int(np.argmin(distance))
-        if distance[best] > NEAREST_WITHIN_MM:
-            return NO_LABEL
-        name = self.names[int(block[tuple(found[best])])]
-        return f'nearest, {distance[best]:.0f} mm: {name}'
+    def _regions_at(self, ijk: np.ndarray) -> np.ndarray:
+        """Return the region numbers at voxel indices (..., 3); 0 outside the volume."""
+        inside = np.all((ijk >= 0) & (ijk < self.regions.shape), axis=-1)
+        regions = np.zeros(inside.shape, dtype=self.regions.dtype)
+        regions[inside] = self.regions[tuple(ijk[inside].T)]
+        return regions
+
+    def _nearest_labels(self, points: np.ndarray, ijk: np.ndarray) -> list[str]:
+        """Name the region voxel nearest to each point within the distance, if any.
+
+        ``points`` (n, 3) in mm and their voxels ``ijk`` (n, 3); one search cube
+        per point (:attr:`_offsets`), all measured in one pass.
+        """
+        voxels = ijk[:, np.newaxis, :] + self._offsets
+        regions = self._regions_at(voxels)
+        millimetres = apply_affine(self.affine, voxels)
+        distance = np.linalg.norm(millimetres - points[:, np.newaxis], axis=2)
+        distance[regions <= 0] = np.inf
+        best = distance.argmin(axis=1) if len(points) else np.zeros(0, dtype=int)
+        labels = []
+        for row, column in enumerate(best):
+            if distance[row, column] > NEAREST_WITHIN_MM:  # inf: no region voxel at all
+                labels.append(NO_LABEL)
+                continue
+            name = self.names[int(regions[row, column])]
+            labels.append(f'nearest, {distance[row, column]:.0f} mm: {name}')
+        return labels
 
 
 def read_atlas(image: str | Path, names: str | Path) -> Atlas:
