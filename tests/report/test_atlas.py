@@ -139,3 +139,14 @@ def test_labels_of_equals_a_search_of_every_region_voxel(rng):
     assert labels == [brute_force_label(atlas, point, voxels, mm) for point in xyz]
     assert sum(label.startswith('nearest') for label in labels) > 20
     assert NO_LABEL in labels
+
+
+def test_labels_of_gives_the_same_labels_searched_a_few_points_at_a_time(monkeypatch, rng):
+    from bidsglm.report import atlas as atlas_module
+
+    atlas = shipped_atlas()
+    xyz = rng.uniform(-80, 80, size=(60, 3))
+    at_once = atlas.labels_of(xyz)
+    monkeypatch.setattr(atlas_module, '_SEARCHED_VOXELS', 2 * len(atlas._offsets))
+    assert atlas.labels_of(xyz) == at_once  # two points per search
+    assert sum(label.startswith('nearest') for label in at_once) > 3

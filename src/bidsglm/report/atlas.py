@@ -53,6 +53,8 @@ ATLAS_CREDIT = (
 )
 #: A peak outside every region is given the nearest region up to this far (mm).
 NEAREST_WITHIN_MM = 6.0
+#: How many atlas voxels a search for nearest regions measures at once.
+_SEARCHED_VOXELS = 2**20
 #: The label of a peak with no region within :data:`NEAREST_WITHIN_MM`.
 NO_LABEL = f'no cortical parcel within {NEAREST_WITHIN_MM:g} mm'
 _FOLDER = 'schaefer2018'
@@ -151,8 +153,20 @@ class Atlas:
         """Name the region voxel nearest to each point within the distance, if any.
 
         ``points`` (n, 3) in mm and their voxels ``ijk`` (n, 3); one search cube
-        per point (:attr:`_offsets`), all measured in one pass.
+        per point (:attr:`_offsets`), measured for many points at a time (about a
+        million voxels: 3,000 points of a 2 mm atlas).
         """
+        chunk = max(1, _SEARCHED_VOXELS // len(self._offsets))
+        return [
+            label
+            for start in range(0, len(points), chunk)
+            for label in self._nearest_in_cubes(
+                points[start : start + chunk], ijk[start : start + chunk]
+            )
+        ]
+
+    def _nearest_in_cubes(self, points: np.ndarray, ijk: np.ndarray) -> list[str]:
+        """:meth:`_nearest_labels` of a few points, all measured in one pass."""
         voxels = ijk[:, np.newaxis, :] + self._offsets
         regions = self._regions_at(voxels)
         millimetres = apply_affine(self.affine, voxels)
