@@ -95,7 +95,7 @@ from bidsglm.bids.surface_files import (
 )
 from bidsglm.bids.transaction import OutputTransaction
 from bidsglm.errors import BidsNameError, InvalidParameterError
-from bidsglm.models._images import unmask
+from bidsglm.models._images import fortran_index, unmask
 from bidsglm.models.surface import SurfaceMask, read_on_layout
 from bidsglm.stats.series import SeriesSd
 
@@ -463,7 +463,7 @@ def _streamed_residuals(
     assert rows is not None
     mask_img = _volume_mask(view)
     mask = np.asanyarray(mask_img.dataobj) != 0
-    positions = np.ravel_multi_index(np.nonzero(mask), mask.shape, order='F')
+    positions = fortran_index(mask)
     n_volumes = len(view.designs[index])
     template = unmask(np.zeros((1, positions.size), np.float32), mask_img)
     header = nifti_image(template, dtype=np.float32, t_step=float(t_r or 1.0)).header
