@@ -187,48 +187,60 @@ def workload_tools(name: str, args: argparse.Namespace) -> list[str]:
 
 
 def bench_workload(name: str, args: argparse.Namespace) -> dict[str, Measurement]:
-    """Measure every tool and mode on one workload, then the floor; return medians."""
+    """Measure every tool and mode on one workload, and the floors; return medians.
+
+    The repeats are interleaved: each measures the tools, then the floors against
+    the first tool's output, so that a machine slowing down or speeding up during
+    the run weighs on a tool and its floor alike. nilearn runs in the first repeat
+    only when the workload is in ``--nilearn-once``.
+    """
     group = name in GROUPS
     run_dir = ensure_group(name, args.cache_dir) if group else ensure_run(name, args.cache_dir)
     work = args.cache_dir / 'out'
-    results: dict[str, Measurement] = {}
     repeats = 1 if name in args.once else args.repeats
     tools = workload_tools(name, args)
-    for tool in tools:
-        times = 1 if tool == 'nilearn' and name in args.nilearn_once else repeats
-        for mode in GROUP_MODES if group else MODES:
-            items = [
-                measure(tool, mode, run_dir, work / f'{tool}-{mode}', []) for _ in range(times)
-            ]
-            results[f'{tool}/{mode}'] = median_of(items)
-            print(f'  {name} {tool} {mode}: {results[f"{tool}/{mode}"].wall:.2f} s', flush=True)
-    reference = work / f'{tools[0]}-save'
-    results.update(bench_floors(run_dir, work / 'floor', reference, repeats))
-    return results
+    items: dict[str, list[Measurement]] = {}
+    for repeat in range(repeats):
+        for tool in tools:
+            if tool == 'nilearn' and name in args.nilearn_once and repeat > 0:
+                continue
+            for mode in GROUP_MODES if group else MODES:
+                item = measure(tool, mode, run_dir, work / f'{tool}-{mode}', [])
+                items.setdefault(f'{tool}/{mode}', []).append(item)
+                print(f'  {name} {tool} {mode}: {item.wall:.2f} s', flush=True)
+        reference = work / f'{tools[0]}-save'
+        for key, item in measure_floors(run_dir, work / 'floor', reference).items():
+            items.setdefault(key, []).append(item)
+    return {key: median_of(measured) for key, measured in items.items()}
 
 
-def bench_floors(
-    run_dir: Path, out_dir: Path, reference: Path, repeats: int, *, whole_tree: bool = False
+def measure_floors(
+    run_dir: Path, out_dir: Path, reference: Path, *, whole_tree: bool = False
 ) -> dict[str, Measurement]:
-    """Measure both floors of an input against a tool's output; return their medians.
+    """Measure both floors of an input against a tool's output, once each.
 
     Loading the reference files is set-up, not the floor's work: its seconds
-    (``prepare``) are taken off each wall time, and its CPU seconds (``prepare
+    (``prepare``) are taken off the wall time, and its CPU seconds (``prepare
     cpu``, the dataset floor's) off the CPU time sampled with ``whole_tree``.
     """
     results = {}
     for key, mode in FLOORS.items():
-        floors = [
-            measure('floor', mode, run_dir, out_dir, [str(reference)], whole_tree=whole_tree)
-            for _ in range(repeats)
-        ]
-        for floor in floors:
-            floor.wall -= floor.seconds.pop('prepare', 0.0)
-            prepare_cpu = floor.seconds.pop('prepare cpu', 0.0)
-            if floor.cpu is not None:
-                floor.cpu -= prepare_cpu
-        results[key] = median_of(floors)
+        floor = measure('floor', mode, run_dir, out_dir, [str(reference)], whole_tree=whole_tree)
+        floor.wall -= floor.seconds.pop('prepare', 0.0)
+        prepare_cpu = floor.seconds.pop('prepare cpu', 0.0)
+        if floor.cpu is not None:
+            floor.cpu -= prepare_cpu
+        results[key] = floor
+        print(f'    {key}: {floor.wall:.2f} s', flush=True)
     return results
+
+
+def bench_floors(
+    run_dir: Path, out_dir: Path, reference: Path, repeats: int
+) -> dict[str, Measurement]:
+    """Measure both floors ``repeats`` times (:func:`measure_floors`); return their medians."""
+    runs = [measure_floors(run_dir, out_dir, reference) for _ in range(repeats)]
+    return {key: median_of([run[key] for run in runs]) for key in FLOORS}
 
 
 #: The ``-v`` line of the command line that gives a subject's time by stage.
@@ -265,7 +277,8 @@ def bench_dataset(args: argparse.Namespace) -> dict[str, Measurement | None]:
     """Run the dataset through the command line, its I/O floors and a plain nilearn loop.
 
     The command line and its floors are measured ``--repeats`` times (once if
-    ``dataset`` is in ``--once``), the nilearn loop once.
+    ``dataset`` is in ``--once``), each repeat the command line then its floors;
+    the nilearn loop once.
     """
     bids_dir = ensure_dataset(args.cache_dir, args.dataset_subjects, args.dataset_run)
     out = args.cache_dir / 'out'
@@ -276,11 +289,15 @@ def bench_dataset(args: argparse.Namespace) -> dict[str, Measurement | None]:
         print('  dataset bidsglm CLI: skipped: no CLI yet', flush=True)
     else:
         command = [*cli, str(bids_dir), str(out / 'cli'), 'participant', *cli_arguments()]
-        cli_result = median_of([measure_cli(command, out / 'cli') for _ in range(repeats)])
-        print(f'  dataset bidsglm CLI: {cli_result.wall:.2f} s', flush=True)
-        results['cli'] = cli_result
-        floor_dir, reference = out / 'floor-dataset', out / 'cli'
-        results.update(bench_floors(bids_dir, floor_dir, reference, repeats, whole_tree=True))
+        items: dict[str, list[Measurement]] = {}
+        for _ in range(repeats):  # interleaved, as bench_workload's
+            item = measure_cli(command, out / 'cli')
+            print(f'  dataset bidsglm CLI: {item.wall:.2f} s', flush=True)
+            items.setdefault('cli', []).append(item)
+            floors = measure_floors(bids_dir, out / 'floor-dataset', out / 'cli', whole_tree=True)
+            for key, floor in floors.items():
+                items.setdefault(key, []).append(floor)
+        results.update({key: median_of(measured) for key, measured in items.items()})
     if 'nilearn' in args.tools:
         shutil.rmtree(out / 'nilearn-loop', ignore_errors=True)
         loop = nilearn_loop_command(bids_dir, out / 'nilearn-loop')
