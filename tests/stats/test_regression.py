@@ -54,16 +54,21 @@ def test_fit_glm_ar1_groups_share_one_truncated_coefficient(rng):
     assert set(np.unique(fit.labels)) == set(range(fit.rho.size))
 
 
+def assert_same_fit(ours, reference):
+    """The same groups and coefficients, and every array equal to rounding (1e-12)."""
+    np.testing.assert_array_equal(ours.labels, reference.labels)
+    np.testing.assert_array_equal(ours.rho, reference.rho)
+    for name in ('beta', 'dispersion', 'cov', 'r_square', 'residuals'):
+        np.testing.assert_allclose(getattr(ours, name), getattr(reference, name), rtol=1e-12)
+
+
 @pytest.mark.parametrize('noise_model', ['ols', 'ar1'])
 def test_fit_glm_does_not_depend_on_the_blocks(rng, monkeypatch, noise_model):
     planted = make_planted_glm(rng, n_scans=60, n_voxels=150, rho=0.3)
     whole = fit_glm(planted.data, planted.design, noise_model=noise_model)
     monkeypatch.setattr(regression, 'BLOCK_BYTES', 64 * 8 * 60)  # blocks of 64 voxels
     blocks = fit_glm(planted.data, planted.design, noise_model=noise_model)
-    np.testing.assert_array_equal(blocks.labels, whole.labels)
-    np.testing.assert_array_equal(blocks.rho, whole.rho)
-    for name in ('beta', 'dispersion', 'cov', 'r_square', 'residuals'):
-        np.testing.assert_allclose(getattr(blocks, name), getattr(whole, name), rtol=1e-12)
+    assert_same_fit(blocks, whole)
 
 
 @pytest.mark.parametrize('noise_model', ['ols', 'ar1', 'ar2'])
@@ -72,10 +77,7 @@ def test_fit_glm_sliced_products_give_the_same_fit(rng, monkeypatch, noise_model
     whole = fit_glm(planted.data, planted.design, noise_model=noise_model, bins=10)
     monkeypatch.setattr(regression, 'SINGLE_THREAD_PRODUCT', 3 * 60 * 10)  # 10 columns
     sliced = fit_glm(planted.data, planted.design, noise_model=noise_model, bins=10)
-    np.testing.assert_array_equal(sliced.labels, whole.labels)
-    np.testing.assert_array_equal(sliced.rho, whole.rho)
-    for name in ('beta', 'dispersion', 'cov', 'r_square', 'residuals'):
-        np.testing.assert_allclose(getattr(sliced, name), getattr(whole, name), rtol=1e-12)
+    assert_same_fit(sliced, whole)
 
 
 @pytest.mark.parametrize('noise_model', ['ols', 'ar1', 'ar2'])
