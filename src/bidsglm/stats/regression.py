@@ -18,10 +18,12 @@ The recipe is nilearn 0.14.1's, so that the numbers agree:
 The fit runs a block of about 500 voxels at a time, in float64 whatever the data's
 type: each block's OLS residuals, AR coefficients and whitened refit are computed
 while the block is in the processor's cache, and no copy of the whole data is made.
-Within a block the voxels are sorted by group, and each group is fitted with two
-products that also give the means ``r_square`` needs (see :func:`_fit_sorted`); the
-products are cut into column slices that OpenBLAS runs on one thread
-(:data:`SINGLE_THREAD_PRODUCT`).
+OLS and AR(1) refit the OLS residuals rather than whitened data, so that a block is
+never sorted and each coefficient group costs one ``p x p`` product (see
+:func:`_refit_residuals`). AR(p > 1) sorts a block's voxels by group and fits each
+group with two products that also give the means ``r_square`` needs (see
+:func:`_fit_sorted`). Products are cut into column slices that OpenBLAS runs on one
+thread (:data:`SINGLE_THREAD_PRODUCT`).
 
 Where we differ on purpose: the residuals we keep are the *whitened* residuals
 ``W Y - W X beta``. Their sum of squares is exactly ``sigma2 * (n - p)``, and they are
@@ -363,12 +365,7 @@ def _whiten_columns(values: np.ndarray, rho: np.ndarray) -> np.ndarray:
 
 def _fit_ols(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
     """Fit by ordinary least squares: every voxel in the group of coefficient 0."""
-    return _fit_blocks(
-        data,
-        design,
-        lambda values, _columns: np.zeros(values.shape[1], np.int64),
-        lambda steps: steps * 1.0 / bins,
-    )
+    return _refit_residuals(data, design, bins, autoregressive=False)
 
 
 def _residual_mean(data: np.ndarray, design: np.ndarray, pseudo_inverse: np.ndarray) -> float:
@@ -403,16 +400,222 @@ def _fit_ar1(data: np.ndarray, design: np.ndarray, bins: int) -> GLMFit:
     All of it happens block by block: the OLS residuals of a block give its
     Yule-Walker coefficients (after removing the mean of *all* residuals, as
     nilearn does), which are truncated to steps of ``1 / bins`` before the refit.
+    The refit starts from the OLS fit (see :func:`_refit_residuals`).
     """
-    pseudo_inverse = linalg.pinv(design)
-    mean = _residual_mean(data, design, pseudo_inverse)
+    return _refit_residuals(data, design, bins, autoregressive=True)
 
-    def estimate_steps(values: np.ndarray, _columns: slice) -> np.ndarray:
-        residuals = _ols_residuals(values, design, pseudo_inverse)
-        residuals -= mean
-        return np.trunc(_lag_one_ratio(residuals) * bins).astype(np.int64)
 
-    return _fit_blocks(data, design, estimate_steps, lambda steps: steps * 1.0 / bins)
+@dataclass(frozen=True)
+class _Ar1Design:
+    """The design whitened with one AR(1) coefficient: what a refit of its voxels needs.
+
+    ``cov`` is ``pinv(WX) pinv(WX)'``, which is also ``pinv(X'W'WX)``, so it turns
+    ``X'W'W r`` into the refit's change of the betas. ``spread`` stacks the Gram
+    matrix of the centred whitened design on its column means: with the betas, the
+    variance and the mean of the whitened fitted values.
+    """
+
+    cov: np.ndarray
+    spread: np.ndarray
+
+    @classmethod
+    def of(cls, design: np.ndarray, rho: float) -> _Ar1Design:
+        white = whiten_ar1(design, rho)
+        pseudo_inverse = linalg.pinv(white)
+        means = white.mean(axis=0)
+        centred = white - means
+        return cls(pseudo_inverse @ pseudo_inverse.T, np.vstack([centred.T @ centred, means]))
+
+
+@dataclass(frozen=True)
+class _RunModel:
+    """What every block of one run shares: the OLS solution, and the sums a refit takes.
+
+    ``sums`` stacks ``X'``, ``Z'``, where ``Z[t] = X[t - 1] + X[t + 1]`` (rows beyond
+    the ends count as 0), and a row of ones: one product gives ``X' r``, ``Z' r`` and
+    ``1' r`` of the OLS residuals ``r``. ``with_ones`` is the design with a column of
+    ones.
+    """
+
+    design: np.ndarray
+    pseudo_inverse: np.ndarray
+    sums: np.ndarray
+    with_ones: np.ndarray
+    residual_mean: float
+    bins: int
+    autoregressive: bool
+    models: dict[int, _Ar1Design]
+
+    @classmethod
+    def of(
+        cls, data: np.ndarray, design: np.ndarray, bins: int, *, autoregressive: bool
+    ) -> _RunModel:
+        pseudo_inverse = linalg.pinv(design)
+        neighbours = np.zeros_like(design)
+        neighbours[1:] += design[:-1]
+        neighbours[:-1] += design[1:]
+        ones = np.ones((design.shape[0], 1))
+        return cls(
+            design=design,
+            pseudo_inverse=pseudo_inverse,
+            sums=np.vstack([design.T, neighbours.T, ones.T]),
+            with_ones=np.hstack([design, ones]),
+            residual_mean=_residual_mean(data, design, pseudo_inverse) if autoregressive else 0.0,
+            bins=bins,
+            autoregressive=autoregressive,
+            models={},
+        )
+
+    def model(self, step: int) -> _Ar1Design:
+        """Return the whitened design of coefficient ``step / bins``, made once."""
+        if step not in self.models:
+            self.models[step] = _Ar1Design.of(self.design, step * 1.0 / self.bins)
+        return self.models[step]
+
+
+@dataclass(frozen=True)
+class _RefitOutputs:
+    """The voxel-wise results of a refit, filled block by block.
+
+    ``squares`` and ``sums`` are the sum of squares and the sum over time of each
+    voxel's whitened residuals, from which the dispersion and ``r_square`` follow.
+    """
+
+    beta: np.ndarray
+    squares: np.ndarray
+    sums: np.ndarray
+    residuals: np.ndarray
+    steps: np.ndarray
+
+    @classmethod
+    def empty(cls, n_scans: int, n_columns: int, n_voxels: int) -> _RefitOutputs:
+        return cls(
+            beta=np.empty((n_columns, n_voxels)),
+            squares=np.empty(n_voxels),
+            sums=np.empty(n_voxels),
+            residuals=np.empty((n_scans, n_voxels), dtype=np.float32),
+            steps=np.zeros(n_voxels, dtype=np.int64),
+        )
+
+
+def _refit_residuals(
+    data: np.ndarray, design: np.ndarray, bins: int, *, autoregressive: bool
+) -> GLMFit:
+    """Fit OLS and, for AR(1), refit each voxel whitened, a block at a time.
+
+    The whitened refit need not whiten the data: with ``Y = X b + r`` (the OLS fit),
+    ``pinv(WX) W Y = b + pinv(X'W'WX) X'W'W r``, and
+    ``X'W'W r = (1 + rho^2) X' r - rho Z' r - rho^2 X[-1] r[-1]``. So a block takes
+    one product for the sums on the right and, per coefficient group, a small
+    ``p x p`` one for the change of its betas; the whitened residuals are
+    ``W (r - X change)``, stored as they come, without sorting the block.
+
+    ``X' r`` would be 0 in exact arithmetic. Computed, it carries the rounding of ``b``
+    (large on data in scanner units, where ``b`` is about 1e4 and ``r`` about 1), and
+    keeping it makes the change undo that rounding: one step of iterative refinement,
+    which is all that OLS (``rho = 0``) takes. Without it, the residuals' sum, and
+    with it ``r_square``, would be off by 1e-7.
+    """
+    n_scans, n_voxels = data.shape
+    run = _RunModel.of(data, design, bins, autoregressive=autoregressive)
+    outputs = _RefitOutputs.empty(n_scans, design.shape[1], n_voxels)
+    block_size = max(64, BLOCK_BYTES // (8 * n_scans))
+    for start in range(0, n_voxels, block_size):
+        columns = slice(start, min(start + block_size, n_voxels))
+        _refit_block(np.array(data[:, columns], dtype=np.float64), columns, run, outputs)
+    unique_steps, labels = np.unique(outputs.steps, return_inverse=True)
+    models = [run.model(int(step)) for step in unique_steps]
+    return GLMFit(
+        beta=outputs.beta,
+        dispersion=outputs.squares / (n_scans - design.shape[1]),
+        labels=labels.ravel(),
+        rho=unique_steps * 1.0 / bins,
+        cov=np.stack([model.cov for model in models]),
+        dof=float(n_scans - design_rank(design)),
+        residuals=outputs.residuals,
+        r_square=_r_square(outputs, labels.ravel(), models, n_scans),
+    )
+
+
+def _refit_block(
+    values: np.ndarray, columns: slice, run: _RunModel, outputs: _RefitOutputs
+) -> None:
+    """Fit one block by OLS, refit it whitened (a refinement for OLS), store the results."""
+    ols_beta = _product(run.pseudo_inverse, values)
+    residuals = np.subtract(values, _product(run.design, ols_beta), out=values)
+    sums = _product(run.sums, residuals)  # X' r, Z' r and 1' r, before centring
+    last = residuals[-1].copy()
+    steps = np.zeros(residuals.shape[1], dtype=np.int64)
+    if run.autoregressive:
+        residuals -= run.residual_mean
+        steps = np.trunc(_lag_one_ratio(residuals) * run.bins).astype(np.int64)
+    rho = steps * 1.0 / run.bins
+    n_columns = run.design.shape[1]
+    moments = (1 + rho * rho) * sums[:n_columns] - rho * sums[n_columns:-1]
+    moments -= (rho * rho * last) * run.design[-1][:, np.newaxis]
+    change = _by_group(moments, steps, lambda step: run.model(step).cov, n_columns)
+    shift = np.vstack([change, np.full((1, change.shape[1]), -run.residual_mean)])
+    unwhitened = np.subtract(residuals, _product(run.with_ones, shift), out=residuals)
+    # the sum over time of W u, from the sum and the last value of u = r - X change
+    total = sums[-1] - run.design.sum(axis=0) @ change
+    outputs.sums[columns] = (1 - rho) * total + rho * (last - run.design[-1] @ change)
+    outputs.beta[:, columns] = ols_beta + change
+    outputs.steps[columns] = steps
+    _store_residuals(_whiten_columns(unwhitened, rho), columns, outputs)
+
+
+def _store_residuals(white: np.ndarray, columns: slice, outputs: _RefitOutputs) -> None:
+    """Store a block's whitened residuals (float32) and their sum of squares."""
+    outputs.squares[columns] = np.einsum('tv,tv->v', white, white)
+    outputs.residuals[:, columns] = white
+
+
+def _by_group(
+    values: np.ndarray, steps: np.ndarray, matrix: Callable[[int], np.ndarray], rows: int
+) -> np.ndarray:
+    """Return ``matrix(step) @ values[:, j]`` for every column j of group ``steps[j]``.
+
+    ``rows`` is the number of rows of every ``matrix(step)``. The columns are sorted
+    by group, so that each group takes one product, and put back in order.
+
+    Examples
+    --------
+    >>> scaled = _by_group(np.ones((1, 3)), np.array([2, 1, 2]), lambda s: np.eye(1) * s, 1)
+    >>> scaled.tolist()
+    [[2.0, 1.0, 2.0]]
+    """
+    order = np.argsort(steps, kind='stable')
+    sorted_steps = steps[order]
+    ordered = values.take(order, axis=1)
+    products = np.empty((rows, values.shape[1]))
+    bounds = [0, *(np.flatnonzero(np.diff(sorted_steps)) + 1), sorted_steps.size]
+    for start, stop in itertools.pairwise(bounds):
+        left = matrix(int(sorted_steps[start]))
+        _product(left, ordered[:, start:stop], out=products[:, start:stop])
+    result = np.empty_like(products)
+    result[:, order] = products
+    return result
+
+
+def _r_square(
+    outputs: _RefitOutputs, labels: np.ndarray, models: list[_Ar1Design], n_scans: int
+) -> np.ndarray:
+    """Return ``var(WX beta) / var(W Y)`` of every voxel, without its fitted values.
+
+    With ``S`` the Gram matrix of the centred whitened design, ``var(WX beta)`` is
+    ``beta' S beta / n``. ``W Y`` is the fitted values plus the residuals ``e``, which
+    are orthogonal to them, so ``var(W Y) = var(WX beta) + var(e) - 2 mean(WX beta)
+    mean(e)``.
+    """
+    spread = _by_group(
+        outputs.beta, labels, lambda label: models[label].spread, len(outputs.beta) + 1
+    )
+    fitted_variance = np.einsum('pv,pv->v', spread[:-1], outputs.beta) / n_scans
+    residual_mean = outputs.sums / n_scans
+    residual_variance = outputs.squares / n_scans - residual_mean**2
+    total = fitted_variance + residual_variance - 2 * spread[-1] * residual_mean
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return fitted_variance / total
 
 
 def _ar_coefficients(data: np.ndarray, design: np.ndarray, order: int) -> np.ndarray:
