@@ -431,7 +431,7 @@ class _Ar1Design:
 class _RunModel:
     """What every block of one run shares: the OLS solution, and the sums a refit takes.
 
-    ``sums`` stacks ``X'``, ``Z'``, where ``Z[t] = X[t - 1] + X[t + 1]`` (rows beyond
+    ``sum_rows`` stacks ``X'``, ``Z'``, where ``Z[t] = X[t - 1] + X[t + 1]`` (rows beyond
     the ends count as 0), and a row of ones: one product gives ``X' r``, ``Z' r`` and
     ``1' r`` of the OLS residuals ``r``. ``with_ones`` is the design with a column of
     ones.
@@ -439,7 +439,7 @@ class _RunModel:
 
     design: np.ndarray
     pseudo_inverse: np.ndarray
-    sums: np.ndarray
+    sum_rows: np.ndarray
     with_ones: np.ndarray
     residual_mean: float
     bins: int
@@ -458,7 +458,7 @@ class _RunModel:
         return cls(
             design=design,
             pseudo_inverse=pseudo_inverse,
-            sums=np.vstack([design.T, neighbours.T, ones.T]),
+            sum_rows=np.vstack([design.T, neighbours.T, ones.T]),
             with_ones=np.hstack([design, ones]),
             residual_mean=_residual_mean(data, design, pseudo_inverse) if autoregressive else 0.0,
             bins=bins,
@@ -543,7 +543,7 @@ def _refit_block(
     """Fit one block by OLS, refit it whitened (a refinement for OLS), store the results."""
     ols_beta = _product(run.pseudo_inverse, values)
     residuals = np.subtract(values, _product(run.design, ols_beta), out=values)
-    sums = _product(run.sums, residuals)  # X' r, Z' r and 1' r, before centring
+    sums = _product(run.sum_rows, residuals)  # X' r, Z' r and 1' r, before centring
     last = residuals[-1].copy()
     steps = np.zeros(residuals.shape[1], dtype=np.int64)
     if run.autoregressive:
