@@ -115,9 +115,10 @@ def _per_voxel_ar1_fit(values, design, rho):
     return beta, residuals, dispersion, np.var(fitted) / np.var(white)
 
 
+@pytest.mark.parametrize('rho', [0.3, 0.9, -0.5])
 @pytest.mark.parametrize('offset', [0.0, 1e4])  # percent signal change, raw scanner units
-def test_fit_glm_ar1_equals_a_per_voxel_refit_with_several_groups(rng, monkeypatch, offset):
-    planted = make_planted_glm(rng, n_scans=40, n_voxels=90, rho=0.3)
+def test_fit_glm_ar1_equals_a_per_voxel_refit_with_several_groups(rng, monkeypatch, offset, rho):
+    planted = make_planted_glm(rng, n_scans=40, n_voxels=90, rho=rho)
     data = planted.data + offset
     monkeypatch.setattr(regression, 'BLOCK_BYTES', 64 * 8 * 40)  # two blocks
     fit = fit_glm(data, planted.design, noise_model='ar1', bins=10)
