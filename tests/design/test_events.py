@@ -138,6 +138,18 @@ def test_check_events_infinite_onset_is_refused() -> None:
         check_events(_events(onset=[np.inf, 1.0, 2.0]))
 
 
+def test_check_events_integer_columns_become_float_seconds() -> None:
+    checked = check_events(_events(onset=[0, 4, 8], duration=[2, 2, 2], modulation=[1, 2, 3]))
+    assert checked[['onset', 'duration', 'modulation']].dtypes.tolist() == [np.float64] * 3
+    assert checked['onset'].tolist() == [0.0, 4.0, 8.0]
+    assert checked['modulation'].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_check_events_negative_infinite_duration_is_refused() -> None:
+    with pytest.raises(EventsError, match=r"'duration'.*infinite.*rows \[1\]"):
+        check_events(_events(duration=[1.0, -np.inf, 1.0]))
+
+
 def test_check_events_nan_modulation_is_refused() -> None:
     with pytest.raises(EventsError, match=r"'modulation'.*missing.*rows \[2\]"):
         check_events(_events(modulation=[1.0, 1.0, np.nan]))

@@ -127,6 +127,10 @@ def _finite_numbers(table: pd.DataFrame, column: str) -> pd.Series:
         )
         raise EventsError(msg)
     raw = table[column]
+    if raw.dtype.kind in 'fiu':  # numbers already (a file's usual columns): a quick check
+        numbers = raw.to_numpy(dtype=np.float64)
+        if np.isfinite(numbers).all():
+            return pd.Series(numbers, index=raw.index, name=raw.name)
     values = pd.to_numeric(raw, errors='coerce').astype(np.float64)
     problems: dict[str, tuple[pd.Series, type[EventsError]]] = {
         'holds text that is not a number': (values.isna() & raw.notna(), EventsTypeError),
