@@ -44,11 +44,6 @@ def _in_pieces(data: bytes, sizes: list[int], open_writer=gzip_stream) -> bytes:
     return raw.getvalue()
 
 
-def _gzip_in_pieces(data: bytes, sizes: list[int]) -> bytes:
-    """Compress ``data`` through gzip_stream, written in pieces of these sizes."""
-    return _in_pieces(data, sizes)
-
-
 def test_gzip_stream_bytes_depend_on_the_data_not_on_how_it_is_written(rng):
     # isal's deflate, unlike zlib's, gives other (valid) bytes when the same data
     # come in pieces of other sizes; nothing of the way a file is written may show
@@ -63,7 +58,7 @@ def test_gzip_stream_bytes_depend_on_the_data_not_on_how_it_is_written(rng):
         'small': [1000] * (len(data) // 1000),
         'random': list(rng.integers(1, 300_000, 50)),
     }
-    packed = {name: _gzip_in_pieces(data, sizes) for name, sizes in pieces.items()}
+    packed = {name: _in_pieces(data, sizes) for name, sizes in pieces.items()}
     assert gzip.decompress(packed['whole']) == data
     assert {name: value == packed['whole'] for name, value in packed.items()} == dict.fromkeys(
         pieces, True
@@ -115,7 +110,7 @@ def test_parallel_gzip_bytes_depend_on_the_data_not_on_writes_or_threads(rng):
     whole = _parallel_gzip(data, [], chunk)
     assert gzip.decompress(whole) == data
     assert isal_zlib.decompress(whole, 31) == data
-    assert whole[:10] == _gzip_in_pieces(b'', [])[:10]  # the header gzip_stream writes
+    assert whole[:10] == _in_pieces(b'', [])[:10]  # the header gzip_stream writes
     assert int.from_bytes(whole[-8:-4], 'little') == zlib.crc32(data)
     assert int.from_bytes(whole[-4:], 'little') == len(data)
     volume = len(data) // 12

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from bidsglm.errors import InvalidParameterError, ShapeMismatchError
-from bidsglm.report.atlas import NO_LABEL, Atlas, atlas_for, read_atlas, shipped_atlas
+from bidsglm.report.atlas import (
+    NEAREST_WITHIN_MM,
+    NO_LABEL,
+    Atlas,
+    atlas_for,
+    read_atlas,
+    shipped_atlas,
+)
 
 FOLDER = Path(str(resources.files('bidsglm') / 'data' / 'schaefer2018'))
 
@@ -122,7 +129,7 @@ def brute_force_label(atlas: Atlas, point: np.ndarray, voxels: np.ndarray, mm: n
         return atlas.names[int(atlas.regions[tuple(ijk)])]
     distance = np.linalg.norm(mm - point, axis=1)
     best = int(np.argmin(distance))  # the first in the volume's order among equals
-    if distance[best] > 6.0:
+    if distance[best] > NEAREST_WITHIN_MM:
         return NO_LABEL
     name = atlas.names[int(atlas.regions[tuple(voxels[best])])]
     return f'nearest, {distance[best]:.0f} mm: {name}'

@@ -264,13 +264,15 @@ def _deflate_chunk(chunk: bytes, *, last: bool) -> bytes:
     return bytes(compressor.compress(chunk) + compressor.flush(end))
 
 
-def parallel_gzip_stream(raw: BinaryIO) -> ParallelGzipWriter:
-    """Open a deterministic gzip writer that deflates on two threads, for large files.
+def parallel_gzip_stream(raw: BinaryIO, threads: int = 2) -> ParallelGzipWriter:
+    """Open a deterministic gzip writer that deflates on several threads, for large files.
 
     Parameters
     ----------
     raw : binary file object
         Where the compressed bytes go.
+    threads : int, default=2
+        The threads that deflate; the bytes do not depend on them.
 
     Returns
     -------
@@ -290,7 +292,12 @@ def parallel_gzip_stream(raw: BinaryIO) -> ParallelGzipWriter:
     >>> raw_a.getvalue() == raw_b.getvalue(), gzip.decompress(raw_a.getvalue()) == data
     (True, True)
     """
-    return ParallelGzipWriter(raw)
+    return ParallelGzipWriter(raw, threads)
+
+
+def _deflating_stream(raw: BinaryIO, threads: int) -> GzipBlockWriter:
+    """Open :func:`gzip_stream` for one thread, :func:`parallel_gzip_stream` for more."""
+    return gzip_stream(raw) if threads <= 1 else parallel_gzip_stream(raw, threads)
 
 
 def gzip_stream(raw: BinaryIO) -> GzipBlockWriter:
@@ -433,8 +440,7 @@ def write_nifti_volumes(
     expected = int(header.get_data_shape()[3])
     header = header.copy()
     header.set_slope_inter(1.0, 0.0)  # as nibabel's writer sets it for unscaled data
-    writer = gzip_stream if deflate_threads <= 1 else parallel_gzip_stream
-    with path.open('wb') as raw, writer(raw) as stream:
+    with path.open('wb') as raw, _deflating_stream(raw, deflate_threads) as stream:
         header.write_to(stream)
         stream.seek(int(header.get_data_offset()))
         count = 0

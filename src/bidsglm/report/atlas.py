@@ -172,7 +172,7 @@ class Atlas:
         millimetres = apply_affine(self.affine, voxels)
         distance = np.linalg.norm(millimetres - points[:, np.newaxis], axis=2)
         distance[regions <= 0] = np.inf
-        best = distance.argmin(axis=1) if len(points) else np.zeros(0, dtype=int)
+        best = distance.argmin(axis=1)
         labels = []
         for row, column in enumerate(best):
             if distance[row, column] > NEAREST_WITHIN_MM:  # inf: no region voxel at all
